@@ -1,0 +1,151 @@
+"""The event envelope: one per provider frame, published to NATS and sealed into the ledger.
+
+The provider frame is kept verbatim in ``payload``; everything else is the recorder's stamp.
+Identifiers are constrained so they can appear in NATS subjects, object keys and log lines
+without ever carrying PII or path/SQL metacharacters.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any, Final
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+SCHEMA_VERSION: Final = 1
+# An envelope is one realtime frame (audio chunks are ~20-100 ms). 1 MiB leaves room for the
+# largest legitimate frames (session configs with many tool schemas) and refuses abuse early.
+MAX_ENVELOPE_BYTES: Final = 1024 * 1024
+# Deeply nested JSON is a denial-of-service vector for every downstream parser.
+MAX_JSON_DEPTH: Final = 64
+
+TenantId = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,63}$")]
+SessionId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+EventType = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:/-]+$")]
+
+
+class Provider(StrEnum):
+    OPENAI_REALTIME = "openai-realtime"
+    OPENAI_REALTIME_BETA = "openai-realtime-beta"
+    GEMINI_LIVE = "gemini-live"
+    ELEVENLABS = "elevenlabs"
+    TWILIO_MEDIA = "twilio-media"
+    CUSTOM = "custom"
+
+
+class Direction(StrEnum):
+    CLIENT = "client"  # sent by the gateway to the provider
+    SERVER = "server"  # received from the provider
+    SYSTEM = "system"  # the recorder's own framing events
+
+
+class EnvelopeError(ValueError):
+    """A frame that is not a valid envelope. The message names the problem, never the content."""
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    schema_version: int = Field(default=SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
+    event_id: str = Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+    tenant_id: TenantId
+    session_id: SessionId
+    seq: int = Field(ge=0)
+    provider: Provider
+    direction: Direction
+    type: EventType
+    recorded_at: AwareDatetime
+    mono_ns: int = Field(ge=0)
+    payload: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.direction, self.type, self.payload)
+
+
+# Subject kinds let consumers that never need audio (transcripts, redaction) skip the bulk of
+# the stream: audio frames are ~95% of the bytes of a call.
+_AUDIO_TYPES: Final = frozenset(
+    {
+        "input_audio_buffer.append",
+        "response.audio.delta",
+        "response.output_audio.delta",
+        "media",
+        "audio",
+        "user_audio_chunk",
+        "realtimeInput",
+        "realtime_input",
+        "audio.input",
+        "audio.output",
+    }
+)
+
+
+def kind_of(direction: Direction, type_: str, payload: dict[str, Any]) -> str:
+    if direction is Direction.SYSTEM:
+        return "system"
+    if type_ in _AUDIO_TYPES:
+        return "audio"
+    if type_ in ("serverContent", "server_content"):
+        turn = payload.get("serverContent") or payload.get("server_content") or {}
+        parts = (turn.get("modelTurn") or turn.get("model_turn") or {}).get("parts") or []
+        if any(isinstance(p, dict) and ("inlineData" in p or "inline_data" in p) for p in parts):
+            return "audio"
+    return "event"
+
+
+def subject_for(env: Envelope, prefix: str = "voice") -> str:
+    """``voice.<tenant>.<session>.<kind>``: ids are pattern-checked, so no wildcard can sneak in."""
+    return f"{prefix}.{env.tenant_id}.{env.session_id}.{env.kind}"
+
+
+def encode_envelope(env: Envelope) -> bytes:
+    data = env.model_dump_json().encode()
+    if len(data) > MAX_ENVELOPE_BYTES:
+        raise EnvelopeError(f"envelope is {len(data)} bytes; the limit is {MAX_ENVELOPE_BYTES}")
+    return data
+
+
+def _depth(value: Any, limit: int) -> int:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def decode_envelope(data: bytes) -> Envelope:
+    """Parse and validate bytes from the wire. Raises EnvelopeError with a content-free reason."""
+    if len(data) > MAX_ENVELOPE_BYTES:
+        raise EnvelopeError(f"envelope is {len(data)} bytes; the limit is {MAX_ENVELOPE_BYTES}")
+    if b"\x00" in data:
+        raise EnvelopeError("envelope contains NUL bytes")
+    try:
+        raw = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise EnvelopeError(f"not valid UTF-8 JSON ({type(exc).__name__})") from None
+    if not isinstance(raw, dict):
+        raise EnvelopeError(f"envelope must be a JSON object, got {type(raw).__name__}")
+    if _depth(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise EnvelopeError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return Envelope.model_validate_json(data)
+    except ValidationError as exc:
+        raise EnvelopeError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Field locations and error kinds only: never echo input values (they may be PII)."""
+    parts = []
+    for err in exc.errors(include_input=False, include_url=False)[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "<root>"
+        parts.append(f"{loc}: {err['type']}")
+    return "invalid envelope: " + "; ".join(parts)

@@ -1,0 +1,92 @@
+"""The ``voxledger`` command. Each capability contributes its commands from its own module.
+
+Known failures (bad configuration, a server that will not start, a missing binary) print one
+clear message and exit non-zero, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.platform.keys import KeyError_
+from services.platform.servers import StackError
+from services.platform.settings import SettingsError, default_home
+
+app = typer.Typer(
+    name="voxledger",
+    help="Tamper-evident compliance recording for realtime voice agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+
+def _progress(message: str) -> None:
+    err.print(f"[dim]•[/dim] {message}")
+
+
+@app.command()
+def up() -> None:
+    """Start the embedded stack (NATS, SeaweedFS S3, Postgres) under .voxledger/ and provision it."""
+    from services.platform.stack import Stack
+
+    Stack(default_home(), _progress).up()
+    err.print(f"[green]stack ready[/green]; settings in {default_home() / 'env'}")
+
+
+@app.command()
+def down() -> None:
+    """Stop the servers that `voxledger up` started (never external ones)."""
+    from services.platform.stack import Stack
+
+    stopped = Stack(default_home(), _progress).down()
+    err.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False) -> None:
+    """Show each server: running/stopped, port, pid, data dir, log path."""
+    from services.platform.stack import Stack
+
+    rows = Stack(default_home()).status()
+    if as_json:
+        print(json.dumps({"servers": [asdict(r) for r in rows]}))
+        return
+    table = Table("server", "state", "port", "pid", "data dir", "log")
+    colors = {"running": "green", "stopped": "red", "external": "cyan", "absent": "yellow"}
+    for r in rows:
+        table.add_row(r.name, f"[{colors[r.state]}]{r.state}[/]", str(r.port or r.url or "-"),
+                      str(r.pid or "-"), r.data_dir or "-", r.log_path or "-")
+    out.print(table)
+    if any(r.state in ("stopped", "absent") for r in rows):
+        err.print("run `voxledger up` to start what is not running")
+
+
+def _register_subcommands() -> None:
+    from services import commands
+
+    commands.register(app)
+
+
+def main() -> None:
+    _register_subcommands()
+    try:
+        app()
+    except (SettingsError, StackError, KeyError_) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2 if isinstance(exc, SettingsError) else 1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

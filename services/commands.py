@@ -1,0 +1,11 @@
+"""Where capability commands join the ``voxledger`` CLI (one line per capability)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from services.runner.cli import register as runner
+
+    runner(app)

@@ -1,0 +1,1 @@
+"""The ledger: the sealer consumer, Merkle log, checkpoints and verification."""

@@ -1,0 +1,45 @@
+"""Session catalog: one row per recorded session (metadata only, no content)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKeyConstraint, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.platform.orm import Base
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    max_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=-1)
+    last_seq_declared: Mapped[int | None] = mapped_column(BigInteger)
+    end_reason: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+
+class SessionEventSeen(Base):
+    """Idempotency record: an event counts once however often JetStream redelivers it."""
+
+    __tablename__ = "session_events_seen"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "session_id"],
+                             ["sessions.tenant_id", "sessions.session_id"], ondelete="CASCADE"),
+    )

@@ -1,0 +1,28 @@
+"""The Postgres engine. SQLAlchemy 2 with psycopg 3 (sync and async share one driver)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from services.platform.settings import Settings, SettingsError
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url is None:
+        raise SettingsError(
+            "VOXLEDGER_DATABASE_URL: not set; run `voxledger up` or point it at a Postgres server"
+        )
+    url = settings.database_url.get_secret_value()
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    raise SettingsError("VOXLEDGER_DATABASE_URL: must start with postgresql://")
+
+
+def make_engine(settings: Settings) -> Engine:
+    return create_engine(database_url(settings), pool_pre_ping=True)
+
+
+def make_async_engine(settings: Settings, pool_size: int = 5) -> AsyncEngine:
+    return create_async_engine(database_url(settings), pool_pre_ping=True, pool_size=pool_size)

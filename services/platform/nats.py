@@ -1,0 +1,54 @@
+"""NATS connection and JetStream stream provisioning.
+
+Subjects: ``<prefix>.<tenant>.<session>.<kind>`` with kind ``audio`` | ``event`` | ``system``, so
+consumers that need no audio filter it out. One stream holds them all; NATS is the buffer (bounded
+``max_age``), the ledger is the record.
+"""
+
+from __future__ import annotations
+
+import nats
+from nats.aio.client import Client
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from services.platform.settings import Settings, SettingsError
+
+
+async def connect(settings: Settings, name: str = "voxledger", **kwargs: object) -> Client:
+    if not settings.nats_url:
+        raise SettingsError("VOXLEDGER_NATS_URL: not set; run `voxledger up` or set it")
+    options: dict[str, object] = {"name": name, "max_reconnect_attempts": -1,
+                                  "reconnect_time_wait": 0.5, "connect_timeout": 5}
+    if settings.nats_user:
+        options["user"] = settings.nats_user
+    if settings.nats_password:
+        options["password"] = settings.nats_password.get_secret_value()
+    options.update(kwargs)
+    return await nats.connect(settings.nats_url, **options)  # type: ignore[arg-type]
+
+
+def stream_config(settings: Settings) -> StreamConfig:
+    return StreamConfig(
+        name=settings.stream_name,
+        subjects=[f"{settings.subject_prefix}.>"],
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        max_age=settings.stream_max_age_days * 86400,
+        duplicate_window=settings.stream_duplicate_window_s,
+        num_replicas=settings.stream_replicas,
+        max_msg_size=8 * 1024 * 1024,
+    )
+
+
+async def ensure_stream(settings: Settings, nc: Client) -> str:
+    js = nc.jetstream()
+    config = stream_config(settings)
+    try:
+        await js.stream_info(settings.stream_name)
+    except NotFoundError:
+        await js.add_stream(config)
+        return "created"
+    await js.update_stream(config)
+    return "updated"

@@ -1,0 +1,60 @@
+"""Provisioning after the servers run: database, migrations, JetStream stream, S3 buckets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import make_url
+
+from services.platform.db import database_url
+from services.platform.nats import connect, ensure_stream
+from services.platform.s3 import ensure_buckets, make_s3_client
+from services.platform.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def alembic_config(settings: Settings) -> Config:
+    ini = REPO_ROOT / "alembic.ini"
+    cfg = Config(str(ini))
+    cfg.set_main_option("script_location", str(REPO_ROOT / "alembic"))
+    cfg.set_main_option("sqlalchemy.url", database_url(settings).replace("%", "%%"))
+    return cfg
+
+
+def ensure_database(settings: Settings) -> None:
+    url = make_url(database_url(settings))
+    admin = url.set(drivername="postgresql", database="postgres")
+    conninfo = admin.render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                              (url.database,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{url.database}"')
+
+
+def migrate(settings: Settings) -> None:
+    command.upgrade(alembic_config(settings), "head")
+
+
+async def _stream(settings: Settings) -> str:
+    nc = await connect(settings, name="voxledger-provision")
+    try:
+        return await ensure_stream(settings, nc)
+    finally:
+        await nc.close()
+
+
+def provision(settings: Settings, progress: Callable[[str], None], *, postgres_managed: bool) -> None:
+    if postgres_managed:
+        ensure_database(settings)
+    migrate(settings)
+    progress("postgres: migrations at head")
+    progress(f"nats: stream {settings.stream_name} {asyncio.run(_stream(settings))}")
+    created = ensure_buckets(settings, make_s3_client(settings))
+    progress("s3: buckets " + (f"created {', '.join(created)}" if created else "present"))

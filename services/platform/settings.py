@@ -1,0 +1,109 @@
+"""One settings tree for every Voxledger process.
+
+Values come from ``VOXLEDGER_*`` environment variables, then from ``.voxledger/env`` (written by
+``voxledger up``). A bad or missing value raises :class:`SettingsError` naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "VOXLEDGER_"
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "password", ""}
+
+
+class SettingsError(Exception):
+    """A configuration value is missing or invalid; the message names the variable."""
+
+
+def default_home() -> Path:
+    return Path(os.environ.get(f"{ENV_PREFIX}HOME", ".voxledger")).resolve()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, validate_default=True
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    home: Path = Field(default_factory=default_home, description="state directory of the stack")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    database_url: SecretStr | None = Field(
+        default=None, description="postgresql://user:pass@host:port/db of an existing server"
+    )
+    nats_url: str | None = Field(default=None, description="nats://host:port of an existing server")
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    s3_endpoint: str | None = Field(default=None, description="http(s)://host:port of an S3 API")
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+
+    bucket_ledger: str = Field(default="voxledger-ledger", min_length=3, max_length=63)
+    bucket_worm: str = Field(default="voxledger-worm", min_length=3, max_length=63)
+    bucket_audio: str = Field(default="voxledger-audio", min_length=3, max_length=63)
+    bucket_exports: str = Field(default="voxledger-exports", min_length=3, max_length=63)
+    worm_retention_days: int = Field(default=3650, ge=1)
+
+    stream_name: str = Field(default="VOICE", pattern=r"^[A-Za-z0-9_-]+$")
+    subject_prefix: str = Field(default="voice", pattern=r"^[a-z0-9_-]+$")
+    stream_max_age_days: float = Field(default=7.0, gt=0)
+    stream_duplicate_window_s: float = Field(default=300.0, gt=0)
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+
+    key_file: Path | None = Field(default=None, description="development keyring (mode 0600)")
+    session_idle_timeout_s: float = Field(default=3600.0, gt=0)
+
+    # Pinned ports for the embedded stack (0 = pick a free loopback port).
+    stack_nats_port: int = Field(default=0, ge=0, le=65535)
+    stack_postgres_port: int = Field(default=0, ge=0, le=65535)
+    stack_s3_port: int = Field(default=0, ge=0, le=65535)
+
+    @field_validator("bucket_ledger", "bucket_worm", "bucket_audio", "bucket_exports")
+    @classmethod
+    def _bucket_name(cls, v: str) -> str:
+        import re
+
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", v):
+            raise ValueError("S3 bucket names are 3-63 lowercase letters, digits, '.' or '-'")
+        return v
+
+    @model_validator(mode="after")
+    def _no_placeholders_in_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        for name in ("nats_password", "s3_secret_key"):
+            value = getattr(self, name)
+            if value is not None and value.get_secret_value().lower() in _PLACEHOLDERS:
+                raise ValueError(f"{ENV_PREFIX}{name.upper()} is a placeholder; set a real secret")
+        return self
+
+    @property
+    def keyring_path(self) -> Path:
+        return self.key_file or self.home / "keys" / "keyring.json"
+
+
+def load_settings(*, use_env_file: bool = True, **overrides: object) -> Settings:
+    """Build and validate settings. ``.voxledger/env`` fills what the environment leaves unset."""
+    env_file = default_home() / "env"
+    try:
+        if use_env_file and env_file.exists():
+            return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors(include_input=False, include_url=False):
+        field = str(err["loc"][0]) if err["loc"] else ""
+        var = f"{ENV_PREFIX}{field.upper()}" if field else "configuration"
+        lines.append(f"{var}: {err['msg']}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
