@@ -136,7 +136,6 @@ class Stack:
         for name in SERVERS:
             if self.external(name):
                 self.progress(f"{name}: using external server from {ENV_PREFIX}{_EXTERNAL_VAR[name]}")
-                state.pop(name, None)
                 continue
             entry = state.get(name)
             if entry and self._alive(entry) and port_in_use(int(entry["ports"]["main"])):
@@ -160,7 +159,7 @@ class Stack:
         LocalKeyProviderFile.ensure(settings.keyring_path, self.progress)
         from services.platform.provision import provision
 
-        provision(settings, self.progress, postgres_managed="postgres" in state)
+        provision(settings, self.progress, postgres_managed=not self.external("postgres"))
         return settings
 
     def _choose_ports(self, name: str, entry: dict[str, Any] | None, pinned: int) -> dict[str, int]:
@@ -196,15 +195,15 @@ class Stack:
     def _write_env(self, state: dict[str, Any], creds: dict[str, str]) -> None:
         lines = [f"# written by `voxledger up` at {time.strftime('%Y-%m-%dT%H:%M:%S%z')}; "
                  "variables set in the environment win"]
-        if "postgres" in state:
+        if "postgres" in state and not self.external("postgres"):
             port = state["postgres"]["ports"]["main"]
             lines.append(f"{ENV_PREFIX}DATABASE_URL=postgresql://voxledger:{creds['pg_password']}"
                          f"@127.0.0.1:{port}/voxledger")
-        if "nats" in state:
+        if "nats" in state and not self.external("nats"):
             lines += [f"{ENV_PREFIX}NATS_URL=nats://127.0.0.1:{state['nats']['ports']['main']}",
                       f"{ENV_PREFIX}NATS_USER={creds['nats_user']}",
                       f"{ENV_PREFIX}NATS_PASSWORD={creds['nats_password']}"]
-        if "s3" in state:
+        if "s3" in state and not self.external("s3"):
             lines += [f"{ENV_PREFIX}S3_ENDPOINT=http://127.0.0.1:{state['s3']['ports']['main']}",
                       f"{ENV_PREFIX}S3_ACCESS_KEY={creds['s3_access_key']}",
                       f"{ENV_PREFIX}S3_SECRET_KEY={creds['s3_secret_key']}"]
