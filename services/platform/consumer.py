@@ -102,6 +102,8 @@ class PullConsumer:
                 log.warning("%s: fetch failed (%s); retrying", self.handler.name, type(exc).__name__)
                 await asyncio.sleep(backoff)
                 continue
+            if not msgs:
+                continue
             try:
                 await self._process(msgs)
                 backoff = 0.5

@@ -1,0 +1,72 @@
+"""The composition root of ``voxledger run``: one process, every consumer, clean shutdown.
+
+Each consumer is a :class:`~services.platform.consumer.BatchHandler`; CONSUMERS lists their
+factories. A consumer can also run alone (``voxledger run --only NAME``) to scale out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+
+from services.platform.consumer import BatchHandler, PullConsumer
+from services.platform.db import make_async_engine
+from services.platform.nats import connect, ensure_stream
+from services.platform.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HandlerFactory = Callable[[Settings], BatchHandler]
+
+
+def consumer_factories() -> dict[str, HandlerFactory]:
+    from services.ledger.catalog import SessionCatalog
+
+    factories: dict[str, HandlerFactory] = {
+        "catalog": lambda s: SessionCatalog(),
+    }
+    return factories
+
+
+async def run_all(settings: Settings, only: list[str] | None = None,
+                  ready: asyncio.Event | None = None) -> None:
+    factories = consumer_factories()
+    unknown = set(only or []) - set(factories)
+    if unknown:
+        raise ValueError(f"unknown consumer(s) {sorted(unknown)}; known: {sorted(factories)}")
+    names = only or list(factories)
+    engine = make_async_engine(settings, pool_size=len(names) + 2)
+    nc = await connect(settings, name="voxledger-run")
+    await ensure_stream(settings, nc)
+    consumers = [PullConsumer(nc, engine, settings.stream_name, factories[n](settings))
+                 for n in names]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(c.run(), name=c.handler.name) for c in consumers]
+    log.info("running consumers: %s", ", ".join(names))
+    if ready is not None:
+        ready.set()
+    try:
+        done_or_stop = asyncio.create_task(stop.wait())
+        finished, _ = await asyncio.wait([done_or_stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in finished:
+            if task is not done_or_stop and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        for c in consumers:
+            c.stop()
+        # Each consumer finishes its in-flight batch (commit then ack) before we close.
+        await asyncio.wait(tasks, timeout=15)
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await nc.flush(timeout=5)  # acks are fire-and-forget publishes: push them out
+        await nc.close()
+        await engine.dispose()
+        log.info("stopped")
