@@ -306,7 +306,7 @@ def root_from_inclusion_proof(index: int, size: int, leaf: bytes,
 
 def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
                      root_hash: bytes) -> None:
-    """Raise :class:`ProofError` unless ``proof`` shows ``leaf`` at ``index`` under ``root_hash``."""
+    """Raise :class:`ProofError` unless ``proof`` puts ``leaf`` at ``index`` under ``root_hash``."""
     _match(root_from_inclusion_proof(index, size, leaf, proof), root_hash, "root")
 
 
