@@ -9,3 +9,6 @@ def register(app: typer.Typer) -> None:
     from services.runner.cli import register as runner
 
     runner(app)
+    from services.ledger.sessions_cli import register as sessions
+
+    sessions(app)

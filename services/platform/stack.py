@@ -137,8 +137,9 @@ class Stack:
             if self.external(name):
                 self.progress(f"{name}: using external server from {ENV_PREFIX}{_EXTERNAL_VAR[name]}")
                 continue
-            entry = state.get(name)
+            entry = state.get(name) or (self._adopt_postgres() if name == "postgres" else None)
             if entry and self._alive(entry) and port_in_use(int(entry["ports"]["main"])):
+                state[name] = entry
                 self.progress(f"{name}: already running (pid {entry['pid']}, port {entry['ports']['main']})")
                 continue
             if entry and self._alive(entry):
@@ -161,6 +162,19 @@ class Stack:
 
         provision(settings, self.progress, postgres_managed=not self.external("postgres"))
         return settings
+
+    def _adopt_postgres(self) -> dict[str, Any] | None:
+        """A postmaster we started but lost track of (state file removed) still owns the data dir."""
+        spec = self.spec("postgres")
+        pidfile = spec.data_dir / "postmaster.pid"
+        try:
+            lines = pidfile.read_text().splitlines()
+            pid, port = int(lines[0]), int(lines[3])
+            started = psutil.Process(pid).create_time()
+        except (OSError, ValueError, IndexError, psutil.Error):
+            return None
+        return {"pid": pid, "ports": {"main": port}, "data_dir": str(spec.data_dir),
+                "log_path": str(spec.log_path), "started": started, "binary": "postgres"}
 
     def _choose_ports(self, name: str, entry: dict[str, Any] | None, pinned: int) -> dict[str, int]:
         names = WEED_PORTS if name == "s3" else ("main",)

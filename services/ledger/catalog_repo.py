@@ -1,0 +1,53 @@
+"""Queries over the session catalog (metadata only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from services.ledger.catalog_models import SessionEventSeen, SessionRow
+
+
+def _as_dict(row: Any) -> dict[str, Any]:
+    duration = None
+    if row.started_at and row.ended_at:
+        duration = int((row.ended_at - row.started_at).total_seconds() * 1000)
+    return {
+        "session_id": row.session_id, "tenant_id": row.tenant_id, "provider": row.provider,
+        "started_at": row.started_at.isoformat() if row.started_at else None,
+        "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+        "duration_ms": duration, "events": row.events, "max_seq": row.max_seq,
+        "end_reason": row.end_reason,
+    }
+
+
+def list_sessions(conn: Connection, tenant: str | None = None, since: datetime | None = None,
+                  limit: int = 200) -> list[dict[str, Any]]:
+    q = select(SessionRow.__table__).order_by(SessionRow.first_seen_at.desc()).limit(limit)
+    if tenant:
+        q = q.where(SessionRow.tenant_id == tenant)
+    if since:
+        q = q.where(SessionRow.last_seen_at >= since)
+    return [_as_dict(r) for r in conn.execute(q).all()]
+
+
+def find_session(conn: Connection, session_id: str, tenant: str | None = None
+                 ) -> list[dict[str, Any]]:
+    q = select(SessionRow.__table__).where(SessionRow.session_id == session_id)
+    if tenant:
+        q = q.where(SessionRow.tenant_id == tenant)
+    return [_as_dict(r) for r in conn.execute(q).all()]
+
+
+def event_kinds(conn: Connection, tenant: str, session_id: str) -> dict[str, int]:
+    q = (select(SessionEventSeen.kind, func.count())
+         .where(SessionEventSeen.tenant_id == tenant, SessionEventSeen.session_id == session_id)
+         .group_by(SessionEventSeen.kind))
+    return {kind: int(n) for kind, n in conn.execute(q).all()}
+
+
+def totals(conn: Connection) -> dict[str, int]:
+    row = conn.execute(select(func.count(), func.coalesce(func.sum(SessionRow.events), 0))).one()
+    return {"sessions": int(row[0]), "events": int(row[1])}
