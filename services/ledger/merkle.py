@@ -9,7 +9,7 @@ Errors::
 
     MerkleError                 anything this module refuses
     ├── TreeRangeError          a proof was asked for an index or size the tree does not have
-    ├── FrontierError           a serialized compact range is malformed
+    ├── FrontierError           a serialized compact range (frontier.py) is malformed
     └── ProofError              a proof does not verify
         ├── MalformedProofError the inputs cannot describe a valid proof (hash not 32 bytes,
         │                       index >= size, size1 > size2, size1 == 0, wrong node count)
@@ -65,7 +65,23 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-def _fold(subtrees: Sequence[bytes]) -> bytes:
+def compact_append(subtrees: list[bytes], size: int, leaf: bytes) -> int:
+    """Append ``leaf`` to the compact range ``[0, size)`` held in ``subtrees``; the new size.
+
+    ``subtrees`` holds one perfect subtree hash per set bit of ``size``, largest first. Each
+    trailing 1 bit of the old size is a perfect subtree that the new leaf completes.
+    """
+    if len(leaf) != HASH_SIZE:
+        raise MalformedProofError(f"leaf hash must be {HASH_SIZE} bytes, got {len(leaf)}")
+    h, n = leaf, size
+    while n & 1:
+        h = node_hash(subtrees.pop(), h)
+        n >>= 1
+    subtrees.append(h)
+    return size + 1
+
+
+def compact_root(subtrees: Sequence[bytes]) -> bytes:
     """Root of a tree given the perfect subtrees of its size's binary decomposition, left first."""
     if not subtrees:
         return EMPTY_ROOT
@@ -75,91 +91,13 @@ def _fold(subtrees: Sequence[bytes]) -> bytes:
     return acc
 
 
-class Frontier:
-    """Compact range ``[0, size)``: one hash per set bit of ``size``, largest subtree first.
-
-    Appending is amortized O(1) hashes and memory stays O(log n), so the sealer can keep (and
-    persist with :meth:`to_bytes`) the running root of a tenant's log without reading old leaves.
-    """
-
-    __slots__ = ("_hashes", "_size")
-
-    def __init__(self, size: int = 0, hashes: Iterable[bytes] = ()) -> None:
-        hs = list(hashes)
-        if size < 0 or len(hs) != size.bit_count():
-            raise FrontierError(f"a frontier of size {size} holds {size.bit_count()} hashes, "
-                                f"not {len(hs)}")
-        if any(len(h) != HASH_SIZE for h in hs):
-            raise FrontierError("frontier hashes must be 32 bytes")
-        self._size = size
-        self._hashes = hs
-
-    @classmethod
-    def from_leaf_hashes(cls, leaf_hashes: Iterable[bytes]) -> Frontier:
-        f = cls()
-        for h in leaf_hashes:
-            f.append(h)
-        return f
-
-    @property
-    def size(self) -> int:
-        return self._size
-
-    @property
-    def hashes(self) -> tuple[bytes, ...]:
-        return tuple(self._hashes)
-
-    def append(self, leaf: bytes) -> None:
-        if len(leaf) != HASH_SIZE:
-            raise MalformedProofError(f"leaf hash must be {HASH_SIZE} bytes, got {len(leaf)}")
-        h = leaf
-        # Each trailing 1 bit of the old size is a perfect subtree that the new leaf completes.
-        n = self._size
-        while n & 1:
-            h = node_hash(self._hashes.pop(), h)
-            n >>= 1
-        self._hashes.append(h)
-        self._size += 1
-
-    def extend(self, leaf_hashes: Iterable[bytes]) -> None:
-        for h in leaf_hashes:
-            self.append(h)
-
-    def root(self) -> bytes:
-        return _fold(self._hashes)
-
-    def copy(self) -> Frontier:
-        return Frontier(self._size, self._hashes)
-
-    def to_bytes(self) -> bytes:
-        """``uint64 size (big-endian) || hashes``; the hash count follows from ``size``."""
-        return self._size.to_bytes(8, "big") + b"".join(self._hashes)
-
-    @classmethod
-    def from_bytes(cls, blob: bytes) -> Frontier:
-        if len(blob) < 8:
-            raise FrontierError("frontier blob is shorter than its 8-byte size")
-        size = int.from_bytes(blob[:8], "big")
-        body = blob[8:]
-        if len(body) != size.bit_count() * HASH_SIZE:
-            raise FrontierError(f"frontier blob for size {size} must carry "
-                                f"{size.bit_count()} hashes, has {len(body)} bytes")
-        return cls(size, [body[i:i + HASH_SIZE] for i in range(0, len(body), HASH_SIZE)])
-
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Frontier) and other._size == self._size
-                and other._hashes == self._hashes)
-
-    def __hash__(self) -> int:
-        return hash((self._size, *self._hashes))
-
-    def __repr__(self) -> str:
-        return f"Frontier(size={self._size}, root={self.root().hex()[:16]}…)"
-
-
 def root(leaf_hashes: Iterable[bytes]) -> bytes:
     """MTH over the given leaf hashes (RFC 9162 §2.1.1), in O(log n) memory."""
-    return Frontier.from_leaf_hashes(leaf_hashes).root()
+    subtrees: list[bytes] = []
+    size = 0
+    for h in leaf_hashes:
+        size = compact_append(subtrees, size, h)
+    return compact_root(subtrees)
 
 
 class MerkleTree:
@@ -194,7 +132,7 @@ class MerkleTree:
             if n >> height & 1:
                 subtrees.append(self._perfect(height, pos >> height))
                 pos += 1 << height
-        return _fold(subtrees)
+        return compact_root(subtrees)
 
     def root(self, size: int | None = None) -> bytes:
         return self._range(0, self._check_size(size))

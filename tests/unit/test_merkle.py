@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.ledger import merkle
-from services.ledger.merkle import Frontier, MerkleTree
+from services.ledger.frontier import Frontier
+from services.ledger.merkle import MerkleTree
 
 
 def _k(n: int) -> int:
