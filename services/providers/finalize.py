@@ -1,0 +1,84 @@
+"""Freeze the builder: settle turn times, heard durations and heard text from the audio."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from services.providers.timeline import AudioChunk, Timeline, ToolCall, Turn
+
+if TYPE_CHECKING:
+    from services.providers.builder import Builder, ChunkState, TurnState
+
+
+def freeze(b: Builder) -> Timeline:
+    chunks = tuple(
+        AudioChunk(c.track, c.format, c.byte_offset, c.byte_length, c.start_ms, c.duration_ms,
+                   c.seq, c.turn_id, c.heard_bytes)
+        for c in b.chunks
+    )
+    by_turn: dict[str, list[ChunkState]] = {}
+    for c in b.chunks:
+        if c.track == "agent" and c.turn_id is not None:
+            by_turn.setdefault(c.turn_id, []).append(c)
+    turns = sorted((_turn(t, by_turn.get(t.turn_id, [])) for t in b.turns.values()),
+                   key=lambda t: (t.start_ms, t.first_seq))
+    tools = tuple(
+        ToolCall(t.call_id, t.name, t.arguments, t.started_ms, t.seq, t.result, t.is_error,
+                 t.ended_ms, t.cancelled, t.turn_id)
+        for t in sorted(b.tools.values(), key=lambda t: t.seq)
+    )
+    return Timeline(
+        chunks=chunks, turns=tuple(turns), truncations=tuple(b.truncations), tool_calls=tools,
+        configs=tuple(b.configs), provider_errors=tuple(b.provider_errors),
+        usage=tuple(b.usage), unknown=tuple(b.unknown), frame_errors=tuple(b.frame_errors),
+        markers=tuple(b.markers), providers=tuple(b.providers), bridged=b.bridged,
+        end_ms=b.end_ms,
+    )
+
+
+def _turn(t: TurnState, audio: list[ChunkState]) -> Turn:
+    generated_text = "".join(t.generated)
+    text = t.transcript if t.transcript is not None else generated_text
+    start, end = t.start_ms, t.end_ms
+    generated_ms = heard_ms = None
+    if t.speaker == "caller":
+        if t.vad_start_ms is not None:
+            start = t.vad_start_ms
+        if t.vad_end_ms is not None:
+            end = max(start, t.vad_end_ms)
+    elif audio:
+        generated_ms = sum(c.duration_ms for c in audio)
+        heard_ms = sum(c.heard_bytes / c.format.bytes_per_ms for c in audio)
+        played = [c for c in audio if not c.dropped]
+        start = played[0].start_ms if played else audio[0].start_ms
+        heard_end = [c.start_ms + c.heard_bytes / c.format.bytes_per_ms for c in played
+                     if c.heard_bytes]
+        end = max(heard_end) if heard_end else start
+    elif t.cut_ms is not None:
+        heard_ms = t.cut_ms  # no audio in the record (WebRTC): the player's word is all we have
+    status = t.status
+    if status == "in_progress":
+        status = "completed"
+    heard_text, approximate = t.heard_text, False
+    if t.speaker == "agent" and heard_text is None and status in ("truncated", "interrupted"):
+        heard_text, approximate = _heard_prefix(text, heard_ms, generated_ms)
+    return Turn(
+        speaker=t.speaker, turn_id=t.turn_id, status=status, start_ms=start, end_ms=max(start, end),
+        generated_text=generated_text, transcript=t.transcript, heard_text=heard_text,
+        heard_text_approximate=approximate, generated_ms=generated_ms, heard_ms=heard_ms,
+        response_id=t.response_id, first_seq=t.first_seq,
+    )
+
+
+def _heard_prefix(text: str, heard_ms: float | None, generated_ms: float | None
+                  ) -> tuple[str | None, bool]:
+    """Output audio has no word timings: cut the text in proportion, at a word boundary."""
+    if heard_ms is None:
+        return None, False
+    if heard_ms <= 0:
+        return "", False
+    if not generated_ms or heard_ms >= generated_ms:
+        return (text, False) if generated_ms else (None, False)
+    cut = int(len(text) * heard_ms / generated_ms)
+    space = text.rfind(" ", 0, cut + 1)
+    return text[: space if space > 0 else cut].rstrip(), True
