@@ -10,6 +10,7 @@ Recording never waits on NATS: frames are stamped and queued; a background task 
 with ``Nats-Msg-Id = event_id`` and waits for the JetStream acks off the caller's path.
 """
 
-from services.recorder.sdk import Recorder, RecorderStats, RecordingSession
+from services.recorder.pipeline import RecorderStats
+from services.recorder.sdk import Recorder, RecordingSession
 
 __all__ = ["Recorder", "RecorderStats", "RecordingSession"]

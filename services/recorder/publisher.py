@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
@@ -31,11 +31,11 @@ class Publisher(Protocol):
 async def _wait(futures: list[asyncio.Future[object]], timeout: float,
                 abort: asyncio.Event | None) -> None:
     gathered = asyncio.gather(*futures, return_exceptions=True)
-    waiters: set[asyncio.Future[object]] = {gathered}
+    waiters: set[asyncio.Future[Any]] = {gathered}
     stop: asyncio.Task[bool] | None = None
     if abort is not None:
         stop = asyncio.ensure_future(abort.wait())
-        waiters.add(stop)  # type: ignore[arg-type]
+        waiters.add(stop)
     try:
         await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -116,4 +116,4 @@ class MemoryPublisher:
         return [True] * len(messages)
 
     async def close(self) -> None:
-        self.up = False
+        return None

@@ -2,43 +2,40 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uuid_utils
-from nats.aio.client import Client
 
-from schemas.envelope import Direction, Envelope, EnvelopeError, Provider, encode_envelope, subject_for
-from schemas.system_events import SessionEnded, SessionStarted
+from schemas.envelope import (
+    Direction,
+    Envelope,
+    EnvelopeError,
+    Provider,
+    encode_envelope,
+    subject_for,
+)
+from schemas.system_events import Gap, SessionEnded, SessionStarted
 from services.recorder.frames import frame_type
+from services.recorder.pipeline import Pending, Pipeline, RecorderStats
+from services.recorder.publisher import NatsPublisher, Publisher
+from services.recorder.segments import FsyncPolicy, Spool
+from services.recorder.spool import Message
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client
+
+    from services.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], int]  # monotonic nanoseconds
-
-
-@dataclass
-class RecorderStats:
-    queued: int = 0
-    published: int = 0
-    retried: int = 0
-    dropped: int = 0
-    rejected: int = 0
-    max_record_ns: int = 0
-
-
-@dataclass(frozen=True)
-class _Outgoing:
-    subject: str
-    data: bytes
-    event_id: str
+GAP_TYPE = "recorder.gap"
 
 
 class RecordingSession:
@@ -88,13 +85,21 @@ class RecordingSession:
                      ) -> Envelope:
         return self.record(Direction.SYSTEM, payload, type_=type_, at_ns=at_ns)
 
-    def record(self, direction: Direction, frame: dict[str, Any], *, provider: Provider | None = None,
-               type_: str | None = None, at_ns: int | None = None) -> Envelope:
+    def record(self, direction: Direction, frame: dict[str, Any], *,
+               provider: Provider | None = None, type_: str | None = None,
+               at_ns: int | None = None) -> Envelope:
         """Stamp and enqueue; returns at once. Synchronous so it can be called from any callback."""
         t_start = time.perf_counter_ns()
         if self._ended:
             raise RuntimeError("session already ended")
-        prov = provider or self.provider
+        env = self._stamp(direction, frame, provider or self.provider, type_, at_ns)
+        self.recorder._enqueue(env, self)
+        self.recorder.stats.max_record_ns = max(self.recorder.stats.max_record_ns,
+                                                time.perf_counter_ns() - t_start)
+        return env
+
+    def _stamp(self, direction: Direction, frame: dict[str, Any], prov: Provider,
+               type_: str | None, at_ns: int | None) -> Envelope:
         mono = at_ns if at_ns is not None else self._clock() - self._t0
         env = Envelope(
             event_id=str(uuid_utils.uuid7()),
@@ -109,95 +114,92 @@ class RecordingSession:
             payload=frame,
         )
         self._seq += 1
-        self.recorder._enqueue(env)
-        self.recorder.stats.max_record_ns = max(self.recorder.stats.max_record_ns,
-                                                time.perf_counter_ns() - t_start)
         return env
+
+    def gap_item(self, first_seq: int, last_seq: int, reason: str) -> Pending:
+        """A ``recorder.gap`` event with the next seq; allowed after the end (losses come late)."""
+        gap = Gap(first_seq=first_seq, last_seq=last_seq, reason=reason)
+        mono = max(0, self._clock() - self._t0)
+        env = self._stamp(Direction.SYSTEM, gap.model_dump(mode="json"), self.provider, GAP_TYPE,
+                          mono)
+        return self.recorder._pending(env, self)
 
 
 class Recorder:
-    def __init__(self, nc: Client, tenant_id: str, *, subject_prefix: str = "voice",
-                 stream: str | None = None, max_queue: int = 50_000, window: int = 256) -> None:
-        self.nc = nc
-        self.js = nc.jetstream(publish_async_max_pending=window * 2)
+    """Publishes a tenant's sessions. Build it with :meth:`connect`; one per gateway process.
+
+    ``publisher`` is JetStream in production (:class:`NatsPublisher`) or the in-memory twin in
+    unit tests. ``spool_dir`` holds frames while JetStream is unreachable; leftover segments of a
+    crashed process in that directory are drained first.
+    """
+
+    def __init__(self, publisher: Publisher, tenant_id: str, *, spool_dir: Path,
+                 subject_prefix: str = "voice", max_queue: int = 50_000, window: int = 256,
+                 fsync: FsyncPolicy = "interval", fsync_interval_s: float = 0.1,
+                 spool_max_bytes: int = 1 << 30, publish_timeout_s: float = 2.0) -> None:
+        self.publisher = publisher
         self.tenant_id = tenant_id
         self.subject_prefix = subject_prefix
-        self.stream = stream
-        self.window = window
         self.stats = RecorderStats()
-        self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue(maxsize=max_queue)
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._task: asyncio.Task[None] | None = None
+        self.spool = Spool(spool_dir, fsync=fsync, fsync_interval_s=fsync_interval_s,
+                           max_bytes=spool_max_bytes)
+        self._pipeline = Pipeline(publisher, self.spool, self.stats, max_queue=max_queue,
+                                  window=window, publish_timeout_s=publish_timeout_s)
+
+    @property
+    def nc(self) -> Client | None:
+        return self.publisher.nc if isinstance(self.publisher, NatsPublisher) else None
+
+    @property
+    def spilling(self) -> bool:
+        return self._pipeline.spilling
 
     @classmethod
-    async def connect(cls, settings: Any, tenant_id: str, **kwargs: Any) -> Recorder:
+    async def connect(cls, settings: Settings, tenant_id: str, **kwargs: Any) -> Recorder:
         from services.platform.nats import connect
 
         nc = await connect(settings, name=f"voxledger-recorder-{tenant_id}")
-        return cls(nc, tenant_id, subject_prefix=settings.subject_prefix,
-                   stream=settings.stream_name, **kwargs)
+        options: dict[str, Any] = {
+            "spool_dir": (settings.recorder_spool_dir or settings.home / "spool") / tenant_id,
+            "subject_prefix": settings.subject_prefix,
+            "max_queue": settings.recorder_max_queue,
+            "fsync": settings.recorder_fsync,
+            "spool_max_bytes": settings.recorder_spool_max_bytes,
+            "publish_timeout_s": settings.recorder_publish_timeout_s,
+        }
+        options.update(kwargs)
+        window = int(options.get("window", 256))
+        recorder = cls(NatsPublisher(nc, settings.stream_name, max_pending=window * 4),
+                       tenant_id, **options)
+        recorder.start()
+        return recorder
+
+    def start(self) -> None:
+        """Start the publisher task now, so leftover spool files drain before any session."""
+        self._pipeline.start()
 
     def session(self, session_id: str, provider: Provider, *, started: SessionStarted | None = None,
                 clock: Clock | None = None) -> RecordingSession:
         return RecordingSession(self, session_id, provider, started, clock)
 
-    def _enqueue(self, env: Envelope) -> None:
+    def _pending(self, env: Envelope, session: RecordingSession) -> Pending:
         try:
             data = encode_envelope(env)
         except EnvelopeError:
             self.stats.rejected += 1
-            log.warning("recorder: frame seq=%d of a session rejected (too large)", env.seq)
+            log.warning("recorder: frame seq=%d of session %s rejected (too large)", env.seq,
+                        env.session_id)
             raise
-        item = _Outgoing(subject_for(env, self.subject_prefix), data, env.event_id)
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            self.stats.dropped += 1  # the ledger issue replaces this with a disk spill
-            return
-        self.stats.queued += 1
-        self._idle.clear()
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._publish_loop())
+        return Pending(Message(subject_for(env, self.subject_prefix), env.event_id, data),
+                       session, env.seq)
 
-    async def _publish_loop(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self.window and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            await self._publish_batch(batch)
-            if self._queue.empty():
-                self._idle.set()
-
-    async def _publish_batch(self, batch: list[_Outgoing]) -> None:
-        pending = batch
-        delay = 0.05
-        while pending:
-            futures = []
-            for item in pending:
-                futures.append(await self.js.publish_async(
-                    item.subject, item.data, headers={"Nats-Msg-Id": item.event_id},
-                    stream=self.stream))
-            results = await asyncio.gather(*futures, return_exceptions=True)
-            failed = [item for item, r in zip(pending, results, strict=True)
-                      if isinstance(r, BaseException)]
-            self.stats.published += len(pending) - len(failed)
-            if failed:
-                # Same Nats-Msg-Id on retry: JetStream drops any copy that did land.
-                self.stats.retried += len(failed)
-                log.warning("recorder: %d publishes not acknowledged; retrying", len(failed))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-            pending = failed
+    def _enqueue(self, env: Envelope, session: RecordingSession) -> None:
+        self._pipeline.offer(self._pending(env, session))
 
     async def flush(self, timeout: float | None = None) -> None:
-        """Wait until every queued frame is acknowledged by JetStream."""
-        await asyncio.wait_for(self._idle.wait(), timeout)
+        """Wait until every recorded frame is acknowledged by JetStream (spool drained too)."""
+        await self._pipeline.flush(timeout)
 
     async def close(self, timeout: float | None = 60.0) -> None:
-        await self.flush(timeout)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self.nc.drain()
+        """Flush, then stop. Frames JetStream has not taken by ``timeout`` stay in the spool."""
+        await self._pipeline.close(timeout)

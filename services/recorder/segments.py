@@ -49,6 +49,7 @@ class Spool:
         self.max_bytes = max_bytes
         self.segment_bytes = segment_bytes
         self.truncated = 0  # files whose tail was torn or corrupt when adopted
+        self.refusal: str | None = None  # why the last append kept less than it was given
         self._segments: deque[Segment] = deque()
         self._active: Segment | None = None  # the segment appended to; always the last one
         self._dirty = False
@@ -129,6 +130,7 @@ class Spool:
                 break
             chunk.append(record)
             total += len(record)
+        self.refusal = None if len(chunk) == len(messages) else "spool byte cap reached"
         if not chunk:
             return 0
         try:
@@ -144,13 +146,13 @@ class Spool:
             # keep the file well-formed: cut whatever part of the batch made it to disk
             if self._active is not None:
                 os.ftruncate(self._active.fd, self._active.size)
-            log.error("recorder spool: write failed (%s)", exc.strerror or type(exc).__name__)
+            self.refusal = f"spool write failed: {errno.errorcode.get(exc.errno or 0, 'EIO')}"
+            log.error("recorder spool: %s", self.refusal)
             return 0
         seg.size += n
         self._dirty = True
-        if self.fsync == "always":
-            self.sync()
-        elif self.fsync == "interval" and time.monotonic() - self._last_sync >= self.fsync_interval_s:
+        due = time.monotonic() - self._last_sync >= self.fsync_interval_s
+        if self.fsync == "always" or (self.fsync == "interval" and due):
             self.sync()
         return len(chunk)
 
