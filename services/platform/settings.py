@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     key_file: Path | None = Field(default=None, description="development keyring (mode 0600)")
     session_idle_timeout_s: float = Field(default=3600.0, gt=0)
 
+    # Recorder SDK: memory bound, then a disk spool while JetStream is unreachable or slow.
+    recorder_spool_dir: Path | None = Field(
+        default=None, description="spool root; a <tenant> folder is made in it (default home/spool)"
+    )
+    recorder_fsync: Literal["always", "interval", "never"] = "interval"
+    recorder_max_queue: int = Field(default=50_000, ge=1)
+    recorder_spool_max_bytes: int = Field(default=1 << 30, ge=0)
+    recorder_publish_timeout_s: float = Field(default=2.0, gt=0)
+
     # Pinned ports for the embedded stack (0 = pick a free loopback port).
     stack_nats_port: int = Field(default=0, ge=0, le=65535)
     stack_postgres_port: int = Field(default=0, ge=0, le=65535)
