@@ -25,7 +25,6 @@ from services.providers.timeline import (
     ProviderError,
     Speaker,
     Timeline,
-    ToolCall,
     Track,
     Truncation,
     TurnStatus,
@@ -183,9 +182,12 @@ class Builder:
         return last.start_ms + last.duration_ms + (audio_ms - last.audio_ms - last.duration_ms)
 
     # -- agent audio and playback ------------------------------------------------------------
-    def agent_audio(self, nbytes: int, fmt: AudioFormat, turn_id: str | None) -> None:
+    def agent_audio(self, nbytes: int, fmt: AudioFormat, turn_id: str | None,
+                    dropped: bool | None = None) -> None:
+        """Queue agent audio. ``dropped`` (default: its turn was already cut) never plays."""
         duration = nbytes / fmt.bytes_per_ms
-        dropped = turn_id is not None and turn_id in self.closed
+        if dropped is None:
+            dropped = turn_id is not None and turn_id in self.closed
         start = self.play_end_ms if dropped else max(self.play_end_ms, self.now_ms)
         self.chunks.append(ChunkState("agent", fmt, self.agent_bytes, nbytes, start, duration,
                                       self.seq, turn_id, self.agent_audio_ms,
@@ -224,7 +226,7 @@ class Builder:
         return self.cut_queue(self.agent_audio_ms_at(self.now_ms), source)
 
     def cut_turn(self, turn_id: str, heard_ms: float, source: str) -> None:
-        """The player says: of this turn's audio, ``heard_ms`` was heard (OpenAI ``audio_end_ms``)."""
+        """The player says this turn was heard for ``heard_ms`` (OpenAI ``audio_end_ms``)."""
         done = 0.0
         first_start: float | None = None
         for c in self.chunks:
