@@ -86,9 +86,9 @@ def _response_part(b: Builder, f: dict[str, Any]) -> None:
 def _correction(b: Builder, f: dict[str, Any]) -> None:
     c = get_dict(f, "agent_response_correction_event", required=True)
     last = b.state.get("el.last_agent")
-    if not isinstance(last, str):
-        raise FrameProblem("no_agent_turn_to_correct")
-    t = b.turn("agent", last)
+    t = b.turn("agent", last) if isinstance(last, str) else _agent(b)
+    if t.transcript is None:  # the correction is the first we hear of this response
+        t.transcript = get_str(c, "original_agent_response")
     t.heard_text = get_str(c, "corrected_agent_response")
     if t.status in ("in_progress", "completed"):
         t.status = "interrupted"
