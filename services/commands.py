@@ -9,6 +9,9 @@ def register(app: typer.Typer) -> None:
     from services.runner.cli import register as runner
 
     runner(app)
+    from services.simulator.cli import register as simulator
+
+    simulator(app)
     from services.ledger.sessions_cli import register as sessions
 
     sessions(app)
