@@ -15,3 +15,6 @@ def register(app: typer.Typer) -> None:
     from services.ledger.sessions_cli import register as sessions
 
     sessions(app)
+    from services.ledger.proof_cli import register as proofs
+
+    proofs(app)
