@@ -6,11 +6,14 @@ import base64
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.ledger import checkpoint as cp
 from services.ledger.checkpoint import Checkpoint, Verifier
+
+# Hypothesis deadlines are timed assertions; a loaded machine must not fail a proof test.
+untimed = settings(deadline=None)
 
 # golang.org/x/mod/sumdb/note (note.go doc example and note_test.go): a second implementation's
 # key, text and signature. Ed25519 is deterministic, so signing must reproduce it byte for byte.
@@ -58,6 +61,7 @@ def test_checkpoint_body_layout() -> None:
     assert cp.parse_checkpoint(ext.body()) == ext
 
 
+@untimed
 @given(size=st.integers(min_value=0, max_value=2**64 - 1), root=st.binary(min_size=32, max_size=32),
        tenant=st.from_regex(r"[a-z0-9-]{1,63}", fullmatch=True))
 def test_signed_checkpoint_round_trips(size: int, root: bytes, tenant: str) -> None:
@@ -79,6 +83,7 @@ def test_key_id_is_the_spec_hash() -> None:
     assert cp.key_id("n", pub) == hashlib.sha256(b"n\n\x01" + pub).digest()[:4]
 
 
+@untimed
 @given(data=st.data())
 def test_any_changed_byte_of_a_signed_checkpoint_is_refused(data: st.DataObject) -> None:
     c = Checkpoint(cp.origin_for("t1"), 42, ROOT)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.ledger import merkle
 from services.ledger.frontier import Frontier
 from services.ledger.merkle import MerkleTree
+
+# Hypothesis deadlines are timed assertions; a loaded machine must not fail a proof test.
+untimed = settings(deadline=None)
 
 
 def _k(n: int) -> int:
@@ -73,6 +76,7 @@ def test_known_hashes() -> None:
     assert merkle.root([]) == merkle.EMPTY_ROOT
 
 
+@untimed
 @given(n=st.integers(min_value=0, max_value=130))
 def test_root_matches_rfc_recursion(n: int) -> None:
     d = leaves(n)
@@ -94,6 +98,7 @@ def test_every_prefix_root_agrees() -> None:
             f.append(d[n])
 
 
+@untimed
 @given(n=sizes, data=st.data())
 def test_inclusion_proofs_match_rfc_and_verify(n: int, data: st.DataObject) -> None:
     d = leaves(n)
@@ -107,6 +112,7 @@ def test_inclusion_proofs_match_rfc_and_verify(n: int, data: st.DataObject) -> N
         assert merkle.inclusion_proof(d, index) == proof
 
 
+@untimed
 @given(n=sizes, data=st.data())
 def test_consistency_proofs_match_rfc_and_verify(n: int, data: st.DataObject) -> None:
     d = leaves(n)
@@ -120,6 +126,7 @@ def test_consistency_proofs_match_rfc_and_verify(n: int, data: st.DataObject) ->
         assert merkle.consistency_proof(d, size1) == proof
 
 
+@untimed
 @given(n=sizes, data=st.data())
 def test_inclusion_bit_flip_fails(n: int, data: st.DataObject) -> None:
     d = leaves(n)
@@ -140,6 +147,7 @@ def test_inclusion_bit_flip_fails(n: int, data: st.DataObject) -> None:
         merkle.verify_inclusion(index, n, leaf, proof, root)
 
 
+@untimed
 @given(n=st.integers(min_value=2, max_value=70), data=st.data())
 def test_consistency_bit_flip_fails(n: int, data: st.DataObject) -> None:
     d = leaves(n)
@@ -160,6 +168,7 @@ def test_consistency_bit_flip_fails(n: int, data: st.DataObject) -> None:
         merkle.verify_consistency(size1, n, root1, root2, proof)
 
 
+@untimed
 @given(n=sizes, data=st.data())
 def test_inclusion_proof_with_a_node_added_or_removed_fails(n: int, data: st.DataObject) -> None:
     d = leaves(n)
@@ -206,6 +215,7 @@ def test_generation_refuses_indexes_outside_the_tree() -> None:
         MerkleTree([b"short"])
 
 
+@untimed
 @given(n=st.integers(min_value=0, max_value=200))
 def test_frontier_round_trips(n: int) -> None:
     f = Frontier.from_leaf_hashes(leaves(n))
