@@ -3,11 +3,24 @@
 Each batch: fetch, decode (bad frames → dead letters), run the handler inside one Postgres
 transaction together with the consumer's progress row, commit, then ack. A failure before commit
 acks nothing, so JetStream redelivers and the idempotent handler makes the effect exactly-once.
+
+Ordered mode (a handler with ``ordered = True``, e.g. the ledger sealer): JetStream redelivers an
+unacked message only after ``ack_wait`` while newer ones keep flowing, which breaks stream order.
+So an ordered consumer never relies on redelivery: at start and after any failed batch it
+recreates its durable consumer from the stream sequence after its committed progress row, and each
+transaction locks that row and skips what is already committed. Only one instance per consumer
+name runs at a time: it holds a Postgres advisory lock for its lifetime (a second one waits as a
+standby; the lock goes with the holder's connection, so a killed process frees it).
+
+A handler may define ``async def maintain(engine)``: called after each committed batch and when a
+fetch comes back empty (outboxes, periodic jobs). Its failures are logged, never fatal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +30,9 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from sqlalchemy import BigInteger, DateTime, Integer, String, func
+from nats.js.client import JetStreamContext
+from nats.js.errors import NotFoundError
+from sqlalchemy import BigInteger, DateTime, Integer, String, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
@@ -80,9 +95,12 @@ class PullConsumer:
     def stop(self) -> None:
         self._stopping.set()
 
-    async def run(self) -> None:
-        js = self.nc.jetstream()
-        config = ConsumerConfig(
+    @property
+    def ordered(self) -> bool:
+        return bool(getattr(self.handler, "ordered", False))
+
+    def _config(self) -> ConsumerConfig:
+        return ConsumerConfig(
             durable_name=self.handler.name,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
@@ -91,15 +109,60 @@ class PullConsumer:
             max_deliver=-1,
             filter_subjects=self.handler.filter_subjects,
         )
-        sub = await js.pull_subscribe(self.handler.filter_subjects[0], durable=self.handler.name, stream=self.stream, config=config)
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        js = self.nc.jetstream()
+        config = self._config()
+        if not self.ordered:
+            return await js.pull_subscribe(self.handler.filter_subjects[0],
+                                           durable=self.handler.name, stream=self.stream,
+                                           config=config)
+        async with self.engine.connect() as conn:
+            committed = (await conn.execute(select(ConsumerProgress.stream_seq).where(
+                ConsumerProgress.consumer == self.handler.name))).scalar()
+        with contextlib.suppress(NotFoundError):
+            await js.delete_consumer(self.stream, self.handler.name)
+        await js.add_consumer(self.stream, dataclasses.replace(
+            config, deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=(committed or 0) + 1, ack_wait=300))
+        return await js.pull_subscribe_bind(durable=self.handler.name, stream=self.stream)
+
+    async def _maintain(self) -> None:
+        hook = getattr(self.handler, "maintain", None)
+        if hook is None:
+            return
+        try:
+            await hook(self.engine)
+        except Exception as exc:
+            log.warning("%s: maintenance failed (%s: %s)", self.handler.name,
+                        type(exc).__name__, str(exc)[:200])
+
+    async def run(self) -> None:
+        if not self.ordered:
+            await self._run()
+            return
+        async with self.engine.connect() as lock_conn:
+            await lock_conn.execute(select(func.pg_advisory_lock(
+                func.hashtext(f"voxledger-consumer:{self.handler.name}"))))
+            await lock_conn.commit()
+            try:
+                await self._run()
+            finally:
+                await lock_conn.execute(select(func.pg_advisory_unlock(
+                    func.hashtext(f"voxledger-consumer:{self.handler.name}"))))
+
+    async def _run(self) -> None:
+        sub = await self._subscribe()
         backoff = 0.5
         while not self._stopping.is_set():
             try:
                 msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
             except NatsTimeout:
+                await self._maintain()
                 continue
-            except Exception as exc:  # noqa: BLE001 - connection trouble: wait and retry
-                log.warning("%s: fetch failed (%s); retrying", self.handler.name, type(exc).__name__)
+            except Exception as exc:
+                log.warning("%s: fetch failed (%s); retrying", self.handler.name,
+                            type(exc).__name__)
                 await asyncio.sleep(backoff)
                 continue
             if not msgs:
@@ -107,17 +170,34 @@ class PullConsumer:
             try:
                 await self._process(msgs)
                 backoff = 0.5
-            except Exception as exc:  # noqa: BLE001 - never ack what did not commit
+            except Exception as exc:
                 self.stats.failures += 1
                 log.warning("%s: batch of %d not committed (%s: %s); will be redelivered",
                             self.handler.name, len(msgs), type(exc).__name__, str(exc)[:200])
+                if self.ordered:
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    sub = await self._resubscribe(sub)
+                    continue
                 for msg in msgs:
-                    try:
+                    with contextlib.suppress(Exception):
                         await msg.nak(delay=backoff)
-                    except Exception:  # noqa: BLE001
-                        pass
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
+                continue
+            await self._maintain()
+
+    async def _resubscribe(self, sub: JetStreamContext.PullSubscription
+                           ) -> JetStreamContext.PullSubscription:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+        while True:
+            try:
+                return await self._subscribe()
+            except Exception as exc:
+                log.warning("%s: resubscribe failed (%s); retrying", self.handler.name,
+                            type(exc).__name__)
+                await asyncio.sleep(1.0)
 
     async def _process(self, msgs: list[Msg]) -> None:
         good: list[Delivered] = []
@@ -130,6 +210,10 @@ class PullConsumer:
                 bad.append((msg, str(exc)))
         last = max(m.metadata.sequence.stream for m in msgs)
         async with self.engine.begin() as conn:
+            if self.ordered:
+                done = await self._committed_for_update(conn)
+                good = [d for d in good if d.stream_seq > done]
+                bad = [(m, r) for m, r in bad if m.metadata.sequence.stream > done]
             for msg, reason in bad:
                 await record_dead_letter(conn, self.handler.name, msg.metadata.sequence.stream,
                                          msg.subject, reason, msg.data)
@@ -147,3 +231,9 @@ class PullConsumer:
         self.stats.delivered += len(good)
         self.stats.dead_lettered += len(bad)
         self.stats.batches += 1
+
+    async def _committed_for_update(self, conn: AsyncConnection) -> int:
+        await conn.execute(pg_insert(ConsumerProgress).values(
+            consumer=self.handler.name, stream_seq=0, batches=0).on_conflict_do_nothing())
+        return int((await conn.execute(select(ConsumerProgress.stream_seq).where(
+            ConsumerProgress.consumer == self.handler.name).with_for_update())).scalar_one())

@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "services.platform.deadletter",
     "services.platform.consumer",
     "services.ledger.catalog_models",
+    "services.ledger.models",
 )
 
 

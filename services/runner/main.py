@@ -24,9 +24,11 @@ HandlerFactory = Callable[[Settings], BatchHandler]
 
 def consumer_factories() -> dict[str, HandlerFactory]:
     from services.ledger.catalog import SessionCatalog
+    from services.ledger.sealer import make_sealer
 
     factories: dict[str, HandlerFactory] = {
         "catalog": lambda s: SessionCatalog(),
+        "sealer": make_sealer,
     }
     return factories
 

@@ -1,0 +1,174 @@
+"""Ledger tables: sealed entries, the per-tenant tree, checkpoints, sessions, keys, audio index.
+
+Nothing here holds PII in clear: payloads and subject identifiers are AES-256-GCM ciphertext under
+the session's data key (``ledger_sessions.wrapped_dek``, itself wrapped by the tenant KEK), and
+subjects are found through an HMAC index. Deleting ``wrapped_dek`` crypto-shreds a session while
+every hash the proofs need stays in place.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.platform.orm import Base
+
+
+class LedgerEntry(Base):
+    """One sealed event. ``position`` is gapless per tenant and is the Merkle leaf index."""
+
+    __tablename__ = "ledger_entries"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    session_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    stream_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    schema_version: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    direction: Mapped[str] = mapped_column(String(8), nullable=False)
+    type: Mapped[str] = mapped_column(String(128), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    mono_ns: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    payload_ct: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    payload_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    audio_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    sealed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+    __table_args__ = (
+        # Idempotency: JetStream may redeliver and gateways may republish past the dedupe window.
+        Index("uq_ledger_entries_tenant_event", "tenant_id", "event_id", unique=True),
+        Index("ix_ledger_entries_session_seq", "tenant_id", "session_id", "seq"),
+    )
+
+
+class LedgerTree(Base):
+    """A tenant's running tree (RFC 9162 compact range), advanced in the sealing transaction."""
+
+    __tablename__ = "ledger_trees"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    frontier: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    checkpoint_size: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    checkpoint_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class LedgerCheckpoint(Base):
+    """A signed C2SP checkpoint note; ``worm_written_at`` is null until the WORM copy exists."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False)
+    reason: Mapped[str] = mapped_column(String(16), nullable=False)
+    worm_key: Mapped[str] = mapped_column(String(512), nullable=False)
+    worm_written_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class LedgerSession(Base):
+    """Per-session key and completeness statistics (law 2: gaps and duplicates are reported)."""
+
+    __tablename__ = "ledger_sessions"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # Null once erased: the session's payloads, subjects and audio become unreadable.
+    wrapped_dek: Mapped[bytes | None] = mapped_column(LargeBinary)
+    entries: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    first_position: Mapped[int | None] = mapped_column(BigInteger)
+    last_position: Mapped[int | None] = mapped_column(BigInteger)
+    max_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=-1)
+    missing: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    seq_conflicts: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    out_of_order: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    audio_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    started: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    ended: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    last_seq_declared: Mapped[int | None] = mapped_column(BigInteger)
+    end_reason: Mapped[str | None] = mapped_column(String(64))
+    last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    timed_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class LedgerSubject(Base):
+    """A subject identifier from ``session.started``: encrypted, found by its HMAC index."""
+
+    __tablename__ = "ledger_subjects"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject_index: Mapped[str] = mapped_column(String(64), nullable=False)
+    value_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_ledger_subjects_index", "tenant_id", "subject_index"),)
+
+
+class LedgerAudioSegment(Base):
+    """One encrypted raw audio object: a session's audio of one direction from one batch."""
+
+    __tablename__ = "ledger_audio_segments"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(63), nullable=False)
+    session_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    direction: Mapped[str] = mapped_column(String(8), nullable=False)
+    first_position: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    length: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    ct_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+    __table_args__ = (Index("ix_ledger_audio_segments_session", "tenant_id", "session_id"),)
+
+
+class LedgerAudioRef(Base):
+    """Entry → bytes ``[offset, offset+length)`` of a segment's plaintext (one per audio field)."""
+
+    __tablename__ = "ledger_audio_refs"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    segment_key: Mapped[str] = mapped_column(String(512), nullable=False)
+    offset: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    length: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    sha256: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+
+    __table_args__ = (Index("ix_ledger_audio_refs_segment", "segment_key"),)

@@ -1,0 +1,220 @@
+"""SQL of the sealer (write side). Every function runs inside the caller's transaction.
+
+Bulk rows go through psycopg ``COPY`` on the SQLAlchemy connection's own driver connection, so
+they share the batch transaction with the consumer progress row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.ledger.frontier import Frontier
+from services.ledger.models import (
+    LedgerAudioRef,
+    LedgerAudioSegment,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerSession,
+    LedgerSubject,
+    LedgerTree,
+)
+from services.ledger.sealing import SessionDelta
+
+ENTRY_COLUMNS = ("tenant_id", "position", "event_id", "session_id", "seq", "stream_seq",
+                 "schema_version", "provider", "direction", "type", "recorded_at", "mono_ns",
+                 "payload_ct", "payload_sha256", "audio_sha256", "leaf_hash")
+REF_COLUMNS = ("tenant_id", "position", "ordinal", "session_id", "segment_key", "offset",
+               "length", "sha256")
+
+
+@dataclass
+class TreeState:
+    tenant_id: str
+    frontier: Frontier
+    checkpoint_size: int
+    checkpoint_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SessionState:
+    wrapped_dek: bytes | None
+    max_seq: int
+
+
+async def existing_event_ids(conn: AsyncConnection, tenant: str, event_ids: Sequence[str]
+                             ) -> set[str]:
+    if not event_ids:
+        return set()
+    rows = await conn.execute(select(LedgerEntry.event_id).where(
+        LedgerEntry.tenant_id == tenant, LedgerEntry.event_id.in_(list(event_ids))))
+    return {r[0] for r in rows}
+
+
+async def existing_seqs(conn: AsyncConnection, tenant: str, pairs: Sequence[tuple[str, int]]
+                        ) -> set[tuple[str, int]]:
+    """(session, seq) pairs already sealed under another event id: a recorder bug, counted."""
+    if not pairs:
+        return set()
+    rows = await conn.execute(
+        text("SELECT e.session_id, e.seq FROM ledger_entries e "
+             "JOIN unnest(CAST(:sessions AS text[]), CAST(:seqs AS bigint[])) "
+             "AS b(session_id, seq) "
+             "ON e.session_id = b.session_id AND e.seq = b.seq WHERE e.tenant_id = :tenant"),
+        {"tenant": tenant, "sessions": [p[0] for p in pairs], "seqs": [p[1] for p in pairs]})
+    return {(r[0], r[1]) for r in rows}
+
+
+async def lock_tree(conn: AsyncConnection, tenant: str) -> TreeState:
+    """The tenant's tree, row-locked: positions are assigned by one transaction at a time."""
+    empty = Frontier()
+    await conn.execute(pg_insert(LedgerTree).values(
+        tenant_id=tenant, size=0, frontier=empty.to_bytes(), root=empty.root(), checkpoint_size=0,
+    ).on_conflict_do_nothing())
+    row = (await conn.execute(select(LedgerTree).where(LedgerTree.tenant_id == tenant)
+                              .with_for_update())).one()
+    return TreeState(tenant, Frontier.from_bytes(row.frontier), row.checkpoint_size,
+                     row.checkpoint_at)
+
+
+async def save_tree(conn: AsyncConnection, tree: TreeState) -> None:
+    await conn.execute(update(LedgerTree).where(LedgerTree.tenant_id == tree.tenant_id).values(
+        size=tree.frontier.size, frontier=tree.frontier.to_bytes(), root=tree.frontier.root(),
+        checkpoint_size=tree.checkpoint_size, checkpoint_at=tree.checkpoint_at,
+        updated_at=func.now()))
+
+
+async def lock_sessions(conn: AsyncConnection, tenant: str, session_ids: Iterable[str],
+                        new_wrapped_dek: Callable[[], bytes]) -> dict[str, SessionState]:
+    ids = sorted(set(session_ids))
+    if not ids:
+        return {}
+    found = await _select_sessions(conn, tenant, ids)
+    missing = [s for s in ids if s not in found]
+    if missing:
+        await conn.execute(pg_insert(LedgerSession).values([
+            {"tenant_id": tenant, "session_id": s, "wrapped_dek": new_wrapped_dek()}
+            for s in missing]).on_conflict_do_nothing())
+        found.update(await _select_sessions(conn, tenant, missing))
+    return found
+
+
+async def _select_sessions(conn: AsyncConnection, tenant: str, ids: list[str]
+                           ) -> dict[str, SessionState]:
+    rows = await conn.execute(
+        select(LedgerSession.session_id, LedgerSession.wrapped_dek, LedgerSession.max_seq)
+        .where(LedgerSession.tenant_id == tenant, LedgerSession.session_id.in_(ids))
+        .order_by(LedgerSession.session_id).with_for_update())
+    return {r.session_id: SessionState(r.wrapped_dek, r.max_seq) for r in rows}
+
+
+async def _copy(conn: AsyncConnection, table: str, columns: Sequence[str],
+                rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    raw = await conn.get_raw_connection()
+    pg: Any = raw.driver_connection
+    cols = ", ".join(f'"{c}"' for c in columns)
+    async with pg.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            await copy.write_row(tuple(row[c] for c in columns))
+
+
+async def copy_entries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    await _copy(conn, LedgerEntry.__tablename__, ENTRY_COLUMNS, rows)
+
+
+async def copy_audio_refs(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    await _copy(conn, LedgerAudioRef.__tablename__, REF_COLUMNS, rows)
+
+
+async def upsert_segments(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    stmt = pg_insert(LedgerAudioSegment).values(list(rows))
+    # A retried batch may reuse a key an uncommitted attempt never recorded; last write wins.
+    await conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={
+        "length": stmt.excluded.length, "ct_sha256": stmt.excluded.ct_sha256}))
+
+
+async def insert_subjects(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(pg_insert(LedgerSubject).values(list(rows)).on_conflict_do_nothing())
+
+
+async def update_session(conn: AsyncConnection, tenant: str, session: str,
+                         d: SessionDelta | None, duplicates: int, conflicts: int) -> None:
+    t = LedgerSession
+    values: dict[str, Any] = {"duplicates": t.duplicates + duplicates,
+                              "seq_conflicts": t.seq_conflicts + conflicts,
+                              "updated_at": func.now()}
+    if d is not None:
+        values.update(
+            entries=t.entries + d.entries,
+            first_position=func.coalesce(t.first_position, d.first_position),
+            last_position=func.greatest(t.last_position, d.last_position),
+            max_seq=func.greatest(t.max_seq, d.max_seq),
+            out_of_order=t.out_of_order + d.out_of_order,
+            audio_bytes=t.audio_bytes + d.audio_bytes,
+            last_event_at=func.greatest(t.last_event_at, d.last_event_at),
+        )
+        if d.started:
+            values["started"] = True
+        if d.ended:
+            values.update(ended=True, last_seq_declared=d.last_seq_declared,
+                          end_reason=d.end_reason, timed_out_at=None)
+    await conn.execute(update(t).where(t.tenant_id == tenant, t.session_id == session)
+                       .values(**values))
+    # Seqs expected: 0..max(max_seq, declared last); present: distinct seqs sealed.
+    await conn.execute(update(t).where(t.tenant_id == tenant, t.session_id == session).values(
+        missing=func.greatest(0, func.greatest(t.max_seq, func.coalesce(t.last_seq_declared, -1))
+                              + 1 - (t.entries - t.seq_conflicts))))
+
+
+async def insert_checkpoint(conn: AsyncConnection, tenant: str, size: int, root: bytes,
+                            note: str, reason: str, worm_key: str) -> None:
+    await conn.execute(pg_insert(LedgerCheckpoint).values(
+        tenant_id=tenant, size=size, root=root, note=note, reason=reason, worm_key=worm_key,
+    ).on_conflict_do_nothing())
+
+
+async def pending_worm(conn: AsyncConnection, limit: int = 100) -> list[tuple[str, int, str, str]]:
+    rows = await conn.execute(
+        select(LedgerCheckpoint.tenant_id, LedgerCheckpoint.size, LedgerCheckpoint.worm_key,
+               LedgerCheckpoint.note)
+        .where(LedgerCheckpoint.worm_written_at.is_(None))
+        .order_by(LedgerCheckpoint.created_at).limit(limit))
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def mark_worm_written(conn: AsyncConnection, tenant: str, size: int) -> None:
+    await conn.execute(update(LedgerCheckpoint).where(
+        LedgerCheckpoint.tenant_id == tenant, LedgerCheckpoint.size == size,
+    ).values(worm_written_at=func.now()))
+
+
+async def stale_tenants(conn: AsyncConnection, cadence_s: float) -> list[str]:
+    """Tenants with entries past their last checkpoint, the last one older than ``cadence_s``."""
+    rows = await conn.execute(
+        select(LedgerTree.tenant_id).where(
+            LedgerTree.size > LedgerTree.checkpoint_size,
+            func.coalesce(LedgerTree.checkpoint_at, LedgerTree.updated_at)
+            < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("cadence")))
+        .order_by(LedgerTree.tenant_id), {"cadence": cadence_s})
+    return [r[0] for r in rows]
+
+
+async def mark_timed_out(conn: AsyncConnection, timeout_s: float) -> int:
+    """Law 2: a session with no ``session.ended`` after the idle timeout is recorded as such."""
+    t = LedgerSession
+    result = await conn.execute(update(t).where(
+        t.ended.is_(False), t.timed_out_at.is_(None),
+        t.last_event_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("timeout")),
+    ).values(timed_out_at=func.now()), {"timeout": timeout_s})
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

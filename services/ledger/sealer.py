@@ -1,0 +1,183 @@
+"""The sealer: the ledger's single ordered writer (DESIGN.md "Ledger").
+
+Runs as a :class:`~services.platform.consumer.PullConsumer` handler in ordered mode, so batches
+arrive in JetStream stream order and nothing is applied twice. Per batch and tenant, in the
+consumer's one transaction: lock the tenant's tree row, drop events already sealed (counted per
+session), assign gapless positions, encrypt payloads with the session key, write raw audio
+segments to S3 (before commit: deterministic keys make a retry overwrite its own objects), COPY
+entries and the audio index, advance the tree frontier, and sign a checkpoint at session end or
+when the last one is older than the cadence. WORM copies of checkpoints are written after commit
+(an outbox: a crash in between is repaired by :meth:`Sealer.maintain`), because a checkpoint of a
+batch that then rolled back must never sit undeletable in a compliance-locked bucket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from schemas.envelope import encode_envelope
+from services.ledger import repository as repo
+from services.ledger.checkpoint import Checkpoint, origin_for, sign_checkpoint
+from services.ledger.sealing import Fresh, SealPlan, group_by_tenant, plan_batch
+from services.ledger.storage import LedgerStorage, checkpoint_key
+from services.platform.consumer import Delivered
+from services.platform.deadletter import record_dead_letter
+from services.platform.keys import KeyProvider, new_dek, subject_index
+from services.platform.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_CADENCE_S = 5.0
+_DEK_CACHE = 10_000
+
+
+class Sealer:
+    ordered = True
+
+    def __init__(self, settings: Settings, keys: KeyProvider, storage: LedgerStorage, *,
+                 tenant: str | None = None, cadence_s: float = CHECKPOINT_CADENCE_S,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        # One tenant's partition (scale-out, and test isolation) or every tenant. Trees are per
+        # tenant, so partitions by tenant never contend; a tenant must be in one partition only.
+        self.name = "sealer" if tenant is None else f"sealer-{tenant}"
+        self.filter_subjects = [f"{settings.subject_prefix}.{tenant or '*'}.>"]
+        self.settings = settings
+        self.keys = keys
+        self.storage = storage
+        self.cadence_s = cadence_s
+        self.clock = clock
+        self._deks: dict[tuple[str, str], bytes] = {}
+        self._last_maintain = 0.0
+        self.sealed = 0
+
+    async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
+        items = [Fresh(d.stream_seq, d.subject, d.envelope)
+                 for d in sorted(batch, key=lambda d: d.stream_seq)]
+        now = self.clock()
+        for tenant, fresh in sorted(group_by_tenant(items).items()):
+            await self._seal_tenant(conn, tenant, fresh, now)
+
+    async def _seal_tenant(self, conn: AsyncConnection, tenant: str, items: list[Fresh],
+                           now: datetime) -> None:
+        tree = await repo.lock_tree(conn, tenant)
+        known = await repo.existing_event_ids(conn, tenant, [i.envelope.event_id for i in items])
+        fresh: list[Fresh] = []
+        duplicates: Counter[str] = Counter()
+        seen: set[str] = set()
+        for item in items:
+            eid = item.envelope.event_id
+            if eid in known or eid in seen:
+                duplicates[item.envelope.session_id] += 1
+                continue
+            seen.add(eid)
+            fresh.append(item)
+        sessions = await repo.lock_sessions(
+            conn, tenant, {i.envelope.session_id for i in items},
+            lambda: self.keys.wrap_dek(tenant, new_dek()))
+        conflicts = Counter(s for s, _ in await repo.existing_seqs(
+            conn, tenant, [(i.envelope.session_id, i.envelope.seq) for i in fresh]))
+        deks = {s: self._dek(tenant, s, st.wrapped_dek) for s, st in sessions.items()
+                if s in {i.envelope.session_id for i in fresh}}
+        pepper = self.keys.pepper(tenant)
+        plan = plan_batch(tenant, fresh, tree.frontier.size, deks,
+                          {s: st.max_seq for s, st in sessions.items()},
+                          lambda norm: subject_index(pepper, norm))
+        await self._write(conn, tenant, plan)
+        for session in sorted(set(sessions)):
+            await repo.update_session(conn, tenant, session, plan.sessions.get(session),
+                                      duplicates[session], conflicts[session])
+        tree.frontier.extend(plan.leaves)
+        due = (tree.checkpoint_at is None
+               or (now - tree.checkpoint_at).total_seconds() >= self.cadence_s)
+        if tree.frontier.size > tree.checkpoint_size and (plan.ended_sessions or due):
+            await self._checkpoint(conn, tree, "session-end" if plan.ended_sessions else "cadence",
+                                   now)
+        await repo.save_tree(conn, tree)
+        self.sealed += len(plan.entries)
+
+    async def _write(self, conn: AsyncConnection, tenant: str, plan: SealPlan) -> None:
+        # S3 first: a segment without a committed row is an orphan, a row without its segment
+        # would be a hole in the evidence.
+        await asyncio.gather(*(asyncio.to_thread(self.storage.put_segment, s.key, s.ciphertext)
+                               for s in plan.segments))
+        await repo.copy_entries(conn, plan.entries)
+        await repo.copy_audio_refs(conn, plan.audio_refs)
+        await repo.upsert_segments(conn, [{
+            "key": s.key, "tenant_id": tenant, "session_id": s.session_id,
+            "direction": s.direction, "first_position": s.first_position,
+            "length": len(s.plaintext), "ct_sha256": _sha256(s.ciphertext)} for s in plan.segments])
+        await repo.insert_subjects(conn, plan.subjects)
+        for item, reason in plan.problems:
+            await record_dead_letter(conn, self.name, item.stream_seq, item.subject,
+                                     f"sealed without audio extraction: {reason}",
+                                     encode_envelope(item.envelope))
+
+    async def _checkpoint(self, conn: AsyncConnection, tree: repo.TreeState, reason: str,
+                          now: datetime) -> None:
+        size, root = tree.frontier.size, tree.frontier.root()
+        origin = origin_for(tree.tenant_id)
+        key = self.keys.signing_key(tree.tenant_id)
+        note = sign_checkpoint(Checkpoint(origin, size, root), key)
+        await repo.insert_checkpoint(conn, tree.tenant_id, size, root, note, reason,
+                                     checkpoint_key(tree.tenant_id, size))
+        tree.checkpoint_size, tree.checkpoint_at = size, now
+
+    def _dek(self, tenant: str, session: str, wrapped: bytes | None) -> bytes:
+        key = (tenant, session)
+        dek = self._deks.get(key)
+        if dek is None:
+            if wrapped is None:
+                # An erased session got new events: refuse rather than re-key silently.
+                raise RuntimeError("session key was erased; events for it cannot be sealed")
+            dek = self.keys.unwrap_dek(tenant, wrapped)
+            if len(self._deks) >= _DEK_CACHE:
+                self._deks.pop(next(iter(self._deks)))
+            self._deks[key] = dek
+        return dek
+
+    async def maintain(self, engine: AsyncEngine) -> None:
+        """After each commit and when idle: WORM outbox, trailing checkpoints, idle sessions."""
+        await self.flush_worm(engine)
+        if time.monotonic() - self._last_maintain < self.cadence_s:
+            return
+        self._last_maintain = time.monotonic()
+        async with engine.begin() as conn:
+            for tenant in await repo.stale_tenants(conn, self.cadence_s):
+                tree = await repo.lock_tree(conn, tenant)
+                if tree.frontier.size > tree.checkpoint_size:
+                    await self._checkpoint(conn, tree, "cadence", self.clock())
+                    await repo.save_tree(conn, tree)
+            timed_out = await repo.mark_timed_out(conn, self.settings.session_idle_timeout_s)
+            if timed_out:
+                log.warning("sealer: %d session(s) without session.ended after %.0fs", timed_out,
+                            self.settings.session_idle_timeout_s)
+        await self.flush_worm(engine)
+
+    async def flush_worm(self, engine: AsyncEngine) -> None:
+        async with engine.connect() as conn:
+            pending = await repo.pending_worm(conn)
+        for tenant, size, key, note in pending:
+            await asyncio.to_thread(self.storage.put_checkpoint, key, note)
+            async with engine.begin() as conn:
+                await repo.mark_worm_written(conn, tenant, size)
+
+
+def _sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def make_sealer(settings: Settings) -> Any:
+    from services.platform.keys import LocalKeyProvider
+    from services.platform.s3 import make_s3_client
+
+    return Sealer(settings, LocalKeyProvider.from_file(settings.keyring_path),
+                  LedgerStorage(settings, make_s3_client(settings)))

@@ -1,0 +1,196 @@
+"""Turn one tenant's slice of a batch into what the sealer writes (pure apart from random nonces).
+
+Input: fresh (not yet sealed) envelopes in stream order, the tenant's next position, each
+session's data key. Output: entry rows with leaf hashes, raw audio segments (encrypted), the
+audio index, subject rows, per-session statistics and per-event problems for the dead-letter
+table. Nothing here touches Postgres or S3, so it is unit-testable end to end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.envelope import Direction, Envelope
+from services.ledger.audio_fields import (
+    AudioField,
+    AudioFieldError,
+    Path,
+    find_audio,
+    replace_fields,
+)
+from services.ledger.leaf import EMPTY_SHA256, LeafFields, leaf_data
+from services.ledger.merkle import leaf_hash
+from services.ledger.subjects import split_subjects
+from services.platform.keys import encrypt
+
+
+def payload_aad(tenant: str, session: str, event_id: str) -> bytes:
+    return f"voxledger/payload/v1/{tenant}/{session}/{event_id}".encode()
+
+
+def segment_aad(tenant: str, session: str, key: str) -> bytes:
+    return f"voxledger/audio/v1/{tenant}/{session}/{key}".encode()
+
+
+def subject_aad(tenant: str, session: str, kind: str) -> bytes:
+    return f"voxledger/subject/v1/{tenant}/{session}/{kind}".encode()
+
+
+def segment_key(tenant: str, session: str, direction: str, first_position: int) -> str:
+    # Ids only (law 7), and deterministic so a retried batch overwrites its own object.
+    return f"raw/{tenant}/{session}/{direction}/{first_position:012d}.seg"
+
+
+@dataclass(frozen=True)
+class Fresh:
+    stream_seq: int
+    subject: str
+    envelope: Envelope
+
+
+@dataclass
+class SessionDelta:
+    entries: int = 0
+    first_position: int | None = None
+    last_position: int | None = None
+    max_seq: int = -1
+    out_of_order: int = 0
+    audio_bytes: int = 0
+    started: bool = False
+    ended: bool = False
+    last_seq_declared: int | None = None
+    end_reason: str | None = None
+    last_event_at: Any = None
+
+
+@dataclass
+class Segment:
+    key: str
+    session_id: str
+    direction: str
+    first_position: int
+    plaintext: bytearray = field(default_factory=bytearray)
+    ciphertext: bytes = b""
+
+
+@dataclass
+class SealPlan:
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    leaves: list[bytes] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    audio_refs: list[dict[str, Any]] = field(default_factory=list)
+    subjects: list[dict[str, Any]] = field(default_factory=list)
+    sessions: dict[str, SessionDelta] = field(default_factory=dict)
+    problems: list[tuple[Fresh, str]] = field(default_factory=list)
+    ended_sessions: list[str] = field(default_factory=list)
+
+
+def _canonical_payload(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def plan_batch(tenant: str, fresh: list[Fresh], next_position: int,
+               deks: dict[str, bytes], max_seqs: dict[str, int],
+               subject_index: Callable[[str], str]) -> SealPlan:
+    plan = SealPlan()
+    segments: dict[tuple[str, str], Segment] = {}
+    position = next_position
+    for item in fresh:
+        env = item.envelope
+        dek = deks[env.session_id]
+        delta = plan.sessions.setdefault(env.session_id, SessionDelta())
+        seen_max = max(max_seqs.get(env.session_id, -1), delta.max_seq)
+        if env.seq < seen_max:
+            delta.out_of_order += 1
+        delta.max_seq = max(delta.max_seq, env.seq)
+        delta.entries += 1
+        if delta.first_position is None:
+            delta.first_position = position
+        delta.last_position = position
+        delta.last_event_at = (env.recorded_at if delta.last_event_at is None
+                               else max(delta.last_event_at, env.recorded_at))
+
+        payload = env.payload
+        if env.direction is Direction.SYSTEM and env.type == "session.started":
+            delta.started = True
+            payload, found = split_subjects(payload, subject_index)
+            for kind, (norm, idx) in found.items():
+                plan.subjects.append({
+                    "tenant_id": tenant, "session_id": env.session_id, "kind": kind,
+                    "subject_index": idx,
+                    "value_ct": encrypt(dek, norm.encode(),
+                                        subject_aad(tenant, env.session_id, kind)),
+                })
+        if env.direction is Direction.SYSTEM and env.type == "session.ended":
+            delta.ended = True
+            plan.ended_sessions.append(env.session_id)
+            last = env.payload.get("last_seq")
+            delta.last_seq_declared = last if isinstance(last, int) and last >= 0 else None
+            reason = env.payload.get("reason")
+            delta.end_reason = reason[:64] if isinstance(reason, str) else None
+
+        try:
+            fields: list[AudioField] = find_audio(env.type, payload)
+        except AudioFieldError as exc:
+            # Law 9: seal the frame as received (nothing lost) and dead-letter the reason.
+            plan.problems.append((item, str(exc)))
+            fields = []
+        audio = hashlib.sha256()
+        refs: dict[Path, Any] = {}
+        direction = env.direction.value
+        for ordinal, f in enumerate(fields):
+            seg = segments.get((env.session_id, direction))
+            if seg is None:
+                seg = Segment(segment_key(tenant, env.session_id, direction, position),
+                              env.session_id, direction, position)
+                segments[(env.session_id, direction)] = seg
+                plan.segments.append(seg)
+            digest = hashlib.sha256(f.data).digest()
+            offset = len(seg.plaintext)
+            seg.plaintext += f.data
+            audio.update(f.data)
+            delta.audio_bytes += len(f.data)
+            refs[f.path] = {"$audio": {"sha256": digest.hex(), "length": len(f.data),
+                                       "segment": seg.key, "offset": offset}}
+            plan.audio_refs.append({
+                "tenant_id": tenant, "position": position, "ordinal": ordinal,
+                "session_id": env.session_id, "segment_key": seg.key, "offset": offset,
+                "length": len(f.data), "sha256": digest,
+            })
+        if refs:
+            payload = replace_fields(payload, refs)
+        audio_sha = audio.digest() if fields else EMPTY_SHA256
+
+        ct = encrypt(dek, _canonical_payload(payload),
+                     payload_aad(tenant, env.session_id, env.event_id))
+        payload_sha = hashlib.sha256(ct).digest()
+        lf = LeafFields(tenant, position, env.event_id, env.session_id, env.seq,
+                        env.schema_version, env.provider.value, env.direction.value, env.type,
+                        env.recorded_at, env.mono_ns, payload_sha, audio_sha)
+        lh = leaf_hash(leaf_data(lf))
+        plan.leaves.append(lh)
+        plan.entries.append({
+            "tenant_id": tenant, "position": position, "event_id": env.event_id,
+            "session_id": env.session_id, "seq": env.seq, "stream_seq": item.stream_seq,
+            "schema_version": env.schema_version, "provider": env.provider.value,
+            "direction": env.direction.value, "type": env.type, "recorded_at": env.recorded_at,
+            "mono_ns": env.mono_ns, "payload_ct": ct, "payload_sha256": payload_sha,
+            "audio_sha256": audio_sha, "leaf_hash": lh,
+        })
+        position += 1
+    for seg in plan.segments:
+        seg.ciphertext = encrypt(deks[seg.session_id], bytes(seg.plaintext),
+                                 segment_aad(tenant, seg.session_id, seg.key))
+    return plan
+
+
+def group_by_tenant(items: list[Fresh]) -> dict[str, list[Fresh]]:
+    out: dict[str, list[Fresh]] = defaultdict(list)
+    for item in items:
+        out[item.envelope.tenant_id].append(item)
+    return out
