@@ -95,6 +95,8 @@ class MemoryPublisher:
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.up = True
+        self.ack_delay_s = 0.0  # a slow server: stores at once, acknowledges late
+        self.refuse_once: set[str] = set()  # event ids lost in transit on their next publish
         self._seen: set[str] = set()
         self.duplicates = 0
 
@@ -107,13 +109,21 @@ class MemoryPublisher:
         await asyncio.sleep(0)
         if not self.up:
             return [False] * len(messages)
+        acks = []
         for msg in messages:
+            if msg.event_id in self.refuse_once:
+                self.refuse_once.discard(msg.event_id)
+                acks.append(False)
+                continue
+            acks.append(self.ack_delay_s < timeout)
             if msg.event_id in self._seen:
                 self.duplicates += 1
                 continue
             self._seen.add(msg.event_id)
             self.messages.append(msg)
-        return [True] * len(messages)
+        if self.ack_delay_s:
+            await asyncio.sleep(min(self.ack_delay_s, timeout))
+        return acks
 
     async def close(self) -> None:
         return None

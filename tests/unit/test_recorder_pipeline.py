@@ -68,6 +68,43 @@ async def test_an_outage_spills_then_drains_in_order(tmp_path: Path) -> None:
     await rec.close(timeout=5)
 
 
+async def test_a_drain_that_fails_midway_resumes_from_the_first_unacked(tmp_path: Path) -> None:
+    pub = MemoryPublisher()
+    rec = recorder(pub, tmp_path)
+    session = sid()
+    s = rec.session(session, Provider.OPENAI_REALTIME)
+    pub.up = False
+    envs = [await s.client(AUDIO) for _ in range(60)]
+    await asyncio.sleep(0.05)
+    assert rec.stats.spilled == 60
+    pub.refuse_once = {envs[10].event_id, envs[40].event_id}
+    pub.up = True
+    await rec.flush(timeout=10)
+    assert sorted(e.seq for e in envelopes(pub, session)) == list(range(60))
+    assert rec.stats.drained == 60 and rec.stats.retried >= 2
+    await rec.close(timeout=5)
+
+
+async def test_a_slow_server_spills_and_the_drain_is_deduplicated(tmp_path: Path) -> None:
+    pub = MemoryPublisher()
+    pub.ack_delay_s = 1.0  # longer than the publish timeout: stored, but never acked in time
+    rec = recorder(pub, tmp_path, publish_timeout_s=0.05)
+    session = sid()
+    s = rec.session(session, Provider.GEMINI_LIVE)
+    await s.__aenter__()
+    for _ in range(50):
+        await s.server({"serverContent": {"turnComplete": True}})
+        await asyncio.sleep(0.002)
+    assert rec.spilling and rec.stats.spilled > 0
+    pub.ack_delay_s = 0.0
+    await s.end()
+    await rec.flush(timeout=5)
+    assert sorted(e.seq for e in envelopes(pub, session)) == list(range(52))
+    assert pub.duplicates > 0  # what landed before the timeout came again, and was dropped
+    assert rec.stats.dropped == 0
+    await rec.close(timeout=5)
+
+
 async def test_a_full_spool_emits_a_gap_event_with_the_lost_range(tmp_path: Path) -> None:
     pub = MemoryPublisher()
     pub.up = False
