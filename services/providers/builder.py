@@ -63,7 +63,10 @@ class TurnState:
     transcript: str | None = None
     partial: str = ""
     heard_text: str | None = None
-    status: TurnStatus = "in_progress"
+    status: TurnStatus = "in_progress"  # set explicitly only for completed / failed
+    cut: bool = False  # playback was cut before the end of the generated audio
+    cancelled: bool = False  # generation itself was cancelled (barge-in before it finished)
+    generation_done: bool = False
     response_id: str | None = None
     cut_ms: float | None = None  # explicit heard position when no audio tells us
     vad_start_ms: float | None = None
@@ -247,8 +250,7 @@ class Builder:
         if state is not None:
             if heard_ms is not None:
                 state.cut_ms = heard_ms if state.cut_ms is None else min(state.cut_ms, heard_ms)
-            if state.status != "failed":
-                state.status = "truncated"
+            state.cut = True
 
     def freeze(self) -> Timeline:
         return finalize.freeze(self)

@@ -8,7 +8,6 @@ official SDK does, and ``agent_response_correction`` says what text was actually
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final
 
 from services.providers.builder import Builder, TurnState
@@ -19,6 +18,7 @@ from services.providers.formats import (
     get_dict,
     get_int,
     get_str,
+    to_json,
 )
 from services.providers.timeline import ConfigChange, ProviderError
 
@@ -90,8 +90,7 @@ def _correction(b: Builder, f: dict[str, Any]) -> None:
     if t.transcript is None:  # the correction is the first we hear of this response
         t.transcript = get_str(c, "original_agent_response")
     t.heard_text = get_str(c, "corrected_agent_response")
-    if t.status in ("in_progress", "completed"):
-        t.status = "interrupted"
+    t.cut = True
 
 
 def _interruption(b: Builder, f: dict[str, Any]) -> None:
@@ -101,8 +100,8 @@ def _interruption(b: Builder, f: dict[str, Any]) -> None:
     b.state["el.interrupt_id"] = max(event_id or 0, prior if isinstance(prior, int) else 0)
     if b.current_agent is not None:
         t = b.turn("agent", b.current_agent)
-        if not b.cut_now("elevenlabs.interruption") and t.status == "in_progress":
-            t.status = "interrupted"
+        b.cut_now("elevenlabs.interruption")
+        t.cut = True
     b.current_agent = None
 
 
@@ -124,13 +123,13 @@ def _tool_call(b: Builder, f: dict[str, Any]) -> None:
     c = get_dict(f, "client_tool_call", required=True)
     call_id = get_str(c, "tool_call_id", required=True) or ""
     t = b.tool(call_id, get_str(c, "tool_name") or "", b.current_agent)
-    t.arguments = json.dumps(c.get("parameters") or {}, sort_keys=True)
+    t.arguments = to_json(c.get("parameters") or {})
 
 
 def _tool_result(b: Builder, f: dict[str, Any]) -> None:
     call_id = get_str(f, "tool_call_id", required=True) or ""
     result = f.get("result")
-    text = result if isinstance(result, str) else json.dumps(result, sort_keys=True)
+    text = result if isinstance(result, str) else to_json(result)
     b.tool_result(call_id, text, f.get("is_error") is True)
 
 

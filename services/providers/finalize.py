@@ -57,7 +57,11 @@ def _turn(t: TurnState, audio: list[ChunkState]) -> Turn:
     elif t.cut_ms is not None:
         heard_ms = t.cut_ms  # no audio in the record (WebRTC): the player's word is all we have
     status = t.status
-    if status == "in_progress":
+    if status != "failed" and (t.cut or t.cancelled):
+        # generated is not heard: a cancelled generation is "interrupted"; a finished one that
+        # the caller did not hear to the end is "truncated"
+        status = "interrupted" if t.cancelled else "truncated"
+    elif status == "in_progress":
         status = "completed"
     heard_text, approximate = t.heard_text, False
     if t.speaker == "agent" and heard_text is None and status in ("truncated", "interrupted"):

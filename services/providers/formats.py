@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from typing import Any, Final
 
@@ -154,3 +155,8 @@ def get_list(obj: dict[str, Any], *keys: str) -> list[Any]:
                 raise FrameProblem(f"wrong_type:{key}")
             return value
     return []
+
+
+def to_json(value: Any) -> str:
+    """Tool arguments that arrive as objects, as compact JSON text in wire order."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

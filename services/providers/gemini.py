@@ -8,7 +8,6 @@ heard position is the playback position at that moment.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from services.providers.builder import Builder, TurnState
@@ -20,6 +19,7 @@ from services.providers.formats import (
     get_list,
     get_str,
     mime_format,
+    to_json,
 )
 from services.providers.timeline import ConfigChange, Usage
 
@@ -67,9 +67,14 @@ def _server_content(b: Builder, sc: dict[str, Any]) -> None:
     if sc.get("interrupted") is True:
         if b.current_agent is not None:
             t = b.turn("agent", b.current_agent)
-            if not b.cut_now("gemini.interrupted") and t.status == "in_progress":
-                t.status = "interrupted"
+            b.cut_now("gemini.interrupted")
+            t.cut = True
+            # "interrupted > turn_complete" without generationComplete: generation was cancelled
+            t.cancelled = not t.generation_done
         _end_turn(b)
+    done = sc.get("generationComplete", sc.get("generation_complete")) is True
+    if done and b.current_agent is not None:
+        b.turn("agent", b.current_agent).generation_done = True
     if sc.get("turnComplete", sc.get("turn_complete")) is True:
         if b.current_agent is not None:
             t = b.turn("agent", b.current_agent)
@@ -105,7 +110,7 @@ def _tool_call(b: Builder, tc: dict[str, Any]) -> None:
             raise FrameProblem("wrong_type:functionCalls")
         call_id = get_str(call, "id") or b.new_id("gemini-call")  # optional in the SDK types
         t = b.tool(call_id, get_str(call, "name") or "", b.current_agent)
-        t.arguments = json.dumps(call.get("args") or {}, sort_keys=True)
+        t.arguments = to_json(call.get("args") or {})
 
 
 def _tool_response(b: Builder, tr: dict[str, Any]) -> None:
@@ -114,7 +119,7 @@ def _tool_response(b: Builder, tr: dict[str, Any]) -> None:
             raise FrameProblem("wrong_type:functionResponses")
         call_id = get_str(resp, "id", required=True) or ""
         b.tool(call_id, get_str(resp, "name") or "")
-        b.tool_result(call_id, json.dumps(resp.get("response"), sort_keys=True))
+        b.tool_result(call_id, to_json(resp.get("response")))
 
 
 def _cancel(b: Builder, tc: dict[str, Any]) -> None:

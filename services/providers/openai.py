@@ -108,8 +108,8 @@ def _item_body(b: Builder, item: dict[str, Any], response_id: str | None) -> Non
                 t.transcript = text
             elif text and speaker == "agent" and not t.generated:
                 t.generated.append(text)
-        if get_str(item, "status") == "incomplete" and t.status == "in_progress":
-            t.status = "interrupted"
+        if get_str(item, "status") == "incomplete" and speaker == "agent":
+            t.cancelled = True
     elif kind is None:
         raise FrameProblem("missing_field:item.type")
 
@@ -169,7 +169,7 @@ def _truncate(b: Builder, f: dict[str, Any]) -> None:
     if b.bridged:  # the phone's marks decide what was heard; keep the model's claim on record
         b.truncations.append(Truncation(item_id, float(end or 0), b.now_ms, b.seq,
                                         f"openai.{f.get('type')}"))
-        b.turn("agent", item_id).status = "truncated"
+        b.turn("agent", item_id).cut = True
         return
     b.cut_turn(item_id, float(end or 0), f"openai.{f.get('type')}")
 
@@ -188,8 +188,8 @@ def _response_done(b: Builder, f: dict[str, Any]) -> None:
             if status == "cancelled" and item.get("type") == "function_call":
                 b.tool(get_str(item, "call_id") or "").cancelled = True
             continue
-        if status == "cancelled" and turn.status == "in_progress":
-            turn.status = "interrupted"
+        if status == "cancelled":
+            turn.cancelled = True
         elif status == "failed":
             turn.status = "failed"
         elif status in ("completed", "incomplete") and turn.status == "in_progress":
