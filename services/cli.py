@@ -26,7 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err = Console(stderr=True)
+# Wide, soft-wrapped: an error stays one line however narrow (or absent) the terminal is.
+err = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 

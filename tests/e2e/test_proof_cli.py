@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from services.ledger import checkpoint as cp
 from services.ledger.proof_cli import register
 from services.platform.keys import LocalKeyProvider
+from tests.merkle_vectors import conformance_root
 
 pytestmark = pytest.mark.e2e
 
@@ -28,12 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def conformance_dir() -> Path:
-    env = os.environ.get("VOXLEDGER_CONFORMANCE_DIR")
-    root = Path(env) if env else REPO.parent / "shared/conformance/merkle"
-    if not (root / "testdata").is_dir():
-        raise RuntimeError(f"Merkle conformance vectors not found in {root}; "
-                           "set VOXLEDGER_CONFORMANCE_DIR")
-    return root / "testdata"
+    return conformance_root() / "testdata"
 
 
 VECTORS = sorted(conformance_dir().rglob("*.json"))

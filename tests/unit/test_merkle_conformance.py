@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from services.ledger import merkle
+from tests.merkle_vectors import conformance_root
 
 
 def conformance_dir() -> Path:
-    env = os.environ.get("VOXLEDGER_CONFORMANCE_DIR")
-    root = Path(env) if env else Path(__file__).resolve().parents[3] / "shared/conformance/merkle"
-    if not (root / "testdata").is_dir():
-        raise RuntimeError(f"Merkle conformance vectors not found in {root}; "
-                           "set VOXLEDGER_CONFORMANCE_DIR")
-    return root / "testdata"
+    return conformance_root() / "testdata"
 
 
 def vectors(kind: str) -> list[Path]:
