@@ -18,3 +18,9 @@ def register(app: typer.Typer) -> None:
     from services.ledger.proof_cli import register as proofs
 
     proofs(app)
+    from services.providers.cli import register as providers
+
+    providers(app)
+    from services.ledger.cli import register as ledger
+
+    ledger(app)
