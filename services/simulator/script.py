@@ -220,7 +220,8 @@ def build_script(seed: str) -> Script:
     marks.append(SystemMark(type="recording.resumed", at_ms=c.now + 100))
     c.caller(rng.choice(["Great, thanks. That's all.", "Perfect, thank you so much."]))
     c.agent("You're welcome. Have a good day, goodbye!")
-    duration = c.now + rng.randint(300, 700)
+    # Whole seconds, so every provider's fixed frame size (20 ms … 250 ms) divides the session.
+    duration = -(-(c.now + rng.randint(300, 700)) // 1000) * 1000
     return Script(seed=seed, turns=c.turns, tool_calls=[tool], system_events=marks,
                   duration_ms=duration, caller_phone_e164="+1" + phone,
                   customer_id=json.loads(tool.result)["customer_id"])

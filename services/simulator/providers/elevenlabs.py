@@ -24,6 +24,7 @@ from services.simulator.frames import (
 )
 from services.simulator.script import Script, ToolCallSpec, Turn
 
+_PENDING = -1
 IN_RATE = 16000
 IN_CHUNK_MS, OUT_CHUNK_MS = 250, 200  # the ElevenLabs SDKs send ~250 ms of microphone audio
 PING_EVERY_MS = 5000
@@ -36,11 +37,9 @@ def output_rate(script: Script) -> int:
 class _Builder:
     def __init__(self, script: Script, out: FrameList) -> None:
         self.script, self.out = script, out
-        self.event_id = 0
 
     def next_id(self) -> int:
-        self.event_id += 1
-        return self.event_id
+        return _PENDING  # numbered in time order by _number_events
 
     def server(self, at: float, frame: dict[str, Any]) -> None:
         self.out.add(at, "server", frame)
@@ -84,7 +83,7 @@ class _Builder:
     def _ping(self, at: float) -> None:
         event_id = self.next_id()
         self.server(at, {"type": "ping", "ping_event": {"event_id": event_id, "ping_ms": 45}})
-        self.client(at + 45, {"type": "pong", "event_id": event_id})
+        self.client(at + 45, {"type": "pong", "event_id": event_id})  # renumbered with the ping
 
     def _agent(self, turn: Turn, rate: int, tool: ToolCallSpec | None) -> None:
         per_ms = audio.bytes_per_ms("pcm16", rate)
@@ -93,14 +92,13 @@ class _Builder:
         # agent_response is "sent with the first audio chunk"
         self.server(times[0], {"type": "agent_response", "agent_response_event": {
             "agent_response": turn.text, "event_id": self.next_id()}})
-        last = 0
         for (_, piece), at in zip(pieces, times, strict=True):
-            last = self.next_id()
             self.server(at, {"type": "audio", "audio_event": {"audio_base_64": b64(piece),
-                                                              "event_id": last}})
+                                                              "event_id": self.next_id()}})
         if turn.status != "completed":
             cut = cut_ms(turn)
-            self.server(cut, {"type": "interruption", "interruption_event": {"event_id": last}})
+            self.server(cut, {"type": "interruption",
+                              "interruption_event": {"event_id": _PENDING}})
             self.server(cut + 40, {"type": "agent_response_correction",
                                    "agent_response_correction_event": {
                                        "original_agent_response": turn.text,
@@ -115,7 +113,31 @@ class _Builder:
                                          "is_error": False})
 
 
+def _number_events(out: FrameList) -> None:
+    """Give server events their integer ids in time order; an interruption names the last agent
+    audio event sent before it, a pong echoes its ping."""
+    counter = last_audio = last_ping = 0
+    for frame in out.sorted():
+        p = frame.payload
+        if p.get("type") == "pong":
+            p["event_id"] = last_ping
+            continue
+        if p.get("type") == "interruption":
+            p["interruption_event"]["event_id"] = last_audio
+            continue
+        body = p.get("client_tool_call") if p.get("type") == "client_tool_call" else next(
+            (v for k, v in p.items() if k.endswith("_event") and isinstance(v, dict)), None)
+        if frame.direction == "server" and body is not None and body.get("event_id") == _PENDING:
+            counter += 1
+            body["event_id"] = counter
+            if p["type"] == "audio":
+                last_audio = counter
+            elif p["type"] == "ping":
+                last_ping = counter
+
+
 def build(script: Script) -> FrameList:
     out = FrameList()
     _Builder(script, out).run()
+    _number_events(out)
     return out
