@@ -6,7 +6,9 @@ Idempotent: each (tenant, session, seq) is counted once, so redelivery changes n
 from __future__ import annotations
 
 from collections import defaultdict
-from sqlalchemy import func
+from typing import Any
+
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,7 +25,7 @@ class SessionCatalog:
         self.filter_subjects = [f"{subject_prefix}.>"]
 
     async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
-        sessions: dict[tuple[str, str], dict[str, object]] = {}
+        sessions: dict[tuple[str, str], dict[str, Any]] = {}
         for d in batch:
             env = d.envelope
             key = (env.tenant_id, env.session_id)
@@ -32,8 +34,8 @@ class SessionCatalog:
                 "provider": env.provider.value, "first_seen_at": env.recorded_at,
                 "last_seen_at": env.recorded_at, "events": 0, "max_seq": -1,
             })
-            row["first_seen_at"] = min(row["first_seen_at"], env.recorded_at)  # type: ignore[type-var]
-            row["last_seen_at"] = max(row["last_seen_at"], env.recorded_at)  # type: ignore[type-var]
+            row["first_seen_at"] = min(row["first_seen_at"], env.recorded_at)
+            row["last_seen_at"] = max(row["last_seen_at"], env.recorded_at)
             if env.direction is Direction.SYSTEM and env.type == "session.started":
                 row["started_at"] = env.recorded_at
                 provider = env.payload.get("provider")
@@ -73,7 +75,7 @@ class SessionCatalog:
             fresh[(tenant, session)].append(seq)
         for (tenant, session), seqs in fresh.items():
             await conn.execute(
-                SessionRow.__table__.update()
+                update(SessionRow)
                 .where(SessionRow.tenant_id == tenant, SessionRow.session_id == session)
                 .values(events=SessionRow.events + len(seqs),
                         max_seq=func.greatest(SessionRow.max_seq, max(seqs)))

@@ -25,7 +25,7 @@ async def connect(settings: Settings, name: str = "voxledger", **kwargs: object)
     if settings.nats_password:
         options["password"] = settings.nats_password.get_secret_value()
     options.update(kwargs)
-    return await nats.connect(settings.nats_url, **options)  # type: ignore[arg-type]
+    return await nats.connect(settings.nats_url, **options)  # type: ignore[arg-type,unused-ignore]
 
 
 def stream_config(settings: Settings) -> StreamConfig:

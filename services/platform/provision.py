@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
+from alembic import command
 from services.platform.db import database_url
 from services.platform.nats import connect, ensure_stream
 from services.platform.s3 import ensure_buckets, make_s3_client

@@ -88,7 +88,7 @@ def wait_until(check: Callable[[], bool], *, timeout: float, proc: subprocess.Po
         try:
             if check():
                 return
-        except Exception:  # noqa: BLE001 - any failure means "not ready yet"
+        except Exception:
             pass
         time.sleep(0.2)
     raise StackError(

@@ -102,13 +102,13 @@ class Settings(BaseSettings):
         return self.key_file or self.home / "keys" / "keyring.json"
 
 
-def load_settings(*, use_env_file: bool = True, **overrides: object) -> Settings:
+def load_settings(*, use_env_file: bool = True) -> Settings:
     """Build and validate settings. ``.voxledger/env`` fills what the environment leaves unset."""
     env_file = default_home() / "env"
     try:
         if use_env_file and env_file.exists():
-            return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
-        return Settings(**overrides)  # type: ignore[arg-type]
+            return Settings(_env_file=env_file)
+        return Settings()
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
 

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from pydantic import SecretStr
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
+from alembic import command
 from services.platform.db import database_url
 from services.platform.orm import load_all_models
 from services.platform.provision import alembic_config
