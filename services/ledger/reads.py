@@ -1,0 +1,105 @@
+"""SQL of the ledger's read side: verify, summaries. Read-only; callers pick the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import Row, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.ledger.models import (
+    LedgerAudioRef,
+    LedgerAudioSegment,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerSession,
+    LedgerTree,
+)
+
+E = LedgerEntry
+
+
+async def tenants(conn: AsyncConnection, only: str | None = None) -> list[str]:
+    stmt = select(LedgerTree.tenant_id).order_by(LedgerTree.tenant_id)
+    if only is not None:
+        stmt = stmt.where(LedgerTree.tenant_id == only)
+    return [r[0] for r in await conn.execute(stmt)]
+
+
+async def tree(conn: AsyncConnection, tenant: str) -> Row[Any] | None:
+    return (await conn.execute(select(LedgerTree.size, LedgerTree.root).where(
+        LedgerTree.tenant_id == tenant))).first()
+
+
+async def iter_entries(conn: AsyncConnection, tenant: str, chunk: int = 5000
+                       ) -> AsyncIterator[Row[Any]]:
+    """Entries in position order, keyset-paged so memory stays flat on long ledgers."""
+    after = -1
+    while True:
+        rows = (await conn.execute(
+            select(E.position, E.event_id, E.session_id, E.seq, E.schema_version, E.provider,
+                   E.direction, E.type, E.recorded_at, E.mono_ns, E.payload_ct,
+                   E.payload_sha256, E.audio_sha256, E.leaf_hash)
+            .where(E.tenant_id == tenant, E.position > after)
+            .order_by(E.position).limit(chunk))).all()
+        if not rows:
+            return
+        for row in rows:
+            yield row
+        after = rows[-1].position
+
+
+async def checkpoints(conn: AsyncConnection, tenant: str) -> Sequence[Row[Any]]:
+    return (await conn.execute(
+        select(LedgerCheckpoint.size, LedgerCheckpoint.root, LedgerCheckpoint.note,
+               LedgerCheckpoint.worm_key, LedgerCheckpoint.worm_written_at)
+        .where(LedgerCheckpoint.tenant_id == tenant).order_by(LedgerCheckpoint.size))).all()
+
+
+async def audio_refs(conn: AsyncConnection, tenant: str, session: str | None = None
+                     ) -> Sequence[Row[Any]]:
+    stmt = (select(LedgerAudioRef.position, LedgerAudioRef.ordinal, LedgerAudioRef.session_id,
+                   LedgerAudioRef.segment_key, LedgerAudioRef.offset, LedgerAudioRef.length,
+                   LedgerAudioRef.sha256)
+            .where(LedgerAudioRef.tenant_id == tenant)
+            .order_by(LedgerAudioRef.position, LedgerAudioRef.ordinal))
+    if session is not None:
+        stmt = stmt.where(LedgerAudioRef.session_id == session)
+    return (await conn.execute(stmt)).all()
+
+
+async def segments(conn: AsyncConnection, tenant: str, session: str | None = None
+                   ) -> dict[str, Row[Any]]:
+    stmt = select(LedgerAudioSegment.key, LedgerAudioSegment.session_id,
+                  LedgerAudioSegment.length, LedgerAudioSegment.ct_sha256).where(
+        LedgerAudioSegment.tenant_id == tenant)
+    if session is not None:
+        stmt = stmt.where(LedgerAudioSegment.session_id == session)
+    return {r.key: r for r in await conn.execute(stmt)}
+
+
+async def sessions(conn: AsyncConnection, tenant: str, session: str | None = None
+                   ) -> Sequence[Row[Any]]:
+    stmt = select(*LedgerSession.__table__.c).where(LedgerSession.tenant_id == tenant).order_by(
+        LedgerSession.session_id)
+    if session is not None:
+        stmt = stmt.where(LedgerSession.session_id == session)
+    return (await conn.execute(stmt)).all()
+
+
+async def seq_gaps(conn: AsyncConnection, tenant: str, session: str, upto: int
+                   ) -> list[tuple[int, int]]:
+    """Missing seq ranges ``[first, last]`` in ``0..upto`` (window over the sealed seqs)."""
+    rows = await conn.execute(text(
+        "SELECT prev + 1 AS first, seq - 1 AS last FROM ("
+        "  SELECT seq, lag(seq, 1, -1::bigint) OVER (ORDER BY seq) AS prev FROM ("
+        "    SELECT DISTINCT seq FROM ledger_entries WHERE tenant_id = :t AND session_id = :s"
+        "    UNION SELECT :upto + 1) d) w "
+        "WHERE seq > prev + 1 ORDER BY first"), {"t": tenant, "s": session, "upto": upto})
+    return [(r[0], r[1]) for r in rows]
+
+
+async def entry_count(conn: AsyncConnection, tenant: str, session: str) -> int:
+    return int((await conn.execute(select(func.count()).select_from(E).where(
+        E.tenant_id == tenant, E.session_id == session))).scalar_one())

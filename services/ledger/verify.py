@@ -1,0 +1,297 @@
+"""``voxledger verify``: recompute the ledger from its rows and objects, trusting only signatures.
+
+Per tenant, inside one REPEATABLE READ snapshot (the sealer may keep writing):
+
+1. every entry in position order: positions gapless from 0; the leaf recomputed from the row
+   (payload hash taken from the ciphertext itself) must equal the sealed leaf hash;
+2. the tree rebuilt from the recomputed leaves must reproduce every checkpoint root; each
+   checkpoint's Ed25519 signature must verify and its WORM copy must be byte-identical; each
+   checkpoint must be consistent with the next (RFC 9162 §2.1.4.2); the tree state row must match;
+3. raw audio: every segment object's ciphertext hash, its decryption under the session key, and
+   for each entry the SHA-256 of its audio slices against the leaf-committed ``audio_sha256``;
+4. per session: seq gapless from 0 to the declared last seq, no seq sealed twice.
+
+An :class:`Issue` names the first bad position (or object) and what is wrong. Erased sessions
+(no data key) are reported, not failed (law 5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.ledger import reads
+from services.ledger.checkpoint import NoteError, Verifier, open_checkpoint, origin_for
+from services.ledger.leaf import LeafFields, leaf_data
+from services.ledger.merkle import MerkleTree, ProofError, leaf_hash, verify_consistency
+from services.ledger.sealing import segment_aad
+from services.ledger.storage import LedgerStorage
+from services.platform.keys import KeyProvider, decrypt
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Issue:
+    tenant: str
+    what: str
+    position: int | None = None
+    session: str | None = None
+    object: str | None = None
+
+    def __str__(self) -> str:
+        where = [f"tenant {self.tenant}"]
+        if self.position is not None:
+            where.append(f"position {self.position}")
+        if self.session is not None:
+            where.append(f"session {self.session}")
+        if self.object is not None:
+            where.append(f"object {self.object}")
+        return f"{', '.join(where)}: {self.what}"
+
+
+@dataclass
+class Report:
+    tenants: int = 0
+    entries: int = 0
+    sessions: int = 0
+    checkpoints: int = 0
+    audio_objects: int = 0
+    erased_sessions: int = 0
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "tenants": self.tenants, "entries": self.entries,
+                "sessions": self.sessions, "checkpoints": self.checkpoints,
+                "audio_objects": self.audio_objects, "erased_sessions": self.erased_sessions,
+                "errors": [asdict(e) | {"message": str(e)} for e in self.errors],
+                "warnings": [asdict(w) | {"message": str(w)} for w in self.warnings]}
+
+
+@dataclass
+class _Entries:
+    leaves: list[bytes] = field(default_factory=list)
+    audio_sha: dict[int, bytes] = field(default_factory=dict)
+    seqs: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+
+async def verify_ledger(engine: AsyncEngine, keys: KeyProvider, storage: LedgerStorage, *,
+                        tenant: str | None = None, session: str | None = None,
+                        progress: Progress = lambda _: None) -> Report:
+    report = Report()
+    async with engine.connect() as conn:
+        names = await reads.tenants(conn, tenant)
+    if tenant is not None and not names:
+        report.errors.append(Issue(tenant, "no ledger for this tenant"))
+    for name in names:
+        async with engine.connect() as conn:
+            # One snapshot per tenant: the sealer may be appending while we read.
+            await conn.execution_options(isolation_level="REPEATABLE READ")
+            async with conn.begin():
+                await _verify_tenant(conn, keys, storage, name, session, report, progress)
+    return report
+
+
+async def _verify_tenant(conn: AsyncConnection, keys: KeyProvider, storage: LedgerStorage,
+                         tenant: str, session: str | None, report: Report,
+                         progress: Progress) -> None:
+    report.tenants += 1
+    entries = await _check_entries(conn, tenant, report, progress)
+    tree = MerkleTree(entries.leaves)
+    await _check_checkpoints(conn, keys, storage, tenant, tree, report)
+    state = await reads.tree(conn, tenant)
+    if state is not None and state.size != tree.size:
+        report.errors.append(Issue(tenant, f"tree state says {state.size} entries, the ledger "
+                                   f"holds {tree.size}", position=min(state.size, tree.size)))
+    elif state is not None and state.root != tree.root():
+        report.errors.append(Issue(tenant, "tree state root does not match the rebuilt tree"))
+    await _check_audio(conn, keys, storage, tenant, session, entries, report, progress)
+    await _check_sessions(conn, tenant, session, entries, report)
+
+
+async def _check_entries(conn: AsyncConnection, tenant: str, report: Report,
+                         progress: Progress) -> _Entries:
+    out = _Entries()
+    expected = 0
+    first_error = True
+    async for row in reads.iter_entries(conn, tenant):
+        if row.position != expected and first_error:
+            what = (f"missing entry (next stored position is {row.position})"
+                    if row.position > expected else "position out of order")
+            report.errors.append(Issue(tenant, what, position=expected))
+            first_error = False
+        ct_sha = hashlib.sha256(row.payload_ct).digest()
+        lf = LeafFields(tenant, row.position, row.event_id, row.session_id, row.seq,
+                        row.schema_version, row.provider, row.direction, row.type,
+                        row.recorded_at, row.mono_ns, ct_sha, row.audio_sha256)
+        leaf = leaf_hash(leaf_data(lf))
+        if leaf != row.leaf_hash:
+            what = ("payload ciphertext altered (hash differs from the sealed one)"
+                    if ct_sha != row.payload_sha256
+                    else "entry fields do not match the sealed leaf (edited, moved or forged)")
+            report.errors.append(Issue(tenant, what, position=row.position,
+                                       session=row.session_id))
+        out.leaves.append(leaf)
+        out.audio_sha[row.position] = row.audio_sha256
+        out.seqs[row.session_id].append(row.seq)
+        expected = row.position + 1
+        report.entries += 1
+        if report.entries % 50_000 == 0:
+            progress(f"{report.entries} entries checked")
+    return out
+
+
+async def _check_checkpoints(conn: AsyncConnection, keys: KeyProvider, storage: LedgerStorage,
+                             tenant: str, tree: MerkleTree, report: Report) -> None:
+    verifier = Verifier.from_public_key(origin_for(tenant), keys.signing_key(tenant))
+    previous: tuple[int, bytes] | None = None
+    for row in await reads.checkpoints(conn, tenant):
+        report.checkpoints += 1
+        obj = row.worm_key
+        try:
+            cp = open_checkpoint(row.note, verifier)
+        except NoteError as exc:
+            report.errors.append(Issue(tenant, f"checkpoint {row.size}: {exc}", object=obj))
+            continue
+        if cp.size != row.size or cp.root_hash != row.root:
+            report.errors.append(Issue(tenant, f"checkpoint {row.size}: signed note says size "
+                                       f"{cp.size}, not the stored size/root", object=obj))
+            continue
+        await _check_worm(storage, tenant, row, report)
+        if cp.size > tree.size:
+            report.errors.append(Issue(tenant, f"checkpoint {cp.size} covers entries the ledger "
+                                       f"no longer has (it holds {tree.size})",
+                                       position=tree.size))
+            continue
+        if cp.size and tree.root(cp.size) != cp.root_hash:
+            start = previous[0] if previous else 0
+            report.errors.append(Issue(
+                tenant, f"tree rebuilt from the entries does not match checkpoint {cp.size}; "
+                f"the first altered entry is in positions {start}..{cp.size - 1}",
+                position=start, object=obj))
+            continue
+        if previous is not None and previous[0] > 0:
+            try:
+                verify_consistency(previous[0], cp.size, previous[1], cp.root_hash,
+                                   tree.consistency_proof(previous[0], cp.size))
+            except ProofError as exc:
+                report.errors.append(Issue(tenant, f"checkpoint {previous[0]} is not consistent "
+                                           f"with checkpoint {cp.size}: {exc}", object=obj))
+        previous = (cp.size, cp.root_hash)
+
+
+async def _check_worm(storage: LedgerStorage, tenant: str, row: Any, report: Report) -> None:
+    try:
+        body = await asyncio.to_thread(storage.get_checkpoint, row.worm_key)
+    except Exception as exc:  # the object store answers with many exception types
+        issue = Issue(tenant, f"checkpoint {row.size}: WORM copy unreadable "
+                      f"({type(exc).__name__})", object=row.worm_key)
+        # Not yet written is the outbox's normal state between commit and upload.
+        (report.warnings if row.worm_written_at is None else report.errors).append(issue)
+        return
+    if body != row.note.encode():
+        report.errors.append(Issue(tenant, f"checkpoint {row.size}: Postgres copy differs from "
+                                   "the WORM object", object=row.worm_key))
+
+
+async def _check_audio(conn: AsyncConnection, keys: KeyProvider, storage: LedgerStorage,
+                       tenant: str, session: str | None, entries: _Entries, report: Report,
+                       progress: Progress) -> None:
+    segs = await reads.segments(conn, tenant, session)
+    deks: dict[str, bytes | None] = {}
+    for row in await reads.sessions(conn, tenant, session):
+        s = row
+        deks[s.session_id] = (keys.unwrap_dek(tenant, s.wrapped_dek)
+                              if s.wrapped_dek is not None else None)
+    refs_by_pos: dict[int, list[Any]] = defaultdict(list)
+    for ref in await reads.audio_refs(conn, tenant, session):
+        refs_by_pos[ref.position].append(ref)
+    plain: dict[str, bytes | None] = {}
+    for key in sorted({r.segment_key for refs in refs_by_pos.values() for r in refs}):
+        plain[key] = await _load_segment(storage, tenant, key, segs.get(key), deks, report)
+        report.audio_objects += 1
+        if report.audio_objects % 500 == 0:
+            progress(f"{report.audio_objects} audio objects checked")
+    sessions_of = {p: refs[0].session_id for p, refs in refs_by_pos.items()}
+    for position, committed in sorted(entries.audio_sha.items()):
+        refs = refs_by_pos.get(position, [])
+        if not refs:
+            if committed != hashlib.sha256(b"").digest():
+                report.errors.append(Issue(tenant, "audio committed in the leaf has no index "
+                                           "entry", position=position))
+            continue
+        if any(plain.get(r.segment_key) is None for r in refs):
+            continue  # erased or already reported against the object
+        digest = hashlib.sha256()
+        for r in refs:
+            data = plain[r.segment_key]
+            assert data is not None
+            digest.update(data[r.offset:r.offset + r.length])
+        if digest.digest() != committed:
+            report.errors.append(Issue(tenant, "audio bytes do not match the hash in the leaf",
+                                       position=position, session=sessions_of[position],
+                                       object=refs[0].segment_key))
+
+
+async def _load_segment(storage: LedgerStorage, tenant: str, key: str, seg: Any,
+                        deks: dict[str, bytes | None], report: Report) -> bytes | None:
+    if seg is None:
+        report.errors.append(Issue(tenant, "audio segment referenced but not recorded",
+                                   object=key))
+        return None
+    if deks.get(seg.session_id, b"") is None:
+        return None  # erased: nothing to decrypt, the leaf hashes still stand
+    try:
+        blob = await asyncio.to_thread(storage.get_segment, key)
+    except Exception as exc:  # the object store answers with many exception types
+        report.errors.append(Issue(tenant, f"audio object unreadable ({type(exc).__name__})",
+                                   session=seg.session_id, object=key))
+        return None
+    if hashlib.sha256(blob).digest() != seg.ct_sha256:
+        report.errors.append(Issue(tenant, "audio object bytes changed since sealing",
+                                   session=seg.session_id, object=key))
+    dek = deks.get(seg.session_id)
+    if dek is None:
+        report.errors.append(Issue(tenant, "audio object of a session without a ledger row",
+                                   object=key))
+        return None
+    try:
+        return decrypt(dek, blob, segment_aad(tenant, seg.session_id, key))
+    except Exception:  # InvalidTag: altered, truncated or swapped object
+        report.errors.append(Issue(tenant, "audio object does not decrypt (altered)",
+                                   session=seg.session_id, object=key))
+        return None
+
+
+async def _check_sessions(conn: AsyncConnection, tenant: str, session: str | None,
+                          entries: _Entries, report: Report) -> None:
+    for row in await reads.sessions(conn, tenant, session):
+        s = row
+        report.sessions += 1
+        if s.wrapped_dek is None:
+            report.erased_sessions += 1
+            report.warnings.append(Issue(tenant, "erased (data key destroyed)",
+                                         session=s.session_id))
+        seqs = entries.seqs.get(s.session_id, [])
+        if len(seqs) != len(set(seqs)):
+            report.errors.append(Issue(tenant, "a seq was sealed more than once",
+                                       session=s.session_id))
+        upto = max([*seqs, s.last_seq_declared if s.last_seq_declared is not None else -1])
+        for first, last in await reads.seq_gaps(conn, tenant, s.session_id, upto):
+            report.errors.append(Issue(tenant, f"seq gap {first}..{last}", session=s.session_id))
+            break
+        if not s.ended:
+            what = ("no session.ended after the idle timeout" if s.timed_out_at is not None
+                    else "still open (no session.ended yet)")
+            report.warnings.append(Issue(tenant, what, session=s.session_id))
