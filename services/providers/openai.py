@@ -166,6 +166,7 @@ def _args_done(b: Builder, f: dict[str, Any]) -> None:
 def _truncate(b: Builder, f: dict[str, Any]) -> None:
     end = get_int(f, "audio_end_ms", required=True)
     item_id = _item_id(f)
+    b.turn("agent", item_id)  # only assistant audio items can be truncated (§1.3)
     if b.bridged:  # the phone's marks decide what was heard; keep the model's claim on record
         b.truncations.append(Truncation(item_id, float(end or 0), b.now_ms, b.seq,
                                         f"openai.{f.get('type')}"))
