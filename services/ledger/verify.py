@@ -35,6 +35,7 @@ from services.ledger.storage import LedgerStorage
 from services.platform.keys import KeyProvider, decrypt
 
 Progress = Callable[[str], None]
+MAX_LEAF_ERRORS = 10  # a shifted ledger mismatches at every later position; name the first few
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ async def _check_entries(conn: AsyncConnection, tenant: str, report: Report,
     out = _Entries()
     expected = 0
     first_error = True
+    bad = 0
     async for row in reads.iter_entries(conn, tenant):
         if row.position != expected and first_error:
             what = (f"missing entry (next stored position is {row.position})"
@@ -132,16 +134,12 @@ async def _check_entries(conn: AsyncConnection, tenant: str, report: Report,
             report.errors.append(Issue(tenant, what, position=expected))
             first_error = False
         ct_sha = hashlib.sha256(row.payload_ct).digest()
-        lf = LeafFields(tenant, row.position, row.event_id, row.session_id, row.seq,
-                        row.schema_version, row.provider, row.direction, row.type,
-                        row.recorded_at, row.mono_ns, ct_sha, row.audio_sha256)
-        leaf = leaf_hash(leaf_data(lf))
+        leaf = _leaf(tenant, row, row.position, ct_sha)
         if leaf != row.leaf_hash:
-            what = ("payload ciphertext altered (hash differs from the sealed one)"
-                    if ct_sha != row.payload_sha256
-                    else "entry fields do not match the sealed leaf (edited, moved or forged)")
-            report.errors.append(Issue(tenant, what, position=row.position,
-                                       session=row.session_id))
+            bad += 1
+            if bad <= MAX_LEAF_ERRORS:
+                where, what = _diagnose(tenant, row, ct_sha)
+                report.errors.append(Issue(tenant, what, position=where, session=row.session_id))
         out.leaves.append(leaf)
         out.audio_sha[row.position] = row.audio_sha256
         out.seqs[row.session_id].append(row.seq)
@@ -149,7 +147,30 @@ async def _check_entries(conn: AsyncConnection, tenant: str, report: Report,
         report.entries += 1
         if report.entries % 50_000 == 0:
             progress(f"{report.entries} entries checked")
+    if bad > MAX_LEAF_ERRORS:
+        report.errors.append(Issue(tenant, f"{bad - MAX_LEAF_ERRORS} more entries do not match "
+                                   "their sealed leaves"))
     return out
+
+
+def _leaf(tenant: str, row: Any, position: int, ct_sha: bytes) -> bytes:
+    return leaf_hash(leaf_data(LeafFields(
+        tenant, position, row.event_id, row.session_id, row.seq, row.schema_version,
+        row.provider, row.direction, row.type, row.recorded_at, row.mono_ns, ct_sha,
+        row.audio_sha256)))
+
+
+def _diagnose(tenant: str, row: Any, ct_sha: bytes) -> tuple[int, str]:
+    """Name what happened at the first bad position, not just that a leaf differs."""
+    p = row.position
+    if ct_sha != row.payload_sha256:
+        return p, "payload ciphertext altered (its hash differs from the sealed one)"
+    # The leaf commits to the position, so a renumbered row still matches its old position.
+    if p > 0 and _leaf(tenant, row, p - 1, ct_sha) == row.leaf_hash:
+        return p - 1, (f"an entry was inserted here: the entry now at {p} was sealed at {p - 1}")
+    if _leaf(tenant, row, p + 1, ct_sha) == row.leaf_hash:
+        return p, (f"an entry was deleted here: the entry now at {p} was sealed at {p + 1}")
+    return p, "entry does not match its sealed leaf (edited, moved or forged)"
 
 
 async def _check_checkpoints(conn: AsyncConnection, keys: KeyProvider, storage: LedgerStorage,
