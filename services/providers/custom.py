@@ -67,9 +67,9 @@ def handle(b: Builder, frame: dict[str, Any]) -> None:
     elif isinstance(ev, ce.ToolResult):
         b.tool_result(ev.call_id, ev.output, ev.is_error)
     elif isinstance(ev, ce.TurnStarted | ce.TurnEnded):
-        speaker = "agent" if ev.speaker == "agent" else "caller"
-        t = b.turn(speaker, ev.turn_id)
-        if speaker == "agent":
+        agent = ev.speaker == "agent"
+        t = b.turn("agent" if agent else "caller", ev.turn_id)
+        if agent:
             b.current_agent = ev.turn_id if isinstance(ev, ce.TurnStarted) else None
         if isinstance(ev, ce.TurnEnded) and t.status == "in_progress":
             t.status = "completed"

@@ -168,7 +168,7 @@ def handle(b: Builder, frame: dict[str, Any]) -> None:
             fn(b, body)
             seen = True
     # Vertex sends transcriptions at the top level rather than inside serverContent.
-    top = {k: frame[k] for k in ("inputTranscription", "outputTranscription") if k in frame}
+    top: dict[str, Any] = {k: frame[k] for k in ("inputTranscription", "outputTranscription") if k in frame}
     if top:
         _server_content(b, top)
         seen = True

@@ -20,7 +20,7 @@ from services.providers.formats import (
     get_str,
     openai_format,
 )
-from services.providers.timeline import ConfigChange, ProviderError, Truncation, Usage
+from services.providers.timeline import ConfigChange, ProviderError, Speaker, Truncation, Usage
 
 Handler = Callable[[Builder, dict[str, Any]], None]
 
@@ -83,19 +83,23 @@ def _item_body(b: Builder, item: dict[str, Any], response_id: str | None) -> Non
     item_id = get_str(item, "id")
     if kind == "function_call":
         call_id = get_str(item, "call_id", required=True) or ""
-        t = b.tool(call_id, get_str(item, "name") or "")
+        call = b.tool(call_id, get_str(item, "name") or "")
         args = get_str(item, "arguments")
         if args:
-            t.arguments = args
+            call.arguments = args
         if get_str(item, "status") == "incomplete":
-            t.cancelled = True
+            call.cancelled = True
     elif kind == "function_call_output":
         call_id = get_str(item, "call_id", required=True) or ""
         b.tool_result(call_id, get_str(item, "output") or "")
     elif kind == "message" and item_id:
         role = get_str(item, "role")
-        speaker = "agent" if role == "assistant" else "caller" if role == "user" else None
-        if speaker is None:
+        speaker: Speaker
+        if role == "assistant":
+            speaker = "agent"
+        elif role == "user":
+            speaker = "caller"
+        else:
             return
         t = b.turn(speaker, item_id)
         t.response_id = t.response_id or response_id
