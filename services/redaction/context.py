@@ -1,0 +1,85 @@
+"""Dialogue context: what a turn is asking for or talking about.
+
+The agent's previous turn ("what's your card number?", "can you spell your last name?") tells us
+what the caller's next turn most likely holds, so a bare "seven three seven" after "and the
+security code?" is a CVV, while the same words elsewhere are a quantity. The same cues, read in the
+few words before a number inside one utterance, label that number. Pure logic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    PHONE = "phone"
+    CARD = "card"
+    CVV = "cvv"
+    EXPIRY = "expiry"
+    SSN = "ssn"
+    ACCOUNT = "account"
+    ROUTING = "routing"
+    ZIP = "zip"
+    DOB = "dob"
+    NAME = "name"
+    SPELL = "spell"
+    EMAIL = "email"
+    ADDRESS = "address"
+    LAST_FOUR = "last_four"
+
+
+# Order matters only for readability; every matching topic is reported.
+_CUES: tuple[tuple[Topic, re.Pattern[str]], ...] = tuple(
+    (topic, re.compile(pattern)) for topic, pattern in (
+        (Topic.PHONE, r"\b(phone|cell|mobile|callback|call ?back|reach (you|me)|telephone"
+                      r"|contact number|text me|call me at)\b"),
+        (Topic.CARD, r"\b(card|visa|master ?card|amex|american express|discover)\b"),
+        (Topic.CVV, r"\b(cvv|cvc|cv2|security code|three digit|3 digit|four digit code"
+                    r"|back of the card)\b"),
+        (Topic.EXPIRY, r"\b(expir\w*|exp date|valid thru|valid through)\b"),
+        (Topic.SSN, r"\b(social|ssn|social security|tax id|taxpayer)\b"),
+        (Topic.ACCOUNT, r"\b(account|acct|iban|member id|member number|policy number"
+                        r"|customer number|customer id)\b"),
+        (Topic.ROUTING, r"\b(routing|aba|transit number|sort code)\b"),
+        (Topic.ZIP, r"\b(zip|postal|post ?code)\b"),
+        (Topic.DOB, r"\b(born|birth|birthday|dob|d o b|date of birth|birthdate)\b"),
+        (Topic.NAME, r"\b(your name|full name|first name|last name|surname|maiden name"
+                     r"|who am i speaking|who i'm speaking|who is calling|who's calling"
+                     r"|spell (it|that|your)|name on the)\b"),
+        (Topic.SPELL, r"\b(spell|spelled|spelt|letter by letter)\b"),
+        (Topic.EMAIL, r"\b(email|e-mail|e mail)\b"),
+        (Topic.ADDRESS, r"\b(address|street|where do you live|billing address"
+                        r"|shipping address|mailing address)\b"),
+        (Topic.LAST_FOUR, r"\b(last (four|4)|final (four|4)|ending in)\b"),
+    )
+)
+# "the card was declined", "your account is active": a noun alone is not a question. The agent's
+# turn raises confidence only when it asks (or confirms) something.
+_ASKS = re.compile(r"\?|\b(what|what's|whats|can i|could i|may i|can you|could you|please"
+                   r"|tell me|give me|read|confirm|verify|go ahead|provide|need|spell)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Topics the agent's previous turn asked about (empty outside a dialogue)."""
+
+    asked: frozenset[Topic] = field(default_factory=frozenset)
+
+    def __contains__(self, topic: object) -> bool:
+        return topic in self.asked
+
+
+NO_CONTEXT = Context()
+
+
+def topics(text: str) -> frozenset[Topic]:
+    low = text.lower()
+    return frozenset(t for t, rx in _CUES if rx.search(low))
+
+
+def from_agent_turn(agent_text: str | None) -> Context:
+    if not agent_text or not _ASKS.search(agent_text.lower()):
+        return NO_CONTEXT
+    return Context(topics(agent_text))

@@ -1,0 +1,51 @@
+"""What every speech-aware recognizer sees and returns.
+
+A :class:`View` is built once per utterance (tokens, number runs, dialogue context) and shared by
+all recognizers, so the text is tokenized and its numbers read exactly once. A :class:`Finding`
+carries the entity type and the character span in the original text, never the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from services.redaction.context import NO_CONTEXT, Context, Topic, topics
+from services.redaction.spoken import NumberRun, Token, number_runs, tokenize
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    detector: str
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    text: str
+    tokens: list[Token]
+    runs: list[NumberRun]
+    context: Context
+
+    @classmethod
+    def of(cls, text: str, context: Context = NO_CONTEXT) -> View:
+        tokens = tokenize(text)
+        return cls(text, tokens, number_runs(tokens), context)
+
+    def words_before(self, index: int, limit: int = 6, floor: int = 0) -> str:
+        """Lowercased text of up to ``limit`` tokens before token ``index`` (not before floor)."""
+        lo = max(floor, index - limit)
+        return " ".join(t.low for t in self.tokens[lo:index])
+
+    def local_topics(self, index: int, limit: int = 6, floor: int = 0) -> frozenset[Topic]:
+        return topics(self.words_before(index, limit, floor))
+
+    def topics_at(self, index: int, floor: int = 0) -> frozenset[Topic]:
+        """Cues right before a value win; otherwise what the agent just asked for."""
+        return self.local_topics(index, floor=floor) or self.context.asked
+
+
+Recognizer = Callable[[View], list[Finding]]

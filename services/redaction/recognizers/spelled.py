@@ -1,0 +1,78 @@
+"""Spelled letters: "K O W A L S K I", "K-O-W", "double L", "W as in William".
+
+Three or more letters read one by one are almost never ordinary speech; after "can you spell
+your last name?" even two are. The span covers the letters and the "as in" words (which are
+as identifying as the letters themselves). Pure logic.
+"""
+
+from __future__ import annotations
+
+from services.redaction.context import Topic
+from services.redaction.recognizers.base import Finding, View
+from services.redaction.spoken import Token
+
+DETECTOR = "spelled"
+_SEPARATORS = frozenset({",", "-", ".", "…", "dash", "hyphen", "then"})
+
+
+def _letter(tokens: list[Token], i: int) -> int:
+    """Tokens one spelled letter takes at ``i`` (0 if none): "K", "double L", "W as in William"."""
+    tok = tokens[i]
+    n = len(tokens)
+    if tok.low == "double" and i + 1 < n and _is_letter(tokens[i + 1]):
+        return 2
+    if not _is_letter(tok):
+        return 0
+    if i + 3 < n and tokens[i + 1].low == "as" and tokens[i + 2].low in ("in", "for") \
+            and tokens[i + 3].text.isalpha():
+        return 4
+    if i + 2 < n and tokens[i + 1].low == "for" and tokens[i + 2].text[:1].isupper():
+        return 3
+    return 1
+
+
+def _is_letter(tok: Token) -> bool:
+    return len(tok.text) == 1 and tok.text.isalpha()
+
+
+def recognize(view: View) -> list[Finding]:
+    toks = view.tokens
+    out: list[Finding] = []
+    i = 0
+    while i < len(toks):
+        used = _letter(toks, i)
+        if not used:
+            i += 1
+            continue
+        first, letters, last, as_in = i, 0, i, False
+        while used:
+            letters += 2 if toks[i].low == "double" else 1
+            as_in = as_in or used >= 3
+            last = i + used - 1
+            i += used
+            j = i
+            while j < len(toks) and j - i < 1 and toks[j].low in _SEPARATORS:
+                j += 1
+            used = _letter(toks, j) if j < len(toks) else 0
+            if used:
+                i = j
+        if _is_spelling(view, first, letters, as_in):
+            out.append(Finding(_entity(view, first), toks[first].start, toks[last].end,
+                               0.85 if letters >= 3 or as_in else 0.6, DETECTOR))
+    return out
+
+
+def _is_spelling(view: View, first: int, letters: int, as_in: bool) -> bool:
+    if as_in or letters >= 3:
+        # "I, a" is two words, and "A B C" in a sentence about the alphabet is rare enough.
+        return True
+    return letters == 2 and bool(view.topics_at(first) & {Topic.SPELL, Topic.NAME})
+
+
+def _entity(view: View, first: int) -> str:
+    topics = view.topics_at(first)
+    if Topic.EMAIL in topics:
+        return "EMAIL_ADDRESS"
+    if topics & {Topic.NAME, Topic.SPELL}:
+        return "PERSON"
+    return "SPELLED_TEXT"
