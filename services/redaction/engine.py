@@ -1,0 +1,182 @@
+"""The redaction engine: Presidio (analyzer + anonymizer) plus the speech-aware recognizers.
+
+Built once per process on first use (thread-safe), then shared. spaCy runs batched through
+Presidio's ``process_batch`` (``nlp.pipe``) with only the NER component enabled; Presidio
+contributes NER names and the written-form recognizers we keep; our recognizers add spoken forms
+and dialogue context. Blocking: call :meth:`RedactionEngine.redact_async` from an event loop.
+
+Stock Presidio entities kept: PERSON (spaCy NER), EMAIL_ADDRESS, CREDIT_CARD, IBAN_CODE,
+IP_ADDRESS. Dropped on purpose: DATE_TIME ("two days", "Sunday", "3:45"), NRP, LOCATION (cities
+and countries are not personal on their own and make most over-redaction), URL, and the stock
+phone/SSN/bank recognizers, which our number reader replaces for written and spoken forms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import version
+from typing import Any
+
+from services.redaction.context import from_agent_turn
+from services.redaction.merge import merge
+from services.redaction.offline import require_installed, use_bundled_suffix_list
+from services.redaction.policy import DEFAULT_POLICY, Pseudonyms, RedactionPolicy, replacement
+from services.redaction.recognizers import View, recognize_all
+from services.redaction.recognizers.base import Finding
+from services.redaction.results import (
+    DETECTOR_VERSION,
+    FindingRecord,
+    RedactedTurn,
+    Utterance,
+)
+
+STOCK_ENTITIES = ("PERSON", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
+_LANG = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    analyzer: Any  # presidio_analyzer.AnalyzerEngine
+    anonymizer: Any  # presidio_anonymizer.AnonymizerEngine
+
+
+def build_stock_analyzer(model_name: str, *, ner_only: bool) -> Any:
+    """A Presidio AnalyzerEngine on ``model_name``, offline. ``ner_only`` trims the spaCy pipe."""
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    require_installed(model_name)
+    use_bundled_suffix_list()
+    provider = NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": _LANG, "model_name": model_name}],
+    })
+    nlp_engine = provider.create_engine()
+    if ner_only:
+        _keep_only_ner(nlp_engine.nlp[_LANG])
+    return AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=[_LANG])
+
+
+def _keep_only_ner(nlp: Any) -> None:
+    """Disable every component NER does not listen to (parser, tagger, lemmatizer…)."""
+    ner = nlp.get_pipe("ner")
+    listens = {node.name.split("-listener")[0] for node in ner.model.walk()
+               if node.name.endswith("-listener")}
+    for name in nlp.pipe_names:
+        if name != "ner" and name not in listens:
+            nlp.disable_pipe(name)
+
+
+class RedactionEngine:
+    def __init__(self, model_name: str, *, batch_size: int = 64) -> None:
+        self.model_name = model_name
+        self.batch_size = batch_size
+        self.detector_version = f"{DETECTOR_VERSION} presidio/{version('presidio-analyzer')}"
+        self._built: _Built | None = None
+        self._lock = threading.Lock()
+
+    def _engine(self) -> _Built:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = self._build()
+        return self._built
+
+    def _build(self) -> _Built:
+        from presidio_analyzer import RecognizerRegistry
+        from presidio_analyzer.predefined_recognizers import (
+            CreditCardRecognizer,
+            EmailRecognizer,
+            IbanRecognizer,
+            IpRecognizer,
+            SpacyRecognizer,
+        )
+        from presidio_anonymizer import AnonymizerEngine
+
+        analyzer = build_stock_analyzer(self.model_name, ner_only=True)
+        registry = RecognizerRegistry(supported_languages=[_LANG])
+        for rec in (SpacyRecognizer(supported_entities=["PERSON"]), EmailRecognizer(),
+                    CreditCardRecognizer(), IbanRecognizer(), IpRecognizer()):
+            registry.add_recognizer(rec)
+        analyzer.registry = registry
+        return _Built(analyzer, AnonymizerEngine())
+
+    def warm_up(self) -> None:
+        self._engine()
+
+    def analyze(self, items: Sequence[Utterance]) -> list[list[Finding]]:
+        """Findings per utterance (overlapping, unfiltered), in input order."""
+        built = self._engine()
+        texts = [u.text for u in items]
+        artifacts = built.analyzer.nlp_engine.process_batch(
+            texts, language=_LANG, batch_size=self.batch_size)
+        out: list[list[Finding]] = []
+        for item, (text, nlp_artifacts) in zip(items, artifacts, strict=True):
+            found = [Finding(r.entity_type, r.start, r.end, r.score, "presidio")
+                     for r in built.analyzer.analyze(
+                         text=text, language=_LANG, entities=list(STOCK_ENTITIES),
+                         nlp_artifacts=nlp_artifacts)] if text.strip() else []
+            found.extend(recognize_all(View.of(text, from_agent_turn(item.previous_agent))))
+            out.append(found)
+        return out
+
+    def redact(self, items: Sequence[Utterance], policy: RedactionPolicy = DEFAULT_POLICY,
+               pseudonyms: Pseudonyms | None = None) -> list[RedactedTurn]:
+        """Redact a batch; pass the session's ``pseudonyms`` to keep labels stable across calls."""
+        pseudonyms = pseudonyms or Pseudonyms(secrets.token_bytes(32))
+        built = self._engine()
+        return [self._anonymize(built, item.text, merge(found, policy.threshold), policy,
+                                pseudonyms)
+                for item, found in zip(items, self.analyze(items), strict=True)]
+
+    async def redact_async(self, items: Sequence[Utterance],
+                           policy: RedactionPolicy = DEFAULT_POLICY,
+                           pseudonyms: Pseudonyms | None = None) -> list[RedactedTurn]:
+        return await asyncio.to_thread(self.redact, items, policy, pseudonyms)
+
+    def _anonymize(self, built: _Built, text: str, findings: list[Finding],
+                   policy: RedactionPolicy, pseudonyms: Pseudonyms) -> RedactedTurn:
+        from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+        redacted = text
+        if findings:
+            operators = {
+                f.entity_type: OperatorConfig("custom", {"lambda": _replacer(
+                    policy, pseudonyms, f.entity_type)})
+                for f in findings
+            }
+            results = [RecognizerResult(f.entity_type, f.start, f.end, f.score)
+                       for f in findings]
+            redacted = built.anonymizer.anonymize(
+                text=text, analyzer_results=results, operators=operators).text
+        return RedactedTurn(
+            text=redacted,
+            findings=tuple(FindingRecord(entity_type=f.entity_type, start=f.start, end=f.end,
+                                         score=round(f.score, 3), detector=f.detector)
+                           for f in findings),
+            detector_version=self.detector_version, model=self.model_name,
+            policy_hash=policy.policy_hash, policy_version=policy.version)
+
+
+def _replacer(policy: RedactionPolicy, pseudonyms: Pseudonyms, entity_type: str) -> Any:
+    def replace(value: str) -> str:
+        return replacement(policy, pseudonyms, entity_type, value)
+
+    return replace
+
+
+_shared: dict[tuple[str, int], RedactionEngine] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_engine(model_name: str, batch_size: int = 64) -> RedactionEngine:
+    """The process-wide engine for a model: built once, reused by every caller."""
+    with _shared_lock:
+        key = (model_name, batch_size)
+        if key not in _shared:
+            _shared[key] = RedactionEngine(model_name, batch_size=batch_size)
+        return _shared[key]

@@ -1,0 +1,84 @@
+"""Redaction policy (versioned, hashed) and the operators it selects.
+
+A policy says, per entity type, how a finding is replaced: a typed placeholder (``<PHONE_NUMBER>``),
+a pseudonym stable within a session (``<PERSON_1>``), a mask, a keyed hash, or kept. Its hash is
+recorded on every redacted turn, so a change of policy is visible and re-runs can be targeted.
+Pseudonyms and hashes are keyed (HMAC): an unkeyed hash of a phone number is a lookup away from
+the number. Only digests are held, never the values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from functools import cached_property
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Operator = Literal["placeholder", "pseudonym", "mask", "hash", "keep"]
+_NORMALIZE = re.compile(r"[^a-z0-9]+")
+
+
+class RedactionPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = 1
+    name: str = "default"
+    version: int = Field(default=1, ge=1)
+    tenant_id: str | None = None
+    threshold: float = Field(default=0.35, ge=0.0, le=1.0)
+    default_operator: Operator = "placeholder"
+    operators: dict[str, Operator] = Field(default_factory=lambda: {"PERSON": "pseudonym"})
+    mask_char: str = Field(default="*", min_length=1, max_length=1)
+
+    def operator_for(self, entity_type: str) -> Operator:
+        return self.operators.get(entity_type, self.default_operator)
+
+    @cached_property
+    def policy_hash(self) -> str:
+        """SHA-256 of the canonical JSON: equal policies hash equal, whatever the dict order."""
+        body = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+
+
+DEFAULT_POLICY = RedactionPolicy()
+
+
+def _norm(value: str) -> bytes:
+    return _NORMALIZE.sub(" ", value.lower()).strip().encode()
+
+
+class Pseudonyms:
+    """Per-session numbering: the same value of the same type gets the same ``<TYPE_n>``."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self._seen: dict[str, dict[bytes, int]] = {}
+
+    def label(self, entity_type: str, value: str) -> str:
+        digest = hmac.new(self._key, entity_type.encode() + b"\0" + _norm(value),
+                          hashlib.sha256).digest()
+        numbers = self._seen.setdefault(entity_type, {})
+        n = numbers.setdefault(digest, len(numbers) + 1)
+        return f"<{entity_type}_{n}>"
+
+    def keyed_hash(self, entity_type: str, value: str) -> str:
+        digest = hmac.new(self._key, b"hash\0" + _norm(value), hashlib.sha256).hexdigest()
+        return f"<{entity_type}:{digest[:16]}>"
+
+
+def replacement(policy: RedactionPolicy, pseudonyms: Pseudonyms, entity_type: str,
+                value: str) -> str:
+    op = policy.operator_for(entity_type)
+    if op == "placeholder":
+        return f"<{entity_type}>"
+    if op == "pseudonym":
+        return pseudonyms.label(entity_type, value)
+    if op == "hash":
+        return pseudonyms.keyed_hash(entity_type, value)
+    if op == "mask":
+        return "".join(policy.mask_char if ch.isalnum() else ch for ch in value)
+    return value

@@ -1,0 +1,41 @@
+"""What a redaction produces: the redacted text and findings without values, with provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+DETECTOR_VERSION = "voxledger-speech/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """One line to redact; ``previous_agent`` is the agent turn just before a caller turn."""
+
+    text: str
+    previous_agent: str | None = None
+
+
+class FindingRecord(BaseModel):
+    """Entity type and span (in the original text); never the value."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    detector: str
+
+
+class RedactedTurn(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = 1
+    text: str
+    findings: tuple[FindingRecord, ...]
+    detector_version: str
+    model: str
+    policy_hash: str
+    policy_version: int
