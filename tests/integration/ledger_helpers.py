@@ -1,0 +1,112 @@
+"""Shared pieces of the ledger integration tests: publish sessions, run a tenant's sealer, verify.
+
+Each test seals only its own tenant (a partition sealer named ``sealer-<tenant>``), so tests run
+against the shared stream without touching anyone else's data, and clean their consumer up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import time
+from typing import Any
+
+from sqlalchemy import text
+
+from schemas.envelope import Provider
+from schemas.system_events import SessionStarted, SubjectIdentifiers
+from services.ledger.sealer import Sealer
+from services.ledger.storage import LedgerStorage
+from services.ledger.verify import Report, verify_ledger
+from services.platform.consumer import PullConsumer
+from services.platform.db import make_async_engine
+from services.platform.keys import LocalKeyProvider
+from services.platform.nats import connect
+from services.platform.s3 import make_s3_client
+from services.platform.settings import Settings
+from services.recorder import Recorder
+
+PHONE = "+14155550123"
+
+
+def b64(n: int) -> str:
+    return base64.b64encode(os.urandom(n)).decode()
+
+
+async def publish_small_session(settings: Settings, tenant: str, session: str,
+                                frames: int = 20) -> int:
+    """An OpenAI session with audio both ways and subject identifiers; returns events published."""
+    rec = await Recorder.connect(settings, tenant)
+    started = SessionStarted(provider="openai-realtime",
+                             subject=SubjectIdentifiers(phone_e164=PHONE, customer_id="C-77"))
+    async with rec.session(session, Provider.OPENAI_REALTIME, started=started) as s:
+        for _ in range(frames):
+            await s.client({"type": "input_audio_buffer.append", "audio": b64(960)})
+            await s.server({"type": "response.output_audio.delta", "delta": b64(480),
+                            "item_id": "item_1", "content_index": 0})
+        await s.server({"type": "response.done", "response": {"status": "completed"}})
+        count = s.next_seq + 1  # + session.ended
+    await rec.close()
+    return count
+
+
+class TenantSealer:
+    """A running partition sealer for one tenant, inside the test's event loop."""
+
+    def __init__(self, settings: Settings, tenant: str) -> None:
+        self.settings = settings
+        self.tenant = tenant
+        self.engine = make_async_engine(settings)
+        self.keys = LocalKeyProvider.from_file(settings.keyring_path)
+        self.storage = LedgerStorage(settings, make_s3_client(settings))
+        self.sealer = Sealer(settings, self.keys, self.storage, tenant=tenant)
+        self._task: asyncio.Task[None] | None = None
+        self._consumer: PullConsumer | None = None
+        self._nc: Any = None
+
+    async def start(self) -> None:
+        self._nc = await connect(self.settings, name="test-sealer")
+        self._consumer = PullConsumer(self._nc, self.engine, self.settings.stream_name,
+                                      self.sealer, fetch_timeout=0.2)
+        self._task = asyncio.create_task(self._consumer.run())
+
+    async def wait_for(self, entries: int, timeout: float = 300.0) -> None:
+        deadline = time.monotonic() + timeout
+        while await self.count() < entries:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"sealed {await self.count()} of {entries} entries")
+            if self._task is not None and self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.2)
+
+    async def count(self) -> int:
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(text(
+                "SELECT count(*) FROM ledger_entries WHERE tenant_id = :t"),
+                {"t": self.tenant})).scalar_one())
+
+    async def stop(self) -> None:
+        if self._consumer is not None and self._task is not None:
+            self._consumer.stop()
+            await asyncio.wait_for(self._task, 30)
+            # The outbox: any checkpoint committed in the last batch gets its WORM copy now.
+            await self.sealer.flush_worm(self.engine)
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                await self._nc.jetstream().delete_consumer(self.settings.stream_name,
+                                                           self.sealer.name)
+            await self._nc.close()
+
+    async def verify(self, session: str | None = None) -> Report:
+        return await verify_ledger(self.engine, self.keys, self.storage, tenant=self.tenant,
+                                   session=session)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
