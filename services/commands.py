@@ -24,3 +24,6 @@ def register(app: typer.Typer) -> None:
     from services.ledger.cli import register as ledger
 
     ledger(app)
+    from services.redaction.cli import register as redaction
+
+    redaction(app)

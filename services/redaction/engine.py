@@ -36,6 +36,20 @@ from services.redaction.results import (
 
 STOCK_ENTITIES = ("PERSON", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
 _LANG = "en"
+MAX_NLP_CHARS = 20_000
+
+
+def windows_of(text: str, limit: int) -> list[tuple[int, str]]:
+    """Split ``text`` into (offset, chunk) of at most ``limit`` chars, cutting at whitespace."""
+    out: list[tuple[int, str]] = []
+    pos = 0
+    while len(text) - pos > limit:
+        cut = text.rfind(" ", pos + limit // 2, pos + limit)
+        cut = cut if cut > pos else pos + limit
+        out.append((pos, text[pos:cut]))
+        pos = cut
+    out.append((pos, text[pos:]))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,17 +125,21 @@ class RedactionEngine:
     def analyze(self, items: Sequence[Utterance]) -> list[list[Finding]]:
         """Findings per utterance (overlapping, unfiltered), in input order."""
         built = self._engine()
-        texts = [u.text for u in items]
+        # Long lines go to spaCy in windows: its memory grows with the text, and it refuses
+        # texts over nlp.max_length. Our recognizers read the whole line.
+        windows = [(k, off, chunk) for k, u in enumerate(items)
+                   for off, chunk in windows_of(u.text, MAX_NLP_CHARS) if chunk.strip()]
+        out: list[list[Finding]] = [[] for _ in items]
         artifacts = built.analyzer.nlp_engine.process_batch(
-            texts, language=_LANG, batch_size=self.batch_size)
-        out: list[list[Finding]] = []
-        for item, (text, nlp_artifacts) in zip(items, artifacts, strict=True):
-            found = [Finding(r.entity_type, r.start, r.end, r.score, "presidio")
-                     for r in built.analyzer.analyze(
-                         text=text, language=_LANG, entities=list(STOCK_ENTITIES),
-                         nlp_artifacts=nlp_artifacts)] if text.strip() else []
-            found.extend(recognize_all(View.of(text, from_agent_turn(item.previous_agent))))
-            out.append(found)
+            [chunk for _, _, chunk in windows], language=_LANG, batch_size=self.batch_size)
+        for (k, off, _), (chunk, nlp_artifacts) in zip(windows, artifacts, strict=True):
+            out[k].extend(
+                Finding(r.entity_type, r.start + off, r.end + off, r.score, "presidio")
+                for r in built.analyzer.analyze(text=chunk, language=_LANG,
+                                                entities=list(STOCK_ENTITIES),
+                                                nlp_artifacts=nlp_artifacts))
+        for k, item in enumerate(items):
+            out[k].extend(recognize_all(View.of(item.text, from_agent_turn(item.previous_agent))))
         return out
 
     def redact(self, items: Sequence[Utterance], policy: RedactionPolicy = DEFAULT_POLICY,
