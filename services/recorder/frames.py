@@ -29,5 +29,6 @@ def frame_type(provider: Provider, frame: dict[str, Any]) -> str:
         value = keys[0] if keys else (next(iter(frame), None))
     if not isinstance(value, str) or not value or len(value) > 128:
         return UNKNOWN_TYPE
-    cleaned = "".join(c for c in value if c.isalnum() or c in "_.:/-")
+    # ASCII only: the envelope's type pattern (and NATS-safe logs) accept nothing else.
+    cleaned = "".join(c for c in value if (c.isascii() and c.isalnum()) or c in "_.:/-")
     return cleaned or UNKNOWN_TYPE

@@ -93,7 +93,11 @@ class RecordingSession:
         if self._ended:
             raise RuntimeError("session already ended")
         env = self._stamp(direction, frame, provider or self.provider, type_, at_ns)
-        self.recorder._enqueue(env, self)
+        try:
+            self.recorder._enqueue(env, self)
+        except EnvelopeError:
+            self._seq -= 1  # a refused frame must not leave a hole in seq
+            raise
         self.recorder.stats.max_record_ns = max(self.recorder.stats.max_record_ns,
                                                 time.perf_counter_ns() - t_start)
         return env

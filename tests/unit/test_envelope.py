@@ -142,3 +142,13 @@ json_values = st.recursive(
 def test_round_trip_property(seq: int, mono: int, session: str, payload: dict[str, object]) -> None:
     env = make(seq=seq, mono_ns=mono, session_id=session, payload=payload)
     assert decode_envelope(encode_envelope(env)) == env
+
+
+def test_frame_type_is_ascii_only() -> None:
+    from services.recorder.frames import frame_type
+
+    assert frame_type(Provider.OPENAI_REALTIME, {"type": "ª"}) == "unknown"
+    assert frame_type(Provider.OPENAI_REALTIME, {"type": "résponse.done"}) == "rsponse.done"
+    assert frame_type(Provider.GEMINI_LIVE, {"usageMetadata": {}, "serverContent": {}}) == "serverContent"
+    assert frame_type(Provider.ELEVENLABS, {"user_audio_chunk": "AA=="}) == "user_audio_chunk"
+    assert frame_type(Provider.TWILIO_MEDIA, {"event": "media"}) == "media"
