@@ -42,7 +42,7 @@ _FILLER = frozenset({
     "street", "st", "avenue", "ave", "road", "rd", "drive", "lane", "court", "way", "boulevard",
     "blvd", "terrace", "circle", "parkway", "apartment", "apt", "unit", "suite", "number",
     "north", "south", "east", "west", "a", "p", "gmail", "yahoo", "outlook", "hotmail", "icloud",
-    "aol", "mail", "protonmail",
+    "aol", "mail", "protonmail", "plus",
 })
 Span = tuple[int, int]
 

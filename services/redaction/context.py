@@ -38,7 +38,7 @@ _CUES: tuple[tuple[Topic, re.Pattern[str]], ...] = tuple(
         (Topic.CARD, r"\b(card|visa|master ?card|amex|american express|discover)\b"),
         (Topic.CVV, r"\b(cvv|cvc|cv2|security code|three digit|3 digit|four digit code"
                     r"|back of the card)\b"),
-        (Topic.EXPIRY, r"\b(expir\w*|exp date|valid thru|valid through)\b"),
+        (Topic.EXPIRY, r"\b(expir\w*|exp|exp date|valid thru|valid through)\b"),
         (Topic.SSN, r"\b(social|ssn|social security|tax id|taxpayer)\b"),
         (Topic.ACCOUNT, r"\b(account|acct|iban|member id|member number|policy number"
                         r"|customer number|customer id)\b"),

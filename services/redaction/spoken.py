@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 # Mixed letter+digit tokens ("0x80070005", "E1234", "42nd") stay whole: they are codes, versions
 # or ordinals, and splitting them would invent long digit runs out of error codes.
-_TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?|[^\sA-Za-z0-9]")
+# "..." is one token: ASR writes pauses between digit groups that way.
+_TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?|\.{2,}|[^\sA-Za-z0-9]")
 
 UNITS = {
     "zero": 0, "oh": 0, "o": 0, "nought": 0, "naught": 0, "one": 1, "two": 2, "three": 3,
@@ -30,7 +31,7 @@ TENS = {
 REPEATS = {"double": 2, "triple": 3}
 # Between digit groups people pause, say "dash", or hesitate; ASR writes that as punctuation.
 SEPARATOR_WORDS = frozenset({"dash", "hyphen", "slash", "uh", "um", "er", "erm", "ah", "hmm"})
-SEPARATOR_PUNCT = frozenset({",", "-", ".", "…", "/", "(", ")", "\u2013", "\u2014"})
+SEPARATOR_PUNCT = frozenset({",", "-", ".", "...", "…", "/", "(", ")", "\u2013", "\u2014"})
 _ZERO_WORDS = frozenset({"oh", "o"})
 _MAX_GAP = 2
 
@@ -179,7 +180,7 @@ def _single_digit(tok: Token) -> str | None:
 
 
 def _is_separator(tok: Token) -> bool:
-    return tok.text in SEPARATOR_PUNCT or tok.low in SEPARATOR_WORDS
+    return tok.text in SEPARATOR_PUNCT or tok.low in SEPARATOR_WORDS or tok.text.startswith("..")
 
 
 def number_runs(tokens: list[Token]) -> list[NumberRun]:

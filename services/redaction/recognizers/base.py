@@ -35,12 +35,12 @@ class View:
         tokens = tokenize(text)
         return cls(text, tokens, number_runs(tokens), context)
 
-    def words_before(self, index: int, limit: int = 6, floor: int = 0) -> str:
+    def words_before(self, index: int, limit: int = 8, floor: int = 0) -> str:
         """Lowercased text of up to ``limit`` tokens before token ``index`` (not before floor)."""
         lo = max(floor, index - limit)
         return " ".join(t.low for t in self.tokens[lo:index])
 
-    def local_topics(self, index: int, limit: int = 6, floor: int = 0) -> frozenset[Topic]:
+    def local_topics(self, index: int, limit: int = 8, floor: int = 0) -> frozenset[Topic]:
         return topics(self.words_before(index, limit, floor))
 
     def topics_at(self, index: int, floor: int = 0) -> frozenset[Topic]:

@@ -52,11 +52,16 @@ def written(tokens: list[Token]) -> tuple[str, list[int]]:
     offsets: list[int] = []
     pos = 0
     prev = ""
+    in_host = False  # between "@" and the first ".": "green leaf dot com" is greenleaf.com
     for tok in tokens:
         piece = _piece(tok)
-        if parts and not _joined(prev, piece):
+        if parts and not (_joined(prev, piece) or (in_host and piece.isalnum())):
             parts.append(" ")
             pos += 1
+        if piece == "@":
+            in_host = True
+        elif not piece.isalnum():
+            in_host = False
         offsets.append(pos)
         parts.append(piece)
         pos += len(piece)

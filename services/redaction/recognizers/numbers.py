@@ -20,7 +20,7 @@ _CURRENCY_BEFORE = frozenset({"$", "£", "€", "¥", "usd", "eur", "gbp"})
 _NOT_ID_BEFORE = frozenset({
     "version", "v", "ver", "error", "step", "page", "chapter", "level", "build", "release",
     "flight", "gate", "row", "seat", "floor", "room", "ticket", "order", "case", "invoice",
-    "reference", "ref", "confirmation", "tracking", "model", "item", "sku", "line", "option",
+    "reference", "ref", "confirmation", "tracking", "model", "item", "sku", "option",
     "press", "extension", "ext", "top", "about", "around", "over", "under", "than",
 })
 _UNITS_AFTER = frozenset({
@@ -68,6 +68,8 @@ def classify(view: View, run: NumberRun, floor: int) -> tuple[str, float] | None
         return "ZIP_CODE", 0.85
     if Topic.DOB in asked and 4 <= n <= 8:
         return "DATE_OF_BIRTH", 0.8
+    if _international(view, run) and 8 <= n <= 15:
+        return "PHONE_NUMBER", 0.9
     if 13 <= n <= 19:
         if luhn_ok(d):
             return "CREDIT_CARD", 0.95
@@ -76,8 +78,6 @@ def classify(view: View, run: NumberRun, floor: int) -> tuple[str, float] | None
         nine = _nine(asked, run)
         if nine:
             return nine
-    if _international(view, run) and 8 <= n <= 15:
-        return "PHONE_NUMBER", 0.9
     if Topic.ACCOUNT in asked and n >= 5 and Topic.PHONE not in local:
         return "US_BANK_NUMBER", 0.8
     if n == 10 and d[0] in "23456789":
@@ -162,7 +162,7 @@ def recognize(view: View) -> list[Finding]:
         floor = run.last + 1  # cues for the next identifier are read after this one
         entity, score = label
         start = run.start
-        if entity == "PHONE_NUMBER" and _international(view, run):
+        if _international(view, run):
             start = view.tokens[run.first - 1].start
         out.append(Finding(entity, start, run.end, score, DETECTOR))
     return out

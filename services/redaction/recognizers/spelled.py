@@ -44,9 +44,12 @@ def recognize(view: View) -> list[Finding]:
         if not used:
             i += 1
             continue
-        first, letters, last, as_in = i, 0, i, False
+        first, spelled, last, as_in = i, "", i, False
         while used:
-            letters += 2 if toks[i].low == "double" else 1
+            if toks[i].low == "double":
+                spelled += toks[i + 1].low * 2
+            else:
+                spelled += toks[i].low
             as_in = as_in or used >= 3
             last = i + used - 1
             i += used
@@ -56,10 +59,24 @@ def recognize(view: View) -> list[Finding]:
             used = _letter(toks, j) if j < len(toks) else 0
             if used:
                 i = j
-        if _is_spelling(view, first, letters, as_in):
+        if _is_spelling(view, first, len(spelled), as_in):
+            first, last = _with_word(toks, first, last, spelled)
             out.append(Finding(_entity(view, first), toks[first].start, toks[last].end,
-                               0.85 if letters >= 3 or as_in else 0.6, DETECTOR))
+                               0.85 if len(spelled) >= 3 or as_in else 0.6, DETECTOR))
     return out
+
+
+def _with_word(toks: list[Token], first: int, last: int, spelled: str) -> tuple[int, int]:
+    """"Smith, S M I T H": the word the letters spell, said just before or after, goes too."""
+    for k in (first - 1, first - 2):
+        if k >= 0 and toks[k].low == spelled:
+            first = k
+            break
+    for k in (last + 1, last + 2):
+        if k < len(toks) and toks[k].low == spelled:
+            last = k
+            break
+    return first, last
 
 
 def _is_spelling(view: View, first: int, letters: int, as_in: bool) -> bool:
