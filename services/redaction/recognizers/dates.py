@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
+from services.redaction.spoken import TENS
 
 DETECTOR = "dates"
 
@@ -40,8 +41,11 @@ def recognize(view: View) -> list[Finding]:
         start, end = tok.start, tok.end
         j = k - 1
         # "the fifth of March"
-        if j >= 1 and toks[j].low == "of" and toks[j - 1].low in ORDINALS | {"1st", "2nd"}:
+        if j >= 1 and toks[j].low == "of" and (toks[j - 1].low in ORDINALS
+                                               or _is_numeric_ordinal(toks[j - 1].low)):
             start = toks[j - 1].start
+            if j >= 2 and toks[j - 2].low in TENS:  # "the twenty second of"
+                start = toks[j - 2].start
         j, reached = k + 1, False
         while j < len(toks) and j - k <= _MAX_REACH:
             t = toks[j]
