@@ -29,6 +29,8 @@ def register(app: typer.Typer) -> None:
         import asyncio
         import re
 
+        import nats.errors
+
         from services.platform.settings import load_settings
         from services.simulator.run import SimulationError, random_seed
         from services.simulator.run import simulate as run_simulation
@@ -49,7 +51,7 @@ def register(app: typer.Typer) -> None:
             results = asyncio.run(run_simulation(
                 settings, provider, sessions, seed, tenant, realtime,
                 progress=lambda line: typer.echo(f"  {line}", err=True)))
-        except (SimulationError, OSError, TimeoutError) as exc:
+        except (SimulationError, OSError, TimeoutError, nats.errors.Error) as exc:
             typer.echo(f"error: simulation failed: {type(exc).__name__}: {exc}", err=True)
             raise typer.Exit(1) from None
         total = sum(r.events for r in results)

@@ -152,6 +152,7 @@ async def simulate(settings: Any, provider: str, sessions: int, seed: int, tenan
     if unknown:
         raise SimulationError(f"unknown provider {unknown[0]!r}; choose from "
                               f"{', '.join([*PROFILES, 'all'])}")
+    await _check_reachable(settings)
     recorder = await Recorder.connect(settings, tenant)
     try:
         todo = [(name, n) for name in names for n in range(sessions)]
@@ -168,6 +169,24 @@ async def simulate(settings: Any, provider: str, sessions: int, seed: int, tenan
         raise SimulationError(f"{recorder.stats.dropped} frames dropped and "
                               f"{recorder.stats.rejected} rejected by the recorder")
     return results
+
+
+async def _check_reachable(settings: Any) -> None:
+    """Fail fast with one line: the recorder itself retries forever, which suits a gateway, not a
+    command a person is waiting on."""
+    from services.platform.nats import connect
+
+    async def quiet(_exc: Exception) -> None:
+        return None
+
+    try:
+        # nats-py keeps retrying a refused first connect, so bound it here
+        nc = await asyncio.wait_for(connect(settings, name="voxledger-simulate-check",
+                                            allow_reconnect=False, error_cb=quiet), 5)
+    except Exception as exc:  # nats raises several unrelated types for "cannot connect"
+        raise SimulationError(f"NATS is unreachable ({type(exc).__name__}); "
+                              "is the stack up (`voxledger status`)?") from None
+    await nc.close()
 
 
 def random_seed() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +19,10 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 
 
-def simulate(*args: str) -> subprocess.CompletedProcess[str]:
+def simulate(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "services.cli", "simulate", *args], cwd=REPO,
-                          text=True, capture_output=True, timeout=600, check=False)
+                          text=True, capture_output=True, timeout=600, check=False,
+                          env={**os.environ, **(env or {})})
 
 
 async def _count(settings: Settings, tenant: str, session_id: str) -> int:
@@ -74,3 +76,10 @@ def test_bad_arguments_give_one_clear_line(args: list[str], message: str) -> Non
 def test_help() -> None:
     result = simulate("--help")
     assert result.returncode == 0 and "--realtime" in result.stdout
+
+
+def test_unreachable_nats_is_one_line(tenant: str) -> None:
+    result = simulate("--seed", "1", "--tenant", tenant,
+                      env={"VOXLEDGER_NATS_URL": "nats://127.0.0.1:1"})
+    assert result.returncode == 1
+    assert "NATS is unreachable" in result.stderr and "Traceback" not in result.stderr
