@@ -27,3 +27,6 @@ def register(app: typer.Typer) -> None:
     from services.redaction.cli import register as redaction
 
     redaction(app)
+    from services.transcripts.cli import register as transcripts
+
+    transcripts(app)

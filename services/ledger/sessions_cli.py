@@ -55,8 +55,10 @@ def show(
     tenant: Annotated[str | None, typer.Option(help="tenant (needed when ids collide)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
 ) -> None:
-    """One session: metadata, event counts and the sections other capabilities provide."""
+    """One session: metadata, event counts, the transcript as heard (turns, tool calls) and the
+    sections other capabilities provide."""
     from services.ledger.catalog_repo import event_kinds, find_session
+    from services.transcripts.cli import transcript_fields
 
     with _engine().connect() as conn:
         found = find_session(conn, session_id, tenant)
@@ -71,6 +73,7 @@ def show(
             raise typer.Exit(2)
         info = found[0]
         info["event_kinds"] = event_kinds(conn, info["tenant_id"], session_id)
+        info.update(transcript_fields(conn, info["tenant_id"], session_id))
         for name, section in SECTIONS.items():
             value = section(conn, info["tenant_id"], session_id)
             if value is not None:
@@ -78,8 +81,34 @@ def show(
     if as_json:
         print(json.dumps(info, default=str))
         return
+    _print_show(info)
+
+
+def _print_show(info: dict[str, Any]) -> None:
+    from services.transcripts.render import transcript_lines
+
+    dur = f"{info['duration_ms'] / 1000:.1f} s" if info["duration_ms"] is not None else "open"
+    out.print(f"[bold]{info['session_id']}[/bold]  tenant {info['tenant_id']} · "
+              f"{info['provider']} · started {(info['started_at'] or '-')[:19]} · {dur} · "
+              f"{info['events']} events · ended: {info['end_reason'] or '[yellow]open[/]'}")
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(info["event_kinds"].items()))
+    out.print(f"[dim]events by kind: {kinds or '-'}[/dim]")
+    turns, tools = info["turns"], info["tool_calls"]
+    summary = info.get("transcript") or {}
+    cut = sum(1 for t in turns if t["status"] in ("truncated", "interrupted"))
+    out.print(f"[dim]transcript: {len(turns)} turns ({cut} cut), {len(tools)} tool calls"
+              + (f", language {summary['language']}" if summary.get("language") else "")
+              + "; ≈ marks heard text estimated from the heard duration[/dim]")
+    out.print()
+    if not turns and not tools:
+        out.print("[dim](no transcript yet)[/dim]")
+    for line in transcript_lines(turns, tools):
+        out.print(line, highlight=False)
+    handled = {"session_id", "tenant_id", "provider", "started_at", "ended_at", "duration_ms",
+               "events", "event_kinds", "end_reason", "turns", "tool_calls", "transcript"}
     for key, value in info.items():
-        out.print(f"[bold]{key}[/bold]: {value}")
+        if key not in handled:
+            out.print(f"[bold]{key}[/bold]: {value}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

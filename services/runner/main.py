@@ -25,10 +25,12 @@ HandlerFactory = Callable[[Settings], BatchHandler]
 def consumer_factories() -> dict[str, HandlerFactory]:
     from services.ledger.catalog import SessionCatalog
     from services.ledger.sealer import make_sealer
+    from services.transcripts.consumer import make_transcripts
 
     factories: dict[str, HandlerFactory] = {
         "catalog": lambda s: SessionCatalog(),
         "sealer": make_sealer,
+        "transcripts": make_transcripts,
     }
     return factories
 

@@ -1,0 +1,132 @@
+"""Transcript tables. Text columns are PII-bearing: read them only through access-controlled
+paths (the API issue adds roles); never log them. Erasure must delete every table here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Computed,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSON, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.platform.orm import Base
+
+# One text-search configuration for every tenant. English stemming suits the recorded calls
+# today; a per-language column is the way out when tenants need other languages.
+TS_CONFIG = "english"
+
+
+def _session_fk() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["tenant_id", "session_id"],
+        ["transcript_sessions.tenant_id", "transcript_sessions.session_id"], ondelete="CASCADE")
+
+
+class TranscriptSession(Base):
+    """Per-session summary, the lock that serializes rebuilds, and the search filters."""
+
+    __tablename__ = "transcript_sessions"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    agent: Mapped[str | None] = mapped_column(String(128))
+    model: Mapped[str | None] = mapped_column(String(128))
+    language: Mapped[str | None] = mapped_column(String(16))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    timeline_ms: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    frames: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    turns: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    interrupted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    has_tool_call: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    frame_errors: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False)
+
+    __table_args__ = (Index("ix_transcript_sessions_tenant_started", "tenant_id", "started_at"),)
+
+
+class TranscriptFrame(Base):
+    """The interpreter's input, audio lengths instead of audio bytes: a restart resumes here."""
+
+    __tablename__ = "transcript_frames"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    direction: Mapped[str] = mapped_column(String(8), nullable=False)
+    type: Mapped[str] = mapped_column(String(128), nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    mono_ns: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # json, not jsonb: the frame's text as received (key order, duplicates), because tool
+    # arguments given as objects are serialized from it and must come out as recorded.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    audio: Mapped[list[Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (_session_fk(),)
+
+
+class TranscriptTurn(Base):
+    __tablename__ = "transcript_turns"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    turn_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer, nullable=False)
+    speaker: Mapped[str] = mapped_column(String(8), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    start_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    end_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    text: Mapped[str | None] = mapped_column(Text)
+    generated_text: Mapped[str | None] = mapped_column(Text)
+    heard_text: Mapped[str | None] = mapped_column(Text)
+    approximate: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    heard_ms: Mapped[int | None] = mapped_column(BigInteger)
+    generated_ms: Mapped[int | None] = mapped_column(BigInteger)
+    language: Mapped[str | None] = mapped_column(String(16))
+    response_id: Mapped[str | None] = mapped_column(Text)
+    withheld: Mapped[str | None] = mapped_column(String(32))
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed(f"to_tsvector('{TS_CONFIG}'::regconfig, coalesce(heard_text, ''))",
+                           persisted=True))
+
+    __table_args__ = (
+        _session_fk(),
+        Index("ix_transcript_turns_search", "search", postgresql_using="gin"),
+    )
+
+
+class TranscriptToolCall(Base):
+    __tablename__ = "tool_calls"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    call_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    arguments: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    is_error: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    cancelled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    started_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    ended_ms: Mapped[int | None] = mapped_column(BigInteger)
+    turn_id: Mapped[str | None] = mapped_column(Text)
+    withheld: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (_session_fk(),)

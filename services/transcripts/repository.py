@@ -1,0 +1,86 @@
+"""SQL of the transcript builder's write side. Every statement is idempotent: the consumer may
+run a batch twice (redelivery) and the result is the same rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from sqlalchemy import Table, delete, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.transcripts.frames import StoredFrame
+from services.transcripts.models import (
+    TranscriptFrame,
+    TranscriptSession,
+    TranscriptToolCall,
+    TranscriptTurn,
+)
+from services.transcripts.projection import Transcript
+
+F = TranscriptFrame
+_INSERT_CHUNK = 1000  # rows per INSERT: keeps statements well under Postgres' parameter limit
+
+
+async def lock_session(conn: AsyncConnection, tenant: str, session: str, provider: str) -> None:
+    """Create the session row if needed and lock it: rebuilds of one session never interleave
+    (two consumer instances, or a redelivered batch racing a new one)."""
+    await conn.execute(pg_insert(TranscriptSession).values(
+        tenant_id=tenant, session_id=session, provider=provider[:32]).on_conflict_do_nothing())
+    await conn.execute(select(TranscriptSession.session_id).where(
+        TranscriptSession.tenant_id == tenant, TranscriptSession.session_id == session)
+        .with_for_update())
+
+
+async def add_frames(conn: AsyncConnection, tenant: str, session: str,
+                     frames: Sequence[StoredFrame]) -> int:
+    """Insert frames not yet kept (keyed by seq); returns how many were new."""
+    added = 0
+    for i in range(0, len(frames), _INSERT_CHUNK):
+        rows = [{"tenant_id": tenant, "session_id": session, **asdict(f)}
+                for f in frames[i:i + _INSERT_CHUNK]]
+        result = await conn.execute(pg_insert(F).values(rows).on_conflict_do_nothing()
+                                    .returning(F.seq))
+        added += len(result.all())
+    return added
+
+
+async def load_frames(conn: AsyncConnection, tenant: str, session: str) -> list[StoredFrame]:
+    rows = await conn.execute(
+        select(F.seq, F.event_id, F.provider, F.direction, F.type, F.kind, F.mono_ns,
+               F.recorded_at, F.payload, F.audio)
+        .where(F.tenant_id == tenant, F.session_id == session).order_by(F.seq))
+    return [StoredFrame(*r) for r in rows]
+
+
+async def write_transcript(conn: AsyncConnection, tenant: str, session: str, frames: int,
+                           t: Transcript) -> None:
+    """Upsert the session's turns and tool calls by id, drop ids the rebuild no longer has."""
+    key = {"tenant_id": tenant, "session_id": session}
+    await conn.execute(update(TranscriptSession).where(
+        TranscriptSession.tenant_id == tenant, TranscriptSession.session_id == session).values(
+        **asdict(t.summary), frames=frames, updated_at=func.now()))
+    await _replace(conn, TranscriptTurn, "turn_id", key,
+                   [{**key, **asdict(r)} for r in t.turns])
+    await _replace(conn, TranscriptToolCall, "call_id", key,
+                   [{**key, **asdict(r)} for r in t.tool_calls])
+
+
+async def _replace(conn: AsyncConnection, model: type[TranscriptTurn] | type[TranscriptToolCall],
+                   id_col: str, key: dict[str, str], rows: list[dict[str, object]]) -> None:
+    table = model.__table__
+    assert isinstance(table, Table)
+    where = (table.c.tenant_id == key["tenant_id"], table.c.session_id == key["session_id"])
+    ids = [r[id_col] for r in rows]
+    stale = delete(table).where(*where)
+    if ids:
+        stale = stale.where(tuple_(table.c[id_col]).not_in([(i,) for i in ids]))
+    await conn.execute(stale)
+    for i in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[i:i + _INSERT_CHUNK]
+        stmt = pg_insert(table).values(chunk)
+        cols = [c for c in chunk[0] if c not in ("tenant_id", "session_id", id_col)]
+        await conn.execute(stmt.on_conflict_do_update(
+            index_elements=["tenant_id", "session_id", id_col],
+            set_={c: stmt.excluded[c] for c in cols}))
