@@ -69,7 +69,7 @@ def build_stock_analyzer(model_name: str, *, ner_only: bool) -> Any:
         "nlp_engine_name": "spacy",
         "models": [{"lang_code": _LANG, "model_name": model_name}],
     })
-    nlp_engine = provider.create_engine()
+    nlp_engine: Any = provider.create_engine()
     if ner_only:
         _keep_only_ner(nlp_engine.nlp[_LANG])
     return AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=[_LANG])
@@ -117,7 +117,7 @@ class RedactionEngine:
                     CreditCardRecognizer(), IbanRecognizer(), IpRecognizer()):
             registry.add_recognizer(rec)
         analyzer.registry = registry
-        return _Built(analyzer, AnonymizerEngine())
+        return _Built(analyzer, AnonymizerEngine())  # type: ignore[no-untyped-call]
 
     def warm_up(self) -> None:
         self._engine()

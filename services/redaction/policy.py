@@ -22,6 +22,10 @@ Operator = Literal["placeholder", "pseudonym", "mask", "hash", "keep"]
 _NORMALIZE = re.compile(r"[^a-z0-9]+")
 
 
+def _default_operators() -> dict[str, Operator]:
+    return {"PERSON": "pseudonym"}
+
+
 class RedactionPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -31,7 +35,7 @@ class RedactionPolicy(BaseModel):
     tenant_id: str | None = None
     threshold: float = Field(default=0.35, ge=0.0, le=1.0)
     default_operator: Operator = "placeholder"
-    operators: dict[str, Operator] = Field(default_factory=lambda: {"PERSON": "pseudonym"})
+    operators: dict[str, Operator] = Field(default_factory=_default_operators)
     mask_char: str = Field(default="*", min_length=1, max_length=1)
 
     def operator_for(self, entity_type: str) -> Operator:
