@@ -30,3 +30,6 @@ def register(app: typer.Typer) -> None:
     from services.transcripts.cli import register as transcripts
 
     transcripts(app)
+    from services.audio.cli import register as audio
+
+    audio(app)

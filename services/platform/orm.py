@@ -22,6 +22,7 @@ MODEL_MODULES = (
     "services.platform.consumer",
     "services.ledger.catalog_models",
     "services.ledger.models",
+    "services.audio.models",
     "services.transcripts.models",
 )
 

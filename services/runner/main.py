@@ -23,6 +23,7 @@ HandlerFactory = Callable[[Settings], BatchHandler]
 
 
 def consumer_factories() -> dict[str, HandlerFactory]:
+    from services.audio.consumer import make_audio_recorder
     from services.ledger.catalog import SessionCatalog
     from services.ledger.sealer import make_sealer
     from services.transcripts.consumer import make_transcripts
@@ -30,6 +31,7 @@ def consumer_factories() -> dict[str, HandlerFactory]:
     factories: dict[str, HandlerFactory] = {
         "catalog": lambda s: SessionCatalog(),
         "sealer": make_sealer,
+        "audio": make_audio_recorder,
         "transcripts": make_transcripts,
     }
     return factories

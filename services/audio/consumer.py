@@ -1,0 +1,213 @@
+"""The audio recorder: builds each session's recordings as the ledger commits its entries.
+
+Input choice. The recorder follows the sealer's *committed* entries and raw audio segments rather
+than subscribing to NATS itself. Then the live recording and the rebuild read the same bytes
+through the same code (``job.py``), so they agree by construction (law 3); a crashed recorder
+resumes by replaying the session from the ledger (which never loses anything) and checking the
+parts it had stored, instead of needing NATS to redeliver audio it already acked; and it never
+records a frame the ledger refused. The cost is latency (a recording trails the sealer by one
+poll) and, after a crash, replay work proportional to the session so far.
+
+As a :class:`~services.platform.consumer.BatchHandler` it subscribes to system subjects only to be
+woken up; the work happens in ``maintain`` (after each batch and on every idle fetch): find
+sessions whose recording is not complete, take a per-session advisory lock (one writer per
+recording across processes; a killed process's locks go with its connection), feed new entries in
+``seq`` order (stopping at a hole until the session ends), upload full parts, persist the upload
+state, and at ``session.ended`` (or the idle timeout) complete both objects and record hashes.
+
+Errors: :class:`~services.audio.job.RecordingDiverged` abandons an upload so the next poll starts
+it over; anything else is logged with the session id only and retried on the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.audio import store
+from services.audio.job import RecordingDiverged, SessionJob
+from services.audio.recording import MIN_PART
+from services.audio.render import HEARD, LAYOUT, UNHEARD
+from services.audio.source import SegmentReader, entries_after, session_row
+from services.platform.consumer import Delivered
+from services.platform.keys import KeyProvider
+from services.platform.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ROWS_PER_STEP = 2000
+
+
+class AudioRecorder:
+    def __init__(self, settings: Settings, keys: KeyProvider, s3: Any, *,
+                 tenant: str | None = None, part_size: int = MIN_PART) -> None:
+        self.name = "audio" if tenant is None else f"audio-{tenant}"
+        self.filter_subjects = [f"{settings.subject_prefix}.{tenant or '*'}.*.system"]
+        self.settings, self.keys, self.s3, self.tenant = settings, keys, s3, tenant
+        self.uploads = store.Uploads(s3, settings.bucket_audio)
+        self.part_size = part_size
+        self.jobs: dict[tuple[str, str], SessionJob] = {}
+        self.completed = 0
+        self._lock_conn: AsyncConnection | None = None
+        self._busy = asyncio.Lock()
+
+    async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
+        """Nothing to write here: a system event only means "look at the ledger again"."""
+
+    async def maintain(self, engine: AsyncEngine) -> None:
+        await self.poll(engine)
+
+    async def poll(self, engine: AsyncEngine, stop_after_rows: int | None = None) -> int:
+        """One round over open sessions; returns rows fed. ``stop_after_rows`` is for tests."""
+        async with self._busy:
+            async with engine.connect() as conn:
+                sessions = await store.open_sessions(conn, self.tenant)
+            fed = 0
+            for s in sessions:
+                try:
+                    fed += await self._step(engine, s.tenant_id, s.session_id,
+                                            bool(s.ended or s.timed_out_at is not None),
+                                            stop_after_rows)
+                except RecordingDiverged as exc:
+                    log.error("audio %s/%s: %s; starting the upload over", s.tenant_id,
+                              s.session_id, exc)
+                    await self._abandon(engine, s.tenant_id, s.session_id)
+                except Exception as exc:
+                    log.warning("audio %s/%s: step failed (%s); will retry", s.tenant_id,
+                                s.session_id, type(exc).__name__,
+                                exc_info=log.isEnabledFor(logging.DEBUG))
+                    await self._drop(s.tenant_id, s.session_id)
+            return fed
+
+    async def close(self) -> None:
+        for key in list(self.jobs):
+            await self._drop(*key)
+        if self._lock_conn is not None:
+            await self._lock_conn.close()
+            self._lock_conn = None
+
+    # -- one session ---------------------------------------------------------------------------
+    async def _step(self, engine: AsyncEngine, tenant: str, session: str, closing: bool,
+                    stop_after_rows: int | None) -> int:
+        job = self.jobs.get((tenant, session))
+        if job is None:
+            if not await self._lock(engine, tenant, session, True):
+                return 0  # another process records this session
+            job = await self._open(engine, tenant, session)
+            if job is None:
+                await self._lock(engine, tenant, session, False)
+                return 0
+            self.jobs[(tenant, session)] = job
+        fed = 0
+        while True:
+            async with engine.connect() as conn:
+                rows = await entries_after(conn, tenant, session, job.last_seq, ROWS_PER_STEP)
+            batch = []
+            for row in rows:
+                if row.seq <= job.last_seq or (batch and row.seq == batch[-1].seq):
+                    continue  # a duplicate seq: the first sealed wins, as in verify
+                if not closing and row.seq != (batch[-1].seq if batch else job.last_seq) + 1:
+                    break  # a hole: wait for it to be sealed, or for the session to end
+                batch.append(row)
+            if stop_after_rows is not None:
+                batch = batch[:max(0, stop_after_rows - fed)]
+            if batch:
+                await asyncio.to_thread(job.process, batch)
+                fed += len(batch)
+                async with engine.begin() as conn:
+                    for st in job.kinds.values():
+                        await store.save_parts(conn, tenant, session, st.kind, st.parts,
+                                               job.last_seq)
+            if stop_after_rows is not None and fed >= stop_after_rows:
+                return fed
+            if len(rows) < ROWS_PER_STEP or not batch:
+                break
+        if closing:
+            results = await asyncio.to_thread(job.finish)
+            async with engine.begin() as conn:
+                for kind, values in results.items():
+                    await store.complete(conn, tenant, session, kind, values)
+            self.completed += 1
+            log.info("audio %s/%s: recordings complete", tenant, session)
+            await self._drop(tenant, session)
+        return fed
+
+    async def _open(self, engine: AsyncEngine, tenant: str, session: str) -> SessionJob | None:
+        async with engine.connect() as conn:
+            srow = await session_row(conn, tenant, session)
+            existing = await store.load(conn, tenant, session)
+        if srow is None or srow.wrapped_dek is None:
+            return None
+        dek = await asyncio.to_thread(self.keys.unwrap_dek, tenant, srow.wrapped_dek)
+        rate = self.settings.audio_sample_rate
+        states: dict[str, tuple[str, str, bytes, list[dict[str, Any]]]] = {}
+        resumable = all(k in existing and existing[k].status == "recording"
+                        and existing[k].upload_id and existing[k].sample_rate == rate
+                        for k in (HEARD, UNHEARD))
+        async with engine.begin() as conn:
+            for kind in (HEARD, UNHEARD):
+                row = existing.get(kind)
+                if resumable and row is not None and row.upload_id:
+                    states[kind] = (row.object_key, row.upload_id, row.salt, list(row.parts))
+                    continue
+                key = store.object_key(tenant, session, kind)
+                upload_id = await asyncio.to_thread(self.uploads.start, key)
+                salt = os.urandom(16)
+                states[kind] = (key, upload_id, salt, [])
+                await store.create(conn, {
+                    "tenant_id": tenant, "session_id": session, "kind": kind,
+                    "status": "recording", "object_key": key, "upload_id": upload_id,
+                    "salt": salt, "parts": [], "sample_rate": rate,
+                    "channels": len(LAYOUT[kind]), "last_seq": -1,
+                    "restarts": (existing[kind].restarts + 1) if kind in existing else 0})
+        segments = SegmentReader(self.s3, self.settings.bucket_ledger, tenant, session, dek)
+        return SessionJob(tenant, session, dek, rate, segments, self.uploads, states,
+                          part_size=self.part_size)
+
+    async def _abandon(self, engine: AsyncEngine, tenant: str, session: str) -> None:
+        job = self.jobs.get((tenant, session))
+        if job is not None:
+            for st in job.kinds.values():
+                try:
+                    await asyncio.to_thread(self.uploads.abort, st.key, st.upload_id)
+                except Exception as exc:  # an orphaned upload is garbage, not a loss
+                    log.warning("audio: abort failed (%s)", type(exc).__name__)
+        async with engine.begin() as conn:
+            for kind in (HEARD, UNHEARD):
+                await store.save_parts(conn, tenant, session, kind, [], -1)
+                await conn.execute(update(store.R).where(
+                    store.R.tenant_id == tenant, store.R.session_id == session,
+                    store.R.kind == kind).values(upload_id=None))
+        await self._drop(tenant, session)
+
+    async def _drop(self, tenant: str, session: str) -> None:
+        if self.jobs.pop((tenant, session), None) is not None:
+            await self._lock(None, tenant, session, False)
+
+    async def _lock(self, engine: AsyncEngine | None, tenant: str, session: str,
+                    take: bool) -> bool:
+        if self._lock_conn is None:
+            if engine is None:
+                return False
+            self._lock_conn = await engine.connect()
+        fn = func.pg_try_advisory_lock if take else func.pg_advisory_unlock
+        got = (await self._lock_conn.execute(select(fn(func.hashtext(
+            f"voxledger-audio:{tenant}/{session}"))))).scalar()
+        await self._lock_conn.commit()
+        return bool(got)
+
+
+def make_audio_recorder(settings: Settings) -> AudioRecorder:
+    from services.platform.keys import LocalKeyProvider
+    from services.platform.s3 import make_s3_client
+
+    return AudioRecorder(settings, LocalKeyProvider.from_file(settings.keyring_path),
+                         make_s3_client(settings))
+
+
+__all__ = ["UNHEARD", "AudioRecorder", "make_audio_recorder"]

@@ -1,0 +1,108 @@
+"""One session's recording in progress: renderer + two sinks + their uploads (blocking; threads).
+
+The same class serves the live consumer, a consumer resuming after a crash, and the rebuild:
+they differ only in the uploads they are given and the parts already stored. Resuming replays the
+session from the ledger through the same renderer; the parts it regenerates are compared with the
+MD5s recorded when they were first stored (deterministic encryption, see ``crypto.py``) instead of
+being uploaded again, then uploading carries on. A mismatch means the projection is not
+deterministic, and the upload is abandoned rather than completed with mixed content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from services.audio.recording import MIN_PART, Part, RecordingSink
+from services.audio.render import HEARD, LAYOUT, UNHEARD, Rendered, SessionRenderer
+from services.audio.source import SegmentReader, to_event
+
+
+class RecordingDiverged(Exception):
+    """A regenerated part differs from the one stored before the crash (names the part only)."""
+
+
+class UploadPort(Protocol):
+    def put(self, key: str, upload_id: str, part: Part) -> dict[str, Any]: ...
+    def complete(self, key: str, upload_id: str, parts: list[dict[str, Any]]) -> None: ...
+
+
+class NoUploads:
+    """The rebuild's port: parts are produced (and hashed) but stored nowhere."""
+
+    def put(self, key: str, upload_id: str, part: Part) -> dict[str, Any]:
+        return {"n": part.number, "etag": part.etag, "md5": part.md5}
+
+    def complete(self, key: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+        return None
+
+
+@dataclass
+class KindState:
+    kind: str
+    key: str
+    upload_id: str
+    sink: RecordingSink
+    parts: list[dict[str, Any]] = field(default_factory=list)  # stored so far, in order
+    stored_before: int = 0  # parts stored before this process started (to verify, not upload)
+
+
+def context_for(tenant: str, session: str, kind: str) -> bytes:
+    return f"{tenant}/{session}/{kind}".encode()
+
+
+class SessionJob:
+    def __init__(self, tenant: str, session: str, dek: bytes, rate: int, segments: SegmentReader,
+                 uploads: UploadPort, states: dict[str, tuple[str, str, bytes, list[dict[str, Any]]]],
+                 part_size: int = MIN_PART) -> None:
+        """``states``: kind → (object key, upload id, salt, parts already stored)."""
+        self.tenant, self.session, self.dek = tenant, session, dek
+        self.segments, self.uploads = segments, uploads
+        self.renderer = SessionRenderer(rate)
+        self.kinds: dict[str, KindState] = {}
+        for kind, (key, upload_id, salt, parts) in states.items():
+            sink = RecordingSink(dek, salt, context_for(tenant, session, kind), rate,
+                                 len(LAYOUT[kind]), part_size=part_size)
+            self.kinds[kind] = KindState(kind, key, upload_id, sink, list(parts), len(parts))
+        self.uploaded = 0  # parts sent by this process
+        self.verified = 0  # parts regenerated and matched after a resume
+
+    @property
+    def last_seq(self) -> int:
+        return self.renderer.last_seq
+
+    def process(self, rows: Sequence[Any]) -> None:
+        for row in rows:
+            event, audio = to_event(row, self.tenant, self.session, self.dek, self.segments)
+            self._write(self.renderer.feed(event, audio))
+
+    def finish(self) -> dict[str, dict[str, Any]]:
+        self._write(self.renderer.finish())
+        results: dict[str, dict[str, Any]] = {}
+        for st in self.kinds.values():
+            self._store(st, st.sink.finish())
+            self.uploads.complete(st.key, st.upload_id, st.parts)
+            results[st.kind] = {
+                "duration_ms": st.sink.duration_ms, "pcm_bytes": st.sink.pcm_bytes,
+                "object_bytes": st.sink.object_bytes, "sha256": st.sink.object_sha256,
+                "pcm_sha256": st.sink.pcm_sha256, "gaps": self.renderer.gaps(),
+                "last_seq": self.renderer.last_seq, "parts": st.parts,
+            }
+        return results
+
+    def _write(self, rendered: Rendered) -> None:
+        for kind, pcm in ((HEARD, rendered.heard), (UNHEARD, rendered.unheard)):
+            st = self.kinds.get(kind)
+            if st is not None and pcm:
+                self._store(st, st.sink.write(pcm))
+
+    def _store(self, st: KindState, parts: list[Part]) -> None:
+        for part in parts:
+            if part.number <= st.stored_before:
+                if st.parts[part.number - 1]["md5"] != part.md5:
+                    raise RecordingDiverged(f"{st.kind} part {part.number} differs on replay")
+                self.verified += 1
+                continue
+            st.parts.append(self.uploads.put(st.key, st.upload_id, part))
+            self.uploaded += 1

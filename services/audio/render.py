@@ -1,0 +1,204 @@
+"""The session renderer: ledger entries in seq order → PCM of the recordings, incrementally (pure).
+
+It walks the session with the providers' own :class:`~services.providers.builder.Builder`, one
+envelope at a time, and renders the timeline up to a *horizon*: ``SETTLE_MS`` behind the newest
+event. Cuts (truncate, clear, interruption) nearly always land within a moment of playback, so
+audio older than the horizon is settled and can be mixed, encrypted and uploaded while the call
+runs. Every decision depends only on the envelopes fed so far, never on how they were batched, so
+the live consumer and :mod:`services.audio.rebuild` produce the same samples by construction.
+
+Recordings: ``heard`` is stereo (caller left, agent right, as the caller heard it); ``unheard`` is
+mono: agent audio that was generated but never played, laid out on the same timeline (each piece
+where it would have played, pushed later when pieces collide). Both end at the session's end.
+Audio between ``recording.paused`` and ``recording.resumed`` is silenced in both.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Final, cast
+
+from schemas.envelope import Direction, Provider
+from services.audio.mixer import Canvas, Gap, Lane, interleave, to_index
+from services.providers.builder import Builder, ChunkState
+from services.providers.formats import FrameProblem
+from services.providers.timeline import FrameError
+
+# The dispatcher's routing helpers (the package re-exports ``interpret`` the function under the
+# module's name). Feeding them one envelope at a time is what makes the recording incremental.
+_interp: Any = importlib.import_module("services.providers.interpret")
+
+SETTLE_MS: Final = 3000.0
+HEARD: Final = "heard"
+UNHEARD: Final = "unheard"
+LAYOUT: Final[dict[str, tuple[str, ...]]] = {HEARD: ("caller", "agent"), UNHEARD: ("unheard",)}
+
+
+@dataclass(frozen=True)
+class Event:
+    """The envelope fields the interpreters read (payload with its audio put back)."""
+
+    seq: int
+    mono_ns: int
+    provider: Provider
+    direction: Direction
+    type: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class _Pending:
+    chunk: ChunkState
+    data: bytes
+
+
+@dataclass
+class Rendered:
+    heard: bytes = b""
+    unheard: bytes = b""
+
+
+@dataclass
+class SessionRenderer:
+    rate: int
+    settle_ms: float = SETTLE_MS
+    builder: Builder = field(default_factory=Builder)
+    last_seq: int = -1
+    horizon_ms: float = 0.0
+    end_ms: float = 0.0
+    finished: bool = False
+    missing: list[Gap] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.canvas = Canvas(("caller", "agent", "unheard"))
+        self.lanes = {n: Lane(n, self.rate) for n in ("caller", "agent", "unheard")}
+        self._pending: list[_Pending] = []
+        self._seen = 0  # chunks of the builder already picked up
+        self._phone = self._model = self._formats_set = False
+        self._paused_at: float | None = None
+
+    # -- interpretation ---------------------------------------------------------------------
+    def feed(self, event: Event, audio: list[bytes]) -> Rendered:
+        """One envelope (seq order) and its audio fields in document order."""
+        b = self.builder
+        if event.seq > self.last_seq + 1:
+            self.missing.append(Gap("session", self.end_ms, event.mono_ns / 1e6,
+                                    f"missing_seq:{self.last_seq + 1}-{event.seq - 1}"))
+        self.last_seq = max(self.last_seq, event.seq)
+        env = cast(Any, event)
+        if event.direction is not Direction.SYSTEM:
+            phone = _interp._is_phone_frame(env)
+            self._phone |= phone
+            self._model |= not phone
+            b.bridged = self._phone and self._model
+            if not self._formats_set:
+                b.in_format, b.out_format = _interp._defaults(event.provider)
+                self._formats_set = True
+        elif event.type == "session.started":
+            self._formats_set = True
+        b.at(event.seq, event.mono_ns, event.provider.value)
+        b.provider = event.provider.value
+        try:
+            _interp._route(b, env)
+        except FrameProblem as problem:
+            b.frame_errors.append(FrameError(event.seq, problem.reason))
+        except Exception as exc:  # one bad frame must not stop the recording (law 9)
+            b.frame_errors.append(FrameError(event.seq, f"internal_error:{type(exc).__name__}"))
+        self._collect(audio)
+        now = event.mono_ns / 1e6
+        self.end_ms = max(self.end_ms, now)
+        if event.type == "recording.paused" and self._paused_at is None:
+            self._paused_at = now
+            self.canvas.mute(to_index(now, self.rate), None)
+        elif event.type == "recording.resumed" and self._paused_at is not None:
+            self._paused_at = None
+            self.canvas.unmute(to_index(now, self.rate))
+        self.horizon_ms = max(self.horizon_ms, now - self.settle_ms)
+        return self._render(self.horizon_ms)
+
+    def _collect(self, audio: list[bytes]) -> None:
+        new = self.builder.chunks[self._seen:]
+        self._seen = len(self.builder.chunks)
+        unused = list(audio)
+        for c in new:
+            data = next((d for d in unused if len(d) == c.byte_length), None)
+            if data is None:
+                # The interpreter counted audio the ledger does not hold for this entry: keep
+                # the timeline and record the hole rather than invent samples.
+                self.missing.append(Gap(c.track, c.start_ms, c.start_ms + c.duration_ms,
+                                        "audio_not_in_ledger"))
+                data = b""
+            else:
+                unused.remove(data)
+            self._pending.append(_Pending(c, data))
+
+    # -- rendering ---------------------------------------------------------------------------
+    def _ready(self, horizon: float) -> list[_Pending]:
+        ready: list[_Pending] = []
+        waiting: list[_Pending] = []
+        blocked: set[str] = set()
+        for p in sorted(self._pending, key=lambda p: (p.chunk.start_ms, p.chunk.seq)):
+            c = p.chunk
+            if c.track in blocked or c.start_ms + c.duration_ms > horizon:
+                blocked.add(c.track)  # keep each lane in timeline order
+                waiting.append(p)
+            else:
+                ready.append(p)
+        self._pending = waiting
+        return ready
+
+    def _place(self, p: _Pending) -> None:
+        c, data = p.chunk, p.data
+        if c.track == "caller":
+            self.lanes["caller"].feed(self.canvas, c.start_ms, c.format, data,
+                                      expect_contiguous=True)
+            return
+        heard = min(c.heard_bytes, len(data))
+        heard -= heard % c.format.frame_bytes
+        if heard:
+            self.lanes["agent"].feed(self.canvas, c.start_ms, c.format, data[:heard], c.turn_id)
+        if heard < len(data):
+            lane = self.lanes["unheard"]
+            at = max(c.start_ms + heard / c.format.bytes_per_ms, lane.end_ms)
+            lane.feed(self.canvas, at, c.format, data[heard:], c.turn_id)
+
+    def _render(self, horizon: float, final_index: int | None = None) -> Rendered:
+        for p in self._ready(horizon):
+            self._place(p)
+        if final_index is None:
+            for lane in self.lanes.values():
+                # No future piece can continue a run that ended this far back (callers resume at
+                # their own time after the builder's slack; agents play no earlier than "now").
+                if lane.open and lane.end_ms + CLOSE_AFTER_MS <= horizon and not any(
+                        p.chunk.track == _track(lane.name) for p in self._pending):
+                    lane.flush(self.canvas)
+            upto = to_index(horizon, self.rate)
+            limits = [h for lane in self.lanes.values() if (h := lane.holds_back()) is not None]
+            limits += [to_index(p.chunk.start_ms, self.rate) for p in self._pending]
+            upto = min([upto, *limits])
+        else:
+            for lane in self.lanes.values():
+                lane.flush(self.canvas)
+            upto = final_index
+        if upto <= self.canvas.base:
+            return Rendered()
+        lanes = self.canvas.take(upto)
+        return Rendered(interleave([lanes[n] for n in LAYOUT[HEARD]]),
+                        interleave([lanes[n] for n in LAYOUT[UNHEARD]]))
+
+    def finish(self) -> Rendered:
+        """Everything left, up to the session's end (audio queued past the hang-up is cut)."""
+        self.finished = True
+        return self._render(float("inf"), to_index(self.end_ms, self.rate))
+
+    def gaps(self) -> list[dict[str, object]]:
+        found = [*self.missing, *self.lanes["caller"].gaps, *self.lanes["agent"].gaps]
+        return [g.as_dict() for g in sorted(found, key=lambda g: (g.start_ms, g.track))][:1000]
+
+
+CLOSE_AFTER_MS: Final = 400.0
+
+
+def _track(lane: str) -> str:
+    return "caller" if lane == "caller" else "agent"

@@ -1,0 +1,104 @@
+"""The audio projection's input: a session's sealed ledger entries and raw audio (adapter).
+
+Entries are read in ``seq`` order; each payload is decrypted with the session key and every
+``{"$audio": ...}`` reference the sealer left in it is replaced by the bytes of the raw segment
+it points at, checked against the reference's SHA-256 (itself inside the payload the leaf commits
+to). The interpreters thus see the frame exactly as it crossed the wire.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from schemas.envelope import Direction, Provider
+from services.audio.render import Event
+from services.ledger.audio_fields import candidate_paths, replace_fields
+from services.ledger.models import LedgerEntry, LedgerSession
+from services.ledger.sealing import payload_aad, segment_aad
+from services.platform.keys import decrypt
+
+E = LedgerEntry
+
+
+class AudioSourceError(Exception):
+    """A raw audio reference that does not resolve or does not match its hash (no content)."""
+
+
+async def session_row(conn: AsyncConnection, tenant: str, session: str) -> Row[Any] | None:
+    return (await conn.execute(select(
+        LedgerSession.wrapped_dek, LedgerSession.max_seq, LedgerSession.ended,
+        LedgerSession.timed_out_at).where(LedgerSession.tenant_id == tenant,
+                                          LedgerSession.session_id == session))).first()
+
+
+async def entries_after(conn: AsyncConnection, tenant: str, session: str, after_seq: int,
+                        limit: int) -> Sequence[Row[Any]]:
+    return (await conn.execute(
+        select(E.seq, E.position, E.event_id, E.mono_ns, E.provider, E.direction, E.type,
+               E.payload_ct)
+        .where(E.tenant_id == tenant, E.session_id == session, E.seq > after_seq)
+        .order_by(E.seq, E.position).limit(limit))).all()
+
+
+class SegmentReader:
+    """Decrypted raw segments, a few kept (entries of one batch share a segment)."""
+
+    def __init__(self, client: Any, bucket: str, tenant: str, session: str, dek: bytes,
+                 keep: int = 4) -> None:
+        self.client, self.bucket = client, bucket
+        self.tenant, self.session, self.dek = tenant, session, dek
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self.keep = keep
+
+    def segment(self, key: str) -> bytes:
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        if not key.startswith(f"raw/{self.tenant}/{self.session}/"):
+            raise AudioSourceError("audio reference points outside its session")
+        blob = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        plain = decrypt(self.dek, blob, segment_aad(self.tenant, self.session, key))
+        self._cache[key] = plain
+        while len(self._cache) > self.keep:
+            self._cache.popitem(last=False)
+        return plain
+
+    def resolve(self, ref: dict[str, Any]) -> bytes:
+        seg = self.segment(str(ref["segment"]))
+        offset, length = int(ref["offset"]), int(ref["length"])
+        data = seg[offset:offset + length]
+        if len(data) != length or hashlib.sha256(data).hexdigest() != ref["sha256"]:
+            raise AudioSourceError("raw audio does not match its ledger reference")
+        return data
+
+
+def to_event(row: Row[Any], tenant: str, session: str, dek: bytes,
+             segments: SegmentReader) -> tuple[Event, list[bytes]]:
+    """One ledger entry → the envelope as received, and its audio fields in document order."""
+    payload = json.loads(decrypt(dek, row.payload_ct, payload_aad(tenant, session, row.event_id)))
+    audio: list[bytes] = []
+    put_back: dict[Any, Any] = {}
+    for path in candidate_paths(row.type, payload):
+        node: Any = payload
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else (
+                node[key] if isinstance(node, list) and isinstance(key, int)
+                and 0 <= key < len(node) else None)
+            if node is None:
+                break
+        if isinstance(node, dict) and isinstance(node.get("$audio"), dict):
+            data = segments.resolve(node["$audio"])
+            audio.append(data)
+            put_back[path] = base64.b64encode(data).decode()
+    if put_back:
+        payload = replace_fields(payload, put_back)
+    return Event(row.seq, row.mono_ns, Provider(row.provider), Direction(row.direction),
+                 row.type, payload), audio

@@ -1,0 +1,92 @@
+"""Adapters of the audio projection: S3 multipart uploads (blocking: call from threads) and SQL.
+
+Object keys are ``recordings/<tenant>/<session>/<kind>.wav.vxa``: ids only (law 7).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.audio.models import AudioRecording
+from services.audio.recording import Part
+
+R = AudioRecording
+
+
+def object_key(tenant: str, session: str, kind: str) -> str:
+    return f"recordings/{tenant}/{session}/{kind}.wav.vxa"
+
+
+class Uploads:
+    """Multipart upload calls on the audio bucket (boto3 is blocking)."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client, self.bucket = client, bucket
+
+    def start(self, key: str) -> str:
+        return str(self.client.create_multipart_upload(
+            Bucket=self.bucket, Key=key, ContentType="application/octet-stream")["UploadId"])
+
+    def put(self, key: str, upload_id: str, part: Part) -> dict[str, Any]:
+        res = self.client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                      PartNumber=part.number, Body=part.body)
+        return {"n": part.number, "etag": res["ETag"], "md5": part.md5}
+
+    def complete(self, key: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket, Key=key, UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": p["n"], "ETag": p["etag"]} for p in parts]})
+
+    def abort(self, key: str, upload_id: str) -> None:
+        self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+
+    def read(self, key: str, block: int = 1 << 20) -> Any:
+        body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        return iter(lambda: body.read(block), b"")
+
+
+async def load(conn: AsyncConnection, tenant: str, session: str) -> dict[str, Any]:
+    rows = (await conn.execute(select(*R.__table__.c).where(
+        R.tenant_id == tenant, R.session_id == session))).all()
+    return {r.kind: r for r in rows}
+
+
+async def create(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(pg_insert(R).values(**values).on_conflict_do_update(
+        index_elements=["tenant_id", "session_id", "kind"],
+        set_={k: v for k, v in values.items() if k not in ("tenant_id", "session_id", "kind")}
+        | {"updated_at": datetime.now(UTC)}))
+
+
+async def save_parts(conn: AsyncConnection, tenant: str, session: str, kind: str,
+                     parts: list[dict[str, Any]], last_seq: int) -> None:
+    await conn.execute(update(R).where(R.tenant_id == tenant, R.session_id == session,
+                                       R.kind == kind)
+                       .values(parts=parts, last_seq=last_seq, updated_at=datetime.now(UTC)))
+
+
+async def complete(conn: AsyncConnection, tenant: str, session: str, kind: str,
+                   values: dict[str, Any]) -> None:
+    await conn.execute(update(R).where(R.tenant_id == tenant, R.session_id == session,
+                                       R.kind == kind)
+                       .values(status="complete", upload_id=None, completed_at=datetime.now(UTC),
+                               updated_at=datetime.now(UTC), **values))
+
+
+async def open_sessions(conn: AsyncConnection, tenant: str | None) -> list[Any]:
+    """Ledger sessions whose recording is not complete (new, in progress, or never started)."""
+    from services.ledger.models import LedgerSession as S
+
+    stmt = (select(S.tenant_id, S.session_id, S.max_seq, S.ended, S.timed_out_at)
+            .outerjoin(R, (R.tenant_id == S.tenant_id) & (R.session_id == S.session_id)
+                       & (R.kind == "heard"))
+            .where(S.wrapped_dek.is_not(None), (R.status.is_(None)) | (R.status == "recording"))
+            .order_by(S.tenant_id, S.session_id))
+    if tenant is not None:
+        stmt = stmt.where(S.tenant_id == tenant)
+    return list((await conn.execute(stmt)).all())
