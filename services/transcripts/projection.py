@@ -193,8 +193,9 @@ def words_heard(text: str, heard_ms: float | None, generated_ms: float | None
 def _turn_row(i: int, t: Turn, chunks: Sequence[AudioChunk], alignments: dict[int, dict[str, Any]],
               spans: list[tuple[float, float]], language: str | None) -> TurnRow:
     withheld = PAUSED if _in_spans(t.start_ms, t.end_ms, spans) else None
-    text: str | None = t.transcript if t.transcript is not None else t.generated_text
+    text: str | None = (t.transcript if t.transcript is not None else t.generated_text).strip()
     heard, approximate = _heard(t, chunks, alignments)
+    heard = heard.strip() if heard is not None else None  # Whisper ends transcripts with "\n"
     if withheld:
         text = heard = None
         approximate = False
