@@ -129,7 +129,8 @@ class Stack:
 
     def up(self) -> Settings:
         self.home.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.home, 0o700)
+        # 0711: private listing, but traversable for the postgres system user when we run as root
+        os.chmod(self.home, 0o711 if os.geteuid() == 0 else 0o700)
         creds = self._secrets()
         pinned = load_settings(use_env_file=False)
         state = self._load(self.state_path)
