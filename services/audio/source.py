@@ -84,6 +84,10 @@ def to_event(row: Row[Any], tenant: str, session: str, dek: bytes,
              segments: SegmentReader) -> tuple[Event, list[bytes]]:
     """One ledger entry → the envelope as received, and its audio fields in document order."""
     payload = json.loads(decrypt(dek, row.payload_ct, payload_aad(tenant, session, row.event_id)))
+    if row.type == "session.started" and row.direction == Direction.SYSTEM.value:
+        # The sealer keeps subject identifiers as {"$subject": index} references, which the
+        # session.started schema refuses; audio needs the formats, never the subject.
+        payload.pop("subject", None)
     audio: list[bytes] = []
     put_back: dict[Any, Any] = {}
     for path in candidate_paths(row.type, payload):
