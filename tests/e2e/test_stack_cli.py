@@ -67,6 +67,10 @@ def test_up_is_idempotent_and_restarts_a_killed_server(home: Path) -> None:
     assert after["nats"]["state"] == "running"
     assert after["nats"]["pid"] != servers["nats"]["pid"]
     assert after["postgres"]["pid"] == servers["postgres"]["pid"]
+    # Postgres survived two more `up`s (it once lost access to its data dir on a second up).
+    listed = vox(home, "sessions", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == {"sessions": []}
 
     down = vox(home, "down")
     assert down.returncode == 0, down.stderr
