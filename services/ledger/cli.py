@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from services.ledger.verify import Report
 
 err = Console(stderr=True)
 
@@ -29,9 +32,7 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
 ) -> None:
     """Recompute every leaf, rebuild the trees, check checkpoints, audio and gaplessness."""
-    from services.ledger.verify import Report
-
-    report: Report = asyncio.run(_run(tenant, session))
+    report = asyncio.run(_run(tenant, session))
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -46,7 +47,7 @@ def verify(
     sys.exit(0 if report.ok else 1)
 
 
-async def _run(tenant: str | None, session: str | None) -> object:
+async def _run(tenant: str | None, session: str | None) -> Report:
     from services.ledger.storage import LedgerStorage
     from services.ledger.verify import verify_ledger
     from services.platform.db import make_async_engine

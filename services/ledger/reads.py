@@ -1,11 +1,14 @@
-"""SQL of the ledger's read side: verify, summaries. Read-only; callers pick the transaction."""
+"""SQL of the ledger's read side: verify, summaries. Read-only; callers pick the transaction.
+
+Rows are returned as SQLAlchemy ``Row`` objects read by attribute (typed ``Any`` here).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger.models import (
@@ -27,13 +30,13 @@ async def tenants(conn: AsyncConnection, only: str | None = None) -> list[str]:
     return [r[0] for r in await conn.execute(stmt)]
 
 
-async def tree(conn: AsyncConnection, tenant: str) -> Row[Any] | None:
+async def tree(conn: AsyncConnection, tenant: str) -> Any:
     return (await conn.execute(select(LedgerTree.size, LedgerTree.root).where(
         LedgerTree.tenant_id == tenant))).first()
 
 
 async def iter_entries(conn: AsyncConnection, tenant: str, chunk: int = 5000
-                       ) -> AsyncIterator[Row[Any]]:
+                       ) -> AsyncIterator[Any]:
     """Entries in position order, keyset-paged so memory stays flat on long ledgers."""
     after = -1
     while True:
@@ -50,7 +53,7 @@ async def iter_entries(conn: AsyncConnection, tenant: str, chunk: int = 5000
         after = rows[-1].position
 
 
-async def checkpoints(conn: AsyncConnection, tenant: str) -> Sequence[Row[Any]]:
+async def checkpoints(conn: AsyncConnection, tenant: str) -> Sequence[Any]:
     return (await conn.execute(
         select(LedgerCheckpoint.size, LedgerCheckpoint.root, LedgerCheckpoint.note,
                LedgerCheckpoint.worm_key, LedgerCheckpoint.worm_written_at)
@@ -58,7 +61,7 @@ async def checkpoints(conn: AsyncConnection, tenant: str) -> Sequence[Row[Any]]:
 
 
 async def audio_refs(conn: AsyncConnection, tenant: str, session: str | None = None
-                     ) -> Sequence[Row[Any]]:
+                     ) -> Sequence[Any]:
     stmt = (select(LedgerAudioRef.position, LedgerAudioRef.ordinal, LedgerAudioRef.session_id,
                    LedgerAudioRef.segment_key, LedgerAudioRef.offset, LedgerAudioRef.length,
                    LedgerAudioRef.sha256)
@@ -70,7 +73,7 @@ async def audio_refs(conn: AsyncConnection, tenant: str, session: str | None = N
 
 
 async def segments(conn: AsyncConnection, tenant: str, session: str | None = None
-                   ) -> dict[str, Row[Any]]:
+                   ) -> dict[str, Any]:
     stmt = select(LedgerAudioSegment.key, LedgerAudioSegment.session_id,
                   LedgerAudioSegment.length, LedgerAudioSegment.ct_sha256).where(
         LedgerAudioSegment.tenant_id == tenant)
@@ -80,7 +83,7 @@ async def segments(conn: AsyncConnection, tenant: str, session: str | None = Non
 
 
 async def sessions(conn: AsyncConnection, tenant: str, session: str | None = None
-                   ) -> Sequence[Row[Any]]:
+                   ) -> Sequence[Any]:
     stmt = select(*LedgerSession.__table__.c).where(LedgerSession.tenant_id == tenant).order_by(
         LedgerSession.session_id)
     if session is not None:

@@ -217,4 +217,4 @@ async def mark_timed_out(conn: AsyncConnection, timeout_s: float) -> int:
         t.ended.is_(False), t.timed_out_at.is_(None),
         t.last_event_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("timeout")),
     ).values(timed_out_at=func.now()), {"timeout": timeout_s})
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)

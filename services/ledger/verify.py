@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -30,61 +28,13 @@ from services.ledger import reads
 from services.ledger.checkpoint import NoteError, Verifier, open_checkpoint, origin_for
 from services.ledger.leaf import LeafFields, leaf_data
 from services.ledger.merkle import MerkleTree, ProofError, leaf_hash, verify_consistency
-from services.ledger.sealing import segment_aad
 from services.ledger.storage import LedgerStorage
-from services.platform.keys import KeyProvider, decrypt
+from services.ledger.verify_audio import check_audio
+from services.ledger.verify_report import Entries, Issue, Report
+from services.platform.keys import KeyProvider
 
 Progress = Callable[[str], None]
 MAX_LEAF_ERRORS = 10  # a shifted ledger mismatches at every later position; name the first few
-
-
-@dataclass(frozen=True)
-class Issue:
-    tenant: str
-    what: str
-    position: int | None = None
-    session: str | None = None
-    object: str | None = None
-
-    def __str__(self) -> str:
-        where = [f"tenant {self.tenant}"]
-        if self.position is not None:
-            where.append(f"position {self.position}")
-        if self.session is not None:
-            where.append(f"session {self.session}")
-        if self.object is not None:
-            where.append(f"object {self.object}")
-        return f"{', '.join(where)}: {self.what}"
-
-
-@dataclass
-class Report:
-    tenants: int = 0
-    entries: int = 0
-    sessions: int = 0
-    checkpoints: int = 0
-    audio_objects: int = 0
-    erased_sessions: int = 0
-    errors: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "tenants": self.tenants, "entries": self.entries,
-                "sessions": self.sessions, "checkpoints": self.checkpoints,
-                "audio_objects": self.audio_objects, "erased_sessions": self.erased_sessions,
-                "errors": [asdict(e) | {"message": str(e)} for e in self.errors],
-                "warnings": [asdict(w) | {"message": str(w)} for w in self.warnings]}
-
-
-@dataclass
-class _Entries:
-    leaves: list[bytes] = field(default_factory=list)
-    audio_sha: dict[int, bytes] = field(default_factory=dict)
-    seqs: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
 async def verify_ledger(engine: AsyncEngine, keys: KeyProvider, storage: LedgerStorage, *,
@@ -117,13 +67,13 @@ async def _verify_tenant(conn: AsyncConnection, keys: KeyProvider, storage: Ledg
                                    f"holds {tree.size}", position=min(state.size, tree.size)))
     elif state is not None and state.root != tree.root():
         report.errors.append(Issue(tenant, "tree state root does not match the rebuilt tree"))
-    await _check_audio(conn, keys, storage, tenant, session, entries, report, progress)
+    await check_audio(conn, keys, storage, tenant, session, entries, report, progress)
     await _check_sessions(conn, tenant, session, entries, report)
 
 
 async def _check_entries(conn: AsyncConnection, tenant: str, report: Report,
-                         progress: Progress) -> _Entries:
-    out = _Entries()
+                         progress: Progress) -> Entries:
+    out = Entries()
     expected = 0
     first_error = True
     bad = 0
@@ -226,77 +176,8 @@ async def _check_worm(storage: LedgerStorage, tenant: str, row: Any, report: Rep
                                    "the WORM object", object=row.worm_key))
 
 
-async def _check_audio(conn: AsyncConnection, keys: KeyProvider, storage: LedgerStorage,
-                       tenant: str, session: str | None, entries: _Entries, report: Report,
-                       progress: Progress) -> None:
-    segs = await reads.segments(conn, tenant, session)
-    deks: dict[str, bytes | None] = {}
-    for row in await reads.sessions(conn, tenant, session):
-        s = row
-        deks[s.session_id] = (keys.unwrap_dek(tenant, s.wrapped_dek)
-                              if s.wrapped_dek is not None else None)
-    refs_by_pos: dict[int, list[Any]] = defaultdict(list)
-    for ref in await reads.audio_refs(conn, tenant, session):
-        refs_by_pos[ref.position].append(ref)
-    plain: dict[str, bytes | None] = {}
-    for key in sorted({r.segment_key for refs in refs_by_pos.values() for r in refs}):
-        plain[key] = await _load_segment(storage, tenant, key, segs.get(key), deks, report)
-        report.audio_objects += 1
-        if report.audio_objects % 500 == 0:
-            progress(f"{report.audio_objects} audio objects checked")
-    sessions_of = {p: refs[0].session_id for p, refs in refs_by_pos.items()}
-    for position, committed in sorted(entries.audio_sha.items()):
-        refs = refs_by_pos.get(position, [])
-        if not refs:
-            if committed != hashlib.sha256(b"").digest():
-                report.errors.append(Issue(tenant, "audio committed in the leaf has no index "
-                                           "entry", position=position))
-            continue
-        if any(plain.get(r.segment_key) is None for r in refs):
-            continue  # erased or already reported against the object
-        digest = hashlib.sha256()
-        for r in refs:
-            data = plain[r.segment_key]
-            assert data is not None
-            digest.update(data[r.offset:r.offset + r.length])
-        if digest.digest() != committed:
-            report.errors.append(Issue(tenant, "audio bytes do not match the hash in the leaf",
-                                       position=position, session=sessions_of[position],
-                                       object=refs[0].segment_key))
-
-
-async def _load_segment(storage: LedgerStorage, tenant: str, key: str, seg: Any,
-                        deks: dict[str, bytes | None], report: Report) -> bytes | None:
-    if seg is None:
-        report.errors.append(Issue(tenant, "audio segment referenced but not recorded",
-                                   object=key))
-        return None
-    if deks.get(seg.session_id, b"") is None:
-        return None  # erased: nothing to decrypt, the leaf hashes still stand
-    try:
-        blob = await asyncio.to_thread(storage.get_segment, key)
-    except Exception as exc:  # the object store answers with many exception types
-        report.errors.append(Issue(tenant, f"audio object unreadable ({type(exc).__name__})",
-                                   session=seg.session_id, object=key))
-        return None
-    if hashlib.sha256(blob).digest() != seg.ct_sha256:
-        report.errors.append(Issue(tenant, "audio object bytes changed since sealing",
-                                   session=seg.session_id, object=key))
-    dek = deks.get(seg.session_id)
-    if dek is None:
-        report.errors.append(Issue(tenant, "audio object of a session without a ledger row",
-                                   object=key))
-        return None
-    try:
-        return decrypt(dek, blob, segment_aad(tenant, seg.session_id, key))
-    except Exception:  # InvalidTag: altered, truncated or swapped object
-        report.errors.append(Issue(tenant, "audio object does not decrypt (altered)",
-                                   session=seg.session_id, object=key))
-        return None
-
-
 async def _check_sessions(conn: AsyncConnection, tenant: str, session: str | None,
-                          entries: _Entries, report: Report) -> None:
+                          entries: Entries, report: Report) -> None:
     for row in await reads.sessions(conn, tenant, session):
         s = row
         report.sessions += 1
