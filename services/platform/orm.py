@@ -24,6 +24,7 @@ MODEL_MODULES = (
     "services.ledger.models",
     "services.audio.models",
     "services.transcripts.models",
+    "services.redaction.models",
 )
 
 

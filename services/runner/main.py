@@ -26,6 +26,7 @@ def consumer_factories() -> dict[str, HandlerFactory]:
     from services.audio.consumer import make_audio_recorder
     from services.ledger.catalog import SessionCatalog
     from services.ledger.sealer import make_sealer
+    from services.redaction.worker import make_redaction_worker
     from services.transcripts.consumer import make_transcripts
 
     factories: dict[str, HandlerFactory] = {
@@ -33,6 +34,7 @@ def consumer_factories() -> dict[str, HandlerFactory]:
         "sealer": make_sealer,
         "audio": make_audio_recorder,
         "transcripts": make_transcripts,
+        "redaction": make_redaction_worker,
     }
     return factories
 

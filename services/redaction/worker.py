@@ -1,0 +1,162 @@
+"""The redaction worker: ``BatchHandler`` named ``redaction``.
+
+Trigger. The transcript is whole-session work done by another consumer (``transcripts``), and
+JetStream gives no order between two consumers: when this worker sees ``session.ended`` the
+turns may not be written yet, and late events keep changing them after. So the worker does not
+redact from events. Its handler only records facts from the session's ``system`` subject, in
+the batch's transaction: consent events (latest per scope, see ``consent.py``) and
+``session.ended`` as a ``redaction_sessions`` row expecting ``seq + 1`` frames (seq is gapless
+from 0). Its ``maintain`` hook (after each batch and whenever the stream is idle) then polls
+for ended sessions whose transcript has caught up (``transcript_sessions.frames`` ≥ expected)
+and whose stored redaction is of an older transcript revision, and redacts each in its own
+transaction under a row lock (``SKIP LOCKED``: several instances share the work). Compared
+with raising until the transcript catches up, this never holds back other sessions' events and
+a session whose transcript never completes (a gap) stays pending instead of being redelivered
+forever (DESIGN.md law 9).
+
+Redaction of a session: every turn in order, caller turns with the heard text of the agent turn
+before them as dialogue context, one ``Pseudonyms`` per session keyed from the tenant pepper and
+the session id (``<PERSON_1>`` is the same person in every turn, and a rebuild gives the same
+labels: law 3). Turns withheld because recording was paused stay withheld (no text). Presidio
+runs in a thread. Rows are keyed by turn id + policy hash; a changed policy is applied on command
+(``voxledger redact reprocess --tenant T``), which calls :func:`redact_session` with ``force``.
+
+Failures name the session, never its text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.platform.consumer import Delivered
+from services.platform.keys import KeyProvider, LocalKeyProvider
+from services.platform.settings import Settings
+from services.redaction import repository
+from services.redaction.consent import consent_events
+from services.redaction.engine import RedactionEngine, shared_engine
+from services.redaction.policy import Pseudonyms, RedactionPolicy
+from services.redaction.repository import SourceTurn
+from services.redaction.results import RedactedTurn, Utterance
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_S = 60.0  # a session whose redaction failed is retried after this, not in a loop
+
+
+def pseudonym_key(pepper: bytes, session: str) -> bytes:
+    """Per-session pseudonym key: stable across rebuilds, unlinkable across sessions."""
+    return hmac.new(pepper, b"voxledger/redaction-pseudonyms\0" + session.encode(),
+                    hashlib.sha256).digest()
+
+
+def utterances(turns: list[SourceTurn]) -> list[tuple[int, Utterance]]:
+    """(index into ``turns``, utterance) for every turn with heard text; a caller turn gets the
+    heard text of the latest agent turn before it as context."""
+    out: list[tuple[int, Utterance]] = []
+    last_agent: str | None = None
+    for k, t in enumerate(turns):
+        if t.withheld or not t.heard_text:
+            continue
+        if t.speaker == "agent":
+            out.append((k, Utterance(t.heard_text)))
+            last_agent = t.heard_text
+        else:
+            out.append((k, Utterance(t.heard_text, previous_agent=last_agent)))
+    return out
+
+
+def rows_for(turns: list[SourceTurn], redacted: dict[int, RedactedTurn], detector_version: str,
+             model: str) -> list[dict[str, Any]]:
+    """Table rows: redacted text and findings as type/span/score only (never values)."""
+    rows = []
+    for k, t in enumerate(turns):
+        r = redacted.get(k)
+        rows.append({
+            "turn_id": t.turn_id, "ordinal": t.ordinal, "speaker": t.speaker,
+            "status": t.status, "start_ms": t.start_ms, "end_ms": t.end_ms,
+            "text": r.text if r else None, "withheld": t.withheld,
+            "findings": [{"type": f.entity_type, "start": f.start, "end": f.end,
+                          "score": f.score} for f in r.findings] if r else [],
+            "detector_version": detector_version, "model": model,
+        })
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    redacted: bool
+    turns: int = 0
+    findings: int = 0
+
+
+async def redact_session(conn: AsyncConnection, engine: RedactionEngine, keys: KeyProvider,
+                         tenant: str, session: str, *, force: bool = False) -> Outcome:
+    """Redact one ended session inside ``conn``'s transaction, if due (or ``force``d and the
+    stored redaction is of another policy)."""
+    claimed = await repository.claim(conn, tenant, session)
+    if claimed is None:
+        return Outcome(False)
+    policy: RedactionPolicy = await repository.current_policy(conn, tenant)
+    fresh = claimed.source_frames == claimed.frames
+    if fresh and (not force or claimed.policy_hash == policy.policy_hash):
+        return Outcome(False)
+    turns = await repository.load_turns(conn, tenant, session)
+    todo = utterances(turns)
+    pseudonyms = Pseudonyms(pseudonym_key(keys.pepper(tenant), session))
+    done = await engine.redact_async([u for _, u in todo], policy, pseudonyms)
+    rows = rows_for(turns, {k: r for (k, _), r in zip(todo, done, strict=True)},
+                    engine.detector_version, engine.model_name)
+    await repository.write_redaction(conn, tenant, session, claimed.frames, policy, rows)
+    return Outcome(True, len(rows), sum(len(r["findings"]) for r in rows))
+
+
+class RedactionWorker:
+    name = "redaction"
+
+    def __init__(self, engine: RedactionEngine, keys: KeyProvider, subject_prefix: str = "voice",
+                 *, sessions_per_poll: int = 20) -> None:
+        self.engine = engine
+        self.keys = keys
+        # Only the recorder's own events: consent and session.ended are all this handler reads.
+        self.filter_subjects = [f"{subject_prefix}.*.*.system"]
+        self.sessions_per_poll = sessions_per_poll
+        self.tenant: str | None = None  # tests confine a private worker to one tenant
+        self._failed: dict[tuple[str, str], float] = {}
+
+    async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
+        events = []
+        for d in batch:
+            env = d.envelope
+            events.extend(consent_events(env))
+            if env.type == "session.ended":
+                await repository.mark_ended(conn, env.tenant_id, env.session_id, env.seq + 1,
+                                            env.recorded_at)
+        await repository.record_consent(conn, events)
+
+    async def maintain(self, db: AsyncEngine) -> None:
+        async with db.connect() as conn:
+            due = await repository.due_sessions(conn, self.sessions_per_poll, self.tenant)
+        now = time.monotonic()
+        for key in due:
+            if self._failed.get(key, 0.0) > now:
+                continue
+            try:
+                async with db.begin() as conn:
+                    await redact_session(conn, self.engine, self.keys, *key)
+                self._failed.pop(key, None)
+            except Exception as exc:
+                self._failed[key] = now + RETRY_AFTER_S
+                log.warning("redaction of session %s/%s failed (%s); retrying later", *key,
+                            type(exc).__name__)
+
+
+def make_redaction_worker(settings: Settings) -> RedactionWorker:
+    return RedactionWorker(shared_engine(settings.spacy_model, settings.redaction_batch_size),
+                           LocalKeyProvider.from_file(settings.keyring_path),
+                           settings.subject_prefix)
