@@ -82,7 +82,7 @@ def upgrade() -> None:
     sa.Column('sessions', sa.Integer(), nullable=False),
     sa.Column('bucket', sa.String(length=63), nullable=False),
     sa.Column('manifest_key', sa.String(length=512), nullable=False),
-    sa.Column('manifest_sha256', sa.String(length=64), nullable=False),
+    sa.Column('manifest_sha256', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.PrimaryKeyConstraint('export_id', name=op.f('pk_training_exports'))

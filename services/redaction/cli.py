@@ -6,6 +6,8 @@ import json
 import secrets
 import sys
 from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO, TextIO
 
 import typer
@@ -20,8 +22,15 @@ _CHUNK = 64
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    from services.redaction.export_cli import export_app
+
+    # A group whose bare invocation is the stdin filter, so `voxledger redact --context` keeps
+    # working next to `voxledger redact reprocess`.
+    redact_app = typer.Typer(invoke_without_command=True)
+
+    @redact_app.callback(invoke_without_command=True)
     def redact(
+        ctx: typer.Context,
         context: Annotated[bool, typer.Option(
             "--context", help="treat lines as a dialogue (agent/caller alternate, or 'agent:' / "
             "'caller:' prefixes; an empty line ends a dialogue): the agent's question informs "
@@ -31,6 +40,8 @@ def register(app: typer.Typer) -> None:
             "score), never the values")] = False,
     ) -> None:
         """Redact PII from stdin, one utterance per line, to stdout (line count and order kept)."""
+        if ctx.invoked_subcommand is not None:
+            return
         from services.platform.settings import load_settings
         from services.redaction.engine import shared_engine
 
@@ -42,6 +53,63 @@ def register(app: typer.Typer) -> None:
             sys.stdout.flush()
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
+
+    redact_app.command("reprocess")(reprocess)
+    app.add_typer(redact_app, name="redact")
+    app.add_typer(export_app, name="export")
+
+
+def reprocess(
+    tenant: Annotated[str, typer.Option("--tenant", help="tenant id")],
+    policy: Annotated[Path | None, typer.Option(
+        "--policy", help="a policy JSON file to make the tenant's policy first",
+        exists=True, dir_okay=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print counts as JSON")] = False,
+) -> None:
+    """Re-redact the tenant's ended sessions after a policy change (or a newer transcript)."""
+    import asyncio
+
+    from services.platform.db import make_async_engine
+    from services.platform.keys import LocalKeyProvider
+    from services.platform.settings import load_settings
+    from services.redaction import repository
+    from services.redaction.engine import shared_engine
+    from services.redaction.policy import RedactionPolicy
+    from services.redaction.worker import reprocess as run_reprocess
+
+    settings = load_settings()
+    new_policy = None
+    if policy is not None:
+        try:
+            new_policy = RedactionPolicy.model_validate_json(policy.read_bytes())
+        except ValueError as exc:
+            typer.echo(f"error: {policy} is not a valid redaction policy "
+                       f"({len(getattr(exc, 'errors', list)())} problem(s))", err=True)
+            raise typer.Exit(2) from None
+
+    async def main() -> dict[str, object]:
+        db = make_async_engine(settings, pool_size=2)
+        try:
+            if new_policy is not None:
+                async with db.begin() as conn:
+                    await repository.set_policy(conn, tenant, new_policy)
+            async with db.connect() as conn:
+                current = await repository.current_policy(conn, tenant)
+            done = await run_reprocess(
+                db, shared_engine(settings.spacy_model, settings.redaction_batch_size),
+                LocalKeyProvider.from_file(settings.keyring_path), tenant,
+                lambda m: typer.echo(m, err=True))
+        finally:
+            await db.dispose()
+        return {"tenant": tenant, "policy_version": current.version,
+                "policy_hash": current.policy_hash, **asdict(done)}
+
+    result = asyncio.run(main())
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        typer.echo(f"{result['redacted']} redacted, {result['unchanged']} unchanged, "
+                   f"{result['pending']} pending (policy v{result['policy_version']})")
 
 
 def _lines(stream: BinaryIO) -> Iterator[str]:

@@ -115,7 +115,9 @@ class TrainingExport(Base):
     sessions: Mapped[int] = mapped_column(Integer, nullable=False)
     bucket: Mapped[str] = mapped_column(String(63), nullable=False)
     manifest_key: Mapped[str] = mapped_column(String(512), nullable=False)
-    manifest_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    # NULL while the files are being written: lineage is committed before any upload, so an
+    # erasure finds an export even when its writer died half-way.
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(

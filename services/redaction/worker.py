@@ -30,6 +30,7 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +91,8 @@ def rows_for(turns: list[SourceTurn], redacted: dict[int, RedactedTurn], detecto
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    redacted: bool
+    claimed: bool
+    redacted: bool = False
     turns: int = 0
     findings: int = 0
 
@@ -101,11 +103,11 @@ async def redact_session(conn: AsyncConnection, engine: RedactionEngine, keys: K
     stored redaction is of another policy)."""
     claimed = await repository.claim(conn, tenant, session)
     if claimed is None:
-        return Outcome(False)
+        return Outcome(claimed=False)
     policy: RedactionPolicy = await repository.current_policy(conn, tenant)
     fresh = claimed.source_frames == claimed.frames
     if fresh and (not force or claimed.policy_hash == policy.policy_hash):
-        return Outcome(False)
+        return Outcome(claimed=True)
     turns = await repository.load_turns(conn, tenant, session)
     todo = utterances(turns)
     pseudonyms = Pseudonyms(pseudonym_key(keys.pepper(tenant), session))
@@ -113,7 +115,34 @@ async def redact_session(conn: AsyncConnection, engine: RedactionEngine, keys: K
     rows = rows_for(turns, {k: r for (k, _), r in zip(todo, done, strict=True)},
                     engine.detector_version, engine.model_name)
     await repository.write_redaction(conn, tenant, session, claimed.frames, policy, rows)
-    return Outcome(True, len(rows), sum(len(r["findings"]) for r in rows))
+    return Outcome(True, True, len(rows), sum(len(r["findings"]) for r in rows))
+
+
+@dataclass
+class Reprocessed:
+    redacted: int = 0
+    unchanged: int = 0
+    pending: int = 0  # transcript not caught up yet, or a worker holds the session right now
+
+
+async def reprocess(db: AsyncEngine, engine: RedactionEngine, keys: KeyProvider, tenant: str,
+                    progress: Callable[[str], None] = lambda _m: None) -> Reprocessed:
+    """Re-redact every ended session of the tenant whose redaction is not of the current policy
+    and transcript revision (``voxledger redact reprocess``)."""
+    async with db.connect() as conn:
+        sessions = await repository.tenant_sessions(conn, tenant)
+    done = Reprocessed()
+    for n, session in enumerate(sessions, start=1):
+        async with db.begin() as conn:
+            outcome = await redact_session(conn, engine, keys, tenant, session, force=True)
+        if outcome.redacted:
+            done.redacted += 1
+        elif outcome.claimed:
+            done.unchanged += 1
+        else:
+            done.pending += 1
+        progress(f"{n}/{len(sessions)} sessions")
+    return done
 
 
 class RedactionWorker:

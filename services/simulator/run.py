@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -34,6 +34,10 @@ from services.simulator.providers import PROFILES, Profile
 from services.simulator.script import Script, ToolCallSpec, Turn, build_script
 
 Progress = Callable[[str], None]
+# Consent chosen per scope instead of the script's (tests): "revoked" = granted, then revoked
+# before the session ends; a scope left out gets no event; an empty map means no consent at all.
+ConsentPlan = Mapping[Literal["recording", "transcription", "training"],
+                      Literal["granted", "declined", "revoked"]]
 # Keep the recorder's in-memory queue well below its bound at full speed.
 MAX_BACKLOG = 5_000
 
@@ -92,8 +96,22 @@ def plan(profile_name: str, script: Script) -> list[Frame]:
     return frames.sorted()
 
 
+def with_consent(frames: list[Frame], consent: ConsentPlan) -> list[Frame]:
+    """``frames`` with the script's consent events replaced by ``consent`` (pure)."""
+    is_consent = [(f.type_ or "").startswith("consent.") for f in frames]
+    at = next((f.at_ms for f, c in zip(frames, is_consent, strict=True) if c), 0.0)
+    end = max((f.at_ms for f in frames), default=at)
+    out = [f for f, c in zip(frames, is_consent, strict=True) if not c]
+    for scope, state in consent.items():
+        kind = "consent.declined" if state == "declined" else "consent.granted"
+        out.append(Frame(at, "system", {"scope": scope}, None, kind))
+        if state == "revoked":
+            out.append(Frame(end, "system", {"scope": scope}, None, "consent.revoked"))
+    return sorted(out, key=lambda f: f.at_ms)  # stable: ties keep their order
+
+
 def _system_payload(frame: Frame) -> dict[str, Any]:
-    if frame.type_ in ("consent.granted", "consent.declined"):
+    if frame.type_ in ("consent.granted", "consent.declined", "consent.revoked"):
         return ConsentChanged.model_validate(frame.payload).model_dump(mode="json")
     if frame.type_ == "recording.paused":
         return RecordingPaused.model_validate(frame.payload).model_dump(mode="json")
@@ -120,11 +138,13 @@ async def _publish(recorder: Recorder, session: RecordingSession, frames: list[F
 
 
 async def simulate_one(recorder: Recorder, profile_name: str, seed: int, n: int,
-                       realtime: bool = False, progress: Progress | None = None
-                       ) -> SimulatedSession:
+                       realtime: bool = False, progress: Progress | None = None,
+                       consent: ConsentPlan | None = None) -> SimulatedSession:
     profile = PROFILES[profile_name]
     script = build_script(f"{profile_name}:{seed}:{n}")
     frames = await asyncio.to_thread(plan, profile_name, script)  # numpy work off the loop
+    if consent is not None:
+        frames = with_consent(frames, consent)
     session_id = session_id_for(profile_name, seed, n)
     clock = None if realtime else _VirtualClock()
     session = recorder.session(session_id, profile.provider, started=started_for(profile, script),
@@ -144,8 +164,8 @@ async def simulate_one(recorder: Recorder, profile_name: str, seed: int, n: int,
 
 
 async def simulate(settings: Any, provider: str, sessions: int, seed: int, tenant: str,
-                   realtime: bool = False, progress: Progress | None = None
-                   ) -> list[SimulatedSession]:
+                   realtime: bool = False, progress: Progress | None = None,
+                   consent: ConsentPlan | None = None) -> list[SimulatedSession]:
     """Publish ``sessions`` sessions per provider (``provider`` may be ``all``); wait for acks."""
     names = list(PROFILES) if provider == "all" else [provider]
     unknown = [p for p in names if p not in PROFILES]
@@ -158,9 +178,10 @@ async def simulate(settings: Any, provider: str, sessions: int, seed: int, tenan
         todo = [(name, n) for name in names for n in range(sessions)]
         if realtime:  # live calls overlap; at full speed one at a time keeps memory flat
             results = list(await asyncio.gather(
-                *(simulate_one(recorder, name, seed, n, True, progress) for name, n in todo)))
+                *(simulate_one(recorder, name, seed, n, True, progress, consent)
+                  for name, n in todo)))
         else:
-            results = [await simulate_one(recorder, name, seed, n, False, progress)
+            results = [await simulate_one(recorder, name, seed, n, False, progress, consent)
                        for name, n in todo]
         await recorder.flush(timeout=300)
     finally:
