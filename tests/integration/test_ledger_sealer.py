@@ -17,7 +17,7 @@ from services.platform.keys import decrypt, subject_index
 from services.platform.settings import Settings
 from services.simulator import simulate
 from tests.conftest import REPO
-from tests.integration.ledger_helpers import PHONE, TenantSealer, p99, publish_small_session
+from tests.integration.ledger_helpers import PHONE, TenantSealer, publish_small_session
 
 pytestmark = pytest.mark.integration
 
@@ -29,19 +29,21 @@ async def test_twenty_mixed_sessions_seal_completely_and_verify(settings: Settin
                                                                 tenant: str) -> None:
     assert sum(MIX.values()) == 20
     sealer = TenantSealer(settings, tenant)
-    await sealer.start()
-    t0 = time.monotonic()
     published = 0
     sessions = []
+    t0 = time.monotonic()
+    for seed, (provider, count) in enumerate(MIX.items()):
+        for result in await simulate(settings, provider, sessions=count, seed=seed + 1,
+                                     tenant=tenant):
+            published += result.events
+            sessions.append(result.session_id)
+    publish_s = time.monotonic() - t0
+    # Seal the whole backlog at once: the time it takes is the sealer's own throughput.
+    t1 = time.monotonic()
+    await sealer.start()
     try:
-        for seed, (provider, count) in enumerate(MIX.items()):
-            for result in await simulate(settings, provider, sessions=count, seed=seed + 1,
-                                         tenant=tenant):
-                published += result.events
-                sessions.append(result.session_id)
-        publish_s = time.monotonic() - t0
         await sealer.wait_for(published)
-        sealed_s = time.monotonic() - t0
+        sealed_s = time.monotonic() - t1
     finally:
         await sealer.stop()
     try:
@@ -51,9 +53,6 @@ async def test_twenty_mixed_sessions_seal_completely_and_verify(settings: Settin
         assert (report.entries, report.sessions) == (published, 20)
         assert report.checkpoints >= 20  # one at each session end, at least
         async with sealer.engine.connect() as conn:
-            lags = [r[0] for r in await conn.execute(text(
-                "SELECT extract(epoch FROM sealed_at - recorded_at) FROM ledger_entries "
-                "WHERE tenant_id = :t"), {"t": tenant})]
             for session in sessions:
                 summary = await ledger_summary(conn, tenant, session)
                 assert summary["ended"] and summary["gaps"] == [] and summary["duplicates"] == 0
@@ -61,10 +60,9 @@ async def test_twenty_mixed_sessions_seal_completely_and_verify(settings: Settin
                 "SELECT count(DISTINCT position), min(position), max(position) FROM "
                 "ledger_entries WHERE tenant_id = :t"), {"t": tenant})).one()
             assert tuple(positions) == (published, 0, published - 1)
-        print(f"\n[ledger] 20 sessions: {published} events published in {publish_s:.1f}s, "
-              f"all sealed after {sealed_s:.1f}s → {published / sealed_s:.0f} sealed events/s "
-              f"(publish-bound); p99 publish→sealed lag {p99([float(x) for x in lags]):.2f}s "
-              f"(simulated clocks: recorded_at follows the script timeline)")
+        print(f"\n[ledger] 20 sessions: {published} events published in {publish_s:.1f}s; "
+              f"the backlog sealed in {sealed_s:.1f}s → {published / sealed_s:.0f} sealed "
+              f"events/s (lag is measured on real-time sessions in test_ledger_faults)")
     finally:
         await sealer.close()
     cli = subprocess.run([sys.executable, "-m", "services.cli", "verify", "--tenant", tenant,
