@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 
 from services.redaction.export import ExportFormat
 
@@ -67,4 +68,10 @@ def training(
                    f"manifest s3://{result.bucket}/{result.manifest_key} "
                    f"(sha256 {result.manifest_sha256})")
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except (BotoCoreError, ClientError) as exc:
+        # The message names the failing operation, never exported content.
+        typer.echo(f"error: S3 export failed ({type(exc).__name__}); the export can be re-run "
+                   "with the same parameters", err=True)
+        raise typer.Exit(1) from None
