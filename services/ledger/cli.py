@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,7 +22,27 @@ err = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:
+    from services.ledger.sessions_cli import SECTIONS
+
+    SECTIONS["ledger"] = ledger_section
     app.command("verify")(verify)
+
+
+def ledger_section(_conn: object, tenant: str, session: str) -> dict[str, Any]:
+    """The ``ledger`` section of ``sessions show``: entries, positions, gaps, duplicates, ended."""
+    from services.ledger.summary import ledger_summary
+    from services.platform.db import make_async_engine
+    from services.platform.settings import load_settings
+
+    async def read() -> dict[str, Any]:
+        engine = make_async_engine(load_settings(), pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                return await ledger_summary(conn, tenant, session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 def verify(
