@@ -33,3 +33,6 @@ def register(app: typer.Typer) -> None:
     from services.audio.cli import register as audio
 
     audio(app)
+    from services.bench.cli import register as bench
+
+    bench(app)

@@ -49,6 +49,7 @@ class OpenAILeg:
     ga: bool = True
     codec: Codec = "pcm16"
     input_chunk_ms: int = 50
+    agent_chunk_ms: int = AGENT_CHUNK_MS  # 20 for the benchmark's 20 ms frames both ways
     provider: Provider | None = None  # per-frame provider when bridged under a Twilio session
     audio_tap: AudioTap | None = None
 
@@ -165,7 +166,7 @@ class _Builder:
         self.server(t0 + 3, {"type": "response.content_part.added", **common,
                              "part": {"type": n["part"], "transcript": ""}})
         data = agent_audio(self.script, turn, self.leg.rate, self.leg.codec)
-        size = audio.bytes_per_ms(self.leg.codec, self.leg.rate) * AGENT_CHUNK_MS
+        size = audio.bytes_per_ms(self.leg.codec, self.leg.rate) * self.leg.agent_chunk_ms
         pieces = list(chunks(data, size))
         texts = text_pieces(turn.text, max(1, len(pieces) // 3))
         text_at = generation_times(turn, len(texts))

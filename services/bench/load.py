@@ -1,0 +1,179 @@
+"""The benchmark's load: N concurrent OpenAI Realtime GA sessions, 24 kHz PCM16 in 20 ms frames both
+ways (caller audio appends, agent audio deltas), transcripts and a tool call, as a gateway records
+them through the SDK.
+
+Real-time mode paces every frame on the wall clock with one timer for all sessions (one sleep per
+tick, not per frame, so the generator itself stays cheap); session starts are spread over the first
+second. Fast mode publishes everything at once on a virtual clock (the backlog for throughput
+runs). Runs as its own process (``python -m services.bench.load``) so its CPU is measured apart
+from the pipeline's; it writes every published event id to ``--ids`` and prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from schemas.envelope import Direction, Provider
+from schemas.system_events import SessionEnded
+from services.recorder import Recorder, RecordingSession
+from services.simulator.frames import Frame, FrameList, system_frames
+from services.simulator.providers import PROFILES
+from services.simulator.providers.openai import OpenAILeg
+from services.simulator.run import _system_payload, started_for
+from services.simulator.script import Script, build_script
+
+FRAME_MS = 20
+SCRIPTS = 4  # distinct scripts, reused round-robin: the payloads are shared, the envelopes not
+TICK_S = 0.01
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    script: Script
+    frames: list[Frame]
+    audio_bytes: int  # raw PCM bytes both ways within the session
+
+
+def plan_session(seed: str, duration_s: float) -> SessionPlan:
+    """Every frame of one 20 ms OpenAI GA session up to ``duration_s`` (pure, numpy inside)."""
+    script = build_script(seed)
+    out = FrameList()
+    OpenAILeg(ga=True, codec="pcm16", input_chunk_ms=FRAME_MS, agent_chunk_ms=FRAME_MS
+              ).build(script, out)
+    for frame in system_frames(script):
+        out.add_frame(frame)
+    limit = duration_s * 1000
+    frames = [f for f in out.sorted() if f.at_ms < limit]
+    audio = 0
+    for f in frames:
+        kind = f.payload.get("type")
+        if kind == "input_audio_buffer.append":
+            audio += len(base64.b64decode(f.payload["audio"]))
+        elif kind == "response.output_audio.delta":
+            audio += len(base64.b64decode(f.payload["delta"]))
+    return SessionPlan(script, frames, audio)
+
+
+def _emit(session: RecordingSession, frame: Frame, ids: list[str]) -> None:
+    if frame.direction == "system":
+        env = session.record(Direction.SYSTEM, _system_payload(frame), type_=frame.type_)
+    else:
+        env = session.record(Direction(frame.direction), frame.payload, provider=frame.provider)
+    ids.append(env.event_id)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now_ns = 0
+
+    def __call__(self) -> int:
+        return self.now_ns
+
+
+async def run_load(settings: Any, tenant: str, sessions: int, duration_s: float, *,
+                   realtime: bool = True, progress: bool = False) -> dict[str, Any]:
+    plans = await asyncio.gather(*(asyncio.to_thread(plan_session, f"bench:{i}", duration_s)
+                                   for i in range(min(SCRIPTS, sessions))))
+    profile = PROFILES["openai"]
+    recorder = await Recorder.connect(settings, tenant)
+    ids: list[str] = []
+    max_backlog = 0
+    t_start = time.monotonic()
+    try:
+        # One timeline for all sessions: (due_s, session index, frame index).
+        offsets = [i / max(1, sessions) for i in range(sessions)] if realtime else [0.0] * sessions
+        clocks = [_Clock() for _ in range(sessions)] if not realtime else [None] * sessions
+        recs: list[RecordingSession] = []
+        for i in range(sessions):
+            plan = plans[i % len(plans)]
+            recs.append(recorder.session(f"bench-{i:04d}", Provider.OPENAI_REALTIME,
+                                         started=started_for(profile, plan.script),
+                                         clock=clocks[i]))
+        timeline = sorted((offsets[i] + f.at_ms / 1000, i, j)
+                          for i in range(sessions)
+                          for j, f in enumerate(plans[i % len(plans)].frames))
+        opened: set[int] = set()
+        last_due = [0.0] * sessions
+        t0 = time.monotonic()
+        k, last_report = 0, t0
+        while k < len(timeline):
+            now = time.monotonic() - t0
+            if realtime and timeline[k][0] > now:
+                await asyncio.sleep(min(TICK_S, timeline[k][0] - now))
+                continue
+            # everything due by now (real time), or a slice of it (fast: let the publisher run)
+            end = k
+            while end < len(timeline) and (timeline[end][0] <= now if realtime else end - k < 500):
+                end += 1
+            for due, i, j in timeline[k:end]:
+                if i not in opened:
+                    opened.add(i)
+                    started = recs[i].started.model_dump(mode="json")
+                    ids.append((await recs[i].system("session.started", started)).event_id)
+                frame = plans[i % len(plans)].frames[j]
+                clock = clocks[i]
+                if clock is not None:
+                    clock.now_ns = int(frame.at_ms * 1_000_000)
+                _emit(recs[i], frame, ids)
+                last_due[i] = due
+            k = end
+            backlog = recorder.stats.queued - recorder.stats.published
+            max_backlog = max(max_backlog, backlog)
+            if not realtime:
+                await asyncio.sleep(0)
+                while recorder.stats.queued - recorder.stats.published > 5_000:
+                    await asyncio.sleep(0.005)
+            if progress and time.monotonic() - last_report >= 2:
+                last_report = time.monotonic()
+                print(json.dumps({"progress": round(time.monotonic() - t0, 1),
+                                  "published": recorder.stats.published, "backlog": backlog}),
+                      file=sys.stderr, flush=True)
+        for i, rec in enumerate(recs):
+            clock = clocks[i]
+            if clock is not None:
+                clock.now_ns = int(duration_s * 1e9)
+            ended = SessionEnded(reason="completed", last_seq=rec.next_seq)
+            ids.append((await rec.system("session.ended", ended.model_dump(mode="json"))).event_id)
+        await recorder.flush(timeout=300)
+    finally:
+        await recorder.close()
+    elapsed = time.monotonic() - t_start
+    stats = recorder.stats
+    return {
+        "tenant": tenant, "sessions": sessions, "duration_s": duration_s,
+        "events": stats.published, "recorded": stats.queued, "elapsed_s": round(elapsed, 2),
+        "dropped": stats.dropped, "spilled": stats.spilled, "rejected": stats.rejected,
+        "max_backlog": max_backlog,
+        "audio_bytes": sum(plans[i % len(plans)].audio_bytes for i in range(sessions)),
+        "call_seconds": sessions * duration_s,
+        "max_record_ms": round(stats.max_record_ns / 1e6, 3),
+        "_ids": ids,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="publish the benchmark load")
+    ap.add_argument("--tenant", required=True)
+    ap.add_argument("--sessions", type=int, required=True)
+    ap.add_argument("--duration", type=float, required=True)
+    ap.add_argument("--fast", action="store_true")
+    ap.add_argument("--ids", type=Path, required=True)
+    args = ap.parse_args()
+    from services.platform.settings import load_settings
+
+    result = asyncio.run(run_load(load_settings(), args.tenant, args.sessions, args.duration,
+                                  realtime=not args.fast, progress=True))
+    args.ids.write_text("\n".join(result.pop("_ids")) + "\n")
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The baseline: a naive consumer of the same load — one INSERT and one COMMIT per event, no
+batching, ack after each commit. It validates envelopes like every real consumer (a fair share of
+the work) and stores the frame in one row. Its table is the benchmark's own (created here, on the
+private stack only; not part of the schema)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from nats.errors import TimeoutError as NatsTimeout
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from schemas.envelope import EnvelopeError, decode_envelope
+from services.platform.nats import connect
+from services.platform.settings import Settings
+
+TABLE = """CREATE TABLE IF NOT EXISTS bench_naive_events (
+    tenant_id text NOT NULL, event_id text NOT NULL, session_id text NOT NULL, seq bigint NOT NULL,
+    recorded_at timestamptz NOT NULL, type text NOT NULL, payload jsonb NOT NULL,
+    PRIMARY KEY (tenant_id, event_id))"""
+INSERT = text("INSERT INTO bench_naive_events VALUES (:t, :e, :s, :q, :r, :y, CAST(:p AS jsonb)) "
+              "ON CONFLICT DO NOTHING")
+
+
+async def drain_naive(settings: Settings, engine: AsyncEngine, tenant: str, expected: int,
+                      timeout: float = 600) -> tuple[int, float]:
+    """Consume ``expected`` events of ``tenant``; returns (events, seconds from first to last)."""
+    async with engine.begin() as conn:
+        await conn.execute(text(TABLE))
+    nc = await connect(settings, name="voxledger-bench-naive")
+    try:
+        sub = await nc.jetstream().pull_subscribe(
+            f"{settings.subject_prefix}.{tenant}.>", durable=f"bench-naive-{tenant}",
+            stream=settings.stream_name)
+        done, t0, t_last = 0, 0.0, 0.0
+        deadline = time.monotonic() + timeout
+        while done < expected and time.monotonic() < deadline:
+            try:
+                msgs = await sub.fetch(100, timeout=1)
+            except NatsTimeout:
+                continue
+            for msg in msgs:
+                if not t0:
+                    t0 = time.monotonic()
+                try:
+                    env = decode_envelope(msg.data)
+                except EnvelopeError:
+                    await msg.ack()
+                    continue
+                async with engine.begin() as conn:
+                    await conn.execute(INSERT, {
+                        "t": env.tenant_id, "e": env.event_id, "s": env.session_id,
+                        "q": env.seq, "r": env.recorded_at, "y": env.type,
+                        "p": json.dumps(env.payload)})
+                await msg.ack()
+                done += 1
+                t_last = time.monotonic()
+        await sub.unsubscribe()
+        return done, max(1e-6, t_last - t0)
+    finally:
+        await nc.close()
