@@ -107,7 +107,7 @@ class AudioRecorder:
         while True:
             async with engine.connect() as conn:
                 rows = await entries_after(conn, tenant, session, job.last_seq, ROWS_PER_STEP)
-            batch = []
+            batch: list[Any] = []
             for row in rows:
                 if row.seq <= job.last_seq or (batch and row.seq == batch[-1].seq):
                     continue  # a duplicate seq: the first sealed wins, as in verify

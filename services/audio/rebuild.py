@@ -51,8 +51,9 @@ async def rebuild(engine: AsyncEngine, keys: KeyProvider, s3: Any, bucket_ledger
         rate = recorded[HEARD].sample_rate if HEARD in recorded else 16000
     dek = await asyncio.to_thread(keys.unwrap_dek, tenant, srow.wrapped_dek)
     segments = SegmentReader(s3, bucket_ledger, tenant, session, dek)
-    states = {k: (store.object_key(tenant, session, k), "rebuild", os.urandom(16), [])
-              for k in (HEARD, UNHEARD)}
+    states: dict[str, tuple[str, str, bytes, list[dict[str, Any]]]] = {
+        k: (store.object_key(tenant, session, k), "rebuild", os.urandom(16), [])
+        for k in (HEARD, UNHEARD)}
     job = SessionJob(tenant, session, dek, rate, segments, NoUploads(), states)
     while True:
         async with engine.connect() as conn:

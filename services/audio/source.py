@@ -32,7 +32,7 @@ class AudioSourceError(Exception):
     """A raw audio reference that does not resolve or does not match its hash (no content)."""
 
 
-async def session_row(conn: AsyncConnection, tenant: str, session: str) -> Row[Any] | None:
+async def session_row(conn: AsyncConnection, tenant: str, session: str) -> Any:
     return (await conn.execute(select(
         LedgerSession.wrapped_dek, LedgerSession.max_seq, LedgerSession.ended,
         LedgerSession.timed_out_at).where(LedgerSession.tenant_id == tenant,
@@ -40,7 +40,7 @@ async def session_row(conn: AsyncConnection, tenant: str, session: str) -> Row[A
 
 
 async def entries_after(conn: AsyncConnection, tenant: str, session: str, after_seq: int,
-                        limit: int) -> Sequence[Row[Any]]:
+                        limit: int) -> Sequence[Any]:
     return (await conn.execute(
         select(E.seq, E.position, E.event_id, E.mono_ns, E.provider, E.direction, E.type,
                E.payload_ct)
