@@ -104,3 +104,34 @@ def kill9(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
+
+
+class Consumers:
+    """Each consumer in its own ``voxledger run --only NAME`` process, so one can be killed alone."""
+
+    def __init__(self, stack: PrivateStack, names: list[str], logs: Path) -> None:
+        self.stack, self.names, self.logs = stack, names, logs
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str | None = None) -> None:
+        for n in [name] if name else self.names:
+            if n not in self.procs or self.procs[n].poll() is not None:
+                self.procs[n] = self.stack.run(self.logs / f"{n}.log", [n])
+
+    def kill9(self, name: str) -> None:
+        kill9(self.procs[name])
+
+    def dead(self) -> list[str]:
+        return [n for n, p in self.procs.items() if p.poll() is not None]
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            stop(proc)
+
+    def log_tail(self, chars: int = 1500) -> str:
+        return "\n".join(f"--- {n}\n" + (self.logs / f"{n}.log").read_text()[-chars:]
+                         for n in self.names if (self.logs / f"{n}.log").exists())
+
+
+def server_pid(stack: PrivateStack, name: str) -> int:
+    return int(stack.status()[name]["pid"])
