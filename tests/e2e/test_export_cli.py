@@ -17,13 +17,12 @@ from services.platform.s3 import make_s3_client
 from services.platform.settings import Settings
 from services.simulator import simulate
 from services.simulator.script import build_script
+from tests.integration.consumers import running, wait_for
 from tests.integration.redaction_helpers import (
     counts,
     leaks,
     redaction_for,
-    running,
     transcripts_for,
-    wait_for,
 )
 
 REPO = Path(__file__).resolve().parents[2]

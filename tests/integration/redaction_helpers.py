@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import Engine, func, select
 
-from services.platform.consumer import BatchHandler, PullConsumer
-from services.platform.db import make_async_engine
 from services.platform.keys import LocalKeyProvider
-from services.platform.nats import connect
 from services.platform.settings import Settings
 from services.redaction.engine import shared_engine
 from services.redaction.models import RedactionSession
@@ -35,33 +30,6 @@ def redaction_for(settings: Settings, tenant: str) -> RedactionWorker:
     worker.filter_subjects = [f"voice.{tenant}.*.system"]
     worker.tenant = tenant
     return worker
-
-
-@contextlib.asynccontextmanager
-async def running(settings: Settings, handler: BatchHandler) -> AsyncIterator[PullConsumer]:
-    nc = await connect(settings)
-    engine = make_async_engine(settings)
-    consumer = PullConsumer(nc, engine, settings.stream_name, handler, batch_size=2000)
-    task = asyncio.create_task(consumer.run())
-    try:
-        yield consumer
-    finally:
-        consumer.stop()
-        await asyncio.wait_for(task, 120)
-        with contextlib.suppress(Exception):
-            await nc.jetstream().delete_consumer(settings.stream_name, handler.name)
-        await nc.close()
-        await engine.dispose()
-
-
-async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 300.0) -> None:
-    """A liveness bound, not a timing assertion: fail only when nothing happens at all."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not reached in time")
 
 
 def counts(engine: Engine, tenant: str) -> Callable[[], Awaitable[tuple[int, int]]]:

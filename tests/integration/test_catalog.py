@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -12,43 +10,18 @@ from sqlalchemy import select, text
 from schemas.envelope import Direction, Provider, decode_envelope
 from services.ledger.catalog import SessionCatalog
 from services.ledger.catalog_models import SessionRow
-from services.platform.consumer import PullConsumer
 from services.platform.db import make_async_engine
 from services.platform.nats import connect
 from services.platform.settings import Settings
 from services.recorder import Recorder
+from tests.integration.consumers import isolate, running, wait_for
 
 pytestmark = pytest.mark.integration
 
 
-@contextlib.asynccontextmanager
-async def running_catalog(settings: Settings, tenant: str) -> AsyncIterator[PullConsumer]:
+def running_catalog(settings: Settings, tenant: str) -> Any:
     """A private durable consumer that sees only this test's tenant."""
-    nc = await connect(settings)
-    engine = make_async_engine(settings)
-    handler = SessionCatalog()
-    handler.name = f"catalog-test-{tenant}"
-    handler.filter_subjects = [f"voice.{tenant}.>"]
-    consumer = PullConsumer(nc, engine, settings.stream_name, handler, batch_size=100)
-    task = asyncio.create_task(consumer.run())
-    try:
-        yield consumer
-    finally:
-        consumer.stop()
-        await asyncio.wait_for(task, 10)
-        with contextlib.suppress(Exception):
-            await nc.jetstream().delete_consumer(settings.stream_name, handler.name)
-        await nc.close()
-        await engine.dispose()
-
-
-async def wait_for(predicate: object, timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if await predicate():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not reached in time")
+    return running(settings, isolate(SessionCatalog(), "catalog", tenant), batch_size=100)
 
 
 async def test_session_is_catalogued_once_even_when_redelivered(settings: Settings, tenant: str,

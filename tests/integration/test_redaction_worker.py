@@ -21,13 +21,12 @@ from services.redaction.worker import redact_session, reprocess
 from services.simulator import simulate
 from services.simulator.script import build_script
 from services.transcripts.models import TranscriptTurn
+from tests.integration.consumers import running, wait_for
 from tests.integration.redaction_helpers import (
     counts,
     leaks,
     redaction_for,
-    running,
     transcripts_for,
-    wait_for,
 )
 
 pytestmark = pytest.mark.integration

@@ -22,13 +22,12 @@ from services.redaction.models import TrainingExport, TrainingExportSession
 from services.simulator import SimulatedSession, simulate
 from services.simulator.run import ConsentPlan
 from services.simulator.script import build_script
+from tests.integration.consumers import running, wait_for
 from tests.integration.redaction_helpers import (
     counts,
     leaks,
     redaction_for,
-    running,
     transcripts_for,
-    wait_for,
 )
 
 pytestmark = pytest.mark.integration

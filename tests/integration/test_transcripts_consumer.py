@@ -3,18 +3,16 @@ script; late, duplicated and redelivered transcription events land in their turn
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, func, select
 
 from schemas.envelope import Provider
-from services.platform.consumer import Delivered, PullConsumer
-from services.platform.db import make_async_engine
+from services.platform.consumer import Delivered
 from services.platform.nats import connect
 from services.platform.settings import Settings
 from services.recorder import Recorder
@@ -22,38 +20,14 @@ from services.simulator import SimulatedSession, simulate
 from services.transcripts.consumer import TranscriptBuilder
 from services.transcripts.models import TranscriptFrame, TranscriptSession, TranscriptTurn
 from services.transcripts.reads import transcript
+from tests.integration.consumers import isolate, running, wait_for
 
 pytestmark = pytest.mark.integration
 
 
-@contextlib.asynccontextmanager
-async def running_transcripts(settings: Settings, tenant: str) -> AsyncIterator[PullConsumer]:
+def running_transcripts(settings: Settings, tenant: str) -> Any:
     """A private durable consumer that sees only this test's tenant."""
-    nc = await connect(settings)
-    engine = make_async_engine(settings)
-    handler = TranscriptBuilder()
-    handler.name = f"transcripts-test-{tenant}"
-    handler.filter_subjects = [f"voice.{tenant}.>"]
-    consumer = PullConsumer(nc, engine, settings.stream_name, handler, batch_size=2000)
-    task = asyncio.create_task(consumer.run())
-    try:
-        yield consumer
-    finally:
-        consumer.stop()
-        await asyncio.wait_for(task, 30)
-        with contextlib.suppress(Exception):
-            await nc.jetstream().delete_consumer(settings.stream_name, handler.name)
-        await nc.close()
-        await engine.dispose()
-
-
-async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 120.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not reached in time")
+    return running(settings, isolate(TranscriptBuilder(), "transcripts", tenant), stop_timeout=30)
 
 
 def frames_kept(engine: Engine, tenant: str) -> Callable[[], Awaitable[bool]]:
