@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from services.ledger.verify import Report
+    from services.ledger.verify_report import Report
 
 err = Console(stderr=True)
 
