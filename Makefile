@@ -38,9 +38,9 @@ lint: install
 	$(BIN)/ruff check services schemas tests
 	$(BIN)/mypy
 
-bench: up
-	@echo "make bench: the benchmark harness arrives with issue 8 (load, crash, outage tests);"
-	@echo "this target is a placeholder until then and measures nothing."
+# On its own private stack under .voxledger-bench/ (never the shared one); QUICK=1 for < 2 min.
+bench: install
+	$(VOX) bench $(if $(QUICK),--quick,)
 
 clean: down
 	rm -rf .voxledger
