@@ -63,7 +63,7 @@ class PrivateStack:
         values["home"] = self.home
         values.update({k[len(ENV_PREFIX):].lower(): v for k, v in self.extra_env.items()
                        if k.startswith(ENV_PREFIX)})
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **values)
 
     def status(self) -> dict[str, dict[str, Any]]:
         import json
