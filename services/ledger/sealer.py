@@ -55,7 +55,7 @@ class Sealer:
         self.storage = storage
         self.cadence_s = cadence_s
         self.clock = clock
-        self._deks: dict[tuple[str, str], bytes] = {}
+        self._deks: dict[tuple[str, str, bytes], bytes] = {}
         self._last_maintain = 0.0
         self.sealed = 0
 
@@ -132,12 +132,15 @@ class Sealer:
         tree.checkpoint_size, tree.checkpoint_at = size, now
 
     def _dek(self, tenant: str, session: str, wrapped: bytes | None) -> bytes:
-        key = (tenant, session)
+        if wrapped is None:
+            # An erased session got new events: refuse rather than re-key silently.
+            raise RuntimeError("session key was erased; events for it cannot be sealed")
+        # Keyed by the wrapped bytes too: a session's key created in a batch that rolled back is
+        # replaced by a new one on retry, and a cache by session alone would keep encrypting
+        # under the key that was never stored (found by the SeaweedFS outage test).
+        key = (tenant, session, bytes(wrapped))
         dek = self._deks.get(key)
         if dek is None:
-            if wrapped is None:
-                # An erased session got new events: refuse rather than re-key silently.
-                raise RuntimeError("session key was erased; events for it cannot be sealed")
             dek = self.keys.unwrap_dek(tenant, wrapped)
             if len(self._deks) >= _DEK_CACHE:
                 self._deks.pop(next(iter(self._deks)))

@@ -207,10 +207,6 @@ async def test_postgres_down_20s(stack: PrivateStack, consumers: Consumers, priv
                   "Postgres down 20 s")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug found by this test: after SeaweedFS comes back every segment is sealed, but the "
-    "audio recorder fails on the session's raw segments with InvalidTag (AES-GCM) and the "
-    "recordings never complete"))
 async def test_seaweedfs_down_20s(stack: PrivateStack, consumers: Consumers, private: Settings,
                                   engine: AsyncEngine) -> None:
     await _outage(stack, consumers, private, engine, "s3", signal.SIGTERM, "SeaweedFS down 20 s",
