@@ -1,4 +1,4 @@
-"""``voxledger run`` (every consumer in one process) and ``voxledger wait`` (until caught up)."""
+"""``voxledger run`` (every consumer, in one process or a few) and ``voxledger wait``."""
 
 from __future__ import annotations
 
@@ -12,18 +12,31 @@ def register(app: typer.Typer) -> None:
     def run(
         only: Annotated[list[str] | None, typer.Option(
             "--only", help="run just this consumer (repeatable), for scale-out")] = None,
+        processes: Annotated[str, typer.Option(
+            "--processes", help="'auto' (one process per consumer group when there is more "
+            "than one CPU) or N; 1 runs everything in this process")] = "auto",
     ) -> None:
-        """Run every consumer (and later the API) in one process until SIGINT/SIGTERM."""
+        """Run every consumer (and later the API) until SIGINT/SIGTERM: in one process, or in a
+        few supervised child processes (one per consumer group) to use more than one core."""
         import asyncio
         import logging
 
         from services.platform.settings import load_settings
-        from services.runner.main import run_all
+        from services.runner.main import consumer_factories, run_all
+        from services.runner.supervisor import Supervisor, parse_processes, plan_groups
 
         settings = load_settings()
         logging.basicConfig(level=settings.log_level,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
+            wanted = parse_processes(processes)
+            known = list(consumer_factories())
+            unknown = set(only or []) - set(known)
+            if unknown:
+                raise ValueError(f"unknown consumer(s) {sorted(unknown)}; known: {sorted(known)}")
+            groups = plan_groups(only or known, wanted)
+            if len(groups) > 1:
+                raise typer.Exit(Supervisor(groups).run())
             asyncio.run(run_all(settings, only))
         except ValueError as exc:
             typer.echo(f"error: {exc}", err=True)
@@ -37,6 +50,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Wait until every consumer has processed everything published so far (exit 1 on timeout)."""
         import asyncio
+        import time
 
         from services.platform.settings import load_settings
         from services.runner.main import consumer_factories
@@ -45,11 +59,16 @@ def register(app: typer.Typer) -> None:
         expect = consumer or list(consumer_factories())
         last = [""]
 
+        shown = [0.0]
+
         def show(lags: list[ConsumerLag]) -> None:
-            line = "  ".join(f"{lag.name}: {lag.pending + lag.unacked} behind" for lag in lags)
-            if line != last[0]:
+            # Progress every few seconds, for the consumers waited for only (not test durables).
+            line = "  ".join(f"{lag.name}: {lag.pending + lag.unacked} behind" for lag in lags
+                             if lag.name in expect)
+            now = time.monotonic()
+            if line != last[0] and now - shown[0] >= 5:
                 typer.echo(f"waiting… {line or 'no consumers yet'}", err=True)
-                last[0] = line
+                last[0], shown[0] = line, now
 
         ok = asyncio.run(wait_caught_up(load_settings(), expect, timeout, show))
         if not ok:

@@ -92,7 +92,7 @@ def main() -> int:
         sessions = json.loads(sim.stdout)["sessions"]
         console.print(f"published {sum(s['events'] for s in sessions)} events in "
                       f"{len(sessions)} sessions; waiting for the consumers")
-        _vox("wait", "--timeout", "300", capture=False)
+        _vox("wait", "--timeout", "1200", capture=False)
         listed = json.loads(_vox("sessions", "list", "--tenant", tenant, "--limit", "1000",
                                  "--json").stdout)["sessions"]
         stored = {s["session_id"]: s for s in listed}
