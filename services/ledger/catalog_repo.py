@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from services.ledger.catalog_models import SessionEventSeen, SessionRow
+from services.ledger.catalog_models import SessionRow
 
 
 def _as_dict(row: Any) -> dict[str, Any]:
@@ -42,10 +42,10 @@ def find_session(conn: Connection, session_id: str, tenant: str | None = None
 
 
 def event_kinds(conn: Connection, tenant: str, session_id: str) -> dict[str, int]:
-    q = (select(SessionEventSeen.kind, func.count())
-         .where(SessionEventSeen.tenant_id == tenant, SessionEventSeen.session_id == session_id)
-         .group_by(SessionEventSeen.kind))
-    return {kind: int(n) for kind, n in conn.execute(q).all()}
+    q = select(SessionRow.kind_counts).where(SessionRow.tenant_id == tenant,
+                                             SessionRow.session_id == session_id)
+    kinds = conn.execute(q).scalar() or {}
+    return {str(kind): int(n) for kind, n in kinds.items()}
 
 
 def totals(conn: Connection) -> dict[str, int]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import uuid_utils
 from sqlalchemy import select, text
 
-from schemas.envelope import Direction, Provider, decode_envelope
+from schemas.envelope import Direction, Envelope, Provider, decode_envelope
 from services.ledger.catalog import SessionCatalog
 from services.ledger.catalog_models import SessionRow
 from services.platform.db import make_async_engine
@@ -58,7 +60,10 @@ async def test_session_is_catalogued_once_even_when_redelivered(settings: Settin
             from services.platform.consumer import Delivered
 
             again = [Delivered(1, "x", decode_envelope(encode_envelope(dup)))]
+            # Nor a gateway republishing the same seq under a new event id (past the window).
+            again.append(Delivered(2, "x", dup.model_copy(update={"event_id": str(uuid_utils.uuid7())})))
             async with engine.begin() as conn:
+                await consumer.handler.handle(conn, again)
                 await consumer.handler.handle(conn, again)
         async with engine.connect() as conn:
             row = (await conn.execute(select(SessionRow.__table__).where(
@@ -67,6 +72,8 @@ async def test_session_is_catalogued_once_even_when_redelivered(settings: Settin
         assert row["max_seq"] == 53
         assert row["last_seq_declared"] == 53
         assert row["provider"] == "openai-realtime"
+        assert row["seq_holes"] == []
+        assert row["kind_counts"] == {"system": 2, "event": 2, "audio": 50}
     finally:
         await engine.dispose()
 
@@ -105,6 +112,31 @@ async def test_garbage_is_dead_lettered_and_the_session_carries_on(
         assert [bytes(r.raw) for r in reasons] == bad
         assert all(r.reason for r in reasons)
         assert "NUL" in reasons[0].reason
+    finally:
+        await engine.dispose()
+
+
+async def test_late_events_are_counted_once_in_any_order(settings: Settings, tenant: str,
+                                                         session_id: str) -> None:
+    """Seqs arriving out of order leave holes that later events fill, each counted once."""
+    from services.platform.consumer import Delivered
+
+    # Handed straight to the handler (never published), so no shared consumer sees them.
+    by_seq = {seq: Envelope(event_id=str(uuid_utils.uuid7()), tenant_id=tenant,
+                            session_id=session_id, seq=seq, provider=Provider.CUSTOM,
+                            direction=Direction.SERVER, type="transcript.final",
+                            recorded_at=datetime.now(UTC), mono_ns=seq, payload={})
+              for seq in range(5)}
+    order = [0, 4, 2, 4, 1, 3, 0, 2]
+    engine = make_async_engine(settings)
+    try:
+        for seq in order:
+            async with engine.begin() as conn:
+                await SessionCatalog().handle(conn, [Delivered(seq, "x", by_seq[seq])])
+        async with engine.connect() as conn:
+            row = (await conn.execute(select(SessionRow.__table__).where(
+                SessionRow.tenant_id == tenant))).mappings().one()
+        assert (row["events"], row["max_seq"], row["seq_holes"]) == (5, 4, [])
     finally:
         await engine.dispose()
 
