@@ -57,6 +57,15 @@ class ConsumerProgress(Base):
     )
 
 
+_ins = pg_insert(ConsumerProgress)
+# Built once, executed with parameters: compiled once (cached), not rebuilt every batch.
+_ADVANCE = _ins.on_conflict_do_update(
+    index_elements=["consumer"],
+    set_={"stream_seq": func.greatest(ConsumerProgress.stream_seq, _ins.excluded.stream_seq),
+          "batches": ConsumerProgress.batches + 1, "updated_at": func.now()},
+)
+
+
 @dataclass(frozen=True)
 class Delivered:
     stream_seq: int
@@ -157,7 +166,9 @@ class PullConsumer:
         while not self._stopping.is_set():
             try:
                 msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
-            except NatsTimeout:
+            except (NatsTimeout, TimeoutError):
+                # An empty fetch: nats-py raises its own TimeoutError on some paths and plain
+                # asyncio's (== builtin) on others; neither is a failure worth a backoff.
                 await self._maintain()
                 continue
             except Exception as exc:
@@ -219,13 +230,8 @@ class PullConsumer:
                                          msg.subject, reason, msg.data)
             if good:
                 await self.handler.handle(conn, good)
-            stmt = pg_insert(ConsumerProgress).values(consumer=self.handler.name,
-                                                      stream_seq=last, batches=1)
-            await conn.execute(stmt.on_conflict_do_update(
-                index_elements=["consumer"],
-                set_={"stream_seq": func.greatest(ConsumerProgress.stream_seq, last),
-                      "batches": ConsumerProgress.batches + 1, "updated_at": func.now()},
-            ))
+            await conn.execute(_ADVANCE, {"consumer": self.handler.name, "stream_seq": last,
+                                          "batches": 1})
         for msg in msgs:
             await msg.ack()
         self.stats.delivered += len(good)
