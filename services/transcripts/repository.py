@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from functools import cache
+from typing import Any
 
 from sqlalchemy import Table, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,30 +22,32 @@ from services.transcripts.models import (
 from services.transcripts.projection import Transcript
 
 F = TranscriptFrame
-_INSERT_CHUNK = 1000  # rows per INSERT: keeps statements well under Postgres' parameter limit
+S = TranscriptSession
+# Statements are built once and executed with a list of parameter sets: SQLAlchemy compiles
+# them once (cached) and batches the rows itself ("insertmanyvalues"), where a multi-row
+# ``.values(rows)`` was a new statement to compile on every batch.
+_ADD_FRAMES = pg_insert(F).on_conflict_do_nothing().returning(F.seq, sort_by_parameter_order=True)
 
 
-async def lock_session(conn: AsyncConnection, tenant: str, session: str, provider: str) -> None:
+async def lock_session(conn: AsyncConnection, tenant: str, session: str, provider: str) -> bool:
     """Create the session row if needed and lock it: rebuilds of one session never interleave
-    (two consumer instances, or a redelivered batch racing a new one)."""
-    await conn.execute(pg_insert(TranscriptSession).values(
+    (two consumer instances, or a redelivered batch racing a new one). Returns whether the last
+    rebuild saw the session end."""
+    await conn.execute(pg_insert(S).values(
         tenant_id=tenant, session_id=session, provider=provider[:32]).on_conflict_do_nothing())
-    await conn.execute(select(TranscriptSession.session_id).where(
-        TranscriptSession.tenant_id == tenant, TranscriptSession.session_id == session)
-        .with_for_update())
+    ended = await conn.execute(select(S.ended_at).where(
+        S.tenant_id == tenant, S.session_id == session).with_for_update())
+    return ended.scalar_one() is not None
 
 
 async def add_frames(conn: AsyncConnection, tenant: str, session: str,
                      frames: Sequence[StoredFrame]) -> int:
     """Insert frames not yet kept (keyed by seq); returns how many were new."""
-    added = 0
-    for i in range(0, len(frames), _INSERT_CHUNK):
-        rows = [{"tenant_id": tenant, "session_id": session, **asdict(f)}
-                for f in frames[i:i + _INSERT_CHUNK]]
-        result = await conn.execute(pg_insert(F).values(rows).on_conflict_do_nothing()
-                                    .returning(F.seq))
-        added += len(result.all())
-    return added
+    if not frames:
+        return 0
+    rows = [{"tenant_id": tenant, "session_id": session, **asdict(f)} for f in frames]
+    result = await conn.execute(_ADD_FRAMES, rows)
+    return len(result.all())
 
 
 async def load_frames(conn: AsyncConnection, tenant: str, session: str) -> list[StoredFrame]:
@@ -77,10 +81,13 @@ async def _replace(conn: AsyncConnection, model: type[TranscriptTurn] | type[Tra
     if ids:
         stale = stale.where(tuple_(table.c[id_col]).not_in([(i,) for i in ids]))
     await conn.execute(stale)
-    for i in range(0, len(rows), _INSERT_CHUNK):
-        chunk = rows[i:i + _INSERT_CHUNK]
-        stmt = pg_insert(table).values(chunk)
-        cols = [c for c in chunk[0] if c not in ("tenant_id", "session_id", id_col)]
-        await conn.execute(stmt.on_conflict_do_update(
-            index_elements=["tenant_id", "session_id", id_col],
-            set_={c: stmt.excluded[c] for c in cols}))
+    if rows:
+        await conn.execute(_upsert(table, id_col, tuple(rows[0])), rows)
+
+
+@cache
+def _upsert(table: Table, id_col: str, cols: tuple[str, ...]) -> Any:
+    stmt = pg_insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["tenant_id", "session_id", id_col],
+        set_={c: stmt.excluded[c] for c in cols if c not in ("tenant_id", "session_id", id_col)})
