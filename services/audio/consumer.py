@@ -72,7 +72,7 @@ class AudioRecorder:
                 try:
                     fed += await self._step(engine, s.tenant_id, s.session_id,
                                             bool(s.ended or s.timed_out_at is not None),
-                                            stop_after_rows)
+                                            stop_after_rows, s.max_seq)
                 except RecordingDiverged as exc:
                     log.error("audio %s/%s: %s; starting the upload over", s.tenant_id,
                               s.session_id, exc)
@@ -93,8 +93,12 @@ class AudioRecorder:
 
     # -- one session ---------------------------------------------------------------------------
     async def _step(self, engine: AsyncEngine, tenant: str, session: str, closing: bool,
-                    stop_after_rows: int | None) -> int:
+                    stop_after_rows: int | None, max_seq: int | None = None) -> int:
         job = self.jobs.get((tenant, session))
+        if job is not None and not closing and max_seq is not None and max_seq <= job.last_seq:
+            # Nothing sealed since the last step (the sealer raises max_seq in the transaction
+            # that commits the entries): skip the query; a stale max_seq only delays to next poll.
+            return 0
         if job is None:
             if not await self._lock(engine, tenant, session, True):
                 return 0  # another process records this session

@@ -15,6 +15,7 @@ Audio between ``recording.paused`` and ``recording.resumed`` is silenced in both
 
 from __future__ import annotations
 
+import bisect
 import importlib
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
@@ -52,6 +53,10 @@ class _Pending:
     chunk: ChunkState
     data: bytes
 
+    @property
+    def key(self) -> tuple[float, int]:
+        return (self.chunk.start_ms, self.chunk.seq)
+
 
 @dataclass
 class Rendered:
@@ -73,7 +78,10 @@ class SessionRenderer:
     def __post_init__(self) -> None:
         self.canvas = Canvas(("caller", "agent", "unheard"))
         self.lanes = {n: Lane(n, self.rate) for n in ("caller", "agent", "unheard")}
-        self._pending: list[_Pending] = []
+        # Per track, in (start_ms, seq) order; ties keep arrival order (what a stable sort of all
+        # pending pieces gave). A chunk's start never changes after the builder made it, only its
+        # heard bytes, so a queue stays sorted and each event costs O(log n), not a sort of n.
+        self._pending: dict[str, list[_Pending]] = {"caller": [], "agent": []}
         self._seen = 0  # chunks of the builder already picked up
         self._phone = self._model = self._formats_set = False
         self._paused_at: float | None = None
@@ -131,21 +139,28 @@ class SessionRenderer:
                 data = b""
             else:
                 unused.remove(data)
-            self._pending.append(_Pending(c, data))
+            queue = self._pending[c.track]
+            p = _Pending(c, data)
+            if not queue or queue[-1].key <= p.key:
+                queue.append(p)  # the usual case: each track's chunks come in timeline order
+            else:
+                queue.insert(bisect.bisect_right(queue, p.key, key=lambda q: q.key), p)
 
     # -- rendering ---------------------------------------------------------------------------
     def _ready(self, horizon: float) -> list[_Pending]:
+        """Pieces settled by ``horizon``: per track, the prefix ending by then (a later piece of
+        a track waits for every earlier one, keeping each lane in timeline order). Tracks feed
+        disjoint lanes, so the order between them does not matter."""
         ready: list[_Pending] = []
-        waiting: list[_Pending] = []
-        blocked: set[str] = set()
-        for p in sorted(self._pending, key=lambda p: (p.chunk.start_ms, p.chunk.seq)):
-            c = p.chunk
-            if c.track in blocked or c.start_ms + c.duration_ms > horizon:
-                blocked.add(c.track)  # keep each lane in timeline order
-                waiting.append(p)
-            else:
-                ready.append(p)
-        self._pending = waiting
+        for queue in self._pending.values():
+            n = 0
+            for p in queue:
+                if p.chunk.start_ms + p.chunk.duration_ms > horizon:
+                    break
+                n += 1
+            if n:
+                ready += queue[:n]
+                del queue[:n]
         return ready
 
     def _place(self, p: _Pending) -> None:
@@ -170,18 +185,20 @@ class SessionRenderer:
             for lane in self.lanes.values():
                 # No future piece can continue a run that ended this far back (callers resume at
                 # their own time after the builder's slack; agents play no earlier than "now").
-                if lane.open and lane.end_ms + CLOSE_AFTER_MS <= horizon and not any(
-                        p.chunk.track == _track(lane.name) for p in self._pending):
+                if (lane.open and lane.end_ms + CLOSE_AFTER_MS <= horizon
+                        and not self._pending[_track(lane.name)]):
                     lane.flush(self.canvas)
             upto = to_index(horizon, self.rate)
             limits = [h for lane in self.lanes.values() if (h := lane.holds_back()) is not None]
-            limits += [to_index(p.chunk.start_ms, self.rate) for p in self._pending]
+            # to_index is monotonic, so each queue's first piece gives its lowest index.
+            limits += [to_index(q[0].chunk.start_ms, self.rate) for q in self._pending.values() if q]
             upto = min([upto, *limits])
         else:
             for lane in self.lanes.values():
                 lane.flush(self.canvas)
             upto = final_index
-        if upto <= self.canvas.base:
+        if upto <= self.canvas.base or (final_index is None
+                                        and upto - self.canvas.base < self.rate * TAKE_MS // 1000):
             return Rendered()
         lanes = self.canvas.take(upto)
         return Rendered(interleave([lanes[n] for n in LAYOUT[HEARD]]),
@@ -198,6 +215,7 @@ class SessionRenderer:
 
 
 CLOSE_AFTER_MS: Final = 400.0
+TAKE_MS: Final = 200  # emit settled audio in blocks: per-event slivers cost more than the audio
 
 
 def _track(lane: str) -> str:

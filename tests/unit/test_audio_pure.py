@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import os
 
@@ -16,6 +17,9 @@ from services.audio.codec import parse_wav_header, to_int16, wav_header
 from services.audio.crypto import ChunkEncryptor, RecordingCryptoError, decrypt_stream
 from services.audio.mixer import Canvas, Lane, to_index
 from services.audio.recording import RecordingSink
+from services.audio.source import AudioSourceError, SegmentReader
+from services.ledger.sealing import segment_aad
+from services.platform.keys import encrypt
 from services.providers.formats import PCM16K, PCM24K, ULAW8K
 from services.simulator.audio import ulaw_decode, ulaw_encode
 
@@ -158,3 +162,34 @@ def test_canvas_mutes_a_paused_span() -> None:
     canvas.unmute(300)
     out = canvas.take(1000)["a"]
     assert out[99] == 1 and not out[100:300].any() and out[300] == 1
+
+
+class _Segments:
+    """An in-memory bucket counting GETs; ``broken`` keys fail like an outage."""
+
+    def __init__(self, blobs: dict[str, bytes], broken: set[str]) -> None:
+        self.blobs, self.broken, self.gets = blobs, broken, 0
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, object]:
+        self.gets += 1
+        if Key in self.broken:
+            raise ConnectionError("s3 unavailable")
+        return {"Body": io.BytesIO(self.blobs[Key])}
+
+
+def test_segment_prefetch_reads_once_and_leaves_failures_to_the_entry() -> None:
+    dek = os.urandom(32)
+    keys = [f"raw/t/s/{i}" for i in range(3)]
+    plain = {k: os.urandom(50) for k in keys}
+    client = _Segments({k: encrypt(dek, v, segment_aad("t", "s", k)) for k, v in plain.items()},
+                       broken={keys[2]})
+    reader = SegmentReader(client, "b", "t", "s", dek, keep=1)
+    reader.prefetch([keys[0], keys[1], keys[0], keys[2], "raw/other/s/0"])
+    assert client.gets == 3  # each of this session's keys once, none outside it
+    assert reader.segment(keys[0]) == plain[keys[0]]
+    assert reader.segment(keys[1]) == plain[keys[1]]
+    assert client.gets == 3
+    with pytest.raises(ConnectionError):
+        reader.segment(keys[2])
+    with pytest.raises(AudioSourceError):
+        reader.segment("raw/other/s/0")
