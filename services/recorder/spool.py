@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -80,49 +81,30 @@ def scan_bytes(buf: bytes, offset: int = len(MAGIC), limit: int | None = None) -
     """Parse records of a whole file image starting at ``offset`` (no I/O; used by tests too)."""
     if buf[:len(MAGIC)] != MAGIC:
         return Scan(end=0, problem=Problem.BAD)
-    result = Scan(end=offset)
-    pos = offset
-    while pos < len(buf) and (limit is None or len(result.records) < limit):
-        if pos + HEADER_LEN > len(buf):
-            result.problem = Problem.TORN
-            break
-        length, crc = _HEADER.unpack_from(buf, pos)
-        if length > MAX_BODY:
-            result.problem = Problem.BAD
-            break
-        if pos + HEADER_LEN + length > len(buf):
-            result.problem = Problem.TORN
-            break
-        body = buf[pos + HEADER_LEN:pos + HEADER_LEN + length]
-        if zlib.crc32(body) != crc:
-            result.problem = Problem.CRC
-            break
-        msg = _decode_body(body)
-        if msg is None:
-            result.problem = Problem.BAD
-            break
-        pos += HEADER_LEN + length
-        result.records.append((pos, msg))
-        result.end = pos
-    return result
+    return _scan(lambda pos, n: buf[pos:pos + n], offset, len(buf), limit)
 
 
 def read_fd(fd: int, offset: int, size: int, limit: int) -> Scan:
     """Up to ``limit`` records of an open spool file from ``offset`` to ``size`` (pread only)."""
+    return _scan(lambda pos, n: os.pread(fd, n, pos), offset, size, limit)
+
+
+def _scan(read: Callable[[int, int], bytes], offset: int, size: int, limit: int | None) -> Scan:
+    """Records from ``offset`` until ``size``; stops at the first torn, corrupt or bad record."""
     result = Scan(end=offset)
     pos = offset
-    while pos < size and len(result.records) < limit:
+    while pos < size and (limit is None or len(result.records) < limit):
         if pos + HEADER_LEN > size:
             result.problem = Problem.TORN
             break
-        length, crc = _HEADER.unpack(os.pread(fd, HEADER_LEN, pos))
+        length, crc = _HEADER.unpack(read(pos, HEADER_LEN))
         if length > MAX_BODY:
             result.problem = Problem.BAD
             break
         if pos + HEADER_LEN + length > size:
             result.problem = Problem.TORN
             break
-        body = os.pread(fd, length, pos + HEADER_LEN)
+        body = read(pos + HEADER_LEN, length)
         if len(body) != length or zlib.crc32(body) != crc:
             result.problem = Problem.CRC
             break
