@@ -22,6 +22,7 @@ it over; anything else is logged with the session id only and retried on the nex
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from typing import Any
@@ -200,10 +201,26 @@ class AudioRecorder:
                 return False
             self._lock_conn = await engine.connect()
         fn = func.pg_try_advisory_lock if take else func.pg_advisory_unlock
-        got = (await self._lock_conn.execute(select(fn(func.hashtext(
-            f"voxledger-audio:{tenant}/{session}"))))).scalar()
-        await self._lock_conn.commit()
+        try:
+            got = (await self._lock_conn.execute(select(fn(func.hashtext(
+                f"voxledger-audio:{tenant}/{session}"))))).scalar()
+            await self._lock_conn.commit()
+        except Exception:
+            await self._lost_locks()
+            raise
         return bool(got)
+
+    async def _lost_locks(self) -> None:
+        """The lock connection broke (Postgres restarted): every lock it held is gone, so drop
+        every job (they resume from their persisted upload state) and connect afresh next time.
+        Keeping the broken connection failed every later step with PendingRollbackError."""
+        conn, self._lock_conn = self._lock_conn, None
+        self.jobs.clear()
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            with contextlib.suppress(Exception):
+                await conn.close()
 
 
 def make_audio_recorder(settings: Settings) -> AudioRecorder:
