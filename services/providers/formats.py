@@ -111,29 +111,28 @@ def elevenlabs_format(value: Any) -> AudioFormat | None:
     return make_format(codec, int(rate))
 
 
-def get_dict(obj: dict[str, Any], *keys: str, required: bool = False) -> dict[str, Any]:
-    """The first present key among spellings (Gemini sends camelCase and snake_case)."""
+def _first(obj: dict[str, Any], keys: tuple[str, ...], kind: type, required: bool) -> Any:
+    """The value of the first present key among spellings, checked against ``kind``."""
     for key in keys:
         if key in obj and obj[key] is not None:
             value = obj[key]
-            if not isinstance(value, dict):
-                raise FrameProblem(f"wrong_type:{key}")
-            return value
-    if required:
-        raise FrameProblem(f"missing_field:{keys[0]}")
-    return {}
-
-
-def get_str(obj: dict[str, Any], *keys: str, required: bool = False) -> str | None:
-    for key in keys:
-        if key in obj and obj[key] is not None:
-            value = obj[key]
-            if not isinstance(value, str):
+            if not isinstance(value, kind):
                 raise FrameProblem(f"wrong_type:{key}")
             return value
     if required:
         raise FrameProblem(f"missing_field:{keys[0]}")
     return None
+
+
+def get_dict(obj: dict[str, Any], *keys: str, required: bool = False) -> dict[str, Any]:
+    """The first present key among spellings (Gemini sends camelCase and snake_case)."""
+    value: dict[str, Any] | None = _first(obj, keys, dict, required)
+    return {} if value is None else value
+
+
+def get_str(obj: dict[str, Any], *keys: str, required: bool = False) -> str | None:
+    value: str | None = _first(obj, keys, str, required)
+    return value
 
 
 def get_int(obj: dict[str, Any], key: str, *, required: bool = False) -> int | None:
@@ -148,13 +147,8 @@ def get_int(obj: dict[str, Any], key: str, *, required: bool = False) -> int | N
 
 
 def get_list(obj: dict[str, Any], *keys: str) -> list[Any]:
-    for key in keys:
-        if key in obj and obj[key] is not None:
-            value = obj[key]
-            if not isinstance(value, list):
-                raise FrameProblem(f"wrong_type:{key}")
-            return value
-    return []
+    value: list[Any] | None = _first(obj, keys, list, False)
+    return [] if value is None else value
 
 
 def to_json(value: Any) -> str:
