@@ -8,7 +8,12 @@ Ordered mode (a handler with ``ordered = True``, e.g. the ledger sealer): JetStr
 unacked message only after ``ack_wait`` while newer ones keep flowing, which breaks stream order.
 So an ordered consumer never relies on redelivery: at start and after any failed batch it
 recreates its durable consumer from the stream sequence after its committed progress row, and each
-transaction locks that row and skips what is already committed. Only one instance per consumer
+transaction locks that row and skips what is already committed. A delivery the client never saw
+(in flight when NATS restarted, or a pull answered into a dropped connection) would otherwise be
+skipped for good: the next batch's stream sequences are still above the committed one. So, as
+nats.go's ordered consumer does, every batch must continue the consumer's delivery sequence
+exactly (1, 2, 3, ... from creation, none redelivered); a gap, a redelivery or a reconnect
+(acks sent into a dead connection) drops the batch uncommitted and recreates the consumer. Only one instance per consumer
 name runs at a time: it holds a Postgres advisory lock for its lifetime (a second one waits as a
 standby; the lock goes with the holder's connection, so a killed process frees it).
 
@@ -66,6 +71,12 @@ _ADVANCE = _ins.on_conflict_do_update(
 )
 
 
+# A message not acked within this is redelivered (a consumer killed mid-batch loses nothing and
+# its successor gets the batch back this soon); a batch that takes longer keeps its messages
+# with "in progress" acks every ACK_WAIT_S / 2, so slow work is not redelivered meanwhile.
+ACK_WAIT_S = 20
+
+
 @dataclass(frozen=True)
 class Delivered:
     stream_seq: int
@@ -100,6 +111,8 @@ class PullConsumer:
         self.fetch_timeout = fetch_timeout
         self.stats = ConsumerStats()
         self._stopping = asyncio.Event()
+        self._next_delivery = 1  # ordered mode: the consumer sequence the next message must have
+        self._reconnects = 0
 
     def stop(self) -> None:
         self._stopping.set()
@@ -113,7 +126,7 @@ class PullConsumer:
             durable_name=self.handler.name,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            ack_wait=60,
+            ack_wait=ACK_WAIT_S,
             max_ack_pending=20_000,
             max_deliver=-1,
             filter_subjects=self.handler.filter_subjects,
@@ -131,10 +144,25 @@ class PullConsumer:
                 ConsumerProgress.consumer == self.handler.name))).scalar()
         with contextlib.suppress(NotFoundError):
             await js.delete_consumer(self.stream, self.handler.name)
+        self._reconnects = self.nc.stats["reconnects"]
         await js.add_consumer(self.stream, dataclasses.replace(
             config, deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=(committed or 0) + 1, ack_wait=300))
+        self._next_delivery = 1
         return await js.pull_subscribe_bind(durable=self.handler.name, stream=self.stream)
+
+    def _broken_delivery(self, msgs: list[Msg]) -> str | None:
+        """Ordered mode: why this batch does not continue the delivery sequence, if it does not."""
+        expected = self._next_delivery
+        for msg in msgs:
+            meta = msg.metadata
+            if meta.num_delivered != 1:
+                return f"stream sequence {meta.sequence.stream} was redelivered"
+            if meta.sequence.consumer != expected:
+                return (f"delivery {meta.sequence.consumer} arrived where {expected} was due "
+                        f"(stream sequence {meta.sequence.stream})")
+            expected += 1
+        return None
 
     async def _maintain(self) -> None:
         hook = getattr(self.handler, "maintain", None)
@@ -164,6 +192,13 @@ class PullConsumer:
         sub = await self._subscribe()
         backoff = 0.5
         while not self._stopping.is_set():
+            if self.ordered and self.nc.stats["reconnects"] != self._reconnects:
+                # Acks sent into the dropped connection are lost and would hold the messages
+                # "pending" for the whole ack_wait; a fresh consumer forgets them.
+                log.warning("%s: reconnected to NATS; re-creating the consumer from the "
+                            "committed position", self.handler.name)
+                sub = await self._resubscribe(sub)
+                continue
             try:
                 msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
             except (NatsTimeout, TimeoutError):
@@ -178,8 +213,14 @@ class PullConsumer:
                 continue
             if not msgs:
                 continue
+            if self.ordered and (why := self._broken_delivery(msgs)):
+                log.warning("%s: %s; re-creating the consumer from the committed position",
+                            self.handler.name, why)
+                sub = await self._resubscribe(sub)
+                continue
             try:
-                await self._process(msgs)
+                await self._process_keeping(msgs)
+                self._next_delivery += len(msgs)
                 backoff = 0.5
             except Exception as exc:
                 self.stats.failures += 1
@@ -209,6 +250,20 @@ class PullConsumer:
                 log.warning("%s: resubscribe failed (%s); retrying", self.handler.name,
                             type(exc).__name__)
                 await asyncio.sleep(1.0)
+
+    async def _process_keeping(self, msgs: list[Msg]) -> None:
+        """Process, telling JetStream the batch is in progress while it takes long."""
+        if self.ordered:  # never redelivered into the batch order (ack_wait 300 s, recreated)
+            await self._process(msgs)
+            return
+        work = asyncio.create_task(self._process(msgs))
+        while True:
+            done, _ = await asyncio.wait({work}, timeout=ACK_WAIT_S / 2)
+            if done:
+                return work.result()
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()
 
     async def _process(self, msgs: list[Msg]) -> None:
         good: list[Delivered] = []

@@ -1,0 +1,65 @@
+"""An ordered consumer (the sealer's mode) never skips a delivery it did not see.
+
+A message JetStream delivered but the client never received (in flight when NATS restarted, or
+answered into a dropped connection) leaves the consumer's later deliveries with stream sequences
+above the committed one; a consumer that only compares stream sequences would commit past the
+lost one and skip it forever (its redelivery, 300 s later, is below the committed position). Here
+a second client steals one delivery from the durable consumer, on the real NATS, to make that
+hole on purpose.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.platform.consumer import Delivered
+from services.platform.nats import connect
+from services.platform.settings import Settings
+from tests.integration.consumers import isolate, running, wait_for
+from tests.integration.ledger_helpers import publish_small_session
+
+pytestmark = pytest.mark.integration
+
+
+class Thieved:
+    """An ordered handler that records what it applied; during its first batch another client
+    takes the consumer's next delivery and never acks it."""
+
+    ordered = True
+    name = "unset"
+    filter_subjects: list[str] = []
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.applied: list[int] = []
+        self.stolen: int | None = None
+
+    async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
+        if self.stolen is None:
+            nc = await connect(self.settings, name="voxledger-test-thief")
+            try:
+                sub = await nc.jetstream().pull_subscribe_bind(durable=self.name,
+                                                               stream=self.settings.stream_name)
+                (msg,) = await sub.fetch(1, timeout=10)
+                self.stolen = msg.metadata.sequence.stream
+            finally:
+                await nc.close()
+        self.applied.extend(d.stream_seq for d in batch)
+
+
+async def test_a_delivery_lost_in_flight_is_fetched_again_not_skipped(
+        settings: Settings, tenant: str, session_id: str) -> None:
+    published = await publish_small_session(settings, tenant, session_id, frames=10)
+    handler = Thieved(settings)
+    isolate(handler, "ordered", tenant)
+    async with running(settings, handler, batch_size=5):
+        await wait_for(lambda: _async(len(set(handler.applied)) >= published), timeout=120)
+    assert handler.stolen is not None
+    assert handler.stolen in handler.applied, "the stolen delivery was skipped"
+    assert handler.applied == sorted(set(handler.applied)), "applied out of order or twice"
+    assert len(handler.applied) == published
+
+
+async def _async(value: bool) -> bool:
+    return value
