@@ -27,10 +27,10 @@ class Thieved:
     takes the consumer's next delivery and never acks it."""
 
     ordered = True
-    name = "unset"
-    filter_subjects: list[str] = []
 
     def __init__(self, settings: Settings) -> None:
+        self.name = "unset"
+        self.filter_subjects: list[str] = []
         self.settings = settings
         self.applied: list[int] = []
         self.stolen: int | None = None
