@@ -14,8 +14,9 @@ skipped for good: the next batch's stream sequences are still above the committe
 nats.go's ordered consumer does, every batch must continue the consumer's delivery sequence
 exactly (1, 2, 3, ... from creation, none redelivered); a gap, a redelivery or a reconnect
 (acks sent into a dead connection) drops the batch uncommitted and recreates the consumer.
-Only one instance per consumer name runs at a time: it holds a Postgres advisory lock for its lifetime (a second one waits as a
-standby; the lock goes with the holder's connection, so a killed process frees it).
+Only one instance per consumer name runs at a time: it holds a Postgres advisory lock for its
+lifetime (a second one waits as a standby; the lock goes with the holder's connection, so a
+killed process frees it).
 
 A handler may define ``async def maintain(engine)``: called after each committed batch and when a
 fetch comes back empty (outboxes, periodic jobs). Its failures are logged, never fatal.
