@@ -128,6 +128,14 @@ def decode_envelope(data: bytes) -> Envelope:
         raise EnvelopeError(f"envelope is {len(data)} bytes; the limit is {MAX_ENVELOPE_BYTES}")
     if b"\x00" in data:
         raise EnvelopeError("envelope contains NUL bytes")
+    # Fast path (nearly every frame): JSON cannot nest deeper than it has brackets, so with few
+    # of them the depth walk is moot and one parse by pydantic does. Anything it refuses goes
+    # through the full path below, so the reasons are the same either way.
+    if data.count(b"{") + data.count(b"[") <= MAX_JSON_DEPTH:
+        try:
+            return Envelope.model_validate_json(data)
+        except ValidationError:
+            pass
     try:
         raw = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
