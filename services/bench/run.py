@@ -45,7 +45,8 @@ async def _ingest(bench: Bench, engine: AsyncEngine) -> list[StepResult]:
 def _step_line(r: StepResult) -> str:
     return (f"  N={r.sessions}: {r.events} events, {r.events_per_s:.0f}/s, lag p50 "
             f"{r.lag_p50_ms:.0f} ms p99 {r.lag_p99_ms:.0f} ms, audio p99 "
-            f"{r.audio_lag_p99_ms:.0f} ms, lost {r.lost}, dup {r.duplicated} → "
+            f"{r.audio_lag_p99_ms:.0f} ms, lost {r.lost}, dup {r.duplicated}, drained "
+            f"{r.drain_s:.1f}s after the load → "
             + ("sustained" if r.sustained else "NOT sustained"))
 
 

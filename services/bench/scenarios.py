@@ -8,7 +8,10 @@ Definitions (printed with the table):
   transaction's start, ``recorded_at`` the tap's wall clock); audio lag per entry is the time from
   ``recorded_at`` until the audio recorder's persisted ``last_seq`` covered it (sampled every
   0.25 s, so it over-states by up to that). N is sustained when p99 lag < 1 s, p99 audio lag
-  < 2 s, nothing is lost and the step drains. ``sessions_sustained`` is the largest such N.
+  < 2 s, nothing is lost and the step drains: within the drain timeout after the load ends
+  everything is sealed, every recording complete and every consumer (transcripts and redaction
+  too, which may trail a burst at lower CPU priority) has nothing pending.
+  ``sessions_sustained`` is the largest such N.
 - throughput: a backlog of the same sessions published with the consumers stopped, then drained
   by the naive consumer (one INSERT + COMMIT per event) and by the whole pipeline (every
   consumer caught up and every recording complete): ``events_per_s`` / ``baseline_events_per_s``
@@ -36,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.bench.measure import ProcWatch, audio_lags, percentile
 from services.bench.private import REPO, PrivateStack, stop
+from services.runner.progress import wait_caught_up
 
 Say = Callable[[str], None]
 CONSUMERS = ["catalog", "sealer", "audio", "transcripts", "redaction"]
@@ -71,6 +75,7 @@ class StepResult:
     duplicated: int = 0
     drained: bool = False
     max_backlog: int = 0
+    drain_s: float = float("nan")  # load end → sealed, recordings complete, every consumer idle
     cpu: dict[str, float] = field(default_factory=dict)  # percent of one core
     rss_mb: dict[str, float] = field(default_factory=dict)
 
@@ -194,8 +199,10 @@ class Bench:
                          f"recordings complete {complete}/{n}")
             if total_expected is not None:
                 sealed = await self.sealed_count(engine, tenant)
-                if sealed >= total_expected and complete >= n:
+                if sealed >= total_expected and complete >= n and await wait_caught_up(
+                        self.stack.settings(), CONSUMERS, 0):
                     res.drained = True
+                    res.drain_s = time.monotonic() - (drain_deadline or 0) + cfg.drain_timeout_s
                     break
                 if drain_deadline is not None and time.monotonic() > drain_deadline:
                     self.say(f"  N={n}: not drained {cfg.drain_timeout_s:.0f}s after the load "

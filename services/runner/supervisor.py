@@ -30,6 +30,13 @@ log = logging.getLogger(__name__)
 # (decoding, mixing, encryption) each want a core; the metadata consumers ride along.
 DEFAULT_GROUPS: list[list[str]] = [["sealer", "catalog"], ["transcripts", "redaction"], ["audio"]]
 
+# Derived projections that may trail the ledger under a burst: their group runs at a lower CPU
+# priority, so when the machine is saturated the sealer and the audio recorder (whose lag is the
+# evidence's) get the cores first and the transcripts catch up after the burst. Nothing is lost
+# either way: what a consumer has not processed waits in JetStream.
+DEFERRABLE = frozenset({"transcripts", "redaction"})
+DEFERRABLE_NICE = 5
+
 RESTART_BACKOFF_MAX = 30.0
 STABLE_AFTER_S = 60.0  # a child that ran this long restarts with the backoff reset
 STOP_TIMEOUT_S = 30.0
@@ -75,6 +82,12 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
 
 
+def _deferred_child() -> None:
+    _die_with_parent()
+    with contextlib.suppress(OSError):
+        os.nice(DEFERRABLE_NICE)
+
+
 @dataclass
 class Child:
     names: list[str]
@@ -94,9 +107,14 @@ class Child:
             args += ["--only", name]
         return args
 
+    @property
+    def deferrable(self) -> bool:
+        return set(self.names) <= DEFERRABLE
+
     def start(self) -> None:
+        setup = _deferred_child if self.deferrable else _die_with_parent
         self.proc = subprocess.Popen(
-            self.command(), preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+            self.command(), preexec_fn=setup if sys.platform == "linux" else None)
         self.started = time.monotonic()
         log.info("started [%s] as pid %d", self.label, self.proc.pid)
 

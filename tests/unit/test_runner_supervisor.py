@@ -68,3 +68,22 @@ def test_restarts_a_dead_child_and_stops_cleanly(monkeypatch: pytest.MonkeyPatch
         thread.join(60)
     assert result == [0]
     assert all(c.proc is None or c.proc.poll() is not None for c in supervisor.children)
+
+
+def test_derived_projections_run_at_a_lower_priority() -> None:
+    """Under saturation the ledger's and the recordings' consumers get the CPU first."""
+    deferred, ledger = _Sleeper(["transcripts", "redaction"]), _Sleeper(["sealer", "catalog"])
+    assert deferred.deferrable and not ledger.deferrable
+    assert not _Sleeper(["transcripts", "audio"]).deferrable
+    try:
+        deferred.start()
+        ledger.start()
+        assert deferred.proc is not None and ledger.proc is not None
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, deferred.proc.pid) == base + sup.DEFERRABLE_NICE
+        assert os.getpriority(os.PRIO_PROCESS, ledger.proc.pid) == base
+    finally:
+        for child in (deferred, ledger):
+            if child.proc is not None:
+                child.proc.kill()
+                child.proc.wait()
