@@ -148,33 +148,63 @@ async def insert_subjects(conn: AsyncConnection, rows: Sequence[dict[str, Any]])
         await conn.execute(pg_insert(LedgerSubject).values(list(rows)).on_conflict_do_nothing())
 
 
-async def update_session(conn: AsyncConnection, tenant: str, session: str,
-                         d: SessionDelta | None, duplicates: int, conflicts: int) -> None:
-    t = LedgerSession
-    values: dict[str, Any] = {"duplicates": t.duplicates + duplicates,
-                              "seq_conflicts": t.seq_conflicts + conflicts,
-                              "updated_at": func.now()}
-    if d is not None:
-        values.update(
-            entries=t.entries + d.entries,
-            first_position=func.coalesce(t.first_position, d.first_position),
-            last_position=func.greatest(t.last_position, d.last_position),
-            max_seq=func.greatest(t.max_seq, d.max_seq),
-            out_of_order=t.out_of_order + d.out_of_order,
-            audio_bytes=t.audio_bytes + d.audio_bytes,
-            last_event_at=func.greatest(t.last_event_at, d.last_event_at),
-        )
-        if d.started:
-            values["started"] = True
-        if d.ended:
-            values.update(ended=True, last_seq_declared=d.last_seq_declared,
-                          end_reason=d.end_reason, timed_out_at=None)
-    await conn.execute(update(t).where(t.tenant_id == tenant, t.session_id == session)
-                       .values(**values))
-    # Seqs expected: 0..max(max_seq, declared last); present: distinct seqs sealed.
-    await conn.execute(update(t).where(t.tenant_id == tenant, t.session_id == session).values(
-        missing=func.greatest(0, func.greatest(t.max_seq, func.coalesce(t.last_seq_declared, -1))
-                              + 1 - (t.entries - t.seq_conflicts))))
+# One statement for every session of a batch (was two UPDATEs per session, each compiled anew).
+# SET expressions see the row as it was, so ``missing`` is computed from the new values: seqs
+# expected 0..max(max_seq, declared last), present = distinct seqs sealed.
+_UPDATE_SESSIONS = text("""
+UPDATE ledger_sessions AS t SET
+  duplicates = t.duplicates + d.duplicates,
+  seq_conflicts = t.seq_conflicts + d.conflicts,
+  entries = t.entries + d.entries,
+  first_position = coalesce(t.first_position, d.first_position),
+  last_position = greatest(t.last_position, d.last_position),
+  max_seq = greatest(t.max_seq, d.max_seq),
+  out_of_order = t.out_of_order + d.out_of_order,
+  audio_bytes = t.audio_bytes + d.audio_bytes,
+  last_event_at = greatest(t.last_event_at, d.last_event_at),
+  started = t.started OR d.started,
+  ended = t.ended OR d.ended,
+  last_seq_declared = CASE WHEN d.ended THEN d.last_seq_declared ELSE t.last_seq_declared END,
+  end_reason = CASE WHEN d.ended THEN d.end_reason ELSE t.end_reason END,
+  timed_out_at = CASE WHEN d.ended THEN NULL ELSE t.timed_out_at END,
+  updated_at = now(),
+  missing = greatest(0, greatest(greatest(t.max_seq, d.max_seq), coalesce(
+      CASE WHEN d.ended THEN d.last_seq_declared ELSE t.last_seq_declared END, -1))
+    + 1 - ((t.entries + d.entries) - (t.seq_conflicts + d.conflicts)))
+FROM unnest(CAST(:session AS text[]), CAST(:duplicates AS bigint[]),
+            CAST(:conflicts AS bigint[]), CAST(:entries AS bigint[]),
+            CAST(:first_position AS bigint[]), CAST(:last_position AS bigint[]),
+            CAST(:max_seq AS bigint[]), CAST(:out_of_order AS bigint[]),
+            CAST(:audio_bytes AS bigint[]), CAST(:last_event_at AS timestamptz[]),
+            CAST(:started AS boolean[]), CAST(:ended AS boolean[]),
+            CAST(:last_seq_declared AS bigint[]), CAST(:end_reason AS text[]))
+  AS d(session_id, duplicates, conflicts, entries, first_position, last_position, max_seq,
+       out_of_order, audio_bytes, last_event_at, started, ended, last_seq_declared, end_reason)
+WHERE t.tenant_id = :tenant AND t.session_id = d.session_id
+""")
+
+
+async def update_sessions(conn: AsyncConnection, tenant: str,
+                          changes: Sequence[tuple[str, SessionDelta | None, int, int]]) -> None:
+    """Apply each (session, delta or None, duplicates, seq conflicts) of a batch at once."""
+    if not changes:
+        return
+    cols: dict[str, list[Any]] = {k: [] for k in (
+        "session", "duplicates", "conflicts", "entries", "first_position", "last_position",
+        "max_seq", "out_of_order", "audio_bytes", "last_event_at", "started", "ended",
+        "last_seq_declared", "end_reason")}
+    for session, d, duplicates, conflicts in changes:
+        d = d or SessionDelta()
+        for key, value in (
+                ("session", session), ("duplicates", duplicates), ("conflicts", conflicts),
+                ("entries", d.entries), ("first_position", d.first_position),
+                ("last_position", d.last_position), ("max_seq", d.max_seq),
+                ("out_of_order", d.out_of_order), ("audio_bytes", d.audio_bytes),
+                ("last_event_at", d.last_event_at), ("started", d.started),
+                ("ended", d.ended), ("last_seq_declared", d.last_seq_declared),
+                ("end_reason", d.end_reason)):
+            cols[key].append(value)
+    await conn.execute(_UPDATE_SESSIONS, {"tenant": tenant, **cols})
 
 
 async def insert_checkpoint(conn: AsyncConnection, tenant: str, size: int, root: bytes,

@@ -92,9 +92,9 @@ class Sealer:
                           {s: st.max_seq for s, st in sessions.items()},
                           lambda norm: subject_index(pepper, norm))
         await self._write(conn, tenant, plan)
-        for session in sorted(set(sessions)):
-            await repo.update_session(conn, tenant, session, plan.sessions.get(session),
-                                      duplicates[session], conflicts[session])
+        await repo.update_sessions(conn, tenant, [
+            (session, plan.sessions.get(session), duplicates[session], conflicts[session])
+            for session in sorted(set(sessions))])
         tree.frontier.extend(plan.leaves)
         due = (tree.checkpoint_at is None
                or (now - tree.checkpoint_at).total_seconds() >= self.cadence_s)
