@@ -68,6 +68,13 @@ def _zeros_b64(length: int) -> str:
     return "!" if length < 0 else base64.b64encode(bytes(length)).decode("ascii")
 
 
+# One set for every restored envelope instead of a ~700-byte set each: the builder keeps live
+# sessions' envelopes in memory (``cache.py``). Safe to share: an Envelope is frozen, and copies
+# copy the set.
+_RESTORED_FIELDS: Final = {"event_id", "tenant_id", "session_id", "seq", "provider", "direction",
+                           "type", "recorded_at", "mono_ns", "payload"}
+
+
 def restore(frame: StoredFrame, tenant_id: str, session_id: str) -> Envelope:
     """The envelope the interpreter sees: same fields, audio fields as zeros of the same length."""
     payload = frame.payload
@@ -80,6 +87,7 @@ def restore(frame: StoredFrame, tenant_id: str, session_id: str) -> Envelope:
             node[path[-1]] = _zeros_b64(int(length))
     # Stored frames were validated envelopes on the way in; skip re-validation on every replay.
     return Envelope.model_construct(
-        event_id=frame.event_id, tenant_id=tenant_id, session_id=session_id, seq=frame.seq,
-        provider=Provider(frame.provider), direction=Direction(frame.direction), type=frame.type,
-        recorded_at=frame.recorded_at, mono_ns=frame.mono_ns, payload=payload)
+        _fields_set=_RESTORED_FIELDS, event_id=frame.event_id, tenant_id=tenant_id,
+        session_id=session_id, seq=frame.seq, provider=Provider(frame.provider),
+        direction=Direction(frame.direction), type=frame.type, recorded_at=frame.recorded_at,
+        mono_ns=frame.mono_ns, payload=payload)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Uuid,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSON, TSVECTOR
@@ -53,6 +55,10 @@ class TranscriptSession(Base):
     interrupted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     has_tool_call: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     frame_errors: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # A fresh random value from every transaction that stores frames of the session (anything
+    # that deletes some must set one too): a copy of the frames made under the value the row
+    # still holds is complete (see ``cache.py``).
+    frames_version: Mapped[UUID | None] = mapped_column(Uuid)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False)
 

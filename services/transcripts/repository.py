@@ -4,9 +4,10 @@ run a batch twice (redelivery) and the result is the same rows."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Table, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -29,25 +30,36 @@ S = TranscriptSession
 _ADD_FRAMES = pg_insert(F).on_conflict_do_nothing().returning(F.seq, sort_by_parameter_order=True)
 
 
-async def lock_session(conn: AsyncConnection, tenant: str, session: str, provider: str) -> bool:
+@dataclass(frozen=True, slots=True)
+class Locked:
+    ended: bool  # the last rebuild saw the session end
+    frames_version: UUID | None  # see ``TranscriptSession.frames_version``
+
+
+async def lock_session(conn: AsyncConnection, tenant: str, session: str, provider: str) -> Locked:
     """Create the session row if needed and lock it: rebuilds of one session never interleave
-    (two consumer instances, or a redelivered batch racing a new one). Returns whether the last
-    rebuild saw the session end."""
+    (two consumer instances, or a redelivered batch racing a new one), and its frames and
+    ``frames_version`` cannot change until this transaction ends."""
     await conn.execute(pg_insert(S).values(
         tenant_id=tenant, session_id=session, provider=provider[:32]).on_conflict_do_nothing())
-    ended = await conn.execute(select(S.ended_at).where(
-        S.tenant_id == tenant, S.session_id == session).with_for_update())
-    return ended.scalar_one() is not None
+    row = (await conn.execute(select(S.ended_at, S.frames_version).where(
+        S.tenant_id == tenant, S.session_id == session).with_for_update())).one()
+    return Locked(row.ended_at is not None, row.frames_version)
 
 
 async def add_frames(conn: AsyncConnection, tenant: str, session: str,
-                     frames: Sequence[StoredFrame]) -> int:
-    """Insert frames not yet kept (keyed by seq); returns how many were new."""
+                     frames: Sequence[StoredFrame], version: UUID) -> list[int]:
+    """Insert frames not yet kept (keyed by seq); returns the seqs that were new. If any were,
+    the session's ``frames_version`` becomes ``version`` in the same transaction."""
     if not frames:
-        return 0
-    rows = [{"tenant_id": tenant, "session_id": session, **asdict(f)} for f in frames]
-    result = await conn.execute(_ADD_FRAMES, rows)
-    return len(result.all())
+        return []
+    # vars, not asdict: asdict deep-copies every payload only for the driver to serialize it.
+    rows = [{"tenant_id": tenant, "session_id": session, **vars(f)} for f in frames]
+    added = [seq for (seq,) in await conn.execute(_ADD_FRAMES, rows)]
+    if added:
+        await conn.execute(update(S).where(S.tenant_id == tenant, S.session_id == session)
+                           .values(frames_version=version))
+    return added
 
 
 async def load_frames(conn: AsyncConnection, tenant: str, session: str) -> list[StoredFrame]:
