@@ -16,10 +16,10 @@ ALL = ["catalog", "sealer", "audio", "transcripts", "redaction"]
 
 
 @pytest.mark.parametrize(("names", "processes", "cpus", "expected"), [
-    (ALL, None, 2, [["sealer", "catalog"], ["transcripts", "redaction"], ["audio"]]),
+    (ALL, None, 2, [["sealer"], ["catalog", "transcripts", "redaction"], ["audio"]]),
     (ALL, None, 1, [["sealer", "catalog", "audio", "transcripts", "redaction"]]),
     (ALL, 1, 8, [["sealer", "catalog", "audio", "transcripts", "redaction"]]),
-    (ALL, 2, 8, [["sealer", "catalog", "audio"], ["transcripts", "redaction"]]),
+    (ALL, 2, 8, [["sealer", "audio"], ["catalog", "transcripts", "redaction"]]),
     (["sealer"], None, 8, [["sealer"]]),
     (["sealer", "audio"], None, 8, [["sealer"], ["audio"]]),
     (["sealer", "catalog"], 2, 8, [["sealer"], ["catalog"]]),
@@ -72,7 +72,8 @@ def test_restarts_a_dead_child_and_stops_cleanly(monkeypatch: pytest.MonkeyPatch
 
 def test_derived_projections_run_at_a_lower_priority() -> None:
     """Under saturation the ledger's and the recordings' consumers get the CPU first."""
-    deferred, ledger = _Sleeper(["transcripts", "redaction"]), _Sleeper(["sealer", "catalog"])
+    deferred = _Sleeper(["catalog", "transcripts", "redaction"])
+    ledger = _Sleeper(["sealer"])
     assert deferred.deferrable and not ledger.deferrable
     assert not _Sleeper(["transcripts", "audio"]).deferrable
     try:
