@@ -86,10 +86,24 @@ class Stack:
         return ServerSpec(name=name, data_dir=base / "data", log_path=self.home / "logs" / f"{name}.log",
                           ports=dict(ports or {}))
 
-    @staticmethod
-    def external(name: str) -> str | None:
-        # Only the real environment decides what is external: .voxledger/env holds our own URLs.
-        return os.environ.get(ENV_PREFIX + _EXTERNAL_VAR[name]) or None
+    def external(self, name: str) -> str | None:
+        """The URL of an external server the environment names, if any. Only the real
+        environment decides: .voxledger/env holds our own URLs, and exporting them (``set -a;
+        . .voxledger/env``) before another ``up`` must not turn our own servers "external"."""
+        var = ENV_PREFIX + _EXTERNAL_VAR[name]
+        value = os.environ.get(var) or None
+        if value is not None and value == self._own_env().get(var):
+            return None
+        return value
+
+    def _own_env(self) -> dict[str, str]:
+        try:
+            text = self.env_path.read_text()
+        except OSError:
+            return {}
+        pairs = (line.split("=", 1) for line in text.splitlines()
+                 if "=" in line and not line.startswith("#"))
+        return {k.strip(): v.strip() for k, v in pairs}
 
     # --- status ------------------------------------------------------------------------------
 

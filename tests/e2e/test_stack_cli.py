@@ -54,6 +54,15 @@ def test_up_is_idempotent_and_restarts_a_killed_server(home: Path) -> None:
     assert second.stderr.count("already running") == 3
     assert status(home)["nats"]["pid"] == servers["nats"]["pid"]
 
+    # `set -a; . .voxledger/env; voxledger up`: our own URLs exported are not "external" servers
+    # (that once rewrote the env file without them, cutting every later process off).
+    own = dict(line.split("=", 1) for line in env_file.splitlines()
+               if "=" in line and not line.startswith("#"))
+    exported = vox(home, "up", extra_env=own)
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stderr.count("already running") == 3 and "external" not in exported.stderr
+    assert "VOXLEDGER_NATS_URL=nats://" in (home / "env").read_text()
+
     os.kill(int(servers["nats"]["pid"]), signal.SIGKILL)  # type: ignore[call-overload]
     deadline = time.monotonic() + 10
     while status(home)["nats"]["state"] != "stopped" and time.monotonic() < deadline:
