@@ -10,7 +10,8 @@ leg gives turns, transcripts and tool calls; the model's copy of the audio is no
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,11 +35,55 @@ def _is_model_frame(env: Envelope) -> bool:
 
 
 def interpret(envelopes: Iterable[Envelope]) -> Timeline:
-    envs = sorted(envelopes, key=lambda e: e.seq)
+    return interpret_from(None, sorted(envelopes, key=lambda e: e.seq)).builder.freeze()
+
+
+@dataclass
+class Progress:
+    """A builder fed with the first ``fed`` envelopes of a session (in seq order), and what it
+    was started with; freezing it gives what :func:`interpret` gives for those envelopes."""
+
+    builder: Builder
+    fed: int
+    last_seq: int
+    phone: bool  # a phone-leg frame among them
+    model: bool  # a model-leg frame among them
+    first: Provider | None  # provider of the first non-system frame (the default formats)
+
+
+def interpret_from(progress: Progress | None, envs: Sequence[Envelope]) -> Progress:
+    """Interpret ``envs`` (sorted by seq), continuing ``progress`` when that was fed a prefix of
+    them and nothing it was started with changes; else from the start. The interpreters read
+    frames strictly in order, and freezing does not change the builder, so feeding the new tail
+    of a live session gives exactly what interpreting the whole session again would."""
+    if progress is not None and _extends(progress, envs):
+        new = envs[progress.fed:]
+        phone = progress.phone or any(map(_is_phone_frame, new))
+        model = progress.model or any(map(_is_model_frame, new))
+        if (phone and model) == progress.builder.bridged and progress.first is not None:
+            _feed(progress.builder, new)
+            progress.fed, progress.phone, progress.model = len(envs), phone, model
+            progress.last_seq = envs[-1].seq if envs else progress.last_seq
+            return progress
     b = Builder()
-    b.bridged = any(map(_is_phone_frame, envs)) and any(map(_is_model_frame, envs))
+    phone, model = any(map(_is_phone_frame, envs)), any(map(_is_model_frame, envs))
+    b.bridged = phone and model
     first = next((e.provider for e in envs if e.direction is not Direction.SYSTEM), None)
     b.in_format, b.out_format = _defaults(first)
+    _feed(b, envs)
+    return Progress(b, len(envs), envs[-1].seq if envs else -1, phone, model, first)
+
+
+def _extends(progress: Progress, envs: Sequence[Envelope]) -> bool:
+    if progress.fed > len(envs):
+        return False
+    if progress.fed == 0:
+        return True
+    tail_ok = progress.fed == len(envs) or envs[progress.fed].seq > progress.last_seq
+    return envs[progress.fed - 1].seq == progress.last_seq and tail_ok
+
+
+def _feed(b: Builder, envs: Iterable[Envelope]) -> None:
     for env in envs:
         b.at(env.seq, env.mono_ns, env.provider.value)
         b.provider = env.provider.value
@@ -50,7 +95,6 @@ def interpret(envelopes: Iterable[Envelope]) -> Timeline:
             b.frame_errors.append(FrameError(env.seq, "invalid_system_event"))
         except Exception as exc:  # an interpreter bug must not lose the rest of the session
             b.frame_errors.append(FrameError(env.seq, f"internal_error:{type(exc).__name__}"))
-    return b.freeze()
 
 
 def _defaults(provider: Provider | None) -> tuple[Any, Any]:

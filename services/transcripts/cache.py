@@ -3,7 +3,9 @@
 A rebuild interprets every frame of its session. Reading them back from ``transcript_frames`` and
 restoring each into an ``Envelope`` (``frames.restore``) cost more than interpreting them, again
 on every rebuild. So the builder keeps, per session, the envelopes its last rebuild used, adds
-the frames each later batch stores, and rebuilds from those.
+the frames each later batch stores, and rebuilds from those; it also keeps the interpreter's
+state after them, so the next rebuild of a live call interprets only the frames that arrived
+since (frames arriving in seq order, the normal case) instead of the whole call again.
 
 Validity. A rebuild from the copy must give what a rebuild from Postgres gives, so the copy must
 hold exactly the session's stored frames. Every transaction that stores frames of a session sets
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from schemas.envelope import Envelope
+from services.providers.interpret import Progress
 
 Key = tuple[str, str]  # (tenant, session)
 
@@ -46,6 +49,9 @@ class Entry:
 
     version: UUID | None
     envs: list[Envelope] = field(default_factory=list)
+    # The interpretation of a prefix of ``envs``, continued by the next rebuild (see
+    # ``interpret_from``); dropped when late frames land inside that prefix.
+    progress: Progress | None = None
 
     def add(self, new: Sequence[Envelope], version: UUID) -> None:
         """Take in frames just stored (seqs this entry does not hold) under ``version``."""
@@ -56,6 +62,7 @@ class Entry:
         self.envs.extend(ordered)
         if not tail:  # late frames: two sorted runs, which sort merges in linear time
             self.envs.sort(key=_seq)
+            self.progress = None
         self.version = version
 
 

@@ -55,6 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from schemas.envelope import Direction, Envelope
 from services.platform.consumer import Delivered
 from services.providers import interpret
+from services.providers.interpret import interpret_from
 from services.transcripts import repository
 from services.transcripts.cache import Entry, FrameCache, Key
 from services.transcripts.frames import StoredFrame, compact, restore
@@ -66,6 +67,12 @@ FRAMES_PER_WINDOW_SECOND = 4000
 
 def transcribe(envs: list[Envelope]) -> Transcript:
     return project(interpret(envs), envs)
+
+
+def transcribe_entry(entry: Entry) -> Transcript:
+    """:func:`transcribe` of ``entry.envs``, continuing the entry's interpretation."""
+    entry.progress = interpret_from(entry.progress, entry.envs)
+    return project(entry.progress.builder.freeze(), entry.envs)
 
 
 def restored(tenant: str, session: str, stored: list[StoredFrame]) -> list[Envelope]:
@@ -149,7 +156,7 @@ class TranscriptBuilder:
         if entry is None:
             stored = await repository.load_frames(conn, tenant, session)
             entry = Entry(version, await asyncio.to_thread(restored, tenant, session, stored))
-        transcript = await asyncio.to_thread(transcribe, entry.envs)
+        transcript = await asyncio.to_thread(transcribe_entry, entry)
         await repository.write_transcript(conn, tenant, session, len(entry.envs), transcript)
         if transcript.summary.ended_at is None:  # an ended session gets late events at most
             self._keep(key, entry)

@@ -14,7 +14,15 @@ import pytest
 from schemas.envelope import Envelope
 from services.simulator.providers import PROFILES
 from services.transcripts.cache import Entry, FrameCache
-from services.transcripts.consumer import _grown, rebuild, rebuild_window, transcribe
+from services.providers import interpret
+from services.providers.interpret import interpret_from
+from services.transcripts.consumer import (
+    _grown,
+    rebuild,
+    rebuild_window,
+    transcribe,
+    transcribe_entry,
+)
 from services.transcripts.frames import StoredFrame, compact, restore
 from tests.unit.test_transcripts_projection import simulated
 
@@ -116,14 +124,44 @@ def test_rebuilding_from_batches_equals_rebuilding_from_stored_frames(name: str)
     give."""
     _, envs = simulated(name, "cache-2")
     order = list(range(len(envs)))
-    random.Random(7).shuffle(order[len(order) // 2:])  # the second half arrives out of order
+    late = order[len(order) // 2:]
+    random.Random(7).shuffle(late)
+    order[len(order) // 2:] = late  # the second half arrives out of order
     e = Entry(uuid.uuid4())
     stored: dict[int, StoredFrame] = {}
-    size = len(order) // 5 + 1  # five batches: a full rebuild after each is slow enough
+    size = len(order) // 6 + 1  # six batches: a full rebuild after each is slow enough
     for i in range(0, len(order), size):
         batch = [compact(envs[j]) for j in order[i:i + size]]
         e.add([restore(f, *K) for f in batch], uuid.uuid4())
         stored.update((f.seq, _as_stored_in_postgres(f)) for f in batch)
         from_db = rebuild(*K, [stored[s] for s in sorted(stored)])
-        assert transcribe(e.envs) == from_db
+        assert transcribe_entry(e) == from_db  # continues the interpretation while in order
     assert transcribe(e.envs) == rebuild(*K, [compact(x) for x in envs])
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_continuing_an_interpretation_equals_interpreting_everything_again(name: str) -> None:
+    """A live call's rebuilds feed only the frames that arrived since the last one."""
+    _, envs = simulated(name, "cache-3")
+    envs = sorted(envs, key=lambda e: e.seq)
+    rng = random.Random(11)
+    progress, k, checks = None, 0, 0
+    while k < len(envs):
+        k = min(len(envs), k + rng.randint(1, 400))
+        progress = interpret_from(progress, envs[:k])
+        if rng.random() < 0.25 or k == len(envs):
+            assert progress.builder.freeze() == interpret(envs[:k])
+            checks += 1
+    assert progress is not None and progress.fed == len(envs) and checks > 0
+
+
+def test_an_interpretation_starts_over_when_a_late_frame_lands_inside_it() -> None:
+    _, envs = simulated("openai", "cache-4")
+    envs = sorted(envs, key=lambda e: e.seq)
+    missing = envs[len(envs) // 2]
+    first = [e for e in envs if e is not missing]
+    progress = interpret_from(None, first)
+    builder = progress.builder
+    progress = interpret_from(progress, envs)  # the late frame sits inside the fed prefix
+    assert progress.builder is not builder
+    assert progress.builder.freeze() == interpret(envs)
