@@ -3,13 +3,14 @@ run a batch twice (redelivery) and the result is the same rows."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, delete, func, select, tuple_, update
+from sqlalchemy import Table, delete, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,10 +25,21 @@ from services.transcripts.projection import Transcript
 
 F = TranscriptFrame
 S = TranscriptSession
-# Statements are built once and executed with a list of parameter sets: SQLAlchemy compiles
-# them once (cached) and batches the rows itself ("insertmanyvalues"), where a multi-row
-# ``.values(rows)`` was a new statement to compile on every batch.
-_ADD_FRAMES = pg_insert(F).on_conflict_do_nothing().returning(F.seq, sort_by_parameter_order=True)
+# One statement per batch and session, its rows as one JSON text that Postgres unpacks: nearly
+# every frame is an audio frame, and binding row by row ("insertmanyvalues", or a multi-row
+# ``.values(rows)`` compiled anew each batch), or as arrays (psycopg quotes those in Python), cost
+# more than everything else the builder does.
+_ADD_FRAMES = text("""
+INSERT INTO transcript_frames (tenant_id, session_id, seq, event_id, provider, direction, type,
+                               kind, mono_ns, recorded_at, payload, audio)
+SELECT :tenant, :session, f.seq, f.event_id, f.provider, f.direction, f.type, f.kind, f.mono_ns,
+       f.recorded_at, f.payload, f.audio
+FROM json_to_recordset(CAST(:rows AS json)) AS f(
+  seq bigint, event_id text, provider text, direction text, type text, kind text, mono_ns bigint,
+  recorded_at timestamptz, payload json, audio json)
+ON CONFLICT DO NOTHING
+RETURNING seq
+""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +65,13 @@ async def add_frames(conn: AsyncConnection, tenant: str, session: str,
     the session's ``frames_version`` becomes ``version`` in the same transaction."""
     if not frames:
         return []
-    # vars, not asdict: asdict deep-copies every payload only for the driver to serialize it.
-    rows = [{"tenant_id": tenant, "session_id": session, **vars(f)} for f in frames]
-    added = [seq for (seq,) in await conn.execute(_ADD_FRAMES, rows)]
+    rows = json.dumps([{
+        "seq": f.seq, "event_id": f.event_id, "provider": f.provider, "direction": f.direction,
+        "type": f.type, "kind": f.kind, "mono_ns": f.mono_ns,
+        "recorded_at": f.recorded_at.isoformat(), "payload": f.payload, "audio": f.audio,
+    } for f in frames])
+    added = sorted(seq for (seq,) in await conn.execute(
+        _ADD_FRAMES, {"tenant": tenant, "session": session, "rows": rows}))
     if added:
         await conn.execute(update(S).where(S.tenant_id == tenant, S.session_id == session)
                            .values(frames_version=version))
