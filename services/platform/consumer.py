@@ -19,7 +19,9 @@ lifetime (a second one waits as a standby; the lock goes with the holder's conne
 killed process frees it).
 
 A handler may define ``async def maintain(engine)``: called after each committed batch and when a
-fetch comes back empty (outboxes, periodic jobs). Its failures are logged, never fatal.
+fetch comes back empty (outboxes, periodic jobs). Its failures are logged, never fatal. A handler
+may define ``def warm_up()``: run once in a thread before the consumer subscribes (loading models
+up front rather than on the first live batch).
 """
 
 from __future__ import annotations
@@ -183,6 +185,9 @@ class PullConsumer:
                         type(exc).__name__, str(exc)[:200])
 
     async def run(self) -> None:
+        warm_up = getattr(self.handler, "warm_up", None)
+        if warm_up is not None:
+            await asyncio.to_thread(warm_up)
         if not self.ordered:
             await self._run()
             return

@@ -158,6 +158,11 @@ class RedactionWorker:
         self.tenant: str | None = None  # tests confine a private worker to one tenant
         self._failed: dict[tuple[str, str], float] = {}
 
+    def warm_up(self) -> None:
+        """Load the NLP model before consuming: loading it on the first session's batch took
+        seconds of CPU in the middle of live calls."""
+        self.engine.warm_up()
+
     async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
         events = []
         for d in batch:
