@@ -32,7 +32,7 @@ async def _ingest(bench: Bench, engine: AsyncEngine) -> list[StepResult]:
             failed = n
             break
         passed = n
-    if cfg.bisect and failed and failed - passed > 5:
+    if cfg.bisect and failed and failed - passed > 2:
         n = (passed + failed) // 2
         await _settle(bench, engine)
         bench.say(f"ingest: {n} real-time sessions (between {passed} and {failed})")

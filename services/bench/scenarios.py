@@ -58,8 +58,9 @@ class BenchConfig:
     @classmethod
     def make(cls, home: Path, quick: bool) -> BenchConfig:
         if quick:
-            return cls(home, (4, 12), 10, 4, 15, 45, False)
-        return cls(home, (10, 25, 50, 100, 150), 25, 10, 30, 90, True)
+            return cls(home, (4, 10), 10, 4, 15, 45, False)
+        # Steps up until one is not sustained, then one step between the last two.
+        return cls(home, (6, 12, 18, 24, 36, 50, 75, 100, 150), 25, 10, 30, 90, True)
 
 
 @dataclass
