@@ -45,6 +45,10 @@ ROWS_PER_STEP = 2000
 
 
 class AudioRecorder:
+    # Recordings advance in ``maintain``, which runs after every fetch: an idle fetch waiting
+    # the default 0.5 s for a system event held each recording back by as much.
+    fetch_timeout = 0.1
+
     def __init__(self, settings: Settings, keys: KeyProvider, s3: Any, *,
                  tenant: str | None = None, part_size: int = MIN_PART) -> None:
         self.name = "audio" if tenant is None else f"audio-{tenant}"

@@ -113,7 +113,9 @@ class PullConsumer:
         self.stream = stream
         self.handler = handler
         self.batch_size = batch_size
-        self.fetch_timeout = fetch_timeout
+        # A handler that works in ``maintain`` between fetches (the audio recorder follows the
+        # ledger, woken only by rare system events) sets a shorter wait of its own.
+        self.fetch_timeout = min(fetch_timeout, getattr(handler, "fetch_timeout", fetch_timeout))
         # Caught up (the last fetch was not full): wait this long before the next one, so a
         # live stream arrives in batches of `linger` seconds instead of a few events each.
         # Every batch costs round trips and statements whatever its size; under load this cut
