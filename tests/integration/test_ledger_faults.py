@@ -1,5 +1,7 @@
 """Acceptance: ``kill -9`` the sealer in the middle of 10 live sessions, restart it: no loss, no
-duplicate, verify passes (law 1). Runs the real ``voxledger run --only sealer`` process."""
+duplicate, verify passes (law 1). Runs the real ``voxledger run --only sealer`` process, on a
+private stack: on the shared one the all-tenant sealer first had to seal everything every earlier
+test published (over two minutes of a full run)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +19,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from services.bench.private import PrivateStack
 from services.ledger.summary import ledger_summary
 from services.platform.nats import connect
-from services.platform.settings import Settings
 from services.simulator import simulate
 from tests.conftest import REPO
 from tests.integration.ledger_helpers import TenantSealer, p99
@@ -29,10 +32,18 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 MIX = {"openai": 2, "openai-beta": 1, "gemini": 2, "elevenlabs": 1, "twilio": 2, "custom": 2}
 
 
-def _start_sealer(log: Path) -> subprocess.Popen[bytes]:
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateStack]:
+    s = PrivateStack(tmp_path_factory.mktemp("ledger-faults") / "vox")
+    s.up()
+    yield s
+    s.down()
+
+
+def _start_sealer(stack: PrivateStack, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:  # the child keeps its own descriptor
         return subprocess.Popen([sys.executable, "-m", "services.cli", "run", "--only", "sealer"],
-                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=out)
+                                cwd=REPO, env=stack.env(), stdout=subprocess.DEVNULL, stderr=out)
 
 
 async def _progress(sealer: TenantSealer) -> int:
@@ -54,15 +65,16 @@ async def _wait(check: Any, what: str, proc: subprocess.Popen[bytes], log: Path,
         await asyncio.sleep(0.5)
 
 
-async def test_kill_9_mid_session_loses_and_duplicates_nothing(settings: Settings, tenant: str,
+async def test_kill_9_mid_session_loses_and_duplicates_nothing(stack: PrivateStack, tenant: str,
                                                                tmp_path: Path) -> None:
     assert sum(MIX.values()) == 10
+    settings = stack.settings()
     sealer = TenantSealer(settings, tenant)  # used for reads and verify only, never started
     nc = await connect(settings)
     last = (await nc.jetstream().stream_info(settings.stream_name)).state.last_seq
     await nc.close()
     log = tmp_path / "sealer.log"
-    proc = _start_sealer(log)
+    proc = _start_sealer(stack, log)
     try:
         # Catch up with whatever earlier tests left in the stream first.
         async def caught_up() -> bool:
@@ -81,7 +93,7 @@ async def test_kill_9_mid_session_loses_and_duplicates_nothing(settings: Setting
         proc.wait(10)
         killed_at = await sealer.count()
         await asyncio.sleep(2)
-        proc = _start_sealer(log)
+        proc = _start_sealer(stack, log)
         results = [r for group in await publishing for r in group]
         published = sum(r.events for r in results)
 
