@@ -40,14 +40,6 @@ CONSUMERS = ["sealer", "catalog", "audio", "transcripts", "redaction"]
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateStack]:
-    s = PrivateStack(tmp_path_factory.mktemp("faults") / "vox")
-    s.up()
-    yield s
-    s.down()
-
-
-@pytest.fixture(scope="module")
 def consumers(stack: PrivateStack) -> Iterator[Consumers]:
     c = Consumers(stack, CONSUMERS, stack.home / "logs")
     c.start()

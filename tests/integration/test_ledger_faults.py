@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,14 +29,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 # 10 concurrent sessions, every provider represented.
 MIX = {"openai": 2, "openai-beta": 1, "gemini": 2, "elevenlabs": 1, "twilio": 2, "custom": 2}
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateStack]:
-    s = PrivateStack(tmp_path_factory.mktemp("ledger-faults") / "vox")
-    s.up()
-    yield s
-    s.down()
 
 
 def _start_sealer(stack: PrivateStack, log: Path) -> subprocess.Popen[bytes]:
