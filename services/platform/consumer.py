@@ -120,7 +120,9 @@ class PullConsumer:
         # live stream arrives in batches of `linger` seconds instead of a few events each.
         # Every batch costs round trips and statements whatever its size; under load this cut
         # the pipeline's CPU per event, for at most `linger` more latency.
-        self.linger = linger
+        # A projection whose freshness is not on the evidence's clock (catalog, transcripts)
+        # may ask for longer batches with a ``linger`` of its own.
+        self.linger = max(linger, getattr(handler, "linger", linger))
         self.stats = ConsumerStats()
         self._stopping = asyncio.Event()
         self._next_delivery = 1  # ordered mode: the consumer sequence the next message must have

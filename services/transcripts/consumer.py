@@ -101,6 +101,9 @@ class Rebuilt:
 
 
 class TranscriptBuilder:
+    # A projection, not the evidence: longer batches (fewer statements per event) for at most
+    # 0.5 s more delay behind the ledger.
+    linger = 0.5
     name = "transcripts"
 
     def __init__(self, subject_prefix: str = "voice", rebuild_every: float = 1.0,
