@@ -12,10 +12,10 @@ from functools import cache
 import pytest
 
 from schemas.envelope import Envelope
-from services.simulator.providers import PROFILES
-from services.transcripts.cache import Entry, FrameCache
 from services.providers import interpret
 from services.providers.interpret import interpret_from
+from services.simulator.providers import PROFILES
+from services.transcripts.cache import Entry, FrameCache
 from services.transcripts.consumer import (
     _grown,
     rebuild,
