@@ -23,6 +23,8 @@ RAW_PCM_BYTES_PER_MIN = 24000 * 2 * 2 * 60  # 24 kHz PCM16, both directions
 async def _ingest(bench: Bench, engine: AsyncEngine) -> list[StepResult]:
     cfg, results = bench.cfg, []
     passed, failed = 0, 0
+    bench.say("warm-up: 2 real-time sessions for 6s (not reported)")
+    await bench.step(engine, 2, duration_s=6, label="warm")
     for n in cfg.steps:
         bench.say(f"ingest: {n} real-time sessions for {cfg.duration_s:.0f}s")
         res = await bench.step(engine, n)

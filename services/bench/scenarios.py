@@ -3,6 +3,8 @@ redaction; progress lines while it runs, then a table and one JSON line.
 
 Definitions (printed with the table):
 
+- warm-up: 2 real-time sessions for 6 s before the first step, not reported (a fresh process's
+  first sessions pay for imports, caches and connections; loss is still counted);
 - ingest step N: N real-time sessions for D seconds with every consumer live (``voxledger run``);
   publish→sealed lag per entry is ``sealed_at - recorded_at`` (``sealed_at`` is the sealing
   transaction's start, ``recorded_at`` the tap's wall clock); audio lag per entry is the time from
@@ -163,13 +165,14 @@ class Bench:
                 "WHERE tenant_id = :t AND kind = 'heard'"), {"t": tenant})).all()
         return {r[0]: int(r[1]) for r in rows}, sum(1 for r in rows if r[2] == "complete")
 
-    async def step(self, engine: AsyncEngine, n: int) -> StepResult:
+    async def step(self, engine: AsyncEngine, n: int, duration_s: float | None = None,
+                   label: str = "n") -> StepResult:
         cfg = self.cfg
-        tenant = f"bench-{self.run_id}-n{n}"
+        tenant = f"bench-{self.run_id}-{label}{n}"
         res = StepResult(n, tenant)
         assert self.run_proc is not None
         watch = ProcWatch({**self.server_pids, "run": self.run_proc.pid})
-        proc, ids_path = await self.load(tenant, n, cfg.duration_s)
+        proc, ids_path = await self.load(tenant, n, duration_s or cfg.duration_s)
         watch.pids["load"] = proc.pid
         watch.start()
         samples: list[tuple[float, dict[str, int]]] = []
