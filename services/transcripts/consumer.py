@@ -13,13 +13,17 @@ batch's transaction. The result is a function of the *set* of frames, not of arr
 late, duplicated or redelivered events land in the right turn exactly once, and a restart resumes
 from Postgres (what the builder holds in memory is a copy of it, below).
 
-Cost: a rebuild interprets every frame of the session, so it is bounded by session size, and
-rebuilding on every batch made a call quadratic in its length. So:
+Cost: a rebuild from scratch interprets every frame of the session, and even a continued one
+freezes and projects the whole session, so rebuilding on every batch made a call quadratic in its
+length. So:
 
 - the builder keeps each live session's frames in memory, restored as the interpreter reads them
   (``cache.py``), and adds the frames each batch stores: a rebuild reads Postgres only when that
   copy may be incomplete (a restart, frames stored by another instance, a batch rolled back),
   which ``transcript_sessions.frames_version`` tells exactly;
+- with the frames it keeps the interpreter's state (``interpret_from``), so a live session's
+  rebuild interprets only the frames that arrived since the last one, in seq order; a late frame
+  inside what was interpreted starts over from the first frame;
 - a batch that brings only audio frames of a session stores them without a rebuild (audio alone
   moves no text; the next event or ``session.ended`` rebuilds with it);
 - while a call is live, a session is rebuilt at most once per window: a batch inside it stores
