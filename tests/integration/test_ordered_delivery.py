@@ -53,13 +53,12 @@ async def test_a_delivery_lost_in_flight_is_fetched_again_not_skipped(
     published = await publish_small_session(settings, tenant, session_id, frames=10)
     handler = Thieved(settings)
     isolate(handler, "ordered", tenant)
+    async def all_applied() -> bool:
+        return len(set(handler.applied)) >= published
+
     async with running(settings, handler, batch_size=5):
-        await wait_for(lambda: _async(len(set(handler.applied)) >= published), timeout=120)
+        await wait_for(all_applied, timeout=120)
     assert handler.stolen is not None
     assert handler.stolen in handler.applied, "the stolen delivery was skipped"
     assert handler.applied == sorted(set(handler.applied)), "applied out of order or twice"
     assert len(handler.applied) == published
-
-
-async def _async(value: bool) -> bool:
-    return value
