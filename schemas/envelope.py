@@ -8,10 +8,21 @@ without ever carrying PII or path/SQL metacharacters.
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 SCHEMA_VERSION: Final = 1
 # An envelope is one realtime frame (audio chunks are ~20-100 ms). 1 MiB leaves room for the
@@ -19,6 +30,10 @@ SCHEMA_VERSION: Final = 1
 MAX_ENVELOPE_BYTES: Final = 1024 * 1024
 # Deeply nested JSON is a denial-of-service vector for every downstream parser.
 MAX_JSON_DEPTH: Final = 64
+# Every stored integer lands in a Postgres BIGINT (seq, mono_ns, positions, a session.ended's
+# last_seq, a recorder.gap's seqs): one beyond it would fail the whole batch at INSERT time.
+INT64_MAX: Final = 2**63 - 1
+INT64_MIN: Final = -(2**63)
 
 TenantId = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,63}$")]
 SessionId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
@@ -51,13 +66,33 @@ class Envelope(BaseModel):
     event_id: str = Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
     tenant_id: TenantId
     session_id: SessionId
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, le=INT64_MAX)
     provider: Provider
     direction: Direction
     type: EventType
     recorded_at: AwareDatetime
-    mono_ns: int = Field(ge=0)
+    mono_ns: int = Field(ge=0, le=INT64_MAX)
     payload: dict[str, Any]
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _utc_representable(cls, v: datetime) -> datetime:
+        # "0001-01-01T00:00:00+05:00" is a valid aware datetime whose UTC value is year 0:
+        # every later conversion (leaf bytes, Postgres) would raise OverflowError.
+        try:
+            v.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise PydanticCustomError("datetime_out_of_range",
+                                      "not representable in UTC") from None
+        return v
+
+    @field_validator("payload")
+    @classmethod
+    def _storable(cls, v: dict[str, Any]) -> dict[str, Any]:
+        problem = storable_problem(v)
+        if problem is not None:
+            raise PydanticCustomError(problem, "payload cannot be stored as received")
+        return v
 
     @property
     def kind(self) -> str:
@@ -80,6 +115,67 @@ _AUDIO_TYPES: Final = frozenset(
         "audio.output",
     }
 )
+
+
+def storable_problem(value: Any) -> str | None:
+    """Why ``value`` (parsed JSON) cannot be stored as-is, as an error code; None if it can.
+
+    Postgres text and jsonb refuse NUL (``\\u0000`` parses to one), strings must encode to
+    UTF-8 (a lone surrogate does not), integers must fit BIGINT and floats be finite. Keys are
+    checked like values. Iterative: depth is bounded elsewhere, but no recursion here either.
+    """
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "nul_character"
+            if not item.isascii():
+                try:
+                    item.encode()
+                except UnicodeEncodeError:
+                    return "invalid_unicode"
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if not INT64_MIN <= item <= INT64_MAX:
+                return "integer_out_of_range"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "number_not_finite"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that depend on configuration and the recorder's clock, checked at ingest.
+
+    Not part of the model: an envelope sealed within them must stay readable forever after.
+    ``max_past_s`` covers the NATS buffer (7 days) plus a spool drained late; ``max_future_s``
+    covers clock skew and an import (stamped from its start, so it can run ahead by its
+    length); ``max_call_s`` bounds the session timeline (``mono_ns``), which is what memory and
+    recordings scale with.
+    """
+
+    max_past_s: float = 35 * 86400.0
+    max_future_s: float = 86400.0
+    max_call_s: float = 8 * 3600.0
+
+
+def check_limits(env: Envelope, limits: Limits, now: datetime) -> None:
+    """Raise :class:`EnvelopeError` naming the field when ``env`` is outside ``limits``."""
+    age = (now - env.recorded_at).total_seconds()
+    if age > limits.max_past_s:
+        raise EnvelopeError("invalid envelope: recorded_at: too_far_in_past")
+    if -age > limits.max_future_s:
+        raise EnvelopeError("invalid envelope: recorded_at: too_far_in_future")
+    if env.mono_ns > limits.max_call_s * 1e9:
+        raise EnvelopeError("invalid envelope: mono_ns: exceeds_max_call_length")
 
 
 def kind_of(direction: Direction, type_: str, payload: dict[str, Any]) -> str:
@@ -122,8 +218,19 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def decode_envelope(data: bytes) -> Envelope:
-    """Parse and validate bytes from the wire. Raises EnvelopeError with a content-free reason."""
+def decode_envelope(data: bytes, limits: Limits | None = None,
+                    now: datetime | None = None) -> Envelope:
+    """Parse and validate bytes from the wire. Raises EnvelopeError with a content-free reason.
+
+    With ``limits``, also the ingest bounds against ``now`` (default: the current UTC time).
+    """
+    env = _decode(data)
+    if limits is not None:
+        check_limits(env, limits, now or datetime.now(UTC))
+    return env
+
+
+def _decode(data: bytes) -> Envelope:
     if len(data) > MAX_ENVELOPE_BYTES:
         raise EnvelopeError(f"envelope is {len(data)} bytes; the limit is {MAX_ENVELOPE_BYTES}")
     if b"\x00" in data:

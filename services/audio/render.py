@@ -31,6 +31,11 @@ from services.providers.timeline import FrameError
 _interp: Any = importlib.import_module("services.providers.interpret")
 
 SETTLE_MS: Final = 3000.0
+# Audio frames flow every 20-100 ms while a call runs, so an event this far past the last one is
+# not on the session's timeline (a forged or broken mono_ns): following it would render, in one
+# step, silence up to it (a frame a day ahead: ~16 GB of samples). Such an event is left off the
+# recording and reported as a gap; the ledger keeps it as received.
+MAX_JUMP_MS: Final = 10 * 60 * 1000.0
 HEARD: Final = "heard"
 UNHEARD: Final = "unheard"
 LAYOUT: Final[dict[str, tuple[str, ...]]] = {HEARD: ("caller", "agent"), UNHEARD: ("unheard",)}
@@ -74,6 +79,7 @@ class SessionRenderer:
     end_ms: float = 0.0
     finished: bool = False
     missing: list[Gap] = field(default_factory=list)
+    max_jump_ms: float = MAX_JUMP_MS
 
     def __post_init__(self) -> None:
         self.canvas = Canvas(("caller", "agent", "unheard"))
@@ -90,6 +96,11 @@ class SessionRenderer:
     def feed(self, event: Event, audio: list[bytes]) -> Rendered:
         """One envelope (seq order) and its audio fields in document order."""
         b = self.builder
+        if event.mono_ns / 1e6 > self.end_ms + self.max_jump_ms:
+            self.missing.append(Gap("session", self.end_ms, self.end_ms,
+                                    f"implausible_timestamp:seq {event.seq}"))
+            self.last_seq = max(self.last_seq, event.seq)
+            return Rendered()
         if event.seq > self.last_seq + 1:
             self.missing.append(Gap("session", self.end_ms, event.mono_ns / 1e6,
                                     f"missing_seq:{self.last_seq + 1}-{event.seq - 1}"))

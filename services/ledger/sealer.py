@@ -30,8 +30,9 @@ from services.ledger.checkpoint import Checkpoint, origin_for, sign_checkpoint
 from services.ledger.sealing import Fresh, SealPlan, group_by_tenant, plan_batch
 from services.ledger.storage import LedgerStorage, checkpoint_key
 from services.platform.consumer import Delivered
-from services.platform.deadletter import record_dead_letter
-from services.platform.keys import KeyProvider, new_dek, subject_index
+from services.platform.deadletter import Letter, record_dead_letter
+from services.platform.isolation import Rejected
+from services.platform.keys import KeyError_, KeyProvider, new_dek, subject_index
 from services.platform.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,21 @@ class Sealer:
             lambda: self.keys.wrap_dek(tenant, new_dek()))
         conflicts = Counter(s for s, _ in await repo.existing_seqs(
             conn, tenant, [(i.envelope.session_id, i.envelope.seq) for i in fresh]))
-        deks = {s: self._dek(tenant, s, st.wrapped_dek) for s, st in sessions.items()
-                if s in {i.envelope.session_id for i in fresh}}
+        deks: dict[str, bytes] = {}
+        shredded: dict[int, str] = {}
+        for item in fresh:
+            session = item.envelope.session_id
+            if session in deks:
+                continue
+            try:
+                deks[session] = self._dek(tenant, session, sessions[session].wrapped_dek)
+            except KeyError_:
+                # Erased (key destroyed) or its wrapped key unreadable: these events can never
+                # be sealed. Dead-letter them, one by one, and seal the rest of the batch.
+                shredded.update({i.stream_seq: "session_key_destroyed" for i in fresh
+                                 if i.envelope.session_id == session})
+        if shredded:
+            raise Rejected(shredded)
         pepper = self.keys.pepper(tenant)
         plan = plan_batch(tenant, fresh, tree.frontier.size, deks,
                           {s: st.max_seq for s, st in sessions.items()},
@@ -117,9 +131,10 @@ class Sealer:
             "length": len(s.plaintext), "ct_sha256": _sha256(s.ciphertext)} for s in plan.segments])
         await repo.insert_subjects(conn, plan.subjects)
         for item, reason in plan.problems:
-            await record_dead_letter(conn, self.name, item.stream_seq, item.subject,
-                                     f"sealed without audio extraction: {reason}",
-                                     encode_envelope(item.envelope))
+            env = item.envelope
+            await record_dead_letter(conn, self.keys, self.name, Letter(
+                item.stream_seq, item.subject, f"sealed without audio extraction: {reason}",
+                encode_envelope(env), env.tenant_id, env.session_id, env.event_id))
 
     async def _checkpoint(self, conn: AsyncConnection, tree: repo.TreeState, reason: str,
                           now: datetime) -> None:
@@ -134,7 +149,7 @@ class Sealer:
     def _dek(self, tenant: str, session: str, wrapped: bytes | None) -> bytes:
         if wrapped is None:
             # An erased session got new events: refuse rather than re-key silently.
-            raise RuntimeError("session key was erased; events for it cannot be sealed")
+            raise KeyError_("session key was destroyed")
         # Keyed by the wrapped bytes too: a session's key created in a batch that rolled back is
         # replaced by a new one on retry, and a cache by session alone would keep encrypting
         # under the key that was never stored (found by the SeaweedFS outage test).

@@ -18,6 +18,13 @@ Only one instance per consumer name runs at a time: it holds a Postgres advisory
 lifetime (a second one waits as a standby; the lock goes with the holder's connection, so a
 killed process frees it).
 
+Poison isolation (:mod:`services.platform.isolation`): a frame that does not decode, breaks the
+ingest bounds, or whose subject names another tenant, session or kind than its envelope is
+dead-lettered before the handler sees it; a batch the handler fails on for a reason of its
+content is bisected until the failing event stands alone, which is dead-lettered while the rest
+commits. A failure of a server (Postgres, S3, NATS down) is retried whole after a growing,
+capped backoff, logged, and never dead-letters anything.
+
 A handler may define ``async def maintain(engine)``: called after each committed batch and when a
 fetch comes back empty (outboxes, periodic jobs). Its failures are logged, never fatal. A handler
 may define ``def warm_up()``: run once in a thread before the consumer subscribes (loading models
@@ -46,8 +53,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from schemas.envelope import Envelope, EnvelopeError, decode_envelope
-from services.platform.deadletter import record_dead_letter
+from schemas.envelope import Limits
+from services.platform.deadletter import purge_expired, record_dead_letter
+from services.platform.intake import Delivered as Delivered  # re-exported for handlers
+from services.platform.intake import Item, decode_item
+from services.platform.isolation import bisect_apply
+from services.platform.keys import KeyProvider
 from services.platform.orm import Base
 
 log = logging.getLogger(__name__)
@@ -79,13 +90,8 @@ _ADVANCE = _ins.on_conflict_do_update(
 # its successor gets the batch back this soon); a batch that takes longer keeps its messages
 # with "in progress" acks every ACK_WAIT_S / 2, so slow work is not redelivered meanwhile.
 ACK_WAIT_S = 20
-
-
-@dataclass(frozen=True)
-class Delivered:
-    stream_seq: int
-    subject: str
-    envelope: Envelope
+BACKOFF_MIN_S, BACKOFF_MAX_S = 0.5, 30.0
+PURGE_EVERY_S = 600.0  # dead-letter retention is in days: a sweep every ten minutes is plenty
 
 
 class BatchHandler(Protocol):
@@ -93,7 +99,10 @@ class BatchHandler(Protocol):
     filter_subjects: list[str]
 
     async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
-        """Apply the batch idempotently inside ``conn``'s transaction."""
+        """Apply the batch idempotently inside ``conn``'s transaction.
+
+        May raise :class:`~services.platform.isolation.Rejected` naming events to dead-letter.
+        """
 
 
 @dataclass
@@ -107,8 +116,16 @@ class ConsumerStats:
 class PullConsumer:
     def __init__(self, nc: Client, engine: AsyncEngine, stream: str, handler: BatchHandler,
                  *, batch_size: int = 500, fetch_timeout: float = 0.5,
-                 linger: float = 0.2) -> None:
+                 linger: float = 0.2, keys: KeyProvider | None = None,
+                 limits: Limits | None = None, dead_letter_retention_days: float = 30.0
+                 ) -> None:
         self.nc = nc
+        # Dead letters are encrypted under the tenant's key (none: metadata only); ``limits``
+        # are the ingest bounds checked at decode (none: the contract's static bounds only).
+        self.keys = keys
+        self.limits = limits
+        self.retention_days = dead_letter_retention_days
+        self._purged_at = 0.0
         self.engine = engine
         self.stream = stream
         self.handler = handler
@@ -179,6 +196,17 @@ class PullConsumer:
         return None
 
     async def _maintain(self) -> None:
+        if time.monotonic() - self._purged_at >= PURGE_EVERY_S:
+            self._purged_at = time.monotonic()
+            try:
+                async with self.engine.begin() as conn:
+                    purged = await purge_expired(conn, self.retention_days)
+                if purged:
+                    log.info("%s: purged %d dead letter(s) past retention", self.handler.name,
+                             purged)
+            except Exception as exc:
+                log.warning("%s: dead-letter purge failed (%s)", self.handler.name,
+                            type(exc).__name__)
         hook = getattr(self.handler, "maintain", None)
         if hook is None:
             return
@@ -206,8 +234,8 @@ class PullConsumer:
                     func.hashtext(f"voxledger-consumer:{self.handler.name}"))))
 
     async def _run(self) -> None:
-        sub = await self._subscribe()
-        backoff = 0.5
+        sub = await self._resubscribe(None)
+        backoff, failing = BACKOFF_MIN_S, 0
         full, fetched_at = True, 0.0
         while not self._stopping.is_set():
             if not full and self.linger > 0:
@@ -230,9 +258,11 @@ class PullConsumer:
                 await self._maintain()
                 continue
             except Exception as exc:
-                log.warning("%s: fetch failed (%s); retrying", self.handler.name,
-                            type(exc).__name__)
+                failing += 1
+                log.warning("%s: fetch failed (%s); attempt %d, retrying in %.1f s",
+                            self.handler.name, type(exc).__name__, failing, backoff)
                 await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
                 continue
             if not msgs:
                 continue
@@ -245,35 +275,48 @@ class PullConsumer:
             try:
                 await self._process_keeping(msgs)
                 self._next_delivery += len(msgs)
-                backoff = 0.5
+                if failing:
+                    log.warning("%s: resumed after %d failed attempt(s)", self.handler.name,
+                                failing)
+                backoff, failing = BACKOFF_MIN_S, 0
             except Exception as exc:
+                # Only failures that are not the events' fault get here (isolation dead-letters
+                # the rest): a server is down. Back off, growing to a cap, and retry the batch.
                 self.stats.failures += 1
-                log.warning("%s: batch of %d not committed (%s: %s); will be redelivered",
-                            self.handler.name, len(msgs), type(exc).__name__, str(exc)[:200])
+                failing += 1
+                log.warning("%s: batch of %d not committed (%s: %s); attempt %d, retrying in "
+                            "%.1f s", self.handler.name, len(msgs), type(exc).__name__,
+                            str(exc)[:200], failing, backoff)
                 if self.ordered:
                     await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 10.0)
+                    backoff = min(backoff * 2, BACKOFF_MAX_S)
                     sub = await self._resubscribe(sub)
                     continue
                 for msg in msgs:
                     with contextlib.suppress(Exception):
                         await msg.nak(delay=backoff)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
                 continue
             await self._maintain()
 
-    async def _resubscribe(self, sub: JetStreamContext.PullSubscription
+    async def _resubscribe(self, sub: JetStreamContext.PullSubscription | None
                            ) -> JetStreamContext.PullSubscription:
-        with contextlib.suppress(Exception):
-            await sub.unsubscribe()
+        if sub is not None:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+        delay, attempt = BACKOFF_MIN_S, 0
         while True:
             try:
                 return await self._subscribe()
             except Exception as exc:
-                log.warning("%s: resubscribe failed (%s); retrying", self.handler.name,
-                            type(exc).__name__)
-                await asyncio.sleep(1.0)
+                if self._stopping.is_set():
+                    raise
+                attempt += 1
+                log.warning("%s: subscribe failed (%s); attempt %d, retrying in %.1f s",
+                            self.handler.name, type(exc).__name__, attempt, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
 
     async def _process_keeping(self, msgs: list[Msg]) -> None:
         """Process, telling JetStream the batch is in progress while it takes long."""
@@ -290,32 +333,33 @@ class PullConsumer:
                     await msg.in_progress()
 
     async def _process(self, msgs: list[Msg]) -> None:
-        good: list[Delivered] = []
-        bad: list[tuple[Msg, str]] = []
-        for msg in msgs:
-            try:
-                good.append(Delivered(msg.metadata.sequence.stream, msg.subject,
-                                      decode_envelope(msg.data)))
-            except EnvelopeError as exc:
-                bad.append((msg, str(exc)))
-        last = max(m.metadata.sequence.stream for m in msgs)
-        async with self.engine.begin() as conn:
-            if self.ordered:
-                done = await self._committed_for_update(conn)
-                good = [d for d in good if d.stream_seq > done]
-                bad = [(m, r) for m, r in bad if m.metadata.sequence.stream > done]
-            for msg, reason in bad:
-                await record_dead_letter(conn, self.handler.name, msg.metadata.sequence.stream,
-                                         msg.subject, reason, msg.data)
-            if good:
-                await self.handler.handle(conn, good)
-            await conn.execute(_ADVANCE, {"consumer": self.handler.name, "stream_seq": last,
-                                          "batches": 1})
+        items = [decode_item(m, self.limits) for m in msgs]
+        outcome = await bisect_apply(items, lambda i: i.seq, self._commit,
+                                     {i.seq: i.reason for i in items if i.reason})
         for msg in msgs:
             await msg.ack()
-        self.stats.delivered += len(good)
-        self.stats.dead_lettered += len(bad)
+        for item in items:
+            if item.seq in outcome.letters:
+                log.warning("%s: dead-lettered stream sequence %d (%s)", self.handler.name,
+                            item.seq, outcome.letters[item.seq][:200])
+        self.stats.delivered += len(items) - len(outcome.letters)
+        self.stats.dead_lettered += len(outcome.letters)
         self.stats.batches += 1
+
+    async def _commit(self, part: list[Item], letters: dict[int, str]) -> None:
+        """One transaction: dead letters, the handler's effect and the progress row."""
+        async with self.engine.begin() as conn:
+            done = await self._committed_for_update(conn) if self.ordered else -1
+            fresh = [i for i in part if i.seq > done]
+            for item in fresh:
+                if item.seq in letters:
+                    await record_dead_letter(conn, self.keys, self.handler.name,
+                                             item.letter(letters[item.seq]))
+            good = [i.delivered for i in fresh if i.delivered and i.seq not in letters]
+            if good:
+                await self.handler.handle(conn, good)
+            await conn.execute(_ADVANCE, {"consumer": self.handler.name,
+                                          "stream_seq": max(i.seq for i in part), "batches": 1})
 
     async def _committed_for_update(self, conn: AsyncConnection) -> int:
         await conn.execute(pg_insert(ConsumerProgress).values(

@@ -12,6 +12,7 @@ from nats.aio.client import Client
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
+from schemas.envelope import MAX_ENVELOPE_BYTES
 from services.platform.settings import Settings, SettingsError
 
 
@@ -28,6 +29,11 @@ async def connect(settings: Settings, name: str = "voxledger", **kwargs: object)
     return await nats.connect(settings.nats_url, **options)  # type: ignore[arg-type,unused-ignore]
 
 
+# 1 MiB envelopes (schemas.envelope.MAX_ENVELOPE_BYTES) and 64 KiB of headers: NATS refuses a
+# larger message at publish, before it costs the server or any consumer memory.
+NATS_MAX_PAYLOAD = MAX_ENVELOPE_BYTES + 64 * 1024
+
+
 def stream_config(settings: Settings) -> StreamConfig:
     return StreamConfig(
         name=settings.stream_name,
@@ -38,7 +44,8 @@ def stream_config(settings: Settings) -> StreamConfig:
         max_age=settings.stream_max_age_days * 86400,
         duplicate_window=settings.stream_duplicate_window_s,
         num_replicas=settings.stream_replicas,
-        max_msg_size=8 * 1024 * 1024,
+        # The envelope limit plus room for headers (Nats-Msg-Id): nothing larger is stored.
+        max_msg_size=NATS_MAX_PAYLOAD,
     )
 
 

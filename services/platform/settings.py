@@ -74,6 +74,15 @@ class Settings(BaseSettings):
     redaction_batch_size: int = Field(default=64, ge=1)
     audio_sample_rate: int = Field(default=16000, ge=8000, le=48000, description="recordings (Hz)")
 
+    # Input hardening (issue 12): ingest bounds checked at decode, dead-letter retention.
+    envelope_max_past_s: float = Field(default=35 * 86400.0, gt=0,
+                                       description="oldest recorded_at accepted at ingest")
+    envelope_max_future_s: float = Field(default=86400.0, gt=0,
+                                         description="recorded_at ahead of our clock accepted")
+    session_max_duration_s: float = Field(default=8 * 3600.0, gt=0, le=7 * 86400.0,
+                                          description="longest session timeline (mono_ns)")
+    dead_letter_retention_days: float = Field(default=30.0, gt=0)
+
     # Pinned ports for the embedded stack (0 = pick a free loopback port).
     stack_nats_port: int = Field(default=0, ge=0, le=65535)
     stack_postgres_port: int = Field(default=0, ge=0, le=65535)
@@ -97,6 +106,13 @@ class Settings(BaseSettings):
             if value is not None and value.get_secret_value().lower() in _PLACEHOLDERS:
                 raise ValueError(f"{ENV_PREFIX}{name.upper()} is a placeholder; set a real secret")
         return self
+
+    def envelope_limits(self) -> Any:
+        """The ingest bounds of :func:`schemas.envelope.check_limits` from these settings."""
+        from schemas.envelope import Limits
+
+        return Limits(self.envelope_max_past_s, self.envelope_max_future_s,
+                      self.session_max_duration_s)
 
     @property
     def keyring_path(self) -> Path:

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
+from typing import Any
 
 from services.platform.consumer import BatchHandler, PullConsumer
 from services.platform.db import make_async_engine
@@ -39,6 +40,16 @@ def consumer_factories() -> dict[str, HandlerFactory]:
     return factories
 
 
+def consumer_options(settings: Settings) -> dict[str, Any]:
+    """What every consumer takes from the settings: the key provider for its dead letters, the
+    ingest bounds it checks at decode, and how long dead letters are kept."""
+    from services.platform.keys import LocalKeyProvider
+
+    return {"keys": LocalKeyProvider.from_file(settings.keyring_path),
+            "limits": settings.envelope_limits(),
+            "dead_letter_retention_days": settings.dead_letter_retention_days}
+
+
 async def run_all(settings: Settings, only: list[str] | None = None,
                   ready: asyncio.Event | None = None) -> None:
     factories = consumer_factories()
@@ -49,8 +60,8 @@ async def run_all(settings: Settings, only: list[str] | None = None,
     engine = make_async_engine(settings, pool_size=len(names) + 2)
     nc = await connect(settings, name="voxledger-run")
     await ensure_stream(settings, nc)
-    consumers = [PullConsumer(nc, engine, settings.stream_name, factories[n](settings))
-                 for n in names]
+    consumers = [PullConsumer(nc, engine, settings.stream_name, factories[n](settings),
+                              **consumer_options(settings)) for n in names]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -14,6 +14,7 @@ from services.platform.consumer import BatchHandler, PullConsumer
 from services.platform.db import make_async_engine
 from services.platform.nats import connect
 from services.platform.settings import Settings
+from services.runner.main import consumer_options
 
 
 def isolate(handler: BatchHandler, kind: str, tenant: str, subjects: str = ">") -> BatchHandler:
@@ -28,7 +29,8 @@ async def running(settings: Settings, handler: BatchHandler, *, batch_size: int 
                   stop_timeout: float = 120.0) -> AsyncIterator[PullConsumer]:
     nc = await connect(settings)
     engine = make_async_engine(settings)
-    consumer = PullConsumer(nc, engine, settings.stream_name, handler, batch_size=batch_size)
+    consumer = PullConsumer(nc, engine, settings.stream_name, handler, batch_size=batch_size,
+                            **consumer_options(settings))
     task = asyncio.create_task(consumer.run())
     try:
         yield consumer

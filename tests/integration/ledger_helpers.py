@@ -69,7 +69,8 @@ class TenantSealer:
     async def start(self) -> None:
         self._nc = await connect(self.settings, name="test-sealer")
         self._consumer = PullConsumer(self._nc, self.engine, self.settings.stream_name,
-                                      self.sealer, fetch_timeout=0.2)
+                                      self.sealer, fetch_timeout=0.2, keys=self.keys,
+                                      limits=self.settings.envelope_limits())
         self._task = asyncio.create_task(self._consumer.run())
 
     async def wait_for(self, entries: int, timeout: float = 300.0) -> None:
