@@ -40,8 +40,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         try:
             # closed by the ``with`` below; opened first so a bad path is one clear line
-            handle = sys.stdin if file == "-" else Path(file).open(  # noqa: SIM115
-                encoding="utf-8", errors="replace")
+            handle = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
         except OSError as exc:
             err.print(f"[red]error:[/red] cannot read {file}: {exc.strerror}", highlight=False)
             raise typer.Exit(1) from None

@@ -37,6 +37,25 @@ from services.redaction.results import (
 STOCK_ENTITIES = ("PERSON", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
 _LANG = "en"
 MAX_NLP_CHARS = 20_000
+# Bounded work per utterance: a spoken turn is a few hundred words (a 10-minute monologue is
+# ~10,000 characters); past this the rest of the text is withheld, not redacted and exported
+# (failing closed), and reported as a TRUNCATED finding. Keeps a 1 MiB frame's text from holding
+# the worker for seconds.
+MAX_UTTERANCE_CHARS = 20_000
+TRUNCATED_MARK = " [TRUNCATED]"
+
+
+def bounded(item: Utterance) -> tuple[Utterance, int]:
+    """``item`` cut to MAX_UTTERANCE_CHARS (at a space when there is one) and the cut offset."""
+    text = item.text
+    if len(text) <= MAX_UTTERANCE_CHARS:
+        return item, len(text)
+    cut = text.rfind(" ", MAX_UTTERANCE_CHARS // 2, MAX_UTTERANCE_CHARS)
+    cut = cut if cut > 0 else MAX_UTTERANCE_CHARS
+    previous = item.previous_agent
+    if previous is not None and len(previous) > MAX_UTTERANCE_CHARS:
+        previous = previous[-MAX_UTTERANCE_CHARS:]  # only its end is context for the reply
+    return Utterance(text[:cut], previous), cut
 
 
 def windows_of(text: str, limit: int) -> list[tuple[int, str]]:
@@ -147,9 +166,13 @@ class RedactionEngine:
         """Redact a batch; pass the session's ``pseudonyms`` to keep labels stable across calls."""
         pseudonyms = pseudonyms or Pseudonyms(secrets.token_bytes(32))
         built = self._engine()
-        return [self._anonymize(built, item.text, merge(found, policy.threshold), policy,
-                                pseudonyms)
-                for item, found in zip(items, self.analyze(items), strict=True)]
+        cut = [bounded(item) for item in items]
+        kept = [item for item, _ in cut]
+        turns = [self._anonymize(built, item.text, merge(found, policy.threshold), policy,
+                                 pseudonyms)
+                 for item, found in zip(kept, self.analyze(kept), strict=True)]
+        return [turn if at == len(item.text) else _truncated(turn, at, len(item.text))
+                for turn, item, (_, at) in zip(turns, items, cut, strict=True)]
 
     async def redact_async(self, items: Sequence[Utterance],
                            policy: RedactionPolicy = DEFAULT_POLICY,
@@ -178,6 +201,13 @@ class RedactionEngine:
                            for f in findings),
             detector_version=self.detector_version, model=self.model_name,
             policy_hash=policy.policy_hash, policy_version=policy.version)
+
+
+def _truncated(turn: RedactedTurn, at: int, length: int) -> RedactedTurn:
+    withheld = FindingRecord(entity_type="TRUNCATED", start=at, end=length, score=1.0,
+                             detector="length-bound")
+    return turn.model_copy(update={"text": turn.text + TRUNCATED_MARK,
+                                   "findings": (*turn.findings, withheld)})
 
 
 def _replacer(policy: RedactionPolicy, pseudonyms: Pseudonyms, entity_type: str) -> Any:

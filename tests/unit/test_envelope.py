@@ -128,9 +128,12 @@ def test_subject_kind_lets_consumers_skip_audio(direction: Direction, type_: str
     assert subject_for(env) == f"voice.acme.call-1.{kind}"
 
 
+# Storable text: Postgres refuses NUL and UTF-8 has no lone surrogates (both refused at decode).
+texts = st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+                max_size=20)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children,
+    st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | texts,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(texts, children,
                                                                       max_size=4),
     max_leaves=20,
 )
@@ -138,7 +141,7 @@ json_values = st.recursive(
 
 @given(seq=st.integers(0, 2**40), mono=st.integers(0, 2**62),
        session=st.from_regex(r"[A-Za-z0-9_-]{1,128}", fullmatch=True),
-       payload=st.dictionaries(st.text(max_size=10), json_values, max_size=5))
+       payload=st.dictionaries(texts, json_values, max_size=5))
 def test_round_trip_property(seq: int, mono: int, session: str, payload: dict[str, object]) -> None:
     env = make(seq=seq, mono_ns=mono, session_id=session, payload=payload)
     assert decode_envelope(encode_envelope(env)) == env
@@ -152,3 +155,60 @@ def test_frame_type_is_ascii_only() -> None:
     assert frame_type(Provider.GEMINI_LIVE, {"usageMetadata": {}, "serverContent": {}}) == "serverContent"
     assert frame_type(Provider.ELEVENLABS, {"user_audio_chunk": "AA=="}) == "user_audio_chunk"
     assert frame_type(Provider.TWILIO_MEDIA, {"event": "media"}) == "media"
+
+
+# -- issue 12: every stored value fits its column; reasons name the field, never the value ----
+
+def _wire(**overrides: object) -> bytes:
+    data = raw(make())
+    data.update(overrides)
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize("overrides,reason", [
+    ({"seq": 2**63}, "seq: less_than_equal"),
+    ({"mono_ns": 2**64}, "mono_ns: less_than_equal"),
+    ({"recorded_at": "0001-01-01T00:00:00+05:00"}, "recorded_at: datetime_out_of_range"),
+    ({"recorded_at": "9999-12-31T23:59:59-05:00"}, "recorded_at: datetime_out_of_range"),
+    ({"payload": {"type": "x", "text": "a\u0000b"}}, "payload: nul_character"),
+    ({"payload": {"type": "x", "k\u0000": 1}}, "payload: nul_character"),
+    ({"payload": {"type": "session.ended", "last_seq": 2**63}}, "payload: integer_out_of_range"),
+    ({"payload": {"type": "x", "gap": [{"first_seq": -(2**63) - 1}]}},
+     "payload: integer_out_of_range"),
+])
+def test_values_no_column_can_hold_are_refused_with_the_field(overrides: dict[str, object],
+                                                               reason: str) -> None:
+    blob = _wire(**overrides)
+    with pytest.raises(EnvelopeError) as info:
+        decode_envelope(blob)
+    assert reason in str(info.value)
+    assert "9223372036854775808" not in str(info.value) and "0001" not in str(info.value)
+
+
+def test_escaped_nul_in_json_is_refused() -> None:
+    blob = _wire(payload={"type": "x", "text": "PLACEHOLDER"}).replace(b"PLACEHOLDER",
+                                                                       b"a\\u0000b")
+    with pytest.raises(EnvelopeError, match="payload: nul_character"):
+        decode_envelope(blob)
+    with pytest.raises(Exception, match="nul_character"):
+        make(payload={"type": "x", "t": "a\x00"})  # the SDK builds envelopes in Python
+
+
+def test_ingest_limits_are_checked_against_the_clock() -> None:
+    from datetime import timedelta
+
+    from schemas.envelope import Limits
+
+    now = datetime.now(UTC)
+    limits = Limits(max_past_s=3600, max_future_s=60, max_call_s=7200)
+    ok = encode_envelope(make(recorded_at=now, mono_ns=7200 * 10**9))
+    assert decode_envelope(ok, limits, now).mono_ns == 7200 * 10**9
+    cases = [
+        (make(recorded_at=now + timedelta(seconds=61)), "recorded_at: too_far_in_future"),
+        (make(recorded_at=now - timedelta(seconds=3601)), "recorded_at: too_far_in_past"),
+        (make(mono_ns=7200 * 10**9 + 1), "mono_ns: exceeds_max_call_length"),
+    ]
+    for env, reason in cases:
+        with pytest.raises(EnvelopeError, match=reason):
+            decode_envelope(encode_envelope(env), limits, now)
+        decode_envelope(encode_envelope(env))  # without limits: a sealed event stays readable

@@ -32,6 +32,10 @@ _MAX_NAME_WORDS = 4
 def recognize(view: View) -> list[Finding]:
     toks = view.tokens
     ends = {run.last: run for run in view.runs}
+    # Indexed once: scanning every run for each address made long utterances quadratic.
+    firsts: dict[int, NumberRun] = {}
+    for run in view.runs:
+        firsts.setdefault(run.first, run)
     out: list[Finding] = []
     for k, tok in enumerate(toks):
         if tok.low not in SUFFIXES or k == 0:
@@ -39,7 +43,7 @@ def recognize(view: View) -> list[Finding]:
         start = _house_number(toks, ends, k)
         if start is None:
             continue
-        end = _unit(toks, view.runs, k)
+        end = _unit(toks, firsts, k)
         out.append(Finding("STREET_ADDRESS", start, toks[end].end, 0.85, DETECTOR))
     if Topic.ADDRESS in view.context.asked and not out:
         out.extend(_bare(view))
@@ -67,19 +71,20 @@ def _house_number(toks: list[Token], ends: dict[int, NumberRun], k: int) -> int 
     return None
 
 
-def _unit(toks: list[Token], runs: list[NumberRun], k: int) -> int:
+def _unit(toks: list[Token], firsts: dict[int, NumberRun], k: int) -> int:
     """Extend past "apartment 5B", "suite 200", "unit four"."""
     j = k + 1
     if j < len(toks) and toks[j].text == ",":
         j += 1
     if j < len(toks) and toks[j].low in _UNIT_WORDS:
-        for run in runs:
-            if run.first in (j + 1, j + 2):
-                end = run.last
-                if end + 1 < len(toks) and len(toks[end + 1].text) == 1 \
-                        and toks[end + 1].text.isalpha():
-                    end += 1
-                return end
+        # Runs do not overlap, so one starting at j + 1 comes before one starting at j + 2.
+        run = firsts.get(j + 1) or firsts.get(j + 2)
+        if run is not None:
+            end = run.last
+            if end + 1 < len(toks) and len(toks[end + 1].text) == 1 \
+                    and toks[end + 1].text.isalpha():
+                end += 1
+            return end
         if j + 1 < len(toks) and toks[j + 1].text.isalnum():
             return j + 1
     return k
