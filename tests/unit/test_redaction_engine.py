@@ -63,8 +63,19 @@ async def test_runs_off_the_event_loop(engine: RedactionEngine) -> None:
 
 def test_long_text_is_windowed(engine: RedactionEngine) -> None:
     text = "lorem ipsum " * 10_000 + "my name is David Chen"
+    (found,) = engine.analyze([Utterance(text)])
+    assert any(f.entity_type == "PERSON" and text[f.start:f.end] == "David Chen" for f in found)
+
+
+def test_an_overlong_utterance_is_cut_and_its_rest_withheld(engine: RedactionEngine) -> None:
+    from services.redaction.engine import MAX_UTTERANCE_CHARS, TRUNCATED_MARK
+
+    text = "my name is Anna Berg " + "lorem ipsum " * 10_000 + "my name is David Chen"
     (turn,) = engine.redact([Utterance(text)])
-    assert turn.text.endswith("my name is <PERSON_1>")
+    assert turn.text.startswith("my name is <PERSON_1>") and turn.text.endswith(TRUNCATED_MARK)
+    assert "David" not in turn.text and len(turn.text) <= MAX_UTTERANCE_CHARS + len(TRUNCATED_MARK)
+    cut = turn.findings[-1]
+    assert (cut.entity_type, cut.end) == ("TRUNCATED", len(text))
 
 
 def test_windows_cover_the_text() -> None:
