@@ -13,6 +13,8 @@ from schemas.envelope import Direction, Envelope, Provider, decode_envelope
 from services.ledger.catalog import SessionCatalog
 from services.ledger.catalog_models import SessionRow
 from services.platform.db import make_async_engine
+from services.platform.deadletter import decrypt_raw
+from services.platform.keys import LocalKeyProvider
 from services.platform.nats import connect
 from services.platform.settings import Settings
 from services.recorder import Recorder
@@ -107,9 +109,13 @@ async def test_garbage_is_dead_lettered_and_the_session_carries_on(
             await wait_for(done)
         async with engine.connect() as conn:
             reasons = (await conn.execute(text(
-                "SELECT reason, raw FROM dead_letters WHERE subject LIKE :s ORDER BY stream_seq"),
+                "SELECT * FROM dead_letters WHERE subject LIKE :s ORDER BY stream_seq"),
                 {"s": f"voice.{tenant}.%"})).all()
-        assert [bytes(r.raw) for r in reasons] == bad
+        # Kept encrypted under the tenant's key, readable with it (issue 12).
+        keys = LocalKeyProvider.from_file(settings.keyring_path)
+        assert [decrypt_raw(r, keys) for r in reasons] == bad
+        assert all(bytes(r.raw_ct) != blob for r, blob in zip(reasons, bad, strict=True))
+        assert {(r.tenant_id, r.session_id) for r in reasons} == {(tenant, session_id)}
         assert all(r.reason for r in reasons)
         assert "NUL" in reasons[0].reason
     finally:
