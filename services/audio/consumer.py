@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -42,6 +43,7 @@ from services.platform.settings import Settings
 log = logging.getLogger(__name__)
 
 ROWS_PER_STEP = 2000
+STEP_RETRY_MAX_S = 60.0  # a failing session is retried at least this often (an outage ends)
 
 
 class AudioRecorder:
@@ -60,6 +62,9 @@ class AudioRecorder:
         self.completed = 0
         self._lock_conn: AsyncConnection | None = None
         self._busy = asyncio.Lock()
+        # A session whose step keeps failing (a destroyed key, a bug on one frame) is retried
+        # after a growing delay, not on every poll: consecutive failures and when to try next.
+        self._failing: dict[tuple[str, str], tuple[int, float]] = {}
 
     async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
         """Nothing to write here: a system event only means "look at the ledger again"."""
@@ -74,17 +79,24 @@ class AudioRecorder:
                 sessions = await store.open_sessions(conn, self.tenant)
             fed = 0
             for s in sessions:
+                key = (s.tenant_id, s.session_id)
+                if key in self._failing and time.monotonic() < self._failing[key][1]:
+                    continue
                 try:
                     fed += await self._step(engine, s.tenant_id, s.session_id,
                                             bool(s.ended or s.timed_out_at is not None),
                                             stop_after_rows, s.max_seq)
+                    self._failing.pop(key, None)
                 except RecordingDiverged as exc:
                     log.error("audio %s/%s: %s; starting the upload over", s.tenant_id,
                               s.session_id, exc)
                     await self._abandon(engine, s.tenant_id, s.session_id)
                 except Exception as exc:
-                    log.warning("audio %s/%s: step failed (%s); will retry", s.tenant_id,
-                                s.session_id, type(exc).__name__,
+                    failures = self._failing.get(key, (0, 0.0))[0] + 1
+                    delay = min(2.0 ** failures, STEP_RETRY_MAX_S)
+                    self._failing[key] = (failures, time.monotonic() + delay)
+                    log.warning("audio %s/%s: step failed (%s); attempt %d, retrying in %.0f s",
+                                s.tenant_id, s.session_id, type(exc).__name__, failures, delay,
                                 exc_info=log.isEnabledFor(logging.DEBUG))
                     await self._drop(s.tenant_id, s.session_id)
             return fed
