@@ -12,7 +12,7 @@ import os
 import pytest
 
 from services.ledger.sealer import Sealer
-from services.platform.keys import LocalKeyProvider, new_dek
+from services.platform.keys import KeyError_, LocalKeyProvider, new_dek
 from services.platform.settings import load_settings
 
 
@@ -27,8 +27,14 @@ def test_a_replaced_wrapped_key_is_not_served_from_the_cache() -> None:
     assert sealer._dek("acme", "call-1", stored) == second
 
 
-def test_an_erased_key_refuses_to_seal() -> None:
-    sealer = Sealer(load_settings(use_env_file=False), LocalKeyProvider(os.urandom(32)),
+def test_an_erased_or_unreadable_key_refuses_to_seal() -> None:
+    # KeyError_ is what the sealer turns into a per-event `session_key_destroyed` dead letter.
+    keys = LocalKeyProvider(os.urandom(32))
+    sealer = Sealer(load_settings(use_env_file=False), keys,
                     storage=None)  # type: ignore[arg-type]
-    with pytest.raises(RuntimeError, match="erased"):
+    with pytest.raises(KeyError_, match="destroyed"):
         sealer._dek("acme", "call-1", None)
+    corrupted = bytearray(keys.wrap_dek("acme", new_dek()))
+    corrupted[-1] ^= 1
+    with pytest.raises(KeyError_):
+        sealer._dek("acme", "call-1", bytes(corrupted))
