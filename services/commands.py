@@ -39,3 +39,6 @@ def register(app: typer.Typer) -> None:
     from services.platform.deadletter_cli import register as deadletters
 
     deadletters(app)
+    from services.evidence.replay_cli import register as replay
+
+    replay(app)

@@ -54,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from schemas.envelope import Limits
+from services.platform.clock import Clock, SystemClock
 from services.platform.deadletter import purge_expired, record_dead_letter
 from services.platform.intake import Delivered as Delivered  # re-exported for handlers
 from services.platform.intake import Item, decode_item
@@ -117,14 +118,15 @@ class PullConsumer:
     def __init__(self, nc: Client, engine: AsyncEngine, stream: str, handler: BatchHandler,
                  *, batch_size: int = 500, fetch_timeout: float = 0.5,
                  linger: float = 0.2, keys: KeyProvider | None = None,
-                 limits: Limits | None = None, dead_letter_retention_days: float = 30.0
-                 ) -> None:
+                 limits: Limits | None = None, dead_letter_retention_days: float = 30.0,
+                 clock: Clock | None = None) -> None:
         self.nc = nc
         # Dead letters are encrypted under the tenant's key (none: metadata only); ``limits``
         # are the ingest bounds checked at decode (none: the contract's static bounds only).
         self.keys = keys
         self.limits = limits
         self.retention_days = dead_letter_retention_days
+        self.clock: Clock = clock or SystemClock()  # calendar time of the retention purge
         self._purged_at = 0.0
         self.engine = engine
         self.stream = stream
@@ -200,7 +202,7 @@ class PullConsumer:
             self._purged_at = time.monotonic()
             try:
                 async with self.engine.begin() as conn:
-                    purged = await purge_expired(conn, self.retention_days)
+                    purged = await purge_expired(conn, self.retention_days, self.clock.now())
                 if purged:
                     log.info("%s: purged %d dead letter(s) past retention", self.handler.name,
                              purged)

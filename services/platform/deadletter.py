@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -28,7 +28,6 @@ from sqlalchemy import (
     Text,
     delete,
     func,
-    literal,
     select,
     text,
     update,
@@ -131,11 +130,13 @@ async def record_dead_letter(conn: AsyncConnection, keys: KeyProvider | None, co
             "ELSE ARRAY[CAST(:c AS varchar)] END").bindparams(c=consumer))}))
 
 
-async def purge_expired(conn: AsyncConnection, retention_days: float) -> int:
-    """Delete dead letters older than the retention; returns how many."""
-    result = await conn.execute(delete(DeadLetter).where(
-        DeadLetter.received_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0,
-                                                                 literal(retention_days * 86400.0))))
+async def purge_expired(conn: AsyncConnection, retention_days: float,
+                        now: datetime | None = None) -> int:
+    """Delete dead letters older than the retention as of ``now`` (the injectable calendar
+    clock; default the database's); returns how many."""
+    cutoff: Any = (func.now() - timedelta(days=retention_days) if now is None
+                   else now - timedelta(days=retention_days))
+    result = await conn.execute(delete(DeadLetter).where(DeadLetter.received_at < cutoff))
     return int(result.rowcount or 0)
 
 

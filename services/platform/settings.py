@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.platform.clock import Clock, clock_for_offset_days
+
 ENV_PREFIX = "VOXLEDGER_"
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", ""}
 
@@ -83,6 +85,10 @@ class Settings(BaseSettings):
                                           description="longest session timeline (mono_ns)")
     dead_letter_retention_days: float = Field(default=30.0, gt=0)
 
+    # Calendar time (services/platform/clock.py): shift the process clock, for tests that walk
+    # retention periods through real processes. Refused in production.
+    clock_offset_days: float = Field(default=0.0, ge=-36500, le=36500)
+
     # Pinned ports for the embedded stack (0 = pick a free loopback port).
     stack_nats_port: int = Field(default=0, ge=0, le=65535)
     stack_postgres_port: int = Field(default=0, ge=0, le=65535)
@@ -101,6 +107,8 @@ class Settings(BaseSettings):
     def _no_placeholders_in_production(self) -> Settings:
         if self.environment != "production":
             return self
+        if self.clock_offset_days:
+            raise ValueError(f"{ENV_PREFIX}CLOCK_OFFSET_DAYS shifts the clock; it is refused in production")
         for name in ("nats_password", "s3_secret_key"):
             value = getattr(self, name)
             if value is not None and value.get_secret_value().lower() in _PLACEHOLDERS:
@@ -113,6 +121,9 @@ class Settings(BaseSettings):
 
         return Limits(self.envelope_max_past_s, self.envelope_max_future_s,
                       self.session_max_duration_s)
+
+    def clock(self) -> Clock:
+        return clock_for_offset_days(self.clock_offset_days)
 
     @property
     def keyring_path(self) -> Path:

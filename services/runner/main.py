@@ -42,12 +42,14 @@ def consumer_factories() -> dict[str, HandlerFactory]:
 
 def consumer_options(settings: Settings) -> dict[str, Any]:
     """What every consumer takes from the settings: the key provider for its dead letters, the
-    ingest bounds it checks at decode, and how long dead letters are kept."""
+    ingest bounds it checks at decode (against the system clock, as the recorder stamps them),
+    and how long dead letters are kept (by the calendar clock, shifted in retention tests)."""
     from services.platform.keys import LocalKeyProvider
 
     return {"keys": LocalKeyProvider.from_file(settings.keyring_path),
             "limits": settings.envelope_limits(),
-            "dead_letter_retention_days": settings.dead_letter_retention_days}
+            "dead_letter_retention_days": settings.dead_letter_retention_days,
+            "clock": settings.clock()}
 
 
 async def run_all(settings: Settings, only: list[str] | None = None,

@@ -131,6 +131,12 @@ async def test_dead_letters_past_retention_are_purged(settings: Settings, tenant
             left = [int(s) for (s,) in await conn.execute(text(
                 "SELECT stream_seq FROM dead_letters WHERE tenant_id = :t"), {"t": tenant})]
         assert left == [-1002]
+        async with engine.begin() as conn:  # as of 30 days on (the injectable calendar clock)
+            later = (await conn.execute(text("SELECT now() + interval '30 days'"))).scalar_one()
+            await purge_expired(conn, 30.0, later)
+            left = [int(s) for (s,) in await conn.execute(text(
+                "SELECT stream_seq FROM dead_letters WHERE tenant_id = :t"), {"t": tenant})]
+        assert left == []
     finally:
         async with engine.begin() as conn:
             await conn.execute(text("DELETE FROM dead_letters WHERE tenant_id = :t"), {"t": tenant})
