@@ -141,3 +141,32 @@ async def test_dead_letters_past_retention_are_purged(settings: Settings, tenant
         async with engine.begin() as conn:
             await conn.execute(text("DELETE FROM dead_letters WHERE tenant_id = :t"), {"t": tenant})
         await engine.dispose()
+
+
+async def test_erasing_a_session_deletes_its_dead_letters(settings: Settings, tenant: str) -> None:
+    from services.platform.clock import SystemClock
+    from services.platform.deadletter_forget import forgetter
+    from services.platform.forget import DataClass, ForgetContext, ForgetScope
+
+    engine = make_async_engine(settings)
+    try:
+        async with engine.begin() as conn:
+            for seq, session in ((-2001, "gone"), (-2002, "kept")):
+                await conn.execute(text(
+                    "INSERT INTO dead_letters (stream_seq, subject, consumer, consumers, reason, "
+                    "tenant_id, session_id) VALUES (:s, :subj, 'test', ARRAY['test'], 'x', :t, "
+                    ":sess)"), {"s": seq, "subj": f"voice.{tenant}.{session}.event", "t": tenant,
+                                "sess": session})
+        ctx = ForgetContext(settings, engine, None, None, SystemClock())  # type: ignore[arg-type]
+        scope = ForgetScope(tenant, ("gone",), "erasure:test")
+        f = forgetter()
+        assert (await f.dispose(ctx, scope, DataClass.RECORDINGS)).deleted == 0
+        assert (await f.erase(ctx, scope)).deleted == 1
+        async with engine.connect() as conn:
+            left = [s for (s,) in await conn.execute(text(
+                "SELECT session_id FROM dead_letters WHERE tenant_id = :t"), {"t": tenant})]
+        assert left == ["kept"]
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM dead_letters WHERE tenant_id = :t"), {"t": tenant})
+        await engine.dispose()
