@@ -1,7 +1,7 @@
 """dead letters: one encrypted row per stream message, tenant/session, status, retention
 
 Revision ID: 12a0dead1e77
-Revises: 5e3f0b7a2d41
+Revises: 1d3b7e5a9c20
 Create Date: 2026-11-30 17:20:00
 
 Existing rows kept their payload in plaintext and one copy per consumer: the upgrade keeps one
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '12a0dead1e77'
-down_revision: str | None = '5e3f0b7a2d41'
+down_revision: str | None = '1d3b7e5a9c20'  # re-chained after main's purged_at
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
