@@ -36,3 +36,7 @@ def register(app: typer.Typer) -> None:
     from services.bench.cli import register as bench
 
     bench(app)
+    # Isolation and operations (issue 12): tenants' NATS credentials.
+    from services.platform.tenants_cli import register as tenants
+
+    tenants(app)

@@ -126,7 +126,9 @@ async def import_frames(settings: Any, tenant_id: str, session_id: str, provider
     frames, errors = read_lines(lines)
     result = ImportResult(tenant_id, session_id, errors=errors)
     recorded: list[tuple[int, Envelope]] = []
-    recorder = await Recorder.connect(settings, tenant_id)
+    from services.platform.gateway import as_gateway
+
+    recorder = await Recorder.connect(await as_gateway(settings, tenant_id), tenant_id)
     try:
         async with recorder.session(session_id, provider) as session:
             for f, at_ns in zip(frames, offsets_ns(frames), strict=True):

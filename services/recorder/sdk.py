@@ -161,8 +161,11 @@ class Recorder:
     @classmethod
     async def connect(cls, settings: Settings, tenant_id: str, **kwargs: Any) -> Recorder:
         from services.platform.nats import connect
+        from services.platform.tenants import gateway_inbox_prefix
 
-        nc = await connect(settings, name=f"voxledger-recorder-{tenant_id}")
+        # The gateway credential may subscribe to its own reply inbox only (publish acks).
+        nc = await connect(settings, name=f"voxledger-recorder-{tenant_id}",
+                           inbox_prefix=gateway_inbox_prefix(tenant_id))
         options: dict[str, Any] = {
             "spool_dir": (settings.recorder_spool_dir or settings.home / "spool") / tenant_id,
             "subject_prefix": settings.subject_prefix,
