@@ -11,12 +11,14 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 
 from alembic import command
+from services.platform.db import database_url
 from services.platform.nats import connect, ensure_stream
 from services.platform.roles import (
     APP_ROLE,
     ensure_app_role,
     grant_writer_to_login,
     owner_database_url,
+    owner_settings,
 )
 from services.platform.s3 import ensure_buckets, make_s3_client
 from services.platform.settings import Settings
@@ -28,8 +30,7 @@ def alembic_config(settings: Settings) -> Config:
     ini = REPO_ROOT / "alembic.ini"
     cfg = Config(str(ini))
     cfg.set_main_option("script_location", str(REPO_ROOT / "alembic"))
-    # Migrations run as the owner; every other process as a writer without DDL.
-    cfg.set_main_option("sqlalchemy.url", owner_database_url(settings).replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", database_url(settings).replace("%", "%%"))
     return cfg
 
 
@@ -45,7 +46,8 @@ def ensure_database(settings: Settings) -> None:
 
 
 def migrate(settings: Settings) -> None:
-    command.upgrade(alembic_config(settings), "head")
+    # Migrations run as the owner; every other process as a writer without DDL.
+    command.upgrade(alembic_config(owner_settings(settings)), "head")
 
 
 async def _stream(settings: Settings) -> str:
