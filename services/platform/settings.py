@@ -92,6 +92,7 @@ class Settings(BaseSettings):
                                 description="host:port of `voxledger run`'s Prometheus metrics; "
                                 "port 0 turns them off")
     metrics_poll_s: float = Field(default=5.0, gt=0, le=300)
+    log_format: Literal["json", "text"] = Field(default="json", description="`run`'s log lines")
 
     @field_validator("bucket_ledger", "bucket_worm", "bucket_audio", "bucket_exports")
     @classmethod
