@@ -115,7 +115,8 @@ def export(
     try:
         plain = decrypt_stream(dek, context_for(rec.tenant_id, session_id, kind), counted())
         sink: Any = None
-        with open(tmp, "wb") as raw:
+        tmp.unlink(missing_ok=True)  # decrypted audio: 0600 from its first byte (O_EXCL)
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw:
             for piece in plain:
                 if sink is None:
                     head += piece
