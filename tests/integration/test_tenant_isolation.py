@@ -18,10 +18,12 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
+from schemas.envelope import Provider
 from services.platform.gateway import accepts, add_tenant, as_gateway, disable_tenant
 from services.platform.nats import connect
 from services.platform.settings import Settings
 from services.platform.tenants import GatewayCredential, gateway_inbox_prefix
+from services.recorder import Recorder
 from tests.integration.ledger_helpers import TenantSealer, publish_small_session
 
 pytestmark = pytest.mark.integration
@@ -119,10 +121,19 @@ async def test_the_tenants_frames_published_with_its_credential_are_sealed(setti
     a = _tenant()
     gateway_settings = await as_gateway(settings, a)  # what `simulate` and `import` do
     assert gateway_settings.nats_user == f"gw-{a}"
+    cred, _ = await add_tenant(settings, a)
     sealer = TenantSealer(settings, a)
     await sealer.start()
     try:
         published = await publish_small_session(gateway_settings, a, "s-a")
+        # The SDK handed the credential directly, as a gateway given `tenants add --json` would.
+        rec = await Recorder.connect(settings, a, credential=cred)
+        async with rec.session("s-b", Provider.CUSTOM) as s:
+            await s.client({"type": "hello"})
+            published += s.next_seq + 1
+        await rec.close()
+        # acks reached the tenant's own inbox: nothing had to be spilled and retried
+        assert rec.stats.dropped == 0 and rec.stats.spilled == 0 and rec.stats.published > 0
         await sealer.wait_for(published)
     finally:
         await sealer.stop()
