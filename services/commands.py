@@ -36,6 +36,9 @@ def register(app: typer.Typer) -> None:
     from services.bench.cli import register as bench
 
     bench(app)
+    from services.evidence.replay_cli import register as replay
+
+    replay(app)
     # Isolation and operations (issue 12): tenants' NATS credentials.
     from services.platform.tenants_cli import register as tenants
 
