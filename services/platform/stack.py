@@ -188,6 +188,9 @@ class Stack:
             path = self.home / name
             path.mkdir(exist_ok=True)
             os.chmod(path, 0o711 if name in ("postgres", "logs") and os.geteuid() == 0 else 0o700)
+        for log in (self.home / "logs").glob("*.log"):
+            if log.stat().st_mode & 0o077:
+                os.chmod(log, 0o600)  # written world-readable by an older version: tighten
 
     def _adopt_postgres(self) -> dict[str, Any] | None:
         """A postmaster we started but lost track of (state file removed) still owns the data dir."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -39,8 +40,8 @@ _SQL = {
     "missing": "SELECT coalesce(sum(missing), 0) FROM ledger_sessions",
     "audio_gaps": "SELECT coalesce(sum(json_array_length(gaps)), 0) FROM audio_recordings "
                   "WHERE gaps IS NOT NULL",
-    # The reason's code: what precedes the first ':' or space (details never become labels).
-    "dead": "SELECT consumer, left(split_part(split_part(reason, ':', 1), ' ', 1), 48), count(*) "
+    # The reason's fixed head, before any ':' or '(' that introduces details (see reason_code).
+    "dead": "SELECT consumer, left(split_part(split_part(reason, ':', 1), '(', 1), 80), count(*) "
             "FROM dead_letters GROUP BY 1, 2",
 }
 
@@ -58,6 +59,12 @@ class Snapshot:
     spool_files: float = 0.0
     polled_at: float = 0.0
     errors: int = 0
+
+
+def reason_code(head: str) -> str:
+    """``invalid envelope`` → ``invalid_envelope``: a bounded label from the code's own text."""
+    code = re.sub(r"[^a-z0-9]+", "_", head.lower()).strip("_")[:40].rstrip("_")
+    return code or "unknown"
 
 
 def spool_usage(root: Path) -> tuple[int, int]:
@@ -190,8 +197,11 @@ class MetricsServer:
         async with engine.connect() as conn:
             for key in ("sealed", "checkpoint_age", "worm_pending", "missing", "audio_gaps"):
                 setattr(snap, key, float((await conn.execute(text(_SQL[key]))).scalar_one()))
-            snap.dead = {(str(r[0]), str(r[1]) or "unknown"): float(r[2])
-                         for r in await conn.execute(text(_SQL["dead"]))}
+            for consumer, head, n in await conn.execute(text(_SQL["dead"])):
+                # Only the pipeline's own consumers by name: ad-hoc durables (a partition
+                # sealer is named after its tenant) would put tenant ids in labels.
+                label = (consumer if consumer in self.consumers else "other", reason_code(head))
+                snap.dead[label] = snap.dead.get(label, 0.0) + float(n)
         js = nc.jetstream()
         for name in self.consumers:
             try:

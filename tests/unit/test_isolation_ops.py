@@ -23,7 +23,7 @@ from services.platform.tenants import (
     gateway_inbox_prefix,
 )
 from services.runner.logs import JsonFormatter
-from services.runner.metrics import Snapshot, StateCollector
+from services.runner.metrics import Snapshot, StateCollector, reason_code
 
 
 @pytest.fixture
@@ -119,6 +119,13 @@ def test_json_logs_carry_no_exception_message() -> None:
     out = json.loads(line)
     assert out["msg"] == "batch failed (ValueError)" and out["exc_type"] == "ValueError"
     assert "+1415" not in line and "\n" not in line
+
+
+def test_dead_letter_reason_codes_are_bounded_labels() -> None:
+    assert reason_code("invalid envelope") == "invalid_envelope"
+    assert reason_code("envelope must be a JSON object, got list") == \
+        "envelope_must_be_a_json_object_got_list"
+    assert reason_code("x" * 100) == "x" * 40 and reason_code("  ") == "unknown"
 
 
 def test_metrics_render_from_a_snapshot() -> None:
