@@ -10,13 +10,13 @@
   (rows deleted once written), so the checkpoint row is never updated.
 - A session key (``ledger_sessions.wrapped_dek``) is destroyed only by
   ``voxledger_destroy_session_key(tenant, session, reason)``: SECURITY DEFINER, records who, when
-  and why. The writer may not update that column nor delete a session row; a trigger refuses any
-  other change of the key (rewriting it, or nulling it outside the function).
+  and why. The writer may not delete a session row, and a trigger refuses any other change of the
+  key (rewriting it, or nulling it anywhere but inside that function, which runs as the owner).
 
 Creating the role needs CREATEROLE (or a DBA who ran ``CREATE ROLE voxledger_writer NOLOGIN``).
 
 Revision ID: c12a0e5e0b11
-Revises: 5e3f0b7a2d41
+Revises: 1d3b7e5a9c20
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -27,17 +27,12 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'c12a0e5e0b11'
-down_revision: str | None = '5e3f0b7a2d41'
+down_revision: str | None = '1d3b7e5a9c20'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 WRITER = "voxledger_writer"
 APPEND_ONLY = ("ledger_entries", "ledger_checkpoints", "ledger_key_destructions")
-# ledger_sessions columns the sealer and the catalog update (everything but the key and the ids).
-SESSION_COLUMNS = ("entries", "first_position", "last_position", "max_seq", "missing",
-                   "duplicates", "seq_conflicts", "out_of_order", "audio_bytes", "started",
-                   "ended", "last_seq_declared", "end_reason", "last_event_at", "timed_out_at",
-                   "updated_at")
 
 
 def upgrade() -> None:
@@ -83,8 +78,9 @@ END $$""")
     for table in APPEND_ONLY:
         op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {WRITER}")
     op.execute(f"REVOKE INSERT ON ledger_key_destructions FROM {WRITER}")
-    op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON ledger_sessions FROM {WRITER}")
-    op.execute(f"GRANT UPDATE ({', '.join(SESSION_COLUMNS)}) ON ledger_sessions TO {WRITER}")
+    # Session rows are updated (counters, purged_at, ...) but never deleted; the key column is
+    # guarded by the trigger below (a column grant would miss every column added later).
+    op.execute(f"REVOKE DELETE, TRUNCATE ON ledger_sessions FROM {WRITER}")
 
     op.execute("""
 CREATE FUNCTION voxledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -108,8 +104,12 @@ BEGIN
     END IF;
     RETURN OLD;
   END IF;
+  -- Only inside voxledger_destroy_session_key: it runs as the table's owner (SECURITY DEFINER)
+  -- and sets the flag; a writer may set the flag too, but can never act as the owner.
   IF NEW.wrapped_dek IS DISTINCT FROM OLD.wrapped_dek AND (NEW.wrapped_dek IS NOT NULL
-      OR coalesce(current_setting('voxledger.key_destruction', true), '') <> 'on') THEN
+      OR coalesce(current_setting('voxledger.key_destruction', true), '') <> 'on'
+      OR current_user <> (SELECT r.rolname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+                          WHERE c.oid = TG_RELID)) THEN
     RAISE EXCEPTION 'voxledger: session keys are destroyed only by voxledger_destroy_session_key()'
       USING ERRCODE = 'insufficient_privilege';
   END IF;
