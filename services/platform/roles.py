@@ -79,9 +79,10 @@ def grant_writer_to_login(settings: Settings, progress: Callable[[str], None]) -
     app_user = make_url(database_url(settings)).username
     owner = owner_database_url(settings)
     if not app_user or app_user == make_url(owner).username:
-        progress("postgres: every process connects as the owner; set "
-                 f"{OWNER_ENV_VAR} to the owner and {ENV_PREFIX}DATABASE_URL to a login in "
-                 f"{WRITER_ROLE} for least privilege (README: Postgres roles)")
+        progress(f"postgres: no separate owner: migrations and every process use the login of "
+                 f"{ENV_PREFIX}DATABASE_URL; for least privilege set {OWNER_ENV_VAR} to the "
+                 f"owner and {ENV_PREFIX}DATABASE_URL to a login in {WRITER_ROLE} (README: "
+                 "Isolation and operations)")
         return
     try:
         with psycopg.connect(_conninfo(owner), autocommit=True, connect_timeout=10) as conn:

@@ -186,6 +186,8 @@ class Stack:
         system user when we are root; its data dir is 0700 and its own)."""
         for name in ("nats", "s3", "logs", "postgres"):
             path = self.home / name
+            if name != "logs" and self.external(name):
+                continue
             path.mkdir(exist_ok=True)
             os.chmod(path, 0o711 if name in ("postgres", "logs") and os.geteuid() == 0 else 0o700)
         for log in (self.home / "logs").glob("*.log"):
