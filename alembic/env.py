@@ -15,10 +15,10 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from services.platform.db import database_url
+    from services.platform.roles import owner_database_url
     from services.platform.settings import load_settings
 
-    return database_url(load_settings())
+    return owner_database_url(load_settings())  # DDL: the owner, never the pipeline's role
 
 
 def run_migrations_offline() -> None:

@@ -42,3 +42,7 @@ def register(app: typer.Typer) -> None:
     from services.evidence.replay_cli import register as replay
 
     replay(app)
+    # Isolation and operations (issue 12): tenants' NATS credentials.
+    from services.platform.tenants_cli import register as tenants
+
+    tenants(app)

@@ -41,3 +41,12 @@ def sync_engine(settings: Settings) -> Iterator[object]:
     engine = make_engine(settings)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_settings(settings: Settings) -> Settings:
+    """The stack's settings as the database owner (migrations, tamper simulations); every other
+    test connects as the pipeline's writer role, like the processes."""
+    from services.platform.roles import owner_settings as as_owner
+
+    return as_owner(settings)

@@ -84,7 +84,7 @@ def export(
     from services.audio.job import context_for
     from services.audio.store import Uploads
     from services.platform.db import make_engine
-    from services.platform.keys import LocalKeyProvider
+    from services.platform.keys import key_provider
     from services.platform.s3 import make_s3_client
     from services.platform.settings import load_settings
 
@@ -99,7 +99,7 @@ def export(
         if rec.status != "complete":
             typer.echo(f"error: the {kind} recording is still being made", err=True)
             raise typer.Exit(2)
-        dek = _dek(conn, LocalKeyProvider.from_file(settings.keyring_path), rec.tenant_id,
+        dek = _dek(conn, key_provider(settings), rec.tenant_id,
                    session_id)
     engine.dispose()
     blocks = Uploads(make_s3_client(settings), settings.bucket_audio).read(rec.object_key)
@@ -115,7 +115,8 @@ def export(
     try:
         plain = decrypt_stream(dek, context_for(rec.tenant_id, session_id, kind), counted())
         sink: Any = None
-        with open(tmp, "wb") as raw:
+        tmp.unlink(missing_ok=True)  # decrypted audio: 0600 from its first byte (O_EXCL)
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw:
             for piece in plain:
                 if sink is None:
                     head += piece
@@ -157,7 +158,7 @@ def rebuild_cmd(
     """Rebuild the recordings from the ledger and compare PCM hashes (exit 1 if they differ)."""
     from services.audio.rebuild import RebuildError, rebuild
     from services.platform.db import make_async_engine
-    from services.platform.keys import LocalKeyProvider
+    from services.platform.keys import key_provider
     from services.platform.s3 import make_s3_client
     from services.platform.settings import load_settings
 
@@ -166,7 +167,7 @@ def rebuild_cmd(
     async def run() -> dict[str, Any]:
         engine = make_async_engine(settings)
         try:
-            found = await rebuild(engine, LocalKeyProvider.from_file(settings.keyring_path),
+            found = await rebuild(engine, key_provider(settings),
                                   make_s3_client(settings), settings.bucket_ledger, tenant,
                                   session_id)
         finally:

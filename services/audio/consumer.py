@@ -240,10 +240,10 @@ class AudioRecorder:
 
 
 def make_audio_recorder(settings: Settings) -> AudioRecorder:
-    from services.platform.keys import LocalKeyProvider
+    from services.platform.keys import key_provider
     from services.platform.s3 import make_s3_client
 
-    return AudioRecorder(settings, LocalKeyProvider.from_file(settings.keyring_path),
+    return AudioRecorder(settings, key_provider(settings),
                          make_s3_client(settings))
 
 

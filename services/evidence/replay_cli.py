@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         from services.cli import _progress
         from services.evidence.replay import PROJECTIONS, ReplayError, replay
         from services.platform.db import make_async_engine
-        from services.platform.keys import LocalKeyProvider
+        from services.platform.keys import key_provider
         from services.platform.s3 import make_s3_client
         from services.platform.settings import load_settings
 
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
             engine = make_async_engine(settings)
             try:
                 report = await replay(
-                    engine, LocalKeyProvider.from_file(settings.keyring_path),
+                    engine, key_provider(settings),
                     make_s3_client(settings), settings.bucket_ledger, settings.bucket_audio,
                     tenant=tenant, projections=wanted, progress=_progress)
             finally:

@@ -71,12 +71,12 @@ async def _run(tenant: str | None, session: str | None) -> Report:
     from services.ledger.storage import LedgerStorage
     from services.ledger.verify import verify_ledger
     from services.platform.db import make_async_engine
-    from services.platform.keys import LocalKeyProvider
+    from services.platform.keys import key_provider
     from services.platform.s3 import make_s3_client
     from services.platform.settings import load_settings
 
     settings = load_settings()
-    keys = LocalKeyProvider.from_file(settings.keyring_path)
+    keys = key_provider(settings)
     storage = LedgerStorage(settings, make_s3_client(settings))
     engine = make_async_engine(settings)
     try:

@@ -76,7 +76,8 @@ class LedgerTree(Base):
 
 
 class LedgerCheckpoint(Base):
-    """A signed C2SP checkpoint note; ``worm_written_at`` is null until the WORM copy exists."""
+    """A signed C2SP checkpoint note. Append-only (grants and a trigger refuse UPDATE and DELETE);
+    whether its WORM copy is written yet lives in :class:`LedgerWormOutbox`."""
 
     __tablename__ = "ledger_checkpoints"
 
@@ -86,10 +87,41 @@ class LedgerCheckpoint(Base):
     note: Mapped[str] = mapped_column(Text, nullable=False)
     reason: Mapped[str] = mapped_column(String(16), nullable=False)
     worm_key: Mapped[str] = mapped_column(String(512), nullable=False)
-    worm_written_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+
+
+class LedgerWormOutbox(Base):
+    """A checkpoint whose WORM copy is not written yet: inserted with the checkpoint, deleted once
+    the object exists (so the checkpoint row itself is never updated)."""
+
+    __tablename__ = "ledger_worm_outbox"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class LedgerKeyDestruction(Base):
+    """Audit of every session key destroyed, written only by ``voxledger_destroy_session_key``
+    (SECURITY DEFINER): who (the database role), when, why. Append-only like the ledger."""
+
+    __tablename__ = "ledger_key_destructions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(63), nullable=False)
+    session_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    reason: Mapped[str] = mapped_column(String(200), nullable=False)
+    destroyed_by: Mapped[str] = mapped_column(String(63), nullable=False)
+    had_key: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    destroyed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+    __table_args__ = (Index("ix_ledger_key_destructions_session", "tenant_id", "session_id"),)
 
 
 class LedgerSession(Base):

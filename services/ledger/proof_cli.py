@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print the tenant's checkpoint verification key (C2SP signed-note vkey)."""
         from services.ledger.checkpoint import NoteError, Verifier, origin_for
-        from services.platform.keys import KeyError_, LocalKeyProvider
+        from services.platform.keys import KeyError_, key_provider
         from services.platform.settings import SettingsError, load_settings
 
         if not _TENANT_RE.fullmatch(tenant):
@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
         try:
             name = origin if origin is not None else origin_for(tenant)
             settings = load_settings()
-            signing_key = LocalKeyProvider.from_file(settings.keyring_path).signing_key(tenant)
+            signing_key = key_provider(settings).signing_key(tenant)
             verifier = Verifier.from_public_key(name, signing_key)
         except NoteError as exc:
             _usage(f"--origin: {exc}")

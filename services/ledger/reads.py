@@ -18,6 +18,7 @@ from services.ledger.models import (
     LedgerEntry,
     LedgerSession,
     LedgerTree,
+    LedgerWormOutbox,
 )
 
 E = LedgerEntry
@@ -56,7 +57,9 @@ async def iter_entries(conn: AsyncConnection, tenant: str, chunk: int = 5000
 async def checkpoints(conn: AsyncConnection, tenant: str) -> Sequence[Any]:
     return (await conn.execute(
         select(LedgerCheckpoint.size, LedgerCheckpoint.root, LedgerCheckpoint.note,
-               LedgerCheckpoint.worm_key, LedgerCheckpoint.worm_written_at)
+               LedgerCheckpoint.worm_key, LedgerWormOutbox.size.is_not(None).label("worm_pending"))
+        .outerjoin(LedgerWormOutbox, (LedgerWormOutbox.tenant_id == LedgerCheckpoint.tenant_id)
+                   & (LedgerWormOutbox.size == LedgerCheckpoint.size))
         .where(LedgerCheckpoint.tenant_id == tenant).order_by(LedgerCheckpoint.size))).all()
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,6 +24,7 @@ from services.ledger.models import (
     LedgerSession,
     LedgerSubject,
     LedgerTree,
+    LedgerWormOutbox,
 )
 from services.ledger.sealing import SessionDelta
 
@@ -212,21 +213,23 @@ async def insert_checkpoint(conn: AsyncConnection, tenant: str, size: int, root:
     await conn.execute(pg_insert(LedgerCheckpoint).values(
         tenant_id=tenant, size=size, root=root, note=note, reason=reason, worm_key=worm_key,
     ).on_conflict_do_nothing())
+    # The outbox row, not the (append-only) checkpoint, records that the WORM copy is pending.
+    await conn.execute(pg_insert(LedgerWormOutbox).values(tenant_id=tenant, size=size)
+                       .on_conflict_do_nothing())
 
 
 async def pending_worm(conn: AsyncConnection, limit: int = 100) -> list[tuple[str, int, str, str]]:
+    o, c = LedgerWormOutbox, LedgerCheckpoint
     rows = await conn.execute(
-        select(LedgerCheckpoint.tenant_id, LedgerCheckpoint.size, LedgerCheckpoint.worm_key,
-               LedgerCheckpoint.note)
-        .where(LedgerCheckpoint.worm_written_at.is_(None))
-        .order_by(LedgerCheckpoint.created_at).limit(limit))
+        select(c.tenant_id, c.size, c.worm_key, c.note)
+        .join(o, (o.tenant_id == c.tenant_id) & (o.size == c.size))
+        .order_by(o.created_at).limit(limit))
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 async def mark_worm_written(conn: AsyncConnection, tenant: str, size: int) -> None:
-    await conn.execute(update(LedgerCheckpoint).where(
-        LedgerCheckpoint.tenant_id == tenant, LedgerCheckpoint.size == size,
-    ).values(worm_written_at=func.now()))
+    await conn.execute(delete(LedgerWormOutbox).where(
+        LedgerWormOutbox.tenant_id == tenant, LedgerWormOutbox.size == size))
 
 
 async def stale_tenants(conn: AsyncConnection, cadence_s: float) -> list[str]:

@@ -232,8 +232,8 @@ def _sha256(data: bytes) -> bytes:
 
 
 def make_sealer(settings: Settings) -> Any:
-    from services.platform.keys import LocalKeyProvider
+    from services.platform.keys import key_provider
     from services.platform.s3 import make_s3_client
 
-    return Sealer(settings, LocalKeyProvider.from_file(settings.keyring_path),
+    return Sealer(settings, key_provider(settings),
                   LedgerStorage(settings, make_s3_client(settings)))

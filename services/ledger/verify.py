@@ -170,7 +170,7 @@ async def _check_worm(storage: LedgerStorage, tenant: str, row: Any, report: Rep
         issue = Issue(tenant, f"checkpoint {row.size}: WORM copy unreadable "
                       f"({type(exc).__name__})", object=row.worm_key)
         # Not yet written is the outbox's normal state between commit and upload.
-        (report.warnings if row.worm_written_at is None else report.errors).append(issue)
+        (report.warnings if row.worm_pending else report.errors).append(issue)
         return
     if body != row.note.encode():
         report.errors.append(Issue(tenant, f"checkpoint {row.size}: Postgres copy differs from "

@@ -18,12 +18,15 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+if TYPE_CHECKING:
+    from services.platform.settings import Settings
 
 KEYRING_VERSION = 1
 
@@ -85,14 +88,12 @@ class LocalKeyProvider:
         """Write a new keyring (mode 0600) unless one exists. Returns True when created."""
         if path.exists():
             return False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
+        from services.platform.secretfile import create_secret
+
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         body = json.dumps({"version": KEYRING_VERSION,
                            "master": base64.b64encode(secrets.token_bytes(32)).decode()})
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(body)
-        return True
+        return create_secret(path, body)
 
     def _derive(self, purpose: str, tenant_id: str) -> bytes:
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
@@ -116,3 +117,29 @@ class LocalKeyProvider:
 
     def signing_key(self, tenant_id: str) -> Ed25519PrivateKey:
         return Ed25519PrivateKey.from_private_bytes(self._derive("checkpoint-signing", tenant_id))
+
+
+def key_provider(settings: Settings) -> KeyProvider:
+    """The tenant key provider the settings name.
+
+    ``key_provider = "local"`` is the development keyring file; ``environment = production``
+    refuses it unless ``allow_local_keys_in_production`` says otherwise (one master secret on the
+    host's disk is not how production keys are kept). Any other value is ``module:factory``, a
+    callable taking the settings and returning a :class:`KeyProvider` (a KMS-backed one).
+    """
+    if settings.key_provider != "local":
+        import importlib
+
+        module, _, attr = settings.key_provider.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError, ValueError):
+            raise KeyError_(f"VOXLEDGER_KEY_PROVIDER: cannot import {settings.key_provider!r} "
+                            "(expected module:factory)") from None
+        provider: KeyProvider = factory(settings)
+        return provider
+    if settings.environment == "production" and not settings.allow_local_keys_in_production:
+        raise KeyError_("environment=production refuses the local keyring file; set "
+                        "VOXLEDGER_KEY_PROVIDER to a KMS-backed module:factory, or "
+                        "VOXLEDGER_ALLOW_LOCAL_KEYS_IN_PRODUCTION=true to accept the risk")
+    return LocalKeyProvider.from_file(settings.keyring_path)

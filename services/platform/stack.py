@@ -20,6 +20,8 @@ from typing import Any
 
 import psutil
 
+from services.platform.roles import APP_ROLE, OWNER_ENV_VAR
+from services.platform.secretfile import write_secret
 from services.platform.servers import (
     WEED_PORTS,
     ServerSpec,
@@ -32,6 +34,7 @@ from services.platform.servers import (
     stop_postgres,
 )
 from services.platform.settings import ENV_PREFIX, Settings, load_settings
+from services.platform.tenants import TenantRegistry, reload_nats
 
 SERVERS = ("postgres", "nats", "s3")
 _EXTERNAL_VAR = {"postgres": "DATABASE_URL", "nats": "NATS_URL", "s3": "S3_ENDPOINT"}
@@ -65,16 +68,13 @@ class Stack:
         except FileNotFoundError:
             return {}
 
-    def _save(self, path: Path, data: dict[str, Any], mode: int = 0o600) -> None:
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2)
-        os.replace(tmp, path)
+    def _save(self, path: Path, data: dict[str, Any]) -> None:
+        write_secret(path, json.dumps(data, indent=2))
 
     def _secrets(self) -> dict[str, str]:
         data = self._load(self.secrets_path)
-        for key in ("nats_user", "nats_password", "pg_password", "s3_access_key", "s3_secret_key"):
+        for key in ("nats_user", "nats_password", "pg_password", "s3_access_key", "s3_secret_key",
+                    "pg_app_password", "tenant_secret"):
             if key not in data:
                 data[key] = ("vox" + secrets.token_hex(6)) if key.endswith(("user", "access_key")) \
                     else secrets.token_hex(24)
@@ -146,6 +146,7 @@ class Stack:
         # 0711: private listing, but traversable for the postgres system user when we run as root
         os.chmod(self.home, 0o711 if os.geteuid() == 0 else 0o700)
         creds = self._secrets()
+        self._private_dirs()
         pinned = load_settings(use_env_file=False)
         state = self._load(self.state_path)
         for name in SERVERS:
@@ -170,13 +171,28 @@ class Stack:
             self._save(self.state_path, state)
             self.progress(f"{name}: ready in {time.monotonic() - t0:.1f}s")
         self._save(self.state_path, state)
+        self.sync_nats()  # a server started by an older version still has one all-powerful user
         self._write_env(state, creds)
         settings = load_settings()
         LocalKeyProviderFile.ensure(settings.keyring_path, self.progress)
         from services.platform.provision import provision
 
-        provision(settings, self.progress, postgres_managed=not self.external("postgres"))
+        provision(settings, self.progress, postgres_managed=not self.external("postgres"),
+                  app_password=creds["pg_app_password"])
         return settings
+
+    def _private_dirs(self) -> None:
+        """Server data and logs readable by us only (postgres' dir stays traversable for its
+        system user when we are root; its data dir is 0700 and its own)."""
+        for name in ("nats", "s3", "logs", "postgres"):
+            path = self.home / name
+            if name != "logs" and self.external(name):
+                continue
+            path.mkdir(exist_ok=True)
+            os.chmod(path, 0o711 if name in ("postgres", "logs") and os.geteuid() == 0 else 0o700)
+        for log in (self.home / "logs").glob("*.log"):
+            if log.stat().st_mode & 0o077:
+                os.chmod(log, 0o600)  # written world-readable by an older version: tighten
 
     def _adopt_postgres(self) -> dict[str, Any] | None:
         """A postmaster we started but lost track of (state file removed) still owns the data dir."""
@@ -215,19 +231,42 @@ class Stack:
 
     def _start(self, name: str, spec: ServerSpec, creds: dict[str, str]) -> int:
         if name == "nats":
-            return start_nats(spec, creds["nats_user"], creds["nats_password"])
+            registry = self.tenants()
+            registry.write_config(registry.nats_config(creds, spec.port, spec.data_dir))
+            return start_nats(spec, registry.conf_path)
         if name == "postgres":
             return start_postgres(spec, creds["pg_password"])
         return start_weed(spec, creds["s3_access_key"], creds["s3_secret_key"],
                           ready=lambda: _s3_ready(spec.port, creds))
+
+    def tenants(self) -> TenantRegistry:
+        prefix = load_settings(use_env_file=False).subject_prefix
+        return TenantRegistry(self.home, prefix)
+
+    def sync_nats(self) -> bool:
+        """Rewrite the embedded server's users from the tenant registry; reload it if they changed.
+        False when NATS is external or not running (it reads the config when it starts)."""
+        entry = self._load(self.state_path).get("nats")
+        if self.external("nats") or not entry or not self._alive(entry):
+            return False
+        registry = self.tenants()
+        text = registry.nats_config(self._secrets(), int(entry["ports"]["main"]),
+                                    self.spec("nats").data_dir)
+        if registry.write_config(text):
+            reload_nats(int(entry["pid"]))
+        return True
 
     def _write_env(self, state: dict[str, Any], creds: dict[str, str]) -> None:
         lines = [f"# written by `voxledger up` at {time.strftime('%Y-%m-%dT%H:%M:%S%z')}; "
                  "variables set in the environment win"]
         if "postgres" in state and not self.external("postgres"):
             port = state["postgres"]["ports"]["main"]
-            lines.append(f"{ENV_PREFIX}DATABASE_URL=postgresql://voxledger:{creds['pg_password']}"
-                         f"@127.0.0.1:{port}/voxledger")
+            # Every process logs in as the app role (no DDL); the owner only in owner.env.
+            lines.append(f"{ENV_PREFIX}DATABASE_URL=postgresql://{APP_ROLE}:"
+                         f"{creds['pg_app_password']}@127.0.0.1:{port}/voxledger")
+            write_secret(self.home / "owner.env",
+                         f"{OWNER_ENV_VAR}=postgresql://voxledger:{creds['pg_password']}"
+                         f"@127.0.0.1:{port}/voxledger\n")
         if "nats" in state and not self.external("nats"):
             lines += [f"{ENV_PREFIX}NATS_URL=nats://127.0.0.1:{state['nats']['ports']['main']}",
                       f"{ENV_PREFIX}NATS_USER={creds['nats_user']}",
@@ -237,11 +276,7 @@ class Stack:
                       f"{ENV_PREFIX}S3_ACCESS_KEY={creds['s3_access_key']}",
                       f"{ENV_PREFIX}S3_SECRET_KEY={creds['s3_secret_key']}"]
         lines.append(f"{ENV_PREFIX}HOME={self.home}")
-        tmp = self.env_path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write("\n".join(lines) + "\n")
-        os.replace(tmp, self.env_path)
+        write_secret(self.env_path, "\n".join(lines) + "\n")
 
     # --- down ----------------------------------------------------------------------------------
 

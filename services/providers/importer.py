@@ -177,7 +177,9 @@ async def import_frames(settings: Any, tenant_id: str, session_id: str, provider
     result = ImportResult(tenant_id, session_id)
     stamps, checker = _Stamps(), _Checker()
     max_ns = settings.session_max_duration_s * 1e9
-    recorder = await Recorder.connect(settings, tenant_id)
+    from services.platform.gateway import as_gateway
+
+    recorder = await Recorder.connect(await as_gateway(settings, tenant_id), tenant_id)
     try:
         async with recorder.session(session_id, provider) as session:
             for number, text in _numbered(source):

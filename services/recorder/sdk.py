@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from nats.aio.client import Client
 
     from services.platform.settings import Settings
+    from services.platform.tenants import GatewayCredential
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +160,25 @@ class Recorder:
         return self._pipeline.spilling
 
     @classmethod
-    async def connect(cls, settings: Settings, tenant_id: str, **kwargs: Any) -> Recorder:
-        from services.platform.nats import connect
+    async def connect(cls, settings: Settings, tenant_id: str, *,
+                      credential: GatewayCredential | None = None, **kwargs: Any) -> Recorder:
+        """Connect as the tenant's gateway: with ``credential`` (``voxledger tenants add``) or
+        the NATS user and password of ``settings``."""
+        from pydantic import SecretStr
 
-        nc = await connect(settings, name=f"voxledger-recorder-{tenant_id}")
+        from services.platform.nats import connect
+        from services.platform.tenants import gateway_inbox_prefix
+
+        if credential is not None:
+            if credential.tenant != tenant_id:
+                raise ValueError("the credential belongs to another tenant")
+            settings = settings.model_copy(update={
+                "nats_url": credential.nats_url or settings.nats_url,
+                "nats_user": credential.nats_user,
+                "nats_password": SecretStr(credential.nats_password)})
+        # The gateway credential may subscribe to its own reply inbox only (publish acks).
+        nc = await connect(settings, name=f"voxledger-recorder-{tenant_id}",
+                           inbox_prefix=gateway_inbox_prefix(tenant_id))
         options: dict[str, Any] = {
             "spool_dir": (settings.recorder_spool_dir or settings.home / "spool") / tenant_id,
             "subject_prefix": settings.subject_prefix,

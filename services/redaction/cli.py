@@ -70,7 +70,7 @@ def reprocess(
     import asyncio
 
     from services.platform.db import make_async_engine
-    from services.platform.keys import LocalKeyProvider
+    from services.platform.keys import key_provider
     from services.platform.settings import load_settings
     from services.redaction import repository
     from services.redaction.engine import shared_engine
@@ -97,7 +97,7 @@ def reprocess(
                 current = await repository.current_policy(conn, tenant)
             done = await run_reprocess(
                 db, shared_engine(settings.spacy_model, settings.redaction_batch_size),
-                LocalKeyProvider.from_file(settings.keyring_path), tenant,
+                key_provider(settings), tenant,
                 lambda m: typer.echo(m, err=True))
         finally:
             await db.dispose()

@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.platform.consumer import Delivered
-from services.platform.keys import KeyProvider, LocalKeyProvider
+from services.platform.keys import KeyProvider, key_provider
 from services.platform.settings import Settings
 from services.redaction import repository
 from services.redaction.consent import consent_events
@@ -192,5 +192,5 @@ class RedactionWorker:
 
 def make_redaction_worker(settings: Settings) -> RedactionWorker:
     return RedactionWorker(shared_engine(settings.spacy_model, settings.redaction_batch_size),
-                           LocalKeyProvider.from_file(settings.keyring_path),
+                           key_provider(settings),
                            settings.subject_prefix)

@@ -19,15 +19,15 @@ def register(app: typer.Typer) -> None:
         """Run every consumer (and later the API) until SIGINT/SIGTERM: in one process, or in a
         few supervised child processes (one per consumer group) to use more than one core."""
         import asyncio
-        import logging
 
         from services.platform.settings import load_settings
+        from services.runner.logs import configure_logging
         from services.runner.main import consumer_factories, run_all
+        from services.runner.metrics import MetricsServer
         from services.runner.supervisor import Supervisor, parse_processes, plan_groups
 
         settings = load_settings()
-        logging.basicConfig(level=settings.log_level,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(settings.log_level, settings.log_format)
         try:
             wanted = parse_processes(processes)
             known = list(consumer_factories())
@@ -35,9 +35,15 @@ def register(app: typer.Typer) -> None:
             if unknown:
                 raise ValueError(f"unknown consumer(s) {sorted(unknown)}; known: {sorted(known)}")
             groups = plan_groups(only or known, wanted)
-            if len(groups) > 1:
-                raise typer.Exit(Supervisor(groups).run())
-            asyncio.run(run_all(settings, only))
+            # The top process serves the metrics (children are told not to: port 0).
+            metrics = MetricsServer(settings, only or known)
+            metrics.start()
+            try:
+                if len(groups) > 1:
+                    raise typer.Exit(Supervisor(groups).run())
+                asyncio.run(run_all(settings, only))
+            finally:
+                metrics.stop()
         except ValueError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None

@@ -83,8 +83,15 @@ def main() -> int:
     tenant = f"demo-{int(time.time())}"
     console.rule("[bold]Voxledger demo")
     console.print(f"starting consumers (`voxledger run`, log {log_path})")
-    with open(log_path, "ab") as log:
+    from services.platform.secretfile import open_private_log
+    from services.platform.settings import load_settings
+
+    log = open_private_log(log_path)  # the run's log is the operator's only
+    try:
         runner = subprocess.Popen([*VOX, "run"], stdout=log, stderr=subprocess.STDOUT)
+    finally:
+        os.close(log)
+    console.print(f"metrics: curl http://{load_settings().metrics_listen}/metrics")
     try:
         console.print(f"simulating 2 sessions per provider as tenant [bold]{tenant}[/]")
         sim = _vox("simulate", "--provider", "all", "--sessions", "2", "--seed", "7",

@@ -114,8 +114,10 @@ class Child:
 
     def start(self) -> None:
         setup = _deferred_child if self.deferrable else _die_with_parent
+        # The supervisor serves the metrics; a child binding the same port would fail.
+        env = dict(os.environ, VOXLEDGER_METRICS_LISTEN="127.0.0.1:0")
         self.proc = subprocess.Popen(
-            self.command(), preexec_fn=setup if sys.platform == "linux" else None)
+            self.command(), env=env, preexec_fn=setup if sys.platform == "linux" else None)
         self.started = time.monotonic()
         log.info("started [%s] as pid %d", self.label, self.proc.pid)
 

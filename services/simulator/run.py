@@ -173,7 +173,9 @@ async def simulate(settings: Any, provider: str, sessions: int, seed: int, tenan
         raise SimulationError(f"unknown provider {unknown[0]!r}; choose from "
                               f"{', '.join([*PROFILES, 'all'])}")
     await _check_reachable(settings)
-    recorder = await Recorder.connect(settings, tenant)
+    from services.platform.gateway import as_gateway
+
+    recorder = await Recorder.connect(await as_gateway(settings, tenant), tenant)
     try:
         todo = [(name, n) for name in names for n in range(sessions)]
         if realtime:  # live calls overlap; at full speed one at a time keeps memory flat

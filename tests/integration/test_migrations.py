@@ -23,7 +23,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def scratch_db(settings: Settings) -> Iterator[Settings]:
+def scratch_db(owner_settings: Settings) -> Iterator[Settings]:
+    settings = owner_settings  # migrations run as the owner
     url = make_url(database_url(settings))
     name = "mig_" + secrets.token_hex(4)
     admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
