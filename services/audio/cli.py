@@ -65,7 +65,7 @@ def _dek(conn: Any, keys: Any, tenant: str, session: str) -> bytes:
     if wrapped is None:
         typer.echo("error: the session's key is gone (erased); the audio is unreadable", err=True)
         raise typer.Exit(2)
-    return bytes(keys.unwrap_dek(tenant, wrapped))
+    return bytes(keys.unwrap_dek(tenant, wrapped, session))
 
 
 @audio_app.command("export")

@@ -95,7 +95,7 @@ class Sealer:
             fresh.append(item)
         sessions = await repo.lock_sessions(
             conn, tenant, {i.envelope.session_id for i in items},
-            lambda: self.keys.wrap_dek(tenant, new_dek()))
+            lambda s: self.keys.wrap_dek(tenant, new_dek(), s))
         conflicts = Counter(s for s, _ in await repo.existing_seqs(
             conn, tenant, [(i.envelope.session_id, i.envelope.seq) for i in fresh]))
         deks = {s: self._dek(tenant, s, st.wrapped_dek) for s, st in sessions.items()
@@ -154,7 +154,7 @@ class Sealer:
         key = (tenant, session, bytes(wrapped))
         dek = self._deks.get(key)
         if dek is None:
-            dek = self.keys.unwrap_dek(tenant, wrapped)
+            dek = self.keys.unwrap_dek(tenant, wrapped, session)
             if len(self._deks) >= _DEK_CACHE:
                 self._deks.pop(next(iter(self._deks)))
             self._deks[key] = dek
