@@ -36,3 +36,6 @@ def register(app: typer.Typer) -> None:
     from services.bench.cli import register as bench
 
     bench(app)
+    from services.erasure.cli import register as erasure
+
+    erasure(app)

@@ -31,6 +31,7 @@ from services.platform.forget import (
     ForgetContext,
     ForgetError,
     ForgetScope,
+    Forgetter,
     HoldChecker,
     NoHolds,
     StoreOutcome,
@@ -137,7 +138,12 @@ async def run_request(ctx: ForgetContext, request_id: str | None = None) -> str 
         done = {s.store for s in await repo.stores(conn, rid) if s.status == "done"}
     scope = ForgetScope(row.tenant_id, tuple(row.sessions), f"erasure:{rid}")
     failed = []
-    for forgetter in FORGETTERS:
+    forgetters: tuple[Forgetter, ...] = FORGETTERS
+    if row.kind == "tenant":
+        from services.erasure.tenant import TenantWideForgetter
+
+        forgetters = (*FORGETTERS, TenantWideForgetter())
+    for forgetter in forgetters:
         if forgetter.store in done:
             continue
         status, error = "done", None
@@ -165,6 +171,12 @@ async def run_request(ctx: ForgetContext, request_id: str | None = None) -> str 
     residue = await residue_scan(ctx, ScanInput(row.tenant_id, list(row.sessions),
                                                 _identifiers(ctx, row)))
     await _complete(ctx, rid, residue)
+    if row.kind == "tenant":
+        from services.erasure.tenant import shred_tenant
+
+        outcome = await shred_tenant(ctx, row.tenant_id)
+        async with ctx.engine.begin() as conn:
+            await repo.set_store(conn, rid, outcome, "done", None, ctx.clock.now())
     return rid
 
 
