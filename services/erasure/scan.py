@@ -87,7 +87,8 @@ async def _scan_db(ctx: ForgetContext, inp: ScanInput, findings: list[str]) -> t
             prefixes = [session_subject_prefix(ctx.settings.subject_prefix, inp.tenant_id, s)
                         for s in inp.session_ids]
             n = (await conn.execute(text(
-                "SELECT count(*) FROM dead_letters WHERE starts_with(subject, ANY(:p))"),
+                "SELECT count(*) FROM dead_letters WHERE EXISTS (SELECT 1 FROM "
+                "unnest(CAST(:p AS text[])) AS p(x) WHERE starts_with(subject, p.x))"),
                 {"p": prefixes})).scalar()
             if n:
                 rows_left += int(n)

@@ -154,7 +154,9 @@ async def run_request(ctx: ForgetContext, request_id: str | None = None) -> str 
         except Exception as exc:  # a store's client raised: record, carry on with the others
             outcome, status = StoreOutcome(forgetter.store), "failed"
             error = f"{type(exc).__name__} while erasing"
-            log.exception("erasure %s: store %s failed", rid, forgetter.store)
+            # No traceback: SQL parameters could carry what is being erased (law 7).
+            log.error("erasure %s: store %s failed (%s)", rid, forgetter.store,
+                      type(exc).__name__)
         if status == "failed":
             failed.append(forgetter.store)
         async with ctx.engine.begin() as conn:

@@ -34,7 +34,8 @@ class DeadLettersForgetter:
         async with ctx.engine.begin() as conn:
             # starts_with, not LIKE: session ids may contain '_' (a LIKE wildcard).
             n = (await conn.execute(text(
-                "DELETE FROM dead_letters WHERE starts_with(subject, ANY(:p))"),
+                "DELETE FROM dead_letters WHERE EXISTS (SELECT 1 FROM unnest(CAST(:p AS text[])) "
+                "AS p(x) WHERE starts_with(subject, p.x))"),
                 {"p": prefixes})).rowcount
         out.deleted += n
         out.detail["dead_letters"] = n
