@@ -57,6 +57,20 @@ async def _status(ctx: Any, rid: str) -> dict[str, Any]:
             "completion_position": row.closed_position}
 
 
+async def _wait_closed(ctx: Any, rid: str, timeout_s: float = 900.0) -> None:
+    import time
+
+    from services.erasure.service import run_request
+
+    deadline = time.monotonic() + timeout_s
+    while (await _status(ctx, rid))["status"] not in ("completed", "refused", "failed"):
+        if time.monotonic() > deadline:
+            raise _fail(f"request {rid} is still open after {timeout_s:.0f}s; see "
+                        "`voxledger erasure status`", 1)
+        await asyncio.sleep(1.0)
+        await run_request(ctx, rid)  # takes it over once a dead worker's lease lapses
+
+
 def _print_status(info: dict[str, Any]) -> None:
     typer.echo(f"request {info['request_id']} ({info['kind']}, tenant {info['tenant_id']}): "
                f"{info['status']}" + (" — OVERDUE" if info["overdue"] else ""))
@@ -115,6 +129,7 @@ def request(
                 raise _fail(str(exc), 1) from None
             if wait and created.status != "refused":
                 await run_request(ctx, created.request_id)
+                await _wait_closed(ctx, created.request_id)  # the worker may have claimed it
             return await _status(ctx, created.request_id)
 
     info = asyncio.run(go())

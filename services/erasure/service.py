@@ -13,6 +13,7 @@ Errors: :class:`ErasureError` (bad input, unknown request); messages carry no PI
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
@@ -40,7 +41,6 @@ from services.platform.keys import decrypt, encrypt, new_dek, subject_index
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 120.0
 MAX_ATTEMPTS = 5
 COMPLAINT = ("You may lodge a complaint with a supervisory authority (GDPR Art. 77) and seek a "
              "judicial remedy (Art. 79).")
@@ -130,7 +130,7 @@ async def run_request(ctx: ForgetContext, request_id: str | None = None) -> str 
     """Claim one open request (this one, or any) and carry it out. Returns its id, or None."""
     now = ctx.clock.now()
     async with ctx.engine.begin() as conn:
-        rid = await repo.claim(conn, now, LEASE_S, request_id)
+        rid = await repo.claim(conn, now, ctx.settings.erasure_lease_s, request_id)
     if rid is None:
         return None
     async with ctx.engine.connect() as conn:
@@ -161,7 +161,10 @@ async def run_request(ctx: ForgetContext, request_id: str | None = None) -> str 
             failed.append(forgetter.store)
         async with ctx.engine.begin() as conn:
             await repo.set_store(conn, rid, outcome, status, error, ctx.clock.now())
-            await repo.renew(conn, rid, ctx.clock.now() + timedelta(seconds=LEASE_S))
+            await repo.renew(conn, rid, ctx.clock.now()
+                             + timedelta(seconds=ctx.settings.erasure_lease_s))
+        if ctx.settings.erasure_store_pause_s:  # tests: a window to kill the worker in
+            await asyncio.sleep(ctx.settings.erasure_store_pause_s)
     if failed:
         async with ctx.engine.begin() as conn:
             if row.attempts >= MAX_ATTEMPTS:
