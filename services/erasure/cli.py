@@ -359,15 +359,35 @@ def _erased_section(conn: Any, tenant: str, session: str) -> dict[str, Any] | No
             "at": req[1].isoformat() if req and req[1] else None}
 
 
+def keys_rewrap(
+    tenant: Annotated[str | None, typer.Option("--tenant", help="only this tenant")] = None,
+) -> None:
+    """Re-wrap stored session keys under each tenant's own KEK with tenant+session binding (the
+    upgrade path from keyrings made before per-tenant KEKs; safe to run again)."""
+    from services.erasure.context import forget_context
+    from services.ledger.rewrap import rewrap_all
+
+    async def go() -> int:
+        async with forget_context(_settings(), with_nats=False) as ctx:
+            return await rewrap_all(ctx.engine, ctx.keys, tenant)
+
+    typer.echo(f"re-wrapped {asyncio.run(go())} session key(s)")
+
+
+def _group(app: typer.Typer, name: str, help_: str) -> typer.Typer:
+    """Join a command group another capability may have made (``tenants``, ``keys``)."""
+    group = next((g.typer_instance for g in app.registered_groups if g.name == name), None)
+    if group is None:
+        group = typer.Typer(no_args_is_help=True, help=help_)
+        app.add_typer(group, name=name)
+    return group
+
+
 def register(app: typer.Typer) -> None:
     from services.ledger.sessions_cli import SECTIONS
 
     SECTIONS["erasure"] = _erased_section
     app.add_typer(erasure_app, name="erasure")
-    # `tenants` is shared with the NATS-credentials issue (tenants add|list|disable): join the
-    # group if it exists, else create it here.
-    group = next((g.typer_instance for g in app.registered_groups if g.name == "tenants"), None)
-    if group is None:
-        group = typer.Typer(no_args_is_help=True, help="Tenants: onboarding and offboarding.")
-        app.add_typer(group, name="tenants")
-    group.command("erase")(tenants_erase)
+    # `tenants` is shared with the NATS-credentials issue (tenants add|list|disable).
+    _group(app, "tenants", "Tenants: onboarding and offboarding.").command("erase")(tenants_erase)
+    _group(app, "keys", "Ledger keys.").command("rewrap")(keys_rewrap)

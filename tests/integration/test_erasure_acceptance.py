@@ -28,11 +28,12 @@ from sqlalchemy import create_engine, text
 
 from services.bench.private import PrivateStack, kill9, stop
 from services.platform.settings import Settings
-from services.simulator.run import SimulatedSession, SubjectOverride, simulate
+from services.simulator.run import ConsentPlan, SimulatedSession, SubjectOverride, simulate
 
 pytestmark = pytest.mark.integration
 
-TRAINING = {"recording": "granted", "transcription": "granted", "training": "granted"}
+TRAINING: ConsentPlan = {"recording": "granted", "transcription": "granted",
+                         "training": "granted"}
 PIPELINE = ["sealer", "catalog", "audio", "transcripts", "redaction"]
 
 

@@ -20,7 +20,7 @@ def _covered() -> set[str]:
 
 
 def test_every_table_in_the_database_is_covered(sync_engine: Engine) -> None:
-    with sync_engine.connect() as conn:  # type: ignore[attr-defined]
+    with sync_engine.connect() as conn:
         tables = {r[0] for r in conn.execute(text(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = "
             "current_schema() AND table_type = 'BASE TABLE'"))}

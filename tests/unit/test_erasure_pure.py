@@ -75,7 +75,7 @@ def _certificate() -> tuple[dict[str, object], LocalKeyProvider]:
 
 
 def test_certificate_verifies_and_any_change_fails() -> None:
-    cert, keys = _certificate()
+    cert, _keys = _certificate()
     assert verify_certificate(cert)["request_id"] == "r"
     raw = json.dumps(cert)
     assert verify_certificate(json.loads(raw))
