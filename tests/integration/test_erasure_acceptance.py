@@ -208,7 +208,7 @@ def test_erasure_by_phone_forgets_exactly_the_three(world: dict[str, Any]) -> No
             {"e": export["export_id"]}).one()
     manifest = json.loads(s3.get_object(Bucket=export["bucket"], Key=key)["Body"].read())
     assert manifest["manifest_version"] == 2 and count == manifest["counts"]["sessions"]
-    assert manifest["counts"]["sessions"] == export["manifest"]["counts"]["sessions"] - 3
+    assert manifest["counts"]["sessions"] == export["counts"]["sessions"] - 3
     for f in manifest["files"]:
         body = s3.get_object(Bucket=export["bucket"], Key=f["key"])["Body"].read().decode()
         assert len(body.splitlines()) == f["sessions"]
