@@ -1,7 +1,7 @@
 """erasure: requests and per-store status (issue 14)
 
 Revision ID: e14a5e0f7c01
-Revises: 5e3f0b7a2d41
+Revises: 1d3b7e5a9c20
 Create Date: 2026-11-30 17:20:00
 """
 
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision: str = 'e14a5e0f7c01'
-down_revision: str | None = '5e3f0b7a2d41'
+down_revision: str | None = '1d3b7e5a9c20'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

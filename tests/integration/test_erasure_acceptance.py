@@ -9,7 +9,7 @@ and `voxledger run` as a subprocess:
   nor the erased sessions' sentences;
 - `kill -9` of the worker mid-cascade, restart: the request completes; its certificate verifies
   and one changed byte fails;
-- erasing a tenant leaves another tenant's `verify` unchanged.
+- erasing a tenant leaves another tenant's `verify` and `replay` unchanged.
 """
 
 from __future__ import annotations
@@ -223,6 +223,8 @@ def test_erasure_by_phone_forgets_exactly_the_three(world: dict[str, Any]) -> No
     assert _snapshot(world, others) == before_others
     verify = _vox(world, "verify", "--tenant", tenant, check=False)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+    replay = _vox(world, "replay", "--tenant", tenant, check=False)  # erased: skipped, not lost
+    assert replay.returncode == 0, replay.stdout + replay.stderr
     assert verify.stdout.count("erased") + verify.stderr.count("erased") >= 3
 
     dump = _pg_dump(world).replace("''", "'")  # INSERT literals double their quotes
@@ -305,6 +307,7 @@ def test_tenant_erasure_leaves_other_tenants_verify_unchanged(world: dict[str, A
     tenant, other = world["tenant"], world["other"]
     before = _vox(world, "verify", "--tenant", tenant, check=False)
     assert before.returncode == 0
+    replay_before = json.loads(_vox(world, "replay", "--tenant", tenant, "--json").stdout)
     keyring = Path(world["settings"].keyring_path).parent / "tenants"
     assert (keyring / f"{other}.json").exists()
     cert = world["logs"] / "tenant-cert.json"
@@ -315,6 +318,8 @@ def test_tenant_erasure_leaves_other_tenants_verify_unchanged(world: dict[str, A
     assert _vox(world, "erasure", "verify-certificate", str(cert)).returncode == 0
     after = _vox(world, "verify", "--tenant", tenant, check=False)
     assert after.returncode == 0 and _summary(after.stdout) == _summary(before.stdout)
+    replay_after = json.loads(_vox(world, "replay", "--tenant", tenant, "--json").stdout)
+    assert replay_after == replay_before and not replay_after["differences"]
     erased = _vox(world, "verify", "--tenant", other, check=False)
     assert erased.returncode == 0, erased.stdout + erased.stderr
     refused = _vox(world, "tenants", "erase", other, "--confirm", "nope", check=False)
