@@ -75,16 +75,21 @@ def world(stack: PrivateStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
         third = await simulate(settings, "openai", 1, seed + 20, other, consent=TRAINING)
         return mine, others, third
 
-    mine, others, third = asyncio.run(record())
-    stack.vox("wait", "--timeout", "600", timeout=700)
     engine = create_engine(_sync_url(settings))
+    try:
+        mine, others, third = asyncio.run(record())
+        stack.vox("wait", "--timeout", "600", timeout=700)
 
-    def redacted() -> bool:
-        with engine.connect() as conn:
-            return int(conn.execute(text(
-                "SELECT count(*) FROM redaction_sessions WHERE tenant_id = :t AND "
-                "redacted_at IS NOT NULL"), {"t": tenant}).scalar() or 0) == 5
-    wait_until(redacted, 600, "redaction of the five sessions")
+        def redacted() -> bool:
+            with engine.connect() as conn:
+                return int(conn.execute(text(
+                    "SELECT count(*) FROM redaction_sessions WHERE tenant_id = :t AND "
+                    "redacted_at IS NOT NULL"), {"t": tenant}).scalar() or 0) == 5
+        wait_until(redacted, 600, "redaction of the five sessions")
+    except BaseException:
+        stop(pipeline)
+        engine.dispose()
+        raise
     yield {"stack": stack, "settings": settings, "engine": engine, "tenant": tenant,
            "other": other, "phone": phone, "formats": formats, "email": email,
            "mine": mine, "others": others, "third": third, "logs": logs, "n": n,
