@@ -85,7 +85,15 @@ def world(stack: PrivateStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 return int(conn.execute(text(
                     "SELECT count(*) FROM redaction_sessions WHERE tenant_id = :t AND "
                     "redacted_at IS NOT NULL"), {"t": tenant}).scalar() or 0) == 5
-        wait_until(redacted, 600, "redaction of the five sessions")
+        try:
+            wait_until(redacted, 600, "redaction of the five sessions")
+        except AssertionError:
+            with engine.connect() as conn:  # say what was missing
+                rows = conn.execute(text(
+                    "SELECT t.session_id, t.frames, r.expected_frames, r.redacted_at FROM "
+                    "transcript_sessions t LEFT JOIN redaction_sessions r USING (tenant_id, "
+                    "session_id) WHERE t.tenant_id = :t"), {"t": tenant}).all()
+            raise AssertionError(f"redaction incomplete: {[tuple(r) for r in rows]}") from None
     except BaseException:
         stop(pipeline)
         engine.dispose()
