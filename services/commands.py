@@ -46,3 +46,6 @@ def register(app: typer.Typer) -> None:
     from services.platform.tenants_cli import register as tenants
 
     tenants(app)
+    from services.erasure.cli import register as erasure
+
+    erasure(app)

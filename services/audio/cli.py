@@ -48,6 +48,11 @@ def _find(conn: Any, session: str, tenant: str | None, kind: str) -> Any:
     if tenant is not None:
         stmt = stmt.where(R.tenant_id == tenant)
     rows = conn.execute(stmt).all()
+    if not rows and _erased(conn, session, tenant):
+        typer.echo(f"error: session {session!r} was erased (right to erasure); its recordings "
+                   "were deleted and its key destroyed, so there is no audio to export",
+                   err=True)
+        raise typer.Exit(2)
     if not rows:
         typer.echo(f"error: no {kind} recording for session {session!r}", err=True)
         raise typer.Exit(2)
@@ -55,6 +60,16 @@ def _find(conn: Any, session: str, tenant: str | None, kind: str) -> Any:
         typer.echo("error: session id exists in several tenants; pass --tenant", err=True)
         raise typer.Exit(2)
     return rows[0]
+
+
+def _erased(conn: Any, session: str, tenant: str | None) -> bool:
+    from services.ledger.models import LedgerSession as S
+
+    stmt = select(S.wrapped_dek).where(S.session_id == session)
+    if tenant is not None:
+        stmt = stmt.where(S.tenant_id == tenant)
+    keys = conn.execute(stmt).all()
+    return bool(keys) and all(k[0] is None for k in keys)
 
 
 def _dek(conn: Any, keys: Any, tenant: str, session: str) -> bytes:
@@ -65,7 +80,7 @@ def _dek(conn: Any, keys: Any, tenant: str, session: str) -> bytes:
     if wrapped is None:
         typer.echo("error: the session's key is gone (erased); the audio is unreadable", err=True)
         raise typer.Exit(2)
-    return bytes(keys.unwrap_dek(tenant, wrapped))
+    return bytes(keys.unwrap_dek(tenant, wrapped, session))
 
 
 @audio_app.command("export")

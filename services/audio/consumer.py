@@ -164,7 +164,8 @@ class AudioRecorder:
             existing = await store.load(conn, tenant, session)
         if srow is None or srow.wrapped_dek is None:
             return None
-        dek = await asyncio.to_thread(self.keys.unwrap_dek, tenant, srow.wrapped_dek)
+        dek = await asyncio.to_thread(self.keys.unwrap_dek, tenant, srow.wrapped_dek,
+                                      session)
         rate = self.settings.audio_sample_rate
         states: dict[str, tuple[str, str, bytes, list[dict[str, Any]]]] = {}
         resumable = all(k in existing and existing[k].status == "recording"

@@ -49,7 +49,7 @@ async def rebuild(engine: AsyncEngine, keys: KeyProvider, s3: Any, bucket_ledger
         raise RebuildError(f"session {session!r} was erased; its audio cannot be rebuilt")
     if rate is None:
         rate = recorded[HEARD].sample_rate if HEARD in recorded else 16000
-    dek = await asyncio.to_thread(keys.unwrap_dek, tenant, srow.wrapped_dek)
+    dek = await asyncio.to_thread(keys.unwrap_dek, tenant, srow.wrapped_dek, session)
     segments = SegmentReader(s3, bucket_ledger, tenant, session, dek)
     states: dict[str, tuple[str, str, bytes, list[dict[str, Any]]]] = {
         k: (store.object_key(tenant, session, k), "rebuild", os.urandom(16), [])

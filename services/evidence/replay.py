@@ -217,7 +217,7 @@ async def _replay_tenant(engine: AsyncEngine, keys: KeyProvider, s3: Any, bucket
             report.erased += 1
             live_catalog.pop(session, None)
             continue
-        dek = await asyncio.to_thread(keys.unwrap_dek, tenant, srow.wrapped_dek)
+        dek = await asyncio.to_thread(keys.unwrap_dek, tenant, srow.wrapped_dek, session)
         async with engine.connect() as conn:
             envs = envelopes(await reads.session_entries(conn, tenant, session), tenant,
                              session, dek)

@@ -87,7 +87,7 @@ async def append_in(conn: AsyncConnection, settings: Settings, keys: KeyProvider
     at = now or datetime.now(UTC)
     await repo.lock_tree(conn, tenant)  # the same lock order as the sealer: tree, then sessions
     sessions = await repo.lock_sessions(conn, tenant, [JOURNAL_SESSION],
-                                        lambda: keys.wrap_dek(tenant, new_dek()))
+                                        lambda s: keys.wrap_dek(tenant, new_dek(), s))
     seq = sessions[JOURNAL_SESSION].max_seq + 1
     env = Envelope(event_id=str(uuid_utils.uuid7()), tenant_id=tenant,
                    session_id=JOURNAL_SESSION, seq=seq, provider=Provider.CUSTOM,

@@ -92,7 +92,7 @@ async def save_tree(conn: AsyncConnection, tree: TreeState) -> None:
 
 
 async def lock_sessions(conn: AsyncConnection, tenant: str, session_ids: Iterable[str],
-                        new_wrapped_dek: Callable[[], bytes]) -> dict[str, SessionState]:
+                        new_wrapped_dek: Callable[[str], bytes]) -> dict[str, SessionState]:
     ids = sorted(set(session_ids))
     if not ids:
         return {}
@@ -100,7 +100,7 @@ async def lock_sessions(conn: AsyncConnection, tenant: str, session_ids: Iterabl
     missing = [s for s in ids if s not in found]
     if missing:
         await conn.execute(pg_insert(LedgerSession).values([
-            {"tenant_id": tenant, "session_id": s, "wrapped_dek": new_wrapped_dek()}
+            {"tenant_id": tenant, "session_id": s, "wrapped_dek": new_wrapped_dek(s)}
             for s in missing]).on_conflict_do_nothing())
         found.update(await _select_sessions(conn, tenant, missing))
     return found

@@ -99,7 +99,14 @@ class Sealer:
             fresh.append(item)
         sessions = await repo.lock_sessions(
             conn, tenant, {i.envelope.session_id for i in items},
-            lambda: self.keys.wrap_dek(tenant, new_dek()))
+            lambda s: self.keys.wrap_dek(tenant, new_dek(), s))
+        erased = {s for s, st in sessions.items() if st.wrapped_dek is None}
+        if erased and any(i.envelope.session_id in erased for i in fresh):
+            # Late events of an erased session (issue 14): discarded, never re-keyed and never
+            # dead-lettered (a dead letter would keep the erased content in clear).
+            dropped = sum(1 for i in fresh if i.envelope.session_id in erased)
+            fresh = [i for i in fresh if i.envelope.session_id not in erased]
+            log.warning("sealer: %d event(s) of erased session(s) discarded", dropped)
         conflicts = Counter(s for s, _ in await repo.existing_seqs(
             conn, tenant, [(i.envelope.session_id, i.envelope.seq) for i in fresh]))
         deks: dict[str, bytes] = {}
@@ -172,7 +179,7 @@ class Sealer:
         key = (tenant, session, bytes(wrapped))
         dek = self._deks.get(key)
         if dek is None:
-            dek = self.keys.unwrap_dek(tenant, wrapped)
+            dek = self.keys.unwrap_dek(tenant, wrapped, session)
             if len(self._deks) >= _DEK_CACHE:
                 self._deks.pop(next(iter(self._deks)))
             self._deks[key] = dek

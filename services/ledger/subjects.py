@@ -14,10 +14,24 @@ from typing import Any, Final
 SUBJECT_KINDS: Final = ("phone_e164", "email", "customer_id")
 
 
-def normalize(kind: str, value: str) -> str:
-    """The form the index is computed over; erasure requests must normalize the same way."""
+DEFAULT_REGION: Final = "US"  # for phone numbers written without a country code
+
+
+def normalize(kind: str, value: str, region: str = DEFAULT_REGION) -> str:
+    """The form the index is computed over; erasure requests must normalize the same way.
+
+    Phones: E.164 via ``phonenumbers`` when the text parses as a possible number in any common
+    format (spaces, dots, dashes, brackets, ``00`` international prefix), otherwise its digits."""
     text = value.strip()
     if kind == "phone_e164":
+        import phonenumbers
+
+        try:
+            parsed = phonenumbers.parse(text, region)
+            if phonenumbers.is_possible_number(parsed):
+                return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        except phonenumbers.NumberParseException:
+            pass
         return "".join(c for c in text if c == "+" or c.isdigit())
     if kind == "email":
         return text.lower()

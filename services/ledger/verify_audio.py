@@ -31,7 +31,7 @@ async def check_audio(conn: AsyncConnection, keys: KeyProvider, storage: LedgerS
     deks: dict[str, bytes | None] = {}
     for row in await reads.sessions(conn, tenant, session):
         s = row
-        deks[s.session_id] = (keys.unwrap_dek(tenant, s.wrapped_dek)
+        deks[s.session_id] = (keys.unwrap_dek(tenant, s.wrapped_dek, s.session_id)
                               if s.wrapped_dek is not None else None)
     refs_by_pos: dict[int, list[Any]] = defaultdict(list)
     for ref in await reads.audio_refs(conn, tenant, session):

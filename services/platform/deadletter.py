@@ -41,6 +41,8 @@ from services.platform.keys import KeyProvider, decrypt, encrypt, new_dek
 from services.platform.orm import Base
 
 UNKNOWN_TENANT = "_unknown"  # '_' cannot occur in a tenant id, so this never names a real one
+# Dead letters' keys are bound to this reserved id instead of a session (AAD of the wrapping).
+DEAD_LETTER_KEY_SESSION = "_dead_letters"
 _TENANT = re.compile(r"[a-z0-9-]{1,63}")
 _SESSION = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
@@ -114,7 +116,7 @@ async def record_dead_letter(conn: AsyncConnection, keys: KeyProvider | None, co
     wrapped = ct = None
     if keys is not None:
         dek = new_dek()
-        wrapped = keys.wrap_dek(key_tenant, dek)
+        wrapped = keys.wrap_dek(key_tenant, dek, DEAD_LETTER_KEY_SESSION)
         ct = encrypt(dek, letter.raw, raw_aad(key_tenant, letter.stream_seq))
     stmt = pg_insert(DeadLetter).values(
         stream_seq=letter.stream_seq, subject=letter.subject[:512], consumer=consumer,
@@ -155,7 +157,7 @@ def decrypt_raw(row: Any, keys: KeyProvider) -> bytes:
     if row.raw_ct is None or row.raw_dek is None or row.key_tenant is None:
         raise DeadLetterError(f"dead letter {row.id} keeps no payload")
     try:
-        dek = keys.unwrap_dek(row.key_tenant, row.raw_dek)
+        dek = keys.unwrap_dek(row.key_tenant, row.raw_dek, DEAD_LETTER_KEY_SESSION)
         return decrypt(dek, row.raw_ct, raw_aad(row.key_tenant, row.stream_seq))
     except Exception:
         raise DeadLetterError(f"dead letter {row.id}: the payload cannot be decrypted (the "

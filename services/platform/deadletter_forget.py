@@ -1,16 +1,19 @@
-"""The dead letters' part of the one forget path (``services/platform/forget.py``).
+"""Forgetters of the platform's own stores: dead letters and the NATS stream.
 
-Dead letters carry the tenant and session they name, so erasing a session deletes its rows and
-the ``dead_letters`` retention class deletes them per session too. Rows naming no session (a frame
-whose subject and envelope named none) are left to the age-based purge the consumers run, and
-their payloads die with the tenant's key at offboarding (they are wrapped by it).
+Dead letters keep a frame's raw bytes in clear (for an operator to inspect), so they are found by
+the subject the frame arrived on, ``<prefix>.<tenant>.<session>.<kind>``, whatever its bytes are.
+The NATS stream is a buffer, but it keeps a session's frames until its end is sealed (and up to
+``max_age`` when something goes wrong): erasure purges the session's subjects.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
-from services.platform.deadletter import DeadLetter
+from sqlalchemy import text
+
 from services.platform.forget import (
     DataClass,
     ForgetContext,
@@ -20,21 +23,31 @@ from services.platform.forget import (
 )
 
 
-class DeadLetterForgetter:
+def session_subject_prefix(prefix: str, tenant: str, session: str) -> str:
+    return f"{prefix}.{tenant}.{session}."
+
+
+class DeadLettersForgetter:
     store = "dead_letters"
-    tables: tuple[str, ...] = ("dead_letters",)
+    tables = ("dead_letters",)
     buckets: tuple[str, ...] = ()
     classes = frozenset({DataClass.DEAD_LETTERS})
 
     async def erase(self, ctx: ForgetContext, scope: ForgetScope) -> StoreOutcome:
-        if not scope.session_ids:
-            return StoreOutcome(self.store)
+        out = StoreOutcome(self.store)
+        prefixes = [session_subject_prefix(ctx.settings.subject_prefix, scope.tenant_id, s)
+                    for s in scope.session_ids]
         async with ctx.engine.begin() as conn:
-            result = await conn.execute(delete(DeadLetter).where(
-                DeadLetter.tenant_id == scope.tenant_id,
-                DeadLetter.session_id.in_(scope.session_ids)))
-        n = int(result.rowcount or 0)
-        return StoreOutcome(self.store, deleted=n, detail={"dead_letters": n})
+            # starts_with, not LIKE: session ids may contain '_' (a LIKE wildcard).
+            n = (await conn.execute(text(
+                "DELETE FROM dead_letters WHERE EXISTS (SELECT 1 FROM unnest(CAST(:p AS text[])) "
+                "AS p(x) WHERE starts_with(subject, p.x)) "
+                # A frame whose subject named another session still names this one inside.
+                "OR (tenant_id = :t AND session_id = ANY(CAST(:s AS text[])))"),
+                {"p": prefixes, "t": scope.tenant_id, "s": list(scope.session_ids)})).rowcount
+        out.deleted += n
+        out.detail["dead_letters"] = n
+        return out
 
     async def dispose(self, ctx: ForgetContext, scope: ForgetScope,
                       data_class: DataClass) -> StoreOutcome:
@@ -43,6 +56,55 @@ class DeadLetterForgetter:
         return await self.erase(ctx, scope)
 
 
+@asynccontextmanager
+async def nats_client(ctx: ForgetContext) -> AsyncIterator[Any]:
+    if ctx.nats is not None:
+        yield ctx.nats
+        return
+    from services.platform.nats import connect
+
+    nc = await connect(ctx.settings, name="voxledger-erasure")
+    try:
+        yield nc
+    finally:
+        await nc.close()
+
+
+async def count_messages(nc: Any, stream: str, subject_filter: str) -> int:
+    info = await nc.jetstream().stream_info(stream, subjects_filter=subject_filter)
+    return sum((info.state.subjects or {}).values())
+
+
+class NatsForgetter:
+    store = "nats"
+    tables: tuple[str, ...] = ()
+    buckets: tuple[str, ...] = ()
+    classes = frozenset({DataClass.RAW_EVENTS})
+
+    async def erase(self, ctx: ForgetContext, scope: ForgetScope) -> StoreOutcome:
+        out = StoreOutcome(self.store)
+        stream = ctx.settings.stream_name
+        async with nats_client(ctx) as nc:
+            js = nc.jetstream()
+            for session in scope.session_ids:
+                subject = f"{ctx.settings.subject_prefix}.{scope.tenant_id}.{session}.>"
+                n = await count_messages(nc, stream, subject)
+                if n:
+                    await js.purge_stream(stream, subject=subject)
+                out.deleted += n
+        out.detail["messages"] = out.deleted
+        return out
+
+    async def dispose(self, ctx: ForgetContext, scope: ForgetScope,
+                      data_class: DataClass) -> StoreOutcome:
+        if data_class is not DataClass.RAW_EVENTS:
+            return StoreOutcome(self.store)
+        return await self.erase(ctx, scope)
+
+
+DeadLetterForgetter = DeadLettersForgetter
+
+
 def forgetter() -> Forgetter:
-    """For the erasure registry (typed: mypy checks the class against the Protocol)."""
-    return DeadLetterForgetter()
+    """The dead letters' forgetter (typed: mypy checks the class against the Protocol)."""
+    return DeadLettersForgetter()

@@ -1,12 +1,25 @@
 """Key handling: tenant key-encryption keys (KEK), per-session data keys (DEK), peppers, signing.
 
 A :class:`KeyProvider` owns tenant secrets; production plugs in a KMS-backed provider with the same
-interface. :class:`LocalKeyProvider` (development) derives every tenant secret from one master
-secret in a 0600 keyring file with HKDF, so a tenant's KEK, pepper and checkpoint signing key are
-independent and can be rotated by bumping ``version``.
+interface. :class:`LocalKeyProvider` (development) keeps a root secret in a 0600 keyring file.
 
-Wrapped DEKs are ``version(1) || nonce(12) || AES-256-GCM(KEK, DEK, aad=tenant)``. Destroying a
-session's wrapped DEK crypto-shreds everything encrypted under it.
+Keys that can die one at a time (issue 14):
+
+- each tenant has its own **random** KEK, stored wrapped by the root key (AES-256-GCM, the tenant
+  and KEK version as associated data) in ``<keyring dir>/tenants/<tenant>.json`` (0600, created
+  atomically). :meth:`LocalKeyProvider.destroy_tenant_kek` deletes that file: every DEK of the
+  tenant becomes unreadable, and no other tenant is touched;
+- the tenant keyring is versioned: :meth:`~LocalKeyProvider.rotate_tenant_kek` adds a version and
+  keeps the old ones for unwrapping;
+- wrapped DEKs (format 2) are ``0x02 || kek_version(2) || nonce(12) || AES-256-GCM(KEK, DEK,
+  aad="voxledger/dek/v2/<tenant>/<session>")``: a wrapped key copied to another session or tenant
+  does not unwrap. Format 1 (``0x01 || nonce || GCM(HKDF-derived KEK, DEK, aad=tenant)``) from
+  keyrings made before still unwraps, until :func:`rewrap_dek` (``voxledger keys rewrap``)
+  moves it to format 2 or the tenant's KEK is destroyed.
+
+Peppers and checkpoint signing keys stay derived from the root secret with HKDF (the signing key
+moves to its own module with issue 16); a destroyed tenant keeps its signing key so its ledger
+still verifies.
 """
 
 from __future__ import annotations
@@ -17,8 +30,9 @@ import hmac
 import json
 import os
 import secrets
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -29,6 +43,8 @@ if TYPE_CHECKING:
     from services.platform.settings import Settings
 
 KEYRING_VERSION = 1
+LEGACY_FORMAT = 1
+DEK_FORMAT = 2
 
 
 class KeyError_(Exception):
@@ -36,10 +52,11 @@ class KeyError_(Exception):
 
 
 class KeyProvider(Protocol):
-    def wrap_dek(self, tenant_id: str, dek: bytes) -> bytes: ...
-    def unwrap_dek(self, tenant_id: str, wrapped: bytes) -> bytes: ...
+    def wrap_dek(self, tenant_id: str, dek: bytes, session_id: str) -> bytes: ...
+    def unwrap_dek(self, tenant_id: str, wrapped: bytes, session_id: str) -> bytes: ...
     def pepper(self, tenant_id: str) -> bytes: ...
     def signing_key(self, tenant_id: str) -> Ed25519PrivateKey: ...
+    def destroy_tenant_kek(self, tenant_id: str) -> bool: ...
 
 
 def new_dek() -> bytes:
@@ -65,18 +82,53 @@ def public_key_bytes(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
     return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+def dek_aad(tenant_id: str, session_id: str) -> bytes:
+    return f"voxledger/dek/v2/{tenant_id}/{session_id}".encode()
+
+
+def _kek_aad(tenant_id: str, version: int) -> bytes:
+    return f"voxledger/kek/v1/{tenant_id}/{version}".encode()
+
+
+def _write_private(path: Path, body: str) -> bool:
+    """Create ``path`` (0600) with ``body`` atomically; False when it already exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # atomic and exclusive: a concurrent creator loses cleanly
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 class LocalKeyProvider:
-    def __init__(self, master: bytes, version: int = KEYRING_VERSION) -> None:
+    def __init__(self, master: bytes, version: int = KEYRING_VERSION,
+                 tenants_dir: Path | None = None) -> None:
         if len(master) != 32:
             raise KeyError_("keyring master secret must be 32 bytes")
         self._master = master
         self._version = version
+        # Without a directory (unit tests) tenant KEKs live in memory only.
+        self._dir = tenants_dir
+        self._memory: dict[str, dict[str, Any]] = {}
+        self._cache: dict[tuple[str, int, int], tuple[int, dict[int, bytes]]] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def from_file(cls, path: Path) -> LocalKeyProvider:
         try:
             data = json.loads(path.read_text())
-            return cls(base64.b64decode(data["master"]), int(data.get("version", 1)))
+            return cls(base64.b64decode(data["master"]), int(data.get("version", 1)),
+                       path.parent / "tenants")
         except FileNotFoundError:
             raise KeyError_(f"keyring {path} not found; run `voxledger up` or set "
                             "VOXLEDGER_KEY_FILE") from None
@@ -100,17 +152,145 @@ class LocalKeyProvider:
                     info=f"voxledger/v{self._version}/{purpose}/{tenant_id}".encode(),
                     ).derive(self._master)
 
-    def wrap_dek(self, tenant_id: str, dek: bytes) -> bytes:
-        kek = self._derive("kek", tenant_id)
-        return bytes([self._version]) + encrypt(kek, dek, tenant_id.encode())
+    # -- tenant KEKs -------------------------------------------------------------------------
 
-    def unwrap_dek(self, tenant_id: str, wrapped: bytes) -> bytes:
-        if not wrapped or wrapped[0] != self._version:
-            raise KeyError_("wrapped key was made with another keyring version")
+    def _root(self) -> bytes:
+        return self._derive("root-wrap", "")
+
+    def _path(self, tenant_id: str) -> Path:
+        assert self._dir is not None
+        return self._dir / f"{tenant_id}.json"
+
+    def _load_ring(self, tenant_id: str) -> dict[str, Any] | None:
+        if self._dir is None:
+            return self._memory.get(tenant_id)
         try:
-            return decrypt(self._derive("kek", tenant_id), wrapped[1:], tenant_id.encode())
+            return dict(json.loads(self._path(tenant_id).read_text()))
+        except FileNotFoundError:
+            return None
+
+    def _store_ring(self, tenant_id: str, ring: dict[str, Any], *, replace: bool) -> bool:
+        if self._dir is None:
+            if tenant_id in self._memory and not replace:
+                return False
+            self._memory[tenant_id] = ring
+            return True
+        path = self._path(tenant_id)
+        if replace:
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(json.dumps(ring))
+            os.replace(tmp, path)
+            return True
+        return _write_private(path, json.dumps(ring))
+
+    def _new_version(self, tenant_id: str, ring: dict[str, Any], version: int) -> None:
+        kek = secrets.token_bytes(32)
+        blob = encrypt(self._root(), kek, _kek_aad(tenant_id, version))
+        ring["keks"][str(version)] = base64.b64encode(blob).decode()
+        ring["current"] = version
+
+    def _stamp(self, tenant_id: str) -> tuple[int, int] | None:
+        if self._dir is None:
+            return None
+        try:
+            st = self._path(tenant_id).stat()
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    def _keks(self, tenant_id: str, *, create: bool) -> tuple[int, dict[int, bytes]]:
+        # One stat per call: a KEK destroyed or rotated by another process is seen at once.
+        stamp = self._stamp(tenant_id)
+        cached = self._cache.get((tenant_id, *stamp)) if stamp else None
+        if cached is not None:
+            return cached
+        with self._lock:
+            ring = self._load_ring(tenant_id)
+            if ring is None:
+                if not create:
+                    raise KeyError_("the tenant's key-encryption key is gone (destroyed or never "
+                                    "made); its data keys cannot be unwrapped")
+                ring = {"tenant": tenant_id, "current": 0, "keks": {}}
+                self._new_version(tenant_id, ring, 1)
+                if not self._store_ring(tenant_id, ring, replace=False):
+                    ring = self._load_ring(tenant_id)  # another process made it first
+                    assert ring is not None
+            keks: dict[int, bytes] = {}
+            for v, blob in ring["keks"].items():
+                try:
+                    keks[int(v)] = decrypt(self._root(), base64.b64decode(blob),
+                                           _kek_aad(tenant_id, int(v)))
+                except Exception:
+                    raise KeyError_("a tenant key-encryption key does not open with this "
+                                    "keyring's root key") from None
+            result = int(ring["current"]), keks
+            stamp = self._stamp(tenant_id)
+            if stamp:
+                self._cache = {k: v for k, v in self._cache.items() if k[0] != tenant_id}
+                self._cache[(tenant_id, *stamp)] = result
+            return result
+
+    def rotate_tenant_kek(self, tenant_id: str) -> int:
+        """Add a new KEK version for new DEKs; old versions stay for unwrapping."""
+        self._keks(tenant_id, create=True)
+        with self._lock:
+            ring = self._load_ring(tenant_id)
+            assert ring is not None
+            self._new_version(tenant_id, ring, int(ring["current"]) + 1)
+            self._store_ring(tenant_id, ring, replace=True)
+            return int(ring["current"])
+
+    def destroy_tenant_kek(self, tenant_id: str) -> bool:
+        """Shred the tenant: delete its KEK (every version). True when there was one."""
+        with self._lock:
+            if self._dir is None:
+                return self._memory.pop(tenant_id, None) is not None
+            path = self._path(tenant_id)
+            try:
+                size = path.stat().st_size
+                with open(path, "r+b") as fh:  # overwrite before unlink (best effort on SSDs)
+                    fh.write(secrets.token_bytes(size))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                path.unlink()
+            except FileNotFoundError:
+                return False
+            # Format-1 keys were derived from the root: refuse them for a destroyed tenant.
+            _write_private(self._dir / f"{tenant_id}.destroyed", "{}")
+            return True
+
+    def _destroyed(self, tenant_id: str) -> bool:
+        return self._dir is not None and (self._dir / f"{tenant_id}.destroyed").exists()
+
+    # -- data keys ---------------------------------------------------------------------------
+
+    def wrap_dek(self, tenant_id: str, dek: bytes, session_id: str) -> bytes:
+        version, keks = self._keks(tenant_id, create=True)
+        return (bytes([DEK_FORMAT]) + version.to_bytes(2, "big")
+                + encrypt(keks[version], dek, dek_aad(tenant_id, session_id)))
+
+    def unwrap_dek(self, tenant_id: str, wrapped: bytes, session_id: str) -> bytes:
+        if not wrapped:
+            raise KeyError_("empty wrapped key")
+        if wrapped[0] == LEGACY_FORMAT:
+            if self._destroyed(tenant_id):
+                raise KeyError_("the tenant's keys were destroyed")
+            try:
+                return decrypt(self._derive("kek", tenant_id), wrapped[1:], tenant_id.encode())
+            except Exception:
+                raise KeyError_("wrapped key does not belong to this tenant or keyring") from None
+        if wrapped[0] != DEK_FORMAT or len(wrapped) < 3:
+            raise KeyError_("wrapped key has an unknown format")
+        _, keks = self._keks(tenant_id, create=False)
+        kek = keks.get(int.from_bytes(wrapped[1:3], "big"))
+        if kek is None:
+            raise KeyError_("wrapped key names a KEK version this tenant no longer has")
+        try:
+            return decrypt(kek, wrapped[3:], dek_aad(tenant_id, session_id))
         except Exception:
-            raise KeyError_("wrapped key does not belong to this tenant or keyring") from None
+            raise KeyError_("wrapped key does not belong to this tenant and session") from None
 
     def pepper(self, tenant_id: str) -> bytes:
         return self._derive("pepper", tenant_id)
@@ -143,3 +323,14 @@ def key_provider(settings: Settings) -> KeyProvider:
                         "VOXLEDGER_KEY_PROVIDER to a KMS-backed module:factory, or "
                         "VOXLEDGER_ALLOW_LOCAL_KEYS_IN_PRODUCTION=true to accept the risk")
     return LocalKeyProvider.from_file(settings.keyring_path)
+
+
+def needs_rewrap(wrapped: bytes, current_version: int | None = None) -> bool:
+    if not wrapped or wrapped[0] != DEK_FORMAT:
+        return True
+    return current_version is not None and int.from_bytes(wrapped[1:3], "big") != current_version
+
+
+def rewrap_dek(keys: KeyProvider, tenant_id: str, session_id: str, wrapped: bytes) -> bytes:
+    """The same DEK under the tenant's current KEK with tenant+session AAD (the upgrade path)."""
+    return keys.wrap_dek(tenant_id, keys.unwrap_dek(tenant_id, wrapped, session_id), session_id)

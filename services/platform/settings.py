@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     # retention periods through real processes. Refused in production.
     clock_offset_days: float = Field(default=0.0, ge=-36500, le=36500)
 
+    # Erasure (issue 14): a claimed request's lease (a crashed worker's request is taken again
+    # after it), and a pause between stores that tests use to kill a worker mid-cascade
+    # (refused in production).
+    erasure_lease_s: float = Field(default=120.0, ge=1, le=3600)
+    erasure_store_pause_s: float = Field(default=0.0, ge=0, le=60)
+
     # Pinned ports for the embedded stack (0 = pick a free loopback port).
     stack_nats_port: int = Field(default=0, ge=0, le=65535)
     stack_postgres_port: int = Field(default=0, ge=0, le=65535)
@@ -128,6 +134,8 @@ class Settings(BaseSettings):
             return self
         if self.clock_offset_days:
             raise ValueError(f"{ENV_PREFIX}CLOCK_OFFSET_DAYS shifts the clock; it is refused in production")
+        if self.erasure_store_pause_s:
+            raise ValueError(f"{ENV_PREFIX}ERASURE_STORE_PAUSE_S is for tests; refused in production")
         for name in ("nats_password", "s3_secret_key"):
             value = getattr(self, name)
             if value is not None and value.get_secret_value().lower() in _PLACEHOLDERS:

@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
         from services.platform.settings import load_settings
         from services.runner.logs import configure_logging
-        from services.runner.main import consumer_factories, run_all
+        from services.runner.main import consumer_factories, job_factories, run_all
         from services.runner.metrics import MetricsServer
         from services.runner.supervisor import Supervisor, parse_processes, plan_groups
 
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         configure_logging(settings.log_level, settings.log_format)
         try:
             wanted = parse_processes(processes)
-            known = list(consumer_factories())
+            known = [*consumer_factories(), *job_factories()]
             unknown = set(only or []) - set(known)
             if unknown:
                 raise ValueError(f"unknown consumer(s) {sorted(unknown)}; known: {sorted(known)}")

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from services.platform.consumer import BatchHandler, PullConsumer
 from services.platform.db import make_async_engine
@@ -52,13 +52,29 @@ def consumer_options(settings: Settings) -> dict[str, Any]:
             "clock": settings.clock()}
 
 
+def job_factories() -> dict[str, Callable[[Settings], Job]]:
+    """Jobs that poll Postgres rather than the stream (erasure; retention adds its own)."""
+    from services.erasure.worker import ErasureJob
+
+    return {"erasure": ErasureJob}
+
+
+class Job(Protocol):
+    name: str
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
 async def run_all(settings: Settings, only: list[str] | None = None,
                   ready: asyncio.Event | None = None) -> None:
     factories = consumer_factories()
-    unknown = set(only or []) - set(factories)
+    jobs = job_factories()
+    unknown = set(only or []) - set(factories) - set(jobs)
     if unknown:
-        raise ValueError(f"unknown consumer(s) {sorted(unknown)}; known: {sorted(factories)}")
-    names = only or list(factories)
+        raise ValueError(f"unknown consumer(s) {sorted(unknown)}; known: "
+                         f"{sorted([*factories, *jobs])}")
+    job_names = [n for n in (only or list(jobs)) if n in jobs]
+    names = [n for n in (only or list(factories)) if n in factories]
     engine = make_async_engine(settings, pool_size=len(names) + 2)
     nc = await connect(settings, name="voxledger-run")
     await ensure_stream(settings, nc)
@@ -70,6 +86,7 @@ async def run_all(settings: Settings, only: list[str] | None = None,
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(c.run(), name=c.handler.name) for c in consumers]
+    tasks += [asyncio.create_task(jobs[n](settings).run(stop), name=n) for n in job_names]
     log.info("running consumers: %s", ", ".join(names))
     if ready is not None:
         ready.set()

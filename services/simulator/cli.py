@@ -24,6 +24,10 @@ def register(app: typer.Typer) -> None:
         realtime: Annotated[bool, typer.Option(
             "--realtime", help="pace frames on the wall clock (default: full speed)")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+        subject_phone: Annotated[str | None, typer.Option(
+            help="the caller's phone (any common format; +country for non-US numbers)")] = None,
+        subject_email: Annotated[str | None, typer.Option(help="the caller's email")] = None,
+        customer_id: Annotated[str | None, typer.Option(help="the caller's customer id")] = None,
     ) -> None:
         """Publish simulated voice sessions (audio, barge-ins, tool calls, spoken PII, consent)."""
         import asyncio
@@ -42,6 +46,18 @@ def register(app: typer.Typer) -> None:
         if not re.fullmatch(r"[a-z0-9-]{1,63}", tenant):
             typer.echo("error: --tenant must match [a-z0-9-]{1,63}", err=True)
             raise typer.Exit(2)
+        from services.ledger.subjects import normalize
+        from services.simulator.run import SubjectOverride
+
+        phone = normalize("phone_e164", subject_phone) if subject_phone else None
+        if phone is not None and not re.fullmatch(r"\+[1-9][0-9]{6,14}", phone):
+            typer.echo("error: --subject-phone is not a phone number (add +country code)",
+                       err=True)
+            raise typer.Exit(2)
+        if subject_email is not None and ("@" not in subject_email or len(subject_email) > 254):
+            typer.echo("error: --subject-email is not an email address", err=True)
+            raise typer.Exit(2)
+        subject = SubjectOverride(phone, subject_email, customer_id)
         if seed is None:
             seed = random_seed()
         typer.echo(f"simulating {sessions} session(s) of {provider} with seed {seed} "
@@ -50,7 +66,7 @@ def register(app: typer.Typer) -> None:
         try:
             results = asyncio.run(run_simulation(
                 settings, provider, sessions, seed, tenant, realtime,
-                progress=lambda line: typer.echo(f"  {line}", err=True)))
+                progress=lambda line: typer.echo(f"  {line}", err=True), subject=subject))
         except (SimulationError, OSError, TimeoutError, nats.errors.Error) as exc:
             typer.echo(f"error: simulation failed: {type(exc).__name__}: {exc}", err=True)
             raise typer.Exit(1) from None

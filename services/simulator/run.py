@@ -14,6 +14,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -74,6 +75,16 @@ class _VirtualClock:
         return self.now_ns
 
 
+@dataclass(frozen=True)
+class SubjectOverride:
+    """``--subject-phone/--subject-email/--customer-id``: the caller's identifiers (phone already
+    in E.164)."""
+
+    phone_e164: str | None = None
+    email: str | None = None
+    customer_id: str | None = None
+
+
 def session_id_for(profile: str, seed: int, n: int) -> str:
     return f"sim-{profile}-{seed}-{n}"
 
@@ -85,6 +96,7 @@ def started_for(profile: Profile, script: Script) -> SessionStarted:
         jurisdiction="US-CA", retention_class="standard",
         consent={ConsentScope.RECORDING: ConsentState.UNKNOWN},
         subject=SubjectIdentifiers(phone_e164=script.caller_phone_e164,
+                                   email=script.caller_email,
                                    customer_id=script.customer_id))
 
 
@@ -139,9 +151,12 @@ async def _publish(recorder: Recorder, session: RecordingSession, frames: list[F
 
 async def simulate_one(recorder: Recorder, profile_name: str, seed: int, n: int,
                        realtime: bool = False, progress: Progress | None = None,
-                       consent: ConsentPlan | None = None) -> SimulatedSession:
+                       consent: ConsentPlan | None = None,
+                       subject: SubjectOverride | None = None) -> SimulatedSession:
     profile = PROFILES[profile_name]
-    script = build_script(f"{profile_name}:{seed}:{n}")
+    s = subject or SubjectOverride()
+    script = build_script(f"{profile_name}:{seed}:{n}", phone_e164=s.phone_e164, email=s.email,
+                          customer_id=s.customer_id)
     frames = await asyncio.to_thread(plan, profile_name, script)  # numpy work off the loop
     if consent is not None:
         frames = with_consent(frames, consent)
@@ -165,7 +180,8 @@ async def simulate_one(recorder: Recorder, profile_name: str, seed: int, n: int,
 
 async def simulate(settings: Any, provider: str, sessions: int, seed: int, tenant: str,
                    realtime: bool = False, progress: Progress | None = None,
-                   consent: ConsentPlan | None = None) -> list[SimulatedSession]:
+                   consent: ConsentPlan | None = None,
+                   subject: SubjectOverride | None = None) -> list[SimulatedSession]:
     """Publish ``sessions`` sessions per provider (``provider`` may be ``all``); wait for acks."""
     names = list(PROFILES) if provider == "all" else [provider]
     unknown = [p for p in names if p not in PROFILES]
@@ -180,10 +196,10 @@ async def simulate(settings: Any, provider: str, sessions: int, seed: int, tenan
         todo = [(name, n) for name in names for n in range(sessions)]
         if realtime:  # live calls overlap; at full speed one at a time keeps memory flat
             results = list(await asyncio.gather(
-                *(simulate_one(recorder, name, seed, n, True, progress, consent)
+                *(simulate_one(recorder, name, seed, n, True, progress, consent, subject)
                   for name, n in todo)))
         else:
-            results = [await simulate_one(recorder, name, seed, n, False, progress, consent)
+            results = [await simulate_one(recorder, name, seed, n, False, progress, consent, subject)
                        for name, n in todo]
         await recorder.flush(timeout=300)
     finally:

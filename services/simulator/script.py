@@ -81,6 +81,7 @@ class Script(_Model):
     duration_ms: Ms
     caller_phone_e164: str
     customer_id: str
+    caller_email: str | None = None
 
 
 _FIRST = ["Anna", "John", "Maria", "David", "Priya", "Tomasz", "Grace", "Luis", "Mei", "Omar"]
@@ -157,15 +158,25 @@ class _Clock:
         return turn
 
 
-def build_script(seed: str) -> Script:
-    """One billing call. Same seed, same script."""
+def build_script(seed: str, *, phone_e164: str | None = None, email: str | None = None,
+                 customer_id: str | None = None) -> Script:
+    """One billing call. Same seed, same script. A given subject (``--subject-phone`` …) replaces
+    the random caller's: it goes into ``session.started`` and the caller speaks it."""
     rng = random.Random(seed)
     first, last = rng.choice(_FIRST), rng.choice(_LAST)
     company = rng.choice(_COMPANIES)
     phone = f"415555{rng.randint(100, 199):04d}"
+    country = "+1"
+    if phone_e164:
+        country, phone = phone_e164[:-10] or "+", phone_e164[-10:]
     dob_day, dob_year = rng.choice([1, 2, 3, 14, 21, 22, 28, 31]), rng.randint(1950, 2002)
     dob = f"{rng.choice(_MONTHS)} {_ordinal(dob_day)}, {dob_year}"
     email_user, domain = f"{first.lower()} dot {last.lower()}", rng.choice(_DOMAINS)
+    spoken_email = None
+    if email:
+        local, _, host = email.lower().partition("@")
+        spoken_email = (" dot ".join(spelled(part) for part in local.split("."))
+                        + f" at {host.replace('.', ' dot ')}")
     card = rng.choice(_CARDS)
     address = (f"{rng.randint(10, 9999)} {rng.choice(_STREETS)}, {rng.choice(_CITIES)}, "
                f"{rng.randint(10000, 99999)}")
@@ -193,18 +204,21 @@ def build_script(seed: str) -> Script:
         "options we have for your plan this month, including the autopay discount, the paper "
         "billing fee and the new loyalty credit that applies to your account.",
         status="truncated", heard_frac=rng.uniform(0.4, 0.8))
-    c.caller(f"Sorry to interrupt, my email is {spelled(email_user.split(' dot ')[0])} dot "
-             f"{email_user.split(' dot ')[1]} at {domain} dot com, and the card on file is "
+    said_email = spoken_email or (f"{spelled(email_user.split(' dot ')[0])} dot "
+                                  f"{email_user.split(' dot ')[1]} at {domain} dot com")
+    c.caller(f"Sorry to interrupt, my email is {said_email}, and the card on file is "
              f"{' '.join(card[i:i + 4] for i in range(0, 16, 4))}.",
              at=long_turn.start_ms + (long_turn.heard_ms or 0))
     check = c.agent(rng.choice(["Okay, let me check that.", "Sure, let me check that for you."]))
     call_at = check.end_ms + rng.randint(50, 200)
     result_at = call_at + rng.randint(300, 900)
-    email = f"{first}.{last}@{domain}.com".lower()
+    email = email.lower() if email else f"{first}.{last}@{domain}.com".lower()
     tool = ToolCallSpec(
         call_id=f"call_{rng.getrandbits(64):016x}", name="lookup_account",
-        arguments=json.dumps({"phone": "+1" + phone, "email": email}, separators=(",", ":")),
-        result=json.dumps({"found": True, "customer_id": f"cus_{rng.getrandbits(40):010x}",
+        arguments=json.dumps({"phone": country + phone, "email": email},
+                             separators=(",", ":")),
+        result=json.dumps({"found": True,
+                           "customer_id": customer_id or f"cus_{rng.getrandbits(40):010x}",
                            "balance": balance}, separators=(",", ":")),
         at_ms=call_at, result_ms=result_at, after_turn=check.index)
     c.now = result_at
@@ -223,5 +237,6 @@ def build_script(seed: str) -> Script:
     # Whole seconds, so every provider's fixed frame size (20 ms … 250 ms) divides the session.
     duration = -(-(c.now + rng.randint(300, 700)) // 1000) * 1000
     return Script(seed=seed, turns=c.turns, tool_calls=[tool], system_events=marks,
-                  duration_ms=duration, caller_phone_e164="+1" + phone,
-                  customer_id=json.loads(tool.result)["customer_id"])
+                  duration_ms=duration, caller_phone_e164=country + phone,
+                  customer_id=json.loads(tool.result)["customer_id"],
+                  caller_email=email if spoken_email else None)

@@ -64,7 +64,7 @@ async def _decoded(settings: Settings, sealer: TenantSealer, tenant: str, sessio
         row = (await store.load(conn, tenant, session))[kind]
         from services.audio.source import session_row
         wrapped = (await session_row(conn, tenant, session)).wrapped_dek  # type: ignore[union-attr]
-    dek = LocalKeyProvider.from_file(settings.keyring_path).unwrap_dek(tenant, wrapped)
+    dek = LocalKeyProvider.from_file(settings.keyring_path).unwrap_dek(tenant, wrapped, session)
 
     def fetch() -> bytes:
         s3 = make_s3_client(settings)

@@ -47,7 +47,7 @@ async def test_journal_interleaves_with_calls_and_verifies(settings: Settings, t
                 "USING (tenant_id, session_id) WHERE e.tenant_id = :t AND e.position = :p"),
                 {"t": tenant, "p": second.position})).one()
             assert await checkpoint_covering(conn, tenant, second.position) is not None
-        dek = sealer.keys.unwrap_dek(tenant, row.wrapped_dek)
+        dek = sealer.keys.unwrap_dek(tenant, row.wrapped_dek, JOURNAL_SESSION)
         body = json.loads(decrypt(dek, row.payload_ct,
                                   payload_aad(tenant, JOURNAL_SESSION, second.event_id)))
         assert body == {"request_id": "r-1", "sessions": 1}

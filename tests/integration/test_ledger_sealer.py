@@ -115,7 +115,7 @@ async def test_subjects_encrypted_and_indexed_duplicates_counted(settings: Setti
                     "UNION ALL SELECT value_ct FROM ledger_subjects WHERE tenant_id = :t"),
                     {"t": tenant}):
                 assert PHONE.encode() not in bytes(blob)
-        clear = decrypt(sealer.keys.unwrap_dek(tenant, wrapped), ct,
+        clear = decrypt(sealer.keys.unwrap_dek(tenant, wrapped, session_id), ct,
                         payload_aad(tenant, session_id, eid))
         assert PHONE.encode() not in clear and b"C-77" not in clear
         assert json.loads(clear)["subject"]["phone_e164"]["$subject"] == subject_index(

@@ -20,8 +20,8 @@ def test_a_replaced_wrapped_key_is_not_served_from_the_cache() -> None:
     keys = LocalKeyProvider(os.urandom(32))
     sealer = Sealer(load_settings(use_env_file=False), keys, storage=None)  # type: ignore[arg-type]
     first, second = new_dek(), new_dek()
-    rolled_back = keys.wrap_dek("acme", first)
-    stored = keys.wrap_dek("acme", second)
+    rolled_back = keys.wrap_dek("acme", first, "call-1")
+    stored = keys.wrap_dek("acme", second, "call-1")
     assert sealer._dek("acme", "call-1", rolled_back) == first
     assert sealer._dek("acme", "call-1", stored) == second
     assert sealer._dek("acme", "call-1", stored) == second
