@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         import logging
 
         from services.platform.settings import load_settings
-        from services.runner.main import consumer_factories, run_all
+        from services.runner.main import consumer_factories, job_factories, run_all
         from services.runner.supervisor import Supervisor, parse_processes, plan_groups
 
         settings = load_settings()
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
             wanted = parse_processes(processes)
-            known = list(consumer_factories())
+            known = [*consumer_factories(), *job_factories()]
             unknown = set(only or []) - set(known)
             if unknown:
                 raise ValueError(f"unknown consumer(s) {sorted(unknown)}; known: {sorted(known)}")

@@ -10,7 +10,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from services.platform.consumer import BatchHandler, PullConsumer
 from services.platform.db import make_async_engine
@@ -39,13 +40,26 @@ def consumer_factories() -> dict[str, HandlerFactory]:
     return factories
 
 
+JobFactory = Callable[[Settings, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def job_factories() -> dict[str, JobFactory]:
+    """Periodic jobs (not stream consumers): `--only` accepts their names too."""
+    from services.retention.daily import daily
+
+    return {"retention": daily}
+
+
 async def run_all(settings: Settings, only: list[str] | None = None,
                   ready: asyncio.Event | None = None) -> None:
     factories = consumer_factories()
-    unknown = set(only or []) - set(factories)
+    jobs = job_factories()
+    unknown = set(only or []) - set(factories) - set(jobs)
     if unknown:
-        raise ValueError(f"unknown consumer(s) {sorted(unknown)}; known: {sorted(factories)}")
-    names = only or list(factories)
+        raise ValueError(f"unknown consumer(s) {sorted(unknown)}; known: "
+                         f"{sorted([*factories, *jobs])}")
+    job_names = [n for n in (only or list(jobs)) if n in jobs]
+    names = [n for n in (only or list(factories)) if n in factories]
     engine = make_async_engine(settings, pool_size=len(names) + 2)
     nc = await connect(settings, name="voxledger-run")
     await ensure_stream(settings, nc)
@@ -57,6 +71,7 @@ async def run_all(settings: Settings, only: list[str] | None = None,
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(c.run(), name=c.handler.name) for c in consumers]
+    job_tasks = [asyncio.create_task(jobs[n](settings, stop), name=n) for n in job_names]
     log.info("running consumers: %s", ", ".join(names))
     if ready is not None:
         ready.set()
@@ -72,6 +87,8 @@ async def run_all(settings: Settings, only: list[str] | None = None,
         # Each consumer finishes its in-flight batch (commit then ack) before we close.
         await asyncio.wait(tasks, timeout=15)
         for task in tasks:
+            task.cancel()
+        for task in job_tasks:  # a job mid-run stops here; its run is completed by the next
             task.cancel()
         with contextlib.suppress(Exception):
             await nc.flush(timeout=5)  # acks are fire-and-forget publishes: push them out
