@@ -111,7 +111,7 @@ async def place(ctx: ForgetContext, tenant: str, target: Target, matter: str, re
         await conn.execute(insert(LegalHold).values(**values))
         body = {k: v for k, v in values.items() if k not in ("tenant_id", "placed_at")}
         ref = await append_in(conn, ctx.settings, ctx.keys, tenant, "hold.placed", body, now=now)
-        row = (await conn.execute(select(LegalHold).where(LegalHold.hold_id == hold_id))).scalar_one()
+        row = (await conn.execute(select(LegalHold).where(LegalHold.hold_id == hold_id))).one()
     return {**_row_json(row), "journal_position": ref.position}
 
 
@@ -122,7 +122,7 @@ async def release(ctx: ForgetContext, hold_id: str, reason: str, actor: str) -> 
     now = ctx.clock.now()
     async with ctx.engine.begin() as conn:
         row = (await conn.execute(select(LegalHold).where(LegalHold.hold_id == hold_id)
-                                  .with_for_update())).scalar_one_or_none()
+                                  .with_for_update())).one_or_none()
         if row is None:
             raise HoldError(f"no hold {hold_id!r}; `voxledger hold list` shows the ids")
         if row.released_at is not None:
@@ -133,7 +133,7 @@ async def release(ctx: ForgetContext, hold_id: str, reason: str, actor: str) -> 
                               {"hold_id": hold_id, "matter": row.matter, "reason": reason,
                                "released_by": actor}, now=now)
         row = (await conn.execute(select(LegalHold).where(LegalHold.hold_id == hold_id)
-                                  .execution_options(populate_existing=True))).scalar_one()
+                                  )).one()
     return {**_row_json(row), "journal_position": ref.position}
 
 
@@ -144,7 +144,7 @@ async def list_holds(conn: AsyncConnection, tenant: str | None = None,
         q = q.where(LegalHold.tenant_id == tenant)
     if active_only:
         q = q.where(LegalHold.released_at.is_(None))
-    return [_row_json(r) for r in (await conn.execute(q)).scalars().all()]
+    return [_row_json(r) for r in (await conn.execute(q)).all()]
 
 
 # One query for "which of these sessions are held, by which matters": session holds, subject
@@ -193,7 +193,7 @@ async def all_held(conn: AsyncConnection, tenant: str) -> set[str]:
 
 async def sessions_of(conn: AsyncConnection, tenant: str, hold_id: str) -> list[str]:
     """Sessions one hold covers now (reports; a subject hold may grow)."""
-    row = (await conn.execute(select(LegalHold).where(LegalHold.hold_id == hold_id))).scalar_one()
+    row = (await conn.execute(select(LegalHold).where(LegalHold.hold_id == hold_id))).one()
     if row.scope == "session":
         return [str(row.session_id)]
     if row.scope == "subject":

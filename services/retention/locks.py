@@ -112,7 +112,7 @@ async def unlock_sessions(ctx: ForgetContext, tenant: str, sessions: list[str]) 
         async with ctx.engine.connect() as conn:
             rows = (await conn.execute(select(LegalHoldObject).where(
                 LegalHoldObject.tenant_id == tenant,
-                LegalHoldObject.session_id == session))).scalars().all()
+                LegalHoldObject.session_id == session))).all()
         for r in rows:
             try:
                 await asyncio.to_thread(_set, ctx.s3, r.bucket, r.key, r.version_id, "OFF")

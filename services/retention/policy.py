@@ -83,7 +83,7 @@ def check_tenant(tenant: str) -> None:
 
 async def load(conn: AsyncConnection, settings: Settings, tenant: str) -> Policies:
     rows = (await conn.execute(select(RetentionPolicy).where(
-        RetentionPolicy.tenant_id == tenant))).scalars().all()
+        RetentionPolicy.tenant_id == tenant))).all()
     pol = Policies(tenant, dict(settings.retention_defaults))
     for r in rows:
         if r.retention_class == TENANT:
