@@ -49,7 +49,7 @@ async def seal_record_transcribe(settings: Settings, sealer: TenantSealer, tenan
         await rec.close()
     check = frames_kept(sync_engine, tenant)
     async with running_transcripts(settings, tenant):
-        await wait_for(lambda: check({s.session_id: s.events for s in sims.values()}))  # type: ignore[arg-type]
+        await wait_for(lambda: check({s.session_id: s.events for s in sims.values()}))  # type: ignore[call-arg]
 
 
 @asynccontextmanager

@@ -18,8 +18,8 @@ from sqlalchemy import text
 from services.platform.forget import (
     DataClass,
     ForgetContext,
-    Forgetter,
     ForgetScope,
+    Forgetter,
     StoreOutcome,
 )
 
@@ -71,7 +71,7 @@ class RawEvents(_Base):
                 "UPDATE ledger_sessions SET wrapped_dek = NULL WHERE tenant_id = :t "
                 "AND session_id = ANY(CAST(:s AS text[])) AND wrapped_dek IS NOT NULL"),
                 {"t": scope.tenant_id, "s": list(scope.session_ids)})
-            out.shredded += int(res.rowcount)  # type: ignore[attr-defined]
+            out.shredded += int(res.rowcount)
         return out
 
 
@@ -111,10 +111,10 @@ class Transcripts(_Base):
         async with ctx.engine.begin() as conn:
             for table in self.tables:
                 res = await conn.execute(text(
-                    f"DELETE FROM {table} WHERE tenant_id = :t "  # noqa: S608 - fixed names
+                    f"DELETE FROM {table} WHERE tenant_id = :t "
                     "AND session_id = ANY(CAST(:s AS text[]))"),
                     {"t": scope.tenant_id, "s": list(scope.session_ids)})
-                out.deleted += int(res.rowcount)  # type: ignore[attr-defined]
+                out.deleted += int(res.rowcount)
         return out
 
 
