@@ -141,13 +141,15 @@ class Recorder:
     crashed process in that directory are drained first.
     """
 
+    wall_clock: WallClock = SystemClock()  # stamps recorded_at; connect() uses the settings' clock
+
     def __init__(self, publisher: Publisher, tenant_id: str, *, spool_dir: Path,
                  subject_prefix: str = "voice", max_queue: int = 50_000, window: int = 256,
                  fsync: FsyncPolicy = "interval", fsync_interval_s: float = 0.1,
                  spool_max_bytes: int = 1 << 30, publish_timeout_s: float = 2.0,
                  wall_clock: WallClock | None = None) -> None:
         self.publisher = publisher
-        self.wall_clock: WallClock = wall_clock or SystemClock()
+        self.wall_clock = wall_clock or SystemClock()
         self.tenant_id = tenant_id
         self.subject_prefix = subject_prefix
         self.stats = RecorderStats()
