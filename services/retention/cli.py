@@ -138,10 +138,10 @@ def run_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per tenant")] = False,
 ) -> None:
     """Dispose of every (session, data class) whose period has passed, except what is held."""
-    from services.ledger import reads
     from services.retention.context import NoRegistry, forgetters
     from services.retention.holds import Holds
     from services.retention.job import RetentionBusy, dry_run, run
+    from services.retention.policy import tenants_to_run
 
     when = _as_of(as_of)
     if when is not None and not dry:
@@ -153,7 +153,7 @@ def run_cmd(
 
     async def go(ctx: Any) -> list[dict[str, Any]]:
         async with ctx.engine.connect() as conn:
-            names = [tenant] if tenant else await reads.tenants(conn)
+            names = [tenant] if tenant else await tenants_to_run(conn, ctx.settings)
         out = []
         for t in names:
             report = (await dry_run(ctx, t, registry, Holds(), when or ctx.clock.now()) if dry

@@ -9,23 +9,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 
-from services.ledger import reads
+from services.platform.forget import Forgetter
 from services.platform.settings import Settings
 from services.retention.context import NoRegistry, forget_context, forgetters
 from services.retention.holds import Holds
 from services.retention.job import RetentionBusy, run
+from services.retention.policy import tenants_to_run
 
 log = logging.getLogger(__name__)
 
 
-async def run_once(settings: Settings) -> int:
-    """One pass over every tenant; returns how many (session, class) pairs were disposed."""
-    registry = forgetters()
+async def run_once(settings: Settings, registry: Sequence[Forgetter] | None = None) -> int:
+    """One pass over every tenant with work; returns how many (session, class) pairs were
+    disposed. ``registry`` defaults to the composed forget registry."""
+    registry = forgetters() if registry is None else registry
     disposed = 0
     async with forget_context(settings) as ctx:
         async with ctx.engine.connect() as conn:
-            tenants = await reads.tenants(conn)
+            tenants = await tenants_to_run(conn, settings)
         for tenant in tenants:
             try:
                 report = await run(ctx, tenant, registry, Holds())

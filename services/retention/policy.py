@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -96,6 +96,22 @@ async def load(conn: AsyncConnection, settings: Settings, tenant: str) -> Polici
 async def tenants_with_policies(conn: AsyncConnection) -> list[str]:
     rows = await conn.execute(select(RetentionPolicy.tenant_id).distinct())
     return sorted(str(r[0]) for r in rows)
+
+
+_ACTIVE = text("""
+    SELECT tenant_id FROM retention_policies WHERE days IS NOT NULL
+    UNION SELECT tenant_id FROM legal_holds WHERE released_at IS NULL
+    UNION SELECT tenant_id FROM legal_hold_objects
+""")
+
+
+async def tenants_to_run(conn: AsyncConnection, settings: Settings) -> list[str]:
+    """Tenants a run over "every tenant" has work for: some period is finite (every tenant when
+    a default is), or S3 legal holds to keep in step. Others are skipped without a query each."""
+    if any(v is not None for v in settings.retention_defaults.values()):
+        rows = await conn.execute(text("SELECT tenant_id FROM ledger_trees"))
+        return sorted({str(r[0]) for r in rows} | {str(r[0]) for r in await conn.execute(_ACTIVE)})
+    return sorted(str(r[0]) for r in await conn.execute(_ACTIVE))
 
 
 async def set_policy(engine: AsyncEngine, settings: Settings, keys: KeyProvider, *, tenant: str,

@@ -129,3 +129,27 @@ async def test_named_retention_class_overrides_the_tenant_policy(settings: Setti
     finally:
         await sealer.stop()
         await sealer.close()
+
+
+async def test_the_daily_job_disposes_due_sessions_of_every_tenant(settings: Settings,
+                                                                   tenant: str) -> None:
+    from services.retention.daily import run_once
+
+    aged = settings.model_copy(update={"clock_offset_days": -45})
+    sealer = TenantSealer(settings, tenant)
+    await sealer.start()
+    try:
+        n = await publish_small_session(aged, tenant, "s-daily", frames=2)
+        await sealer.wait_for(n)
+        async with context(settings) as ctx:
+            await set_policy(ctx.engine, settings, ctx.keys, tenant=tenant,
+                             data_class="raw_events", days=30, actor="test", now=ctx.clock.now())
+        assert await run_once(settings, registry()) >= 1
+        async with context(settings) as ctx, ctx.engine.connect() as conn:
+            rows = (await conn.execute(text(
+                "SELECT session_id, data_class FROM retention_disposals WHERE tenant_id = :t"),
+                {"t": tenant})).all()
+        assert [(str(a), str(b)) for a, b in rows] == [("s-daily", "raw_events")]
+    finally:
+        await sealer.stop()
+        await sealer.close()
