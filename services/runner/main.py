@@ -72,7 +72,7 @@ async def run_all(settings: Settings, only: list[str] | None = None,
             loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(c.run(), name=c.handler.name) for c in consumers]
     job_tasks = [asyncio.create_task(jobs[n](settings, stop), name=n) for n in job_names]
-    log.info("running consumers: %s", ", ".join(names))
+    log.info("running consumers: %s", ", ".join([*names, *job_names]))
     if ready is not None:
         ready.set()
     try:
@@ -85,7 +85,8 @@ async def run_all(settings: Settings, only: list[str] | None = None,
         for c in consumers:
             c.stop()
         # Each consumer finishes its in-flight batch (commit then ack) before we close.
-        await asyncio.wait(tasks, timeout=15)
+        if tasks:  # `--only retention` runs a job and no consumer
+            await asyncio.wait(tasks, timeout=15)
         for task in tasks:
             task.cancel()
         for task in job_tasks:  # a job mid-run stops here; its run is completed by the next
