@@ -39,3 +39,6 @@ def register(app: typer.Typer) -> None:
     from services.retention.cli import register as retention
 
     retention(app)
+    from services.evidence.replay_cli import register as replay
+
+    replay(app)
