@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -108,6 +110,10 @@ async def place(ctx: ForgetContext, tenant: str, target: Target, matter: str, re
               "subject_index": index, "matter": matter, "reason": reason, "placed_by": actor,
               "placed_at": now}
     async with ctx.engine.begin() as conn:
+        # Waits for a disposal or erasure batch in progress (see guard), so none of them
+        # checked holds before this one and deletes after it.
+        await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                           {"k": _guard_key(tenant)})
         await conn.execute(insert(LegalHold).values(**values))
         body = {k: v for k, v in values.items() if k not in ("tenant_id", "placed_at")}
         ref = await append_in(conn, ctx.settings, ctx.keys, tenant, "hold.placed", body, now=now)
@@ -203,6 +209,26 @@ async def sessions_of(conn: AsyncConnection, tenant: str, hold_id: str) -> list[
     q = text("SELECT session_id FROM ledger_sessions WHERE tenant_id = :t "
              "AND left(session_id, 1) <> '_' ORDER BY session_id")
     return [str(r[0]) for r in await conn.execute(q, {"t": tenant})]
+
+
+def _guard_key(tenant: str) -> str:
+    return f"voxledger-hold:{tenant}"
+
+
+@asynccontextmanager
+async def guard(ctx: ForgetContext, tenant: str) -> AsyncIterator[None]:
+    """Hold placement for ``tenant`` waits while this block runs: check holds, then forget,
+    inside it, and a hold placed meanwhile cannot slip between the check and the deletion.
+    A session-level advisory lock on a connection of its own (a killed process releases it)."""
+    async with ctx.engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": _guard_key(tenant)})
+        await conn.commit()
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"),
+                               {"k": _guard_key(tenant)})
+            await conn.commit()
 
 
 class Holds:

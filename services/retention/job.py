@@ -41,6 +41,7 @@ from services.platform.forget import (
 from services.retention import classes, plan
 from services.retention.actions import sync_locks
 from services.retention.bounds import DATA_CLASSES
+from services.retention.holds import guard
 from services.retention.models import RetentionDisposal, RetentionRun, RetentionRunItem
 from services.retention.policy import load as load_policies
 
@@ -184,26 +185,32 @@ async def _process(ctx: ForgetContext, tenant: str, run_id: str,
             return
         dc = str(rows[0][1])
         ids = tuple(str(r[0]) for r in rows if str(r[1]) == dc)
-        held = await holds.held(ctx, tenant, ids)
-        todo = tuple(s for s in ids if s not in held)
-        outcome, errors = await _dispose(ctx, tenant, todo, dc, forgetters) if todo else (
-            StoreOutcome("retention"), [])
-        now = ctx.clock.now()
-        async with ctx.engine.begin() as conn:
-            for sid, matter in held.items():
-                await conn.execute(_MARK, {"s": "held", "m": matter, "o": "{}", "r": run_id,
-                                           "sid": sid, "dc": dc})
-            status = "failed" if errors else "done"
-            detail = json.dumps({"errors": errors} if errors else
-                                {"batch_deleted": outcome.deleted,
-                                 "batch_shredded": outcome.shredded})
-            for sid in todo:
-                await conn.execute(_MARK, {"s": status, "m": None, "o": detail, "r": run_id,
-                                           "sid": sid, "dc": dc})
-            if todo and not errors:
-                await conn.execute(pg_insert(RetentionDisposal).values([
-                    {"tenant_id": tenant, "session_id": sid, "data_class": dc, "run_id": run_id,
-                     "disposed_at": now} for sid in todo]).on_conflict_do_nothing())
+        async with guard(ctx, tenant):  # no hold can be placed between the check and the end
+            await _batch(ctx, tenant, run_id, dc, ids, forgetters, holds)
+
+
+async def _batch(ctx: ForgetContext, tenant: str, run_id: str, dc: str, ids: tuple[str, ...],
+                 forgetters: Sequence[Forgetter], holds: HoldChecker) -> None:
+    held = await holds.held(ctx, tenant, ids)
+    todo = tuple(s for s in ids if s not in held)
+    outcome, errors = await _dispose(ctx, tenant, todo, dc, forgetters) if todo else (
+        StoreOutcome("retention"), [])
+    now = ctx.clock.now()
+    async with ctx.engine.begin() as conn:
+        for sid, matter in held.items():
+            await conn.execute(_MARK, {"s": "held", "m": matter, "o": "{}", "r": run_id,
+                                       "sid": sid, "dc": dc})
+        status = "failed" if errors else "done"
+        detail = json.dumps({"errors": errors} if errors else
+                            {"batch_deleted": outcome.deleted,
+                             "batch_shredded": outcome.shredded})
+        for sid in todo:
+            await conn.execute(_MARK, {"s": status, "m": None, "o": detail, "r": run_id,
+                                       "sid": sid, "dc": dc})
+        if todo and not errors:
+            await conn.execute(pg_insert(RetentionDisposal).values([
+                {"tenant_id": tenant, "session_id": sid, "data_class": dc, "run_id": run_id,
+                 "disposed_at": now} for sid in todo]).on_conflict_do_nothing())
 
 
 async def _dispose(ctx: ForgetContext, tenant: str, ids: tuple[str, ...], dc: str,

@@ -153,3 +153,26 @@ async def test_the_daily_job_disposes_due_sessions_of_every_tenant(settings: Set
     finally:
         await sealer.stop()
         await sealer.close()
+
+
+async def test_a_hold_placed_during_a_disposal_batch_waits_for_it(settings: Settings,
+                                                                  tenant: str) -> None:
+    from services.retention.holds import guard
+    from tests.integration.consumers import wait_for
+
+    async with context(settings) as ctx:
+        async with guard(ctx, tenant):  # a batch: holds checked, forgetters running
+            placing = asyncio.create_task(actions.place(
+                ctx, tenant, Target("session", session_id="s-late"), "M-late", "late", "test"))
+
+            async def waiting_on_the_guard() -> bool:
+                async with ctx.engine.connect() as conn:
+                    return bool((await conn.execute(text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory' "
+                        "AND query ILIKE '%pg_advisory_xact_lock%'"))).scalar_one())
+            await wait_for(waiting_on_the_guard)
+            assert not placing.done()
+            assert await Holds().held(ctx, tenant, ("s-late",)) == {}
+        hold = await placing
+        assert await Holds().held(ctx, tenant, ("s-late",)) == {"s-late": "M-late"}
+        await actions.release(ctx, hold["hold_id"], "test over", "test")
