@@ -92,7 +92,12 @@ def show_cmd(
         async with ctx.engine.connect() as conn:
             names = [tenant] if tenant else sorted(
                 set(await reads.tenants(conn)) | set(await tenants_with_policies(conn)))
-            return [(await load(conn, ctx.settings, t)).as_json() for t in names]
+            out = []
+            for t in names:
+                pol = await load(conn, ctx.settings, t)
+                out.append({**pol.as_json(), "warnings": pol.alignment_warnings(
+                    ctx.settings.stream_max_age_days)})
+            return out
 
     result = _run(go)
     if as_json:
@@ -107,6 +112,8 @@ def show_cmd(
             for c, v in m.items():
                 days = "forever" if v["days"] is None else f"{v['days']} d"
                 typer.echo(f"  {c:<22} {days:<10} (retention class {rc})")
+        for w in pol["warnings"]:
+            typer.echo(f"  warning: {w}", err=True)
 
 
 def _days(days: int | None) -> str:

@@ -84,7 +84,7 @@ async def dry_run(ctx: ForgetContext, tenant: str, forgetters: Sequence[Forgette
     await classes.sync(ctx, tenant)
     async with ctx.engine.connect() as conn:
         policies = await load_policies(conn, ctx.settings, tenant)
-        wanted = _wanted(policies, forgetters, report)
+        wanted = _wanted(policies, forgetters, report, ctx.settings.stream_max_age_days)
         report.items = await plan.due(conn, tenant, as_of, policies, wanted)
     held = await _held(ctx, holds, tenant, report.items)
     for i in report.items:
@@ -93,7 +93,9 @@ async def dry_run(ctx: ForgetContext, tenant: str, forgetters: Sequence[Forgette
     return report
 
 
-def _wanted(policies: Any, forgetters: Sequence[Forgetter], report: Report) -> tuple[str, ...]:
+def _wanted(policies: Any, forgetters: Sequence[Forgetter], report: Report,
+            stream_max_age_days: float) -> tuple[str, ...]:
+    report.warnings += policies.alignment_warnings(stream_max_age_days)
     covered = _covered(forgetters)
     out = []
     for dc in DATA_CLASSES:
@@ -142,7 +144,7 @@ async def _run_locked(ctx: ForgetContext, tenant: str, forgetters: Sequence[Forg
         report.items += await _finish(ctx, tenant, run_id)
     async with ctx.engine.connect() as conn:
         policies = await load_policies(conn, ctx.settings, tenant)
-        wanted = _wanted(policies, forgetters, report)
+        wanted = _wanted(policies, forgetters, report, ctx.settings.stream_max_age_days)
         items = await plan.due(conn, tenant, report.as_of, policies, wanted)
     if not items:
         return

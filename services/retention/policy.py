@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.ledger.journal import append_in
 from services.platform.keys import KeyProvider
 from services.platform.settings import Settings
-from services.retention.bounds import DATA_CLASSES, check_days
+from services.retention.bounds import DATA_CLASSES, RAW_CLASSES, check_days
 from services.retention.models import RetentionPolicy
 
 TENANT = ""  # retention_class of a tenant-wide policy row
@@ -65,6 +65,20 @@ class Policies:
         values = [*self.defaults.values(), *self.tenant.values(),
                   *(d for m in self.named.values() for d in m.values())]
         return any(v is not None for v in values)
+
+    def alignment_warnings(self, stream_max_age_days: float) -> list[str]:
+        """A raw-data period the NATS buffer outlasts (the stream's max age was raised after the
+        policy was set): raw frames would stay in JetStream after the ledger disposed of them."""
+        out = []
+        for dc in sorted(RAW_CLASSES):
+            periods = {"tenant": self.days(dc), **{f"class {rc}": m[dc]
+                                                    for rc, m in self.named.items() if dc in m}}
+            for where, days in periods.items():
+                if days is not None and days < stream_max_age_days:
+                    out.append(f"{dc} ({where}) is kept {days} d but the NATS buffer keeps raw "
+                               f"frames up to {stream_max_age_days:g} d: lower "
+                               "VOXLEDGER_STREAM_MAX_AGE_DAYS or lengthen the policy")
+        return out
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -77,3 +77,11 @@ def test_journal_bodies_carry_ids_counts_and_matters_in_parts_under_the_limit() 
     empty = journal_bodies("run-2", at, [])
     assert empty == [{"run_id": "run-2", "as_of": at.isoformat(), "part": 1, "parts": 1,
                       "classes": {}}]
+
+
+def test_a_raw_period_the_nats_buffer_outlasts_is_reported() -> None:
+    p = Policies("acme", {}, tenant={"raw_events": 10}, named={"pci": {"raw_events": 8}})
+    assert p.alignment_warnings(7.0) == []
+    warnings = p.alignment_warnings(9.0)
+    assert len(warnings) == 1 and "class pci" in warnings[0] and "NATS buffer" in warnings[0]
+    assert len(p.alignment_warnings(30.0)) == 2
