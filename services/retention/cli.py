@@ -26,7 +26,12 @@ ActorOpt = Annotated[str | None, typer.Option(
 
 
 def _actor(actor: str | None) -> str:
-    return actor or getpass.getuser()
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers): say so rather than guess
+        raise _fail("cannot tell who you are; pass --actor") from None
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
