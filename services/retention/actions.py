@@ -31,8 +31,12 @@ async def place(ctx: ForgetContext, tenant: str, target: H.Target, matter: str, 
     async with ctx.engine.connect() as conn:
         covered = await H.sessions_of(conn, tenant, hold["hold_id"])
     locks = await sync_locks(ctx, tenant)
+    warnings = list(locks.warnings)
+    if target.scope == "session" and not covered:
+        warnings.append(f"session {target.session_id} is not recorded in tenant {tenant} (yet); "
+                        "the hold covers it when it is")
     return {**hold, "sessions": len(covered), "objects_locked": locks.locked,
-            "warnings": locks.warnings}
+            "warnings": warnings}
 
 
 async def release(ctx: ForgetContext, hold_id: str, reason: str, actor: str) -> dict[str, Any]:

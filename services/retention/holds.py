@@ -201,7 +201,8 @@ async def sessions_of(conn: AsyncConnection, tenant: str, hold_id: str) -> list[
     """Sessions one hold covers now (reports; a subject hold may grow)."""
     row = (await conn.execute(select(LegalHold).where(LegalHold.hold_id == hold_id))).one()
     if row.scope == "session":
-        return [str(row.session_id)]
+        q = text("SELECT session_id FROM ledger_sessions WHERE tenant_id = :t AND session_id = :s")
+        return [str(r[0]) for r in await conn.execute(q, {"t": tenant, "s": row.session_id})]
     if row.scope == "subject":
         q = text("SELECT session_id FROM ledger_subjects WHERE tenant_id = :t "
                  "AND subject_index = :i ORDER BY session_id")

@@ -56,7 +56,8 @@ def test_policies_from_the_command_line(tenant: str) -> None:
 def test_holds_from_the_command_line(tenant: str) -> None:
     placed = ok("hold", "place", "--tenant", tenant, "--session", "s-cli-1", "--matter",
                 "Roe v. Acme", "--reason", "preserve the call", "--actor", "counsel", "--json")
-    assert placed["active"] and placed["scope"] == "session" and placed["sessions"] == 1
+    assert placed["active"] and placed["scope"] == "session" and placed["sessions"] == 0
+    assert "not recorded" in placed["warnings"][0]
     by_mail = ok("hold", "place", "--tenant", tenant, "--email", "Jane.Doe@Example.com",
                  "--matter", "Roe v. Acme", "--reason", "custodian", "--json")
     assert by_mail["subject_kind"] == "email" and "jane" not in json.dumps(by_mail).lower()
