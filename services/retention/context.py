@@ -1,12 +1,13 @@
 """Composition for retention commands: the forget context and the forgetters (one seam).
 
-The forgetters come from ``services.erasure.registry.forgetters()`` (issue 14 composes every
-capability's Forgetter there). Retention never defines its own: it disposes through the same
+The forgetters come from ``services.erasure.registry`` (issue 14 composes every capability's
+Forgetter there). Retention never defines its own: it disposes through the same
 path as erasure.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -22,13 +23,16 @@ class NoRegistry(RuntimeError):
 
 
 def forgetters() -> Sequence[Forgetter]:
+    """The composed registry: ``FORGETTERS`` (a tuple) or ``forgetters()`` of
+    ``services.erasure.registry``, whichever it provides."""
     try:
-        from services.erasure.registry import forgetters as composed  # type: ignore[import-not-found,unused-ignore]
+        registry = importlib.import_module("services.erasure.registry")
     except ImportError:
         raise NoRegistry("the forget registry (services/erasure/registry.py) is missing: "
                          "retention disposes only through it") from None
-    found: Sequence[Forgetter] = composed()
-    return found
+    make = getattr(registry, "forgetters", None)
+    found: Sequence[Forgetter] = make() if callable(make) else registry.FORGETTERS
+    return tuple(found)
 
 
 @asynccontextmanager

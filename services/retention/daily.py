@@ -44,20 +44,31 @@ async def run_once(settings: Settings, registry: Sequence[Forgetter] | None = No
     return disposed
 
 
-async def daily(settings: Settings, stop: asyncio.Event) -> None:
-    interval = settings.retention_job_interval_h * 3600
-    if interval <= 0:
-        log.info("retention job off (VOXLEDGER_RETENTION_JOB_INTERVAL_H=0)")
-        return
-    while not stop.is_set():
-        try:
-            n = await run_once(settings)
-            log.info("retention: %d (session, class) pair(s) disposed", n)
-        except NoRegistry as exc:
-            log.error("retention job stopped: %s", exc)
+class RetentionJob:
+    """A ``voxledger run`` job (services/runner/main.py ``Job``): returns only when ``stop`` is
+    set, also when it is off or cannot work (a job that returned would stop ``run``)."""
+
+    name = "retention"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def run(self, stop: asyncio.Event) -> None:
+        interval = self.settings.retention_job_interval_h * 3600
+        if interval <= 0:
+            log.info("retention job off (VOXLEDGER_RETENTION_JOB_INTERVAL_H=0)")
+            await stop.wait()
             return
-        except Exception as exc:  # logged without content; the next interval tries again
-            log.error("retention run failed (%s); next attempt in %.0f h", type(exc).__name__,
-                      interval / 3600)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+        while not stop.is_set():
+            try:
+                n = await run_once(self.settings)
+                log.info("retention: %d (session, class) pair(s) disposed", n)
+            except NoRegistry as exc:
+                log.error("retention job idle: %s", exc)
+                await stop.wait()
+                return
+            except Exception as exc:  # logged without content; the next interval tries again
+                log.error("retention run failed (%s); next attempt in %.0f h",
+                          type(exc).__name__, interval / 3600)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -10,8 +10,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
+from typing import Protocol
 
 from services.platform.consumer import BatchHandler, PullConsumer
 from services.platform.db import make_async_engine
@@ -40,14 +40,17 @@ def consumer_factories() -> dict[str, HandlerFactory]:
     return factories
 
 
-JobFactory = Callable[[Settings, asyncio.Event], Coroutine[Any, Any, None]]
+def job_factories() -> dict[str, Callable[[Settings], Job]]:
+    """Jobs that poll Postgres rather than the stream (erasure; retention adds its own)."""
+    from services.retention.daily import RetentionJob
+
+    return {"retention": RetentionJob}
 
 
-def job_factories() -> dict[str, JobFactory]:
-    """Periodic jobs (not stream consumers): `--only` accepts their names too."""
-    from services.retention.daily import daily
+class Job(Protocol):
+    name: str
 
-    return {"retention": daily}
+    async def run(self, stop: asyncio.Event) -> None: ...
 
 
 async def run_all(settings: Settings, only: list[str] | None = None,
@@ -71,8 +74,8 @@ async def run_all(settings: Settings, only: list[str] | None = None,
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(c.run(), name=c.handler.name) for c in consumers]
-    job_tasks = [asyncio.create_task(jobs[n](settings, stop), name=n) for n in job_names]
-    log.info("running consumers: %s", ", ".join([*names, *job_names]))
+    tasks += [asyncio.create_task(jobs[n](settings).run(stop), name=n) for n in job_names]
+    log.info("running consumers: %s", ", ".join(names))
     if ready is not None:
         ready.set()
     try:
@@ -85,11 +88,9 @@ async def run_all(settings: Settings, only: list[str] | None = None,
         for c in consumers:
             c.stop()
         # Each consumer finishes its in-flight batch (commit then ack) before we close.
-        if tasks:  # `--only retention` runs a job and no consumer
+        if tasks:  # `--only retention` with nothing else
             await asyncio.wait(tasks, timeout=15)
         for task in tasks:
-            task.cancel()
-        for task in job_tasks:  # a job mid-run stops here; its run is completed by the next
             task.cancel()
         with contextlib.suppress(Exception):
             await nc.flush(timeout=5)  # acks are fire-and-forget publishes: push them out
