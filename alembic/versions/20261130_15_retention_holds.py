@@ -2,7 +2,7 @@
 and the S3 object versions they lock (issue 15).
 
 Revision ID: 15a7e7e4c0d1
-Revises: 5e3f0b7a2d41
+Revises: 1d3b7e5a9c20
 Create Date: 2026-11-30 17:30:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision: str = '15a7e7e4c0d1'
-down_revision: str | None = '5e3f0b7a2d41'
+down_revision: str | None = '1d3b7e5a9c20'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
