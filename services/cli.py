@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -59,8 +59,10 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     from services.platform.stack import Stack
 
     rows = Stack(default_home()).status()
+    canary = _object_lock_canary(rows)
     if as_json:
-        print(json.dumps({"servers": [asdict(r) for r in rows]}))
+        print(json.dumps({"servers": [asdict(r) for r in rows],
+                          "object_lock": canary.as_json() if canary else None}))
         return
     table = Table("server", "state", "port", "pid", "data dir", "log")
     colors = {"running": "green", "stopped": "red", "external": "cyan", "absent": "yellow"}
@@ -70,6 +72,29 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     out.print(table)
     if any(r.state in ("stopped", "absent") for r in rows):
         err.print("run `voxledger up` to start what is not running")
+    if canary is not None:
+        from services.retention.canary import describe
+
+        for line in describe(canary):
+            err.print(f"[red]{line}[/red]" if line.startswith("WARNING") else line,
+                      highlight=False)
+        if False in (canary.legal_hold.enforced, canary.compliance.enforced):
+            raise typer.Exit(3)  # a store that ignores object lock must not look healthy
+
+
+def _object_lock_canary(rows: list[Any]) -> Any:
+    """Retention: the object-lock canary, when S3 is up (None when it cannot run)."""
+    if not any(r.name == "s3" and r.state in ("running", "external") for r in rows):
+        return None
+    from services.platform.s3 import make_s3_client
+    from services.platform.settings import load_settings
+    from services.retention.canary import run_canary
+
+    try:
+        settings = load_settings()
+        return run_canary(settings, make_s3_client(settings))
+    except SettingsError:
+        return None
 
 
 def _register_subcommands() -> None:

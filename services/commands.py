@@ -39,6 +39,9 @@ def register(app: typer.Typer) -> None:
     from services.platform.deadletter_cli import register as deadletters
 
     deadletters(app)
+    from services.retention.cli import register as retention
+
+    retention(app)
     from services.evidence.replay_cli import register as replay
 
     replay(app)

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
+from services.retention.holds import Holds
+
 erasure_app = typer.Typer(no_args_is_help=True, help=(
     "Right to erasure (GDPR Art. 17): requests, status, residue scan, signed certificates."))
 _TENANT = re.compile(r"[a-z0-9-]{1,63}")
@@ -124,7 +126,8 @@ def request(
     async def go() -> dict[str, Any]:
         async with forget_context(_settings()) as ctx:
             try:
-                created = await request_erasure(ctx, tenant, ids, list(session or []), reason)
+                created = await request_erasure(ctx, tenant, ids, list(session or []), reason,
+                                                Holds())
             except ErasureError as exc:
                 raise _fail(str(exc), 1) from None
             if wait and created.status != "refused":
@@ -324,7 +327,7 @@ def tenants_erase(
             sessions = await tenant_sessions(ctx, tenant)
             try:
                 created = await request_erasure(ctx, tenant, [], sessions or [], "tenant erasure",
-                                                kind="tenant") if sessions else None
+                                                Holds(), kind="tenant") if sessions else None
             except ErasureError as exc:
                 raise _fail(str(exc), 1) from None
             if created is None:

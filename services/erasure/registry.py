@@ -35,6 +35,17 @@ NOT_SESSION_DATA: Final[dict[str, str]] = {
     "redaction_policies": "the tenant's redaction policy; removed by `tenants erase`",
     "erasure_requests": "the record of erasures: ids and HMACs only (kept as proof of erasure)",
     "erasure_stores": "per-store counts of each erasure (no content)",
+    "ledger_key_destructions": "audit of destroyed session keys: ids, login, time, reason",
+    "ledger_worm_outbox": "checkpoints awaiting their WORM copy: tenant and tree size",
+    "ledger_cosignatures": "witness cosignatures of checkpoints: no session data",
+    "api_tokens": "API tokens: tenant, role, name, hash of the secret",
+    "retention_policies": "retention periods per tenant and class",
+    "retention_sessions": "cached retention class and start time per session id (no content)",
+    "retention_runs": "disposition runs: counts",
+    "retention_run_items": "disposition progress per (session id, class)",
+    "retention_disposals": "the record of disposals: ids and classes",
+    "legal_holds": "holds: matter, reason, scope as session id or subject HMAC",
+    "legal_hold_objects": "object keys (ids only) locked by a hold",
 }
 
 

@@ -26,6 +26,7 @@ MODEL_MODULES = (
     "services.transcripts.models",
     "services.redaction.models",
     "services.erasure.models",
+    "services.retention.models",
 )
 
 

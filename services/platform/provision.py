@@ -70,5 +70,10 @@ def provision(settings: Settings, progress: Callable[[str], None], *, postgres_m
     else:
         grant_writer_to_login(settings, progress)
     progress(f"nats: stream {settings.stream_name} {asyncio.run(_stream(settings))}")
-    created = ensure_buckets(settings, make_s3_client(settings))
+    client = make_s3_client(settings)
+    created = ensure_buckets(settings, client)
     progress("s3: buckets " + (f"created {', '.join(created)}" if created else "present"))
+    from services.retention.canary import describe, run_canary  # retention: is object lock real?
+
+    for line in describe(run_canary(settings, client)):
+        progress(line)

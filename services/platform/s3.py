@@ -37,7 +37,9 @@ def ensure_buckets(settings: Settings, client: Any) -> list[str]:
     wanted = {
         settings.bucket_ledger: True,  # raw audio segments are evidence: versioned + lockable
         settings.bucket_worm: True,
-        settings.bucket_audio: False,
+        # Recordings can carry legal holds (issue 15). A stack whose audio bucket predates this
+        # keeps working; the object-lock canary in `up`/`status` says holds cannot lock it.
+        settings.bucket_audio: True,
         settings.bucket_exports: False,
     }
     created = []
@@ -46,7 +48,7 @@ def ensure_buckets(settings: Settings, client: Any) -> list[str]:
         if bucket not in existing:
             client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=lock)
             created.append(bucket)
-        if lock:
+        if lock and bucket != settings.bucket_audio:
             _check_object_lock(client, bucket)
     return created
 

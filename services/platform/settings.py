@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     # (refused in production).
     erasure_lease_s: float = Field(default=120.0, ge=1, le=3600)
     erasure_store_pause_s: float = Field(default=0.0, ge=0, le=60)
+    # Retention and legal holds (services/retention): default period per data class as JSON
+    # ({"recordings": 365, "transcripts": null}; null or absent = forever), overridden per tenant
+    # by `voxledger retention set`; the disposition job's cadence inside `voxledger run` (0 = off).
+    retention_defaults: dict[str, int | None] = Field(default_factory=dict)
+    retention_job_interval_h: float = Field(default=24.0, ge=0, le=24 * 366)
 
     # Pinned ports for the embedded stack (0 = pick a free loopback port).
     stack_nats_port: int = Field(default=0, ge=0, le=65535)
@@ -127,6 +132,13 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", v):
             raise ValueError("S3 bucket names are 3-63 lowercase letters, digits, '.' or '-'")
         return v
+
+    @model_validator(mode="after")
+    def _retention_defaults(self) -> Settings:
+        from services.retention.bounds import check_defaults  # no cycle: bounds imports nothing
+
+        check_defaults(self.retention_defaults, self.stream_max_age_days)
+        return self
 
     @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> Settings:

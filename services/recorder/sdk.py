@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,8 @@ from schemas.envelope import (
     subject_for,
 )
 from schemas.system_events import Gap, SessionEnded, SessionStarted
+from services.platform.clock import Clock as WallClock
+from services.platform.clock import SystemClock
 from services.recorder.frames import frame_type
 from services.recorder.pipeline import Pending, Pipeline, RecorderStats
 from services.recorder.publisher import NatsPublisher, Publisher
@@ -50,7 +52,9 @@ class RecordingSession:
         self.started = started or SessionStarted(provider=provider.value)
         self._clock = clock or time.monotonic_ns
         self._t0 = self._clock()
-        self._wall0 = datetime.now(UTC)
+        # recorded_at comes from the platform clock (VOXLEDGER_CLOCK_OFFSET_DAYS shifts it in
+        # tests that need sessions recorded in the past; refused in production).
+        self._wall0 = recorder.wall_clock.now()
         self._seq = 0
         self._ended = False
 
@@ -138,11 +142,15 @@ class Recorder:
     crashed process in that directory are drained first.
     """
 
+    wall_clock: WallClock = SystemClock()  # stamps recorded_at; connect() uses the settings' clock
+
     def __init__(self, publisher: Publisher, tenant_id: str, *, spool_dir: Path,
                  subject_prefix: str = "voice", max_queue: int = 50_000, window: int = 256,
                  fsync: FsyncPolicy = "interval", fsync_interval_s: float = 0.1,
-                 spool_max_bytes: int = 1 << 30, publish_timeout_s: float = 2.0) -> None:
+                 spool_max_bytes: int = 1 << 30, publish_timeout_s: float = 2.0,
+                 wall_clock: WallClock | None = None) -> None:
         self.publisher = publisher
+        self.wall_clock = wall_clock or SystemClock()
         self.tenant_id = tenant_id
         self.subject_prefix = subject_prefix
         self.stats = RecorderStats()
@@ -186,6 +194,7 @@ class Recorder:
             "fsync": settings.recorder_fsync,
             "spool_max_bytes": settings.recorder_spool_max_bytes,
             "publish_timeout_s": settings.recorder_publish_timeout_s,
+            "wall_clock": settings.clock(),
         }
         options.update(kwargs)
         window = int(options.get("window", 256))

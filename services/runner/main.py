@@ -55,8 +55,9 @@ def consumer_options(settings: Settings) -> dict[str, Any]:
 def job_factories() -> dict[str, Callable[[Settings], Job]]:
     """Jobs that poll Postgres rather than the stream (erasure; retention adds its own)."""
     from services.erasure.worker import ErasureJob
+    from services.retention.daily import RetentionJob
 
-    return {"erasure": ErasureJob}
+    return {"erasure": ErasureJob, "retention": RetentionJob}
 
 
 class Job(Protocol):
@@ -100,7 +101,8 @@ async def run_all(settings: Settings, only: list[str] | None = None,
         for c in consumers:
             c.stop()
         # Each consumer finishes its in-flight batch (commit then ack) before we close.
-        await asyncio.wait(tasks, timeout=15)
+        if tasks:  # `--only retention` with nothing else
+            await asyncio.wait(tasks, timeout=15)
         for task in tasks:
             task.cancel()
         with contextlib.suppress(Exception):

@@ -29,14 +29,14 @@ log = logging.getLogger(__name__)
 # The sealer (Merkle, encryption, raw audio segments) and the audio recorder (decoding, mixing,
 # encryption) each get a process of their own: their lag is what the evidence waits on. The
 # derived projections (catalog, transcripts, redaction) share the third.
-DEFAULT_GROUPS: list[list[str]] = [["sealer"], ["catalog", "transcripts", "redaction", "erasure"],
-                                   ["audio"]]
+DEFAULT_GROUPS: list[list[str]] = [["sealer"], ["catalog", "transcripts", "redaction", "erasure",
+                                                "retention"], ["audio"]]
 
 # Derived projections that may trail the ledger under a burst: their group runs at a lower CPU
 # priority, so when the machine is saturated the sealer and the audio recorder (whose lag is the
 # evidence's) get the cores first and the transcripts catch up after the burst. Nothing is lost
 # either way: what a consumer has not processed waits in JetStream.
-DEFERRABLE = frozenset({"catalog", "transcripts", "redaction"})
+DEFERRABLE = frozenset({"catalog", "transcripts", "redaction", "retention"})
 DEFERRABLE_NICE = 5
 
 RESTART_BACKOFF_MAX = 30.0

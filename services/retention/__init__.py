@@ -1,0 +1,1 @@
+"""Retention policies, legal holds and the disposition job (issue 15)."""
