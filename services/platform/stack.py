@@ -176,6 +176,9 @@ class Stack:
         from services.platform.provision import provision
 
         provision(settings, self.progress, postgres_managed=not self.external("postgres"))
+        from services.platform.signing_setup import ensure_signing_identity
+
+        ensure_signing_identity(settings, self.progress)
         return settings
 
     def _adopt_postgres(self) -> dict[str, Any] | None:
