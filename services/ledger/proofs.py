@@ -31,7 +31,8 @@ def b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-async def checkpoint_note(conn: AsyncConnection, tenant: str, size: int | None) -> tuple[int, str]:
+async def checkpoint_note(conn: AsyncConnection, tenant: str, size: int | None,
+                          cosigned: bool = True) -> tuple[int, str]:
     """The signed note of checkpoint ``size`` (default: the newest), with its cosignatures."""
     stmt = select(LedgerCheckpoint.size, LedgerCheckpoint.note).where(
         LedgerCheckpoint.tenant_id == tenant)
@@ -45,6 +46,8 @@ async def checkpoint_note(conn: AsyncConnection, tenant: str, size: int | None) 
         raise ProofRequestError(
             f"tenant {tenant!r} has no signed checkpoint of size {size}; recent sizes: {sizes}"
             if size is not None else f"tenant {tenant!r} has no signed checkpoint yet")
+    if not cosigned:
+        return int(row[0]), str(row[1])
     lines = [r[0] for r in await conn.execute(
         select(LedgerCosignature.line).where(LedgerCosignature.tenant_id == tenant,
                                              LedgerCosignature.size == row[0])
@@ -89,7 +92,7 @@ async def consistency(conn: AsyncConnection, tenant: str, size1: int, size2: int
 def tlog_proof(p: dict[str, Any]) -> str:
     """C2SP tlog-proof@v1 text of an inclusion proof dict."""
     lines = [TLOG_PROOF_HEADER, f"index {p['index']}", *p["proof"]]
-    return "\n".join(lines) + "\n\n" + p["checkpoint"]
+    return "\n".join(lines) + "\n\n" + str(p["checkpoint"])
 
 
 def parse_tlog_proof(text: str) -> tuple[int, list[bytes], str]:

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     witness_urls: list[str] = Field(default_factory=list, max_length=16)
     witness_timeout_s: float = Field(default=5.0, gt=0, le=60)
     witness_max_attempts: int = Field(default=5, ge=1, le=100)
+    witness_policy_file: Path | None = Field(
+        default=None, description="C2SP tlog-policy naming trusted witnesses and the quorum")
 
     # Pinned ports for the embedded stack (0 = pick a free loopback port).
     stack_nats_port: int = Field(default=0, ge=0, le=65535)

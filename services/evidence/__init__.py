@@ -1,0 +1,1 @@
+"""Evidence: session bundles with a standalone verifier, and an independent C2SP witness."""
