@@ -72,9 +72,9 @@ async def collect(conn: AsyncConnection, keys: KeyProvider, storage: LedgerStora
         raise BundleError(f"no ledger session {session!r} for tenant {tenant!r}")
     part.erased = srow[0] is None  # "session key destroyed" is erasure (law 5)
     part.dek = None if srow[0] is None else keys.unwrap_dek(tenant, bytes(srow[0]))
-    rows = (await conn.execute(select(LedgerEntry).where(
+    rows = (await conn.execute(select(*LedgerEntry.__table__.c).where(
         LedgerEntry.tenant_id == tenant, LedgerEntry.session_id == session)
-        .order_by(LedgerEntry.position))).scalars().all()
+        .order_by(LedgerEntry.position))).all()
     if not rows:
         raise BundleError(f"session {session!r} has no sealed entries")
     part.positions = [r.position for r in rows]
@@ -128,13 +128,12 @@ def _event(tenant: str, r: Any, dek: bytes | None) -> dict[str, Any]:
 
 async def _segments(conn: AsyncConnection, storage: LedgerStorage, tenant: str, session: str,
                     part: LedgerPart) -> None:
-    segs = (await conn.execute(select(LedgerAudioSegment).where(
+    segs = (await conn.execute(select(*LedgerAudioSegment.__table__.c).where(
         LedgerAudioSegment.tenant_id == tenant, LedgerAudioSegment.session_id == session)
-        .order_by(LedgerAudioSegment.first_position, LedgerAudioSegment.direction))
-    ).scalars().all()
-    refs = (await conn.execute(select(LedgerAudioRef).where(
+        .order_by(LedgerAudioSegment.first_position, LedgerAudioSegment.direction))).all()
+    refs = (await conn.execute(select(*LedgerAudioRef.__table__.c).where(
         LedgerAudioRef.tenant_id == tenant, LedgerAudioRef.session_id == session)
-        .order_by(LedgerAudioRef.position, LedgerAudioRef.ordinal))).scalars().all()
+        .order_by(LedgerAudioRef.position, LedgerAudioRef.ordinal))).all()
     index: dict[str, Any] = {"segments": [], "refs": [
         {"position": r.position, "ordinal": r.ordinal, "segment": r.segment_key,
          "offset": r.offset, "length": r.length, "sha256": bytes(r.sha256).hex()} for r in refs]}
