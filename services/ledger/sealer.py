@@ -56,6 +56,7 @@ class Sealer:
         self.settings = settings
         self.keys = keys
         self.storage = storage
+        self.tenant = tenant
         # The checkpoint key is its own identity (issue 16), never derived from the data keyring.
         self.signer = signer if signer is not None else load_signer(settings.signing_keys_dir)
         self.witnesses = WitnessSubmitter(settings.witness_urls, settings.witness_timeout_s,
@@ -171,7 +172,7 @@ class Sealer:
                             self.settings.session_idle_timeout_s)
         await self.flush_worm(engine)
         try:
-            await self.witnesses.run(engine, self.storage)
+            await self.witnesses.run(engine, self.storage, self.tenant)
         except Exception as exc:  # witnesses never stop sealing (bounded tries inside)
             log.warning("sealer: witness submission failed (%s)", type(exc).__name__)
 

@@ -31,18 +31,21 @@ from services.ledger.verify_report import Issue, Report
 
 async def read_first_versions(storage: LedgerStorage, prefix: str, tenant: str,
                               report: Report) -> dict[str, bytes]:
-    """Key → bytes of its first version; extra versions and delete markers are errors."""
+    """Key → bytes of its first version. A later version with other bytes is tampering; one
+    with the same bytes is the outbox re-putting after a crash (idempotent, not an error)."""
     versions = await asyncio.to_thread(storage.list_versions, prefix)
     out: dict[str, bytes] = {}
     for key, vs in sorted(versions.items()):
-        if len(vs) > 1:
-            report.errors.append(Issue(tenant, f"WORM object has {len(vs)} versions: something "
-                                       "was written over a locked checkpoint (tampering); the "
-                                       "first version is the record", object=key))
-        first = vs[0]
-        if first.get("DeleteMarker"):
-            continue
-        out[key] = await asyncio.to_thread(storage.get_version, key, str(first["VersionId"]))
+        bodies = [None if v.get("DeleteMarker") else
+                  await asyncio.to_thread(storage.get_version, key, str(v["VersionId"]))
+                  for v in vs]
+        if any(b != bodies[0] for b in bodies[1:]):
+            report.errors.append(Issue(tenant, f"WORM object has {len(vs)} versions with other "
+                                       "content: something was written over a locked checkpoint "
+                                       "(tampering); the first version is the record",
+                                       object=key))
+        if bodies[0] is not None:
+            out[key] = bodies[0]
     return out
 
 

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -105,24 +105,31 @@ class WitnessSubmitter:
         self._sizes: dict[tuple[str, str], int] = {}  # (url, tenant) → witness's cosigned size
         self._attempts: dict[tuple[str, str, int], int] = {}
 
-    async def run(self, engine: AsyncEngine, storage: LedgerStorage) -> None:
+    async def run(self, engine: AsyncEngine, storage: LedgerStorage,
+                  tenant: str | None = None) -> None:
+        """Submit the newest checkpoint of ``tenant`` (a partition sealer's) or of every tenant."""
         if not self.urls:
             return
         async with engine.connect() as conn:
+            c = LedgerCheckpoint
+            latest = (select(c.tenant_id, func.max(c.size).label("size"))
+                      .where(c.worm_written_at.is_not(None),
+                             true() if tenant is None else c.tenant_id == tenant)
+                      .group_by(c.tenant_id).subquery())
             newest = (await conn.execute(
-                select(LedgerCheckpoint.tenant_id, LedgerCheckpoint.size, LedgerCheckpoint.note)
-                .distinct(LedgerCheckpoint.tenant_id)
-                .where(LedgerCheckpoint.worm_written_at.is_not(None))
-                .order_by(LedgerCheckpoint.tenant_id, LedgerCheckpoint.size.desc()))).all()
+                select(c.tenant_id, c.size, c.note).join(latest, and_(
+                    c.tenant_id == latest.c.tenant_id, c.size == latest.c.size))
+                .order_by(c.tenant_id))).all()
             done = {(r[0], r[1], r[2]) for r in (await conn.execute(select(
                 LedgerCosignature.tenant_id, LedgerCosignature.size,
-                LedgerCosignature.witness_url))).all()}
-        for tenant, size, note in newest:
+                LedgerCosignature.witness_url).where(
+                    true() if tenant is None else LedgerCosignature.tenant_id == tenant))).all()}
+        for log, size, note in newest:
             for url in self.urls:
-                if (tenant, size, url) in done:
-                    self._sizes[(url, tenant)] = max(self._sizes.get((url, tenant), 0), size)
+                if (log, size, url) in done:
+                    self._sizes[(url, log)] = max(self._sizes.get((url, log), 0), size)
                     continue
-                await self._submit(engine, storage, tenant, size, note, url)
+                await self._submit(engine, storage, log, size, note, url)
 
     async def _submit(self, engine: AsyncEngine, storage: LedgerStorage, tenant: str, size: int,
                       note: str, url: str) -> None:
