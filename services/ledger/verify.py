@@ -20,10 +20,12 @@ An :class:`Issue` names the first bad position (or object) and what is wrong. Er
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -104,43 +106,52 @@ async def _verify_tenant(conn: AsyncConnection, keys: KeyProvider, storage: Ledg
 async def _check_entries(conn: AsyncConnection, tenant: str, start: int, report: Report,
                          progress: Progress) -> Entries:
     out = Entries()
-    leaves, audio_sha, seqs = out.leaves, out.audio_sha, out.seqs
-    expected = start
-    first_error = True
-    bad = 0
+    state = _Scan(start)
     tjs = js(tenant)
-    sha256 = hashlib.sha256
     async for rows in reads.scan_entries(conn, tenant, start):
-        for (position, event_id, session_id, seq, sv, provider, direction, type_, recorded,
-             mono_ns, payload_ct, payload_sha, audio, sealed) in rows:
-            if position != expected and first_error:
-                what = (f"missing entry (next stored position is {position})"
-                        if position > expected else "position out of order")
-                report.errors.append(Issue(tenant, what, position=expected))
-                first_error = False
-            ct_sha = sha256(payload_ct).digest()
-            leaf = leaf_hash_of(tjs, position, event_id, session_id, seq, sv, provider,
-                                direction, type_, recorded, mono_ns, ct_sha, audio)
-            if leaf != sealed:
-                bad += 1
-                if bad <= MAX_LEAF_ERRORS:
-                    row = SimpleNamespace(
-                        position=position, event_id=event_id, session_id=session_id, seq=seq,
-                        schema_version=sv, provider=provider, direction=direction, type=type_,
-                        recorded=recorded, mono_ns=mono_ns, payload_sha256=payload_sha,
-                        audio_sha256=audio, leaf_hash=sealed)
-                    where, what = _diagnose(tjs, row, ct_sha)
-                    report.errors.append(Issue(tenant, what, position=where, session=session_id))
-            leaves.append(leaf)
-            audio_sha[position] = audio
-            seqs[session_id].append(seq)
-            expected = position + 1
+        # Hash in a worker thread so the next chunk streams in meanwhile.
+        await asyncio.to_thread(_hash_rows, tenant, tjs, rows, out, state, report)
         report.entries += len(rows)
         progress(f"{report.entries} entries checked")
-    if bad > MAX_LEAF_ERRORS:
-        report.errors.append(Issue(tenant, f"{bad - MAX_LEAF_ERRORS} more entries do not match "
-                                   "their sealed leaves"))
+    if state.bad > MAX_LEAF_ERRORS:
+        report.errors.append(Issue(tenant, f"{state.bad - MAX_LEAF_ERRORS} more entries do not "
+                                   "match their sealed leaves"))
     return out
+
+
+class _Scan:
+    def __init__(self, start: int) -> None:
+        self.expected, self.first_error, self.bad = start, True, 0
+
+
+def _hash_rows(tenant: str, tjs: str, rows: list[tuple[Any, ...]], out: Entries, st: _Scan,
+               report: Report) -> None:
+    leaves, audio_sha, seqs = out.leaves, out.audio_sha, out.seqs
+    sha256 = hashlib.sha256
+    for (position, event_id, session_id, seq, sv, provider, direction, type_, recorded,
+         mono_ns, payload_ct, payload_sha, audio, sealed) in rows:
+        if position != st.expected and st.first_error:
+            what = (f"missing entry (next stored position is {position})"
+                    if position > st.expected else "position out of order")
+            report.errors.append(Issue(tenant, what, position=st.expected))
+            st.first_error = False
+        ct_sha = sha256(payload_ct).digest()
+        leaf = leaf_hash_of(tjs, position, event_id, session_id, seq, sv, provider, direction,
+                            type_, recorded, mono_ns, ct_sha, audio)
+        if leaf != sealed:
+            st.bad += 1
+            if st.bad <= MAX_LEAF_ERRORS:
+                row = SimpleNamespace(
+                    position=position, event_id=event_id, session_id=session_id, seq=seq,
+                    schema_version=sv, provider=provider, direction=direction, type=type_,
+                    recorded=recorded, mono_ns=mono_ns, payload_sha256=payload_sha,
+                    audio_sha256=audio, leaf_hash=sealed)
+                where, what = _diagnose(tjs, row, ct_sha)
+                report.errors.append(Issue(tenant, what, position=where, session=session_id))
+        leaves.append(leaf)
+        audio_sha[position] = audio
+        seqs[session_id].append(seq)
+        st.expected = position + 1
 
 
 def _leaf(tjs: str, row: SimpleNamespace, position: int, ct_sha: bytes) -> bytes:
