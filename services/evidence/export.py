@@ -1,14 +1,14 @@
 """Compose a session bundle from the stores (the composition root of ``evidence export``).
 
 Custody: the export is appended to the tenant's ledger as an ``evidence.exported`` control event
-(who, why, the digest of the bundle's contents) through the lead's ``services.ledger.journal``;
-on a build without it the custody record says so and has no position.
+(who, why, the digest of the bundle's contents) through ``services.ledger.journal`` before the
+bundle is written; its position is in ``custody.json``, and once the sealer's next checkpoint
+covers it, ``voxledger proof inclusion --tenant T --position P`` proves it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -33,14 +33,12 @@ def _policy(settings: Settings, log_vkeys: bytes) -> str:
     return logs + "\n".join(kept) + "\n"
 
 
-async def _custody(engine: Any, keys: Any, tenant: str, body: dict[str, Any]
-                   ) -> tuple[int | None, str | None, str | None]:
-    try:
-        journal = importlib.import_module("services.ledger.journal")
-    except ImportError:
-        return None, None, "ledger journal not available on this build: custody not sealed"
-    ref = await journal.append(engine, keys, tenant, bundle.EXPORT_EVENT, body)
-    return int(ref.position), str(ref.event_id), None
+async def _custody(engine: Any, settings: Settings, keys: Any, tenant: str,
+                   body: dict[str, Any]) -> tuple[int, str]:
+    from services.ledger import journal
+
+    ref = await journal.append(engine, settings, keys, tenant, bundle.EXPORT_EVENT, body)
+    return ref.position, ref.event_id
 
 
 async def export_session(settings: Settings, tenant: str, session: str, reason: str,
@@ -72,13 +70,13 @@ async def export_session(settings: Settings, tenant: str, session: str, reason: 
         digest = bundle.contents_digest(part.files | extra | {
             "keys/policy.txt": policy.encode(),
             "verify_bundle.py": verifier_source()})
-        position, event_id, note = await _custody(engine, keys, tenant, {
+        position, event_id = await _custody(engine, settings, keys, tenant, {
             "session_id": session, "actor": who, "reason": reason,
             "contents_sha256": digest, "exported_at": now.isoformat()})
     finally:
         await engine.dispose()
     data, result = bundle.assemble(part, extra, head, bundle.Custody(
-        who, reason, now, position, event_id, note), policy)
+        who, reason, now, position, event_id), policy)
     summary = {"tenant": tenant, "session": session, "bytes": len(data), "erased": part.erased,
                "entries": len(part.positions), "checkpoint_size": part.anchor_size,
                "custody_position": position, "verified": result.ok,

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.ledger import reads
 from services.ledger.checkpoint import NoteError
 from services.ledger.fastleaf import js, leaf_hash_of
+from services.ledger.journal_ids import is_reserved_session
 from services.ledger.merkle import MerkleTree, ProofError, root, verify_consistency
 from services.ledger.storage import LedgerStorage
 from services.ledger.trust import Trust
@@ -189,7 +190,7 @@ async def _check_sessions(conn: AsyncConnection, tenant: str, session: str | Non
         for first, last in await reads.seq_gaps(conn, tenant, s.session_id, upto):
             report.errors.append(Issue(tenant, f"seq gap {first}..{last}", session=s.session_id))
             break
-        if not s.ended:
+        if not s.ended and not is_reserved_session(s.session_id):  # the journal never ends
             what = ("no session.ended after the idle timeout" if s.timed_out_at is not None
                     else "still open (no session.ended yet)")
             report.warnings.append(Issue(tenant, what, session=s.session_id))
