@@ -261,7 +261,8 @@ def register(app: typer.Typer) -> None:
         )] = None,
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
     ) -> None:
-        """Print the tenant's checkpoint verification key (C2SP signed-note vkey)."""
+        """Print the tenant's checkpoint verification keys (C2SP signed-note vkeys): the current
+        one first, then older versions still needed for old checkpoints.""""
         from services.ledger.checkpoint import NoteError, Verifier, origin_for
         from services.platform.settings import SettingsError, load_settings
         from services.platform.signing import PublicKeys, SigningKeyError
@@ -281,14 +282,33 @@ def register(app: typer.Typer) -> None:
             # Printed here rather than by cli.main so the message stays one unwrapped line.
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
+        # Current key first, then older versions: a pinned file needs them for old checkpoints.
+        older = [Verifier.from_public_key(name, k).vkey()
+                 for v, k in sorted(public.keys.items(), reverse=True) if v != public.current]
         if not as_json:
-            typer.echo(verifier.vkey())
+            for line in [verifier.vkey(), *older]:
+                typer.echo(line)
             return
         typer.echo(json.dumps({
             "tenant": tenant, "origin": name, "algorithm": "ed25519",
             "key_id": verifier.key_id.hex(), "vkey": verifier.vkey(),
             "public_key": base64.b64encode(verifier.public_key).decode(),
+            "version": public.current, "older_vkeys": older,
         }))
+
+    @keys_app.command("rotate-signing")
+    def rotate_signing() -> None:
+        """Make a new checkpoint signing key current; old public keys stay published so old
+        checkpoints keep verifying. Restart the sealer to sign with the new key."""
+        from services.platform.settings import SettingsError, load_settings
+        from services.platform.signing import SigningKeyError, rotate
+
+        try:
+            version = rotate(load_settings().signing_keys_dir)
+        except (SettingsError, SigningKeyError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"signing key v{version} is current; restart the sealer to use it")
 
     app.add_typer(proof_app, name="proof")
     app.add_typer(keys_app, name="keys")
