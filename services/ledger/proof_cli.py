@@ -262,7 +262,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
     ) -> None:
         """Print the tenant's checkpoint verification keys (C2SP signed-note vkeys): the current
-        one first, then older versions still needed for old checkpoints.""""
+        one first, then older versions still needed for old checkpoints."""
         from services.ledger.checkpoint import NoteError, Verifier, origin_for
         from services.platform.settings import SettingsError, load_settings
         from services.platform.signing import PublicKeys, SigningKeyError
