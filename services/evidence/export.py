@@ -66,7 +66,7 @@ async def export_session(settings: Settings, tenant: str, session: str, reason: 
         witness_keys = [ln.split()[2] for ln in policy.splitlines()
                         if ln.strip().startswith("witness ")]
         extra["keys/witnesses.vkey"] = "".join(f"{k}\n" for k in witness_keys).encode()
-        who = actor or os.environ.get("USER") or "unknown"
+        who = actor or os.environ.get("USER") or _login()
         digest = bundle.contents_digest(part.files | extra | {
             "keys/policy.txt": policy.encode(),
             "verify_bundle.py": verifier_source()})
@@ -82,6 +82,15 @@ async def export_session(settings: Settings, tenant: str, session: str, reason: 
                "custody_position": position, "verified": result.ok,
                "failures": [{"file": f, "why": w} for f, w in result.failures]}
     return data, summary
+
+
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def _projections(settings: Settings, client: Any, tenant: str, session: str,
