@@ -196,6 +196,10 @@ async def test_witness_cosigns_and_refuses_a_rewritten_history(
         ok = _vox("verify", "--tenant", tenant, "--policy", str(policy), "--json")
         assert ok.returncode == 0, ok.stdout + ok.stderr
         assert json.loads(ok.stdout)["witnessed_size"] == cps[-1].size
+        # The manual client: the witness already holds this size, so old == size, empty proof.
+        again = _vox("witness", "add-checkpoint", "--url", url, "--tenant", tenant, "--json")
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["witnesses"] == ["witness.test/w1"]
 
         # Someone with the log's signing key rewrites entry 3 and signs the new history.
         async with sealer.engine.begin() as conn:
