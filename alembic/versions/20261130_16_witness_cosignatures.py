@@ -1,7 +1,7 @@
 """Ledger: ``ledger_cosignatures``, witness cosignatures of checkpoints (issue 16), insert-only.
 
 Revision ID: 16a7c0519e11
-Revises: 5e3f0b7a2d41
+Revises: 1d3b7e5a9c20
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '16a7c0519e11'
-down_revision: str | None = '5e3f0b7a2d41'
+down_revision: str | None = '1d3b7e5a9c20'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
