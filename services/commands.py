@@ -52,3 +52,6 @@ def register(app: typer.Typer) -> None:
     from services.erasure.cli import register as erasure
 
     erasure(app)
+    from services.evidence.cli import register as evidence
+
+    evidence(app)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -49,10 +50,33 @@ def verify(
     tenant: Annotated[str | None, typer.Option("--tenant", help="only this tenant")] = None,
     session: Annotated[str | None, typer.Option(
         "--session", help="audio and completeness checks for this session only")] = None,
+    trusted_key: Annotated[Path | None, typer.Option(
+        "--trusted-key", help="file of pinned vkeys (log key from `voxledger keys public`, "
+        "witness keys): trust these instead of the local public-key file")] = None,
+    policy: Annotated[Path | None, typer.Option(
+        "--policy", help="C2SP tlog-policy file: trusted log and witness keys and the quorum of "
+        "witness cosignatures the newest checkpoint must meet")] = None,
+    since: Annotated[Path | None, typer.Option(
+        "--since", help="a signed checkpoint you kept: check only what was appended after it "
+        "(needs --tenant)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
 ) -> None:
-    """Recompute every leaf, rebuild the trees, check checkpoints, audio and gaplessness."""
-    report = asyncio.run(_run(tenant, session))
+    """Recompute every leaf, rebuild the trees, list the WORM bucket and check every checkpoint
+    (all versions) against trusted keys, audio and gaplessness."""
+    from services.ledger.trust import TrustError
+
+    if since is not None and tenant is None:
+        _usage("--since needs --tenant (a checkpoint belongs to one tenant's log)")
+    if trusted_key is not None and policy is not None:
+        _usage("give --trusted-key or --policy, not both")
+    try:
+        since_note = since.read_text() if since is not None else None
+    except (OSError, UnicodeDecodeError) as exc:
+        _usage(f"--since: cannot read {since}: {exc}")
+    try:
+        report = asyncio.run(_run(tenant, session, trusted_key, policy, since_note))
+    except TrustError as exc:
+        _usage(str(exc))
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -61,26 +85,42 @@ def verify(
         for issue in report.warnings:
             err.print(f"[yellow]note[/yellow] {issue}", highlight=False)
         verdict = "OK" if report.ok else f"FAILED ({len(report.errors)} problem(s))"
-        print(f"{verdict}: {report.tenants} tenant(s), {report.entries} entries, "
-              f"{report.sessions} session(s), {report.checkpoints} checkpoint(s), "
-              f"{report.audio_objects} audio object(s)")
+        print(f"{verdict}: {report.tenants} tenant(s), {report.entries} entries "
+              f"({report.entries_per_s}/s), {report.sessions} session(s), "
+              f"{report.checkpoints} checkpoint(s), {report.worm_objects} WORM object(s), "
+              f"{report.audio_objects} audio object(s); keys: {report.trust}")
     sys.exit(0 if report.ok else 1)
 
 
-async def _run(tenant: str | None, session: str | None) -> Report:
+def _usage(message: str) -> Any:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+async def _run(tenant: str | None, session: str | None, trusted_key: Path | None,
+               policy: Path | None, since: str | None) -> Report:
     from services.ledger.storage import LedgerStorage
+    from services.ledger.trust import Trust
     from services.ledger.verify import verify_ledger
     from services.platform.db import make_async_engine
     from services.platform.keys import key_provider
     from services.platform.s3 import make_s3_client
     from services.platform.settings import load_settings
+    from services.platform.signing import PublicKeys
 
     settings = load_settings()
+    if trusted_key is not None:
+        trust = Trust.from_file(trusted_key)
+    elif policy is not None:
+        trust = Trust.from_policy(policy)
+    else:
+        trust = Trust.local(PublicKeys.load(settings.signing_keys_dir))
     keys = key_provider(settings)
     storage = LedgerStorage(settings, make_s3_client(settings))
     engine = make_async_engine(settings)
     try:
-        return await verify_ledger(engine, keys, storage, tenant=tenant, session=session,
+        return await verify_ledger(engine, keys, storage, trust=trust, tenant=tenant,
+                                   session=session, since=since,
                                    progress=lambda m: err.print(f"[dim]•[/dim] {m}"))
     finally:
         await engine.dispose()

@@ -206,3 +206,24 @@ class LedgerAudioRef(Base):
     sha256: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
 
     __table_args__ = (Index("ix_ledger_audio_refs_segment", "segment_key"),)
+
+
+class LedgerCosignature(Base):
+    """A witness's C2SP cosignature of one checkpoint (issue 16); insert-only.
+
+    ``line`` is the signature line as the witness returned it; the cosigned note (checkpoint plus
+    this line) is also written to the WORM bucket at ``worm_key``.
+    """
+
+    __tablename__ = "ledger_cosignatures"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    witness: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key_id: Mapped[bytes] = mapped_column(LargeBinary(4), nullable=False)
+    witness_url: Mapped[str] = mapped_column(String(1024), nullable=False)
+    line: Mapped[str] = mapped_column(Text, nullable=False)
+    worm_key: Mapped[str] = mapped_column(String(512), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )

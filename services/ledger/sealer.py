@@ -31,11 +31,13 @@ from services.ledger.checkpoint import Checkpoint, origin_for, sign_checkpoint
 from services.ledger.journal_ids import is_reserved_session
 from services.ledger.sealing import Fresh, SealPlan, group_by_tenant, plan_batch
 from services.ledger.storage import LedgerStorage, checkpoint_key
+from services.ledger.witnessing import WitnessSubmitter
 from services.platform.consumer import Delivered
 from services.platform.deadletter import Letter, record_dead_letter
 from services.platform.isolation import Rejected
 from services.platform.keys import KeyError_, KeyProvider, new_dek, subject_index
 from services.platform.settings import Settings
+from services.platform.signing import Signer, load_signer
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ class Sealer:
     def __init__(self, settings: Settings, keys: KeyProvider, storage: LedgerStorage, *,
                  tenant: str | None = None, cadence_s: float = CHECKPOINT_CADENCE_S,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 sign: bool = True) -> None:
+                 sign: bool = True, signer: Signer | None = None) -> None:
         # One tenant's partition (scale-out, and test isolation) or every tenant. Trees are per
         # tenant, so partitions by tenant never contend; a tenant must be in one partition only.
         self.name = "sealer" if tenant is None else f"sealer-{tenant}"
@@ -58,6 +60,12 @@ class Sealer:
         self.settings = settings
         self.keys = keys
         self.storage = storage
+        # The checkpoint key is its own identity (issue 16), never derived from the data keyring;
+        # a non-signing sealer (the journal's) never opens it.
+        self.signer = signer if signer is not None or not sign else load_signer(
+            settings.signing_keys_dir)
+        self.witnesses = WitnessSubmitter(settings.witness_urls, settings.witness_timeout_s,
+                                          settings.witness_max_attempts)
         self.cadence_s = cadence_s
         self.clock = clock
         # The journal (services/ledger/journal.py) seals control events without the signing key:
@@ -163,8 +171,9 @@ class Sealer:
                           now: datetime) -> None:
         size, root = tree.frontier.size, tree.frontier.root()
         origin = origin_for(tree.tenant_id)
-        key = self.keys.signing_key(tree.tenant_id)
-        note = sign_checkpoint(Checkpoint(origin, size, root), key)
+        if self.signer is None:
+            raise RuntimeError("this sealer does not sign (sign=False)")
+        note = sign_checkpoint(Checkpoint(origin, size, root), self.signer.key)
         await repo.insert_checkpoint(conn, tree.tenant_id, size, root, note, reason,
                                      checkpoint_key(tree.tenant_id, size))
         tree.checkpoint_size, tree.checkpoint_at = size, now
@@ -202,6 +211,10 @@ class Sealer:
                 log.warning("sealer: %d session(s) without session.ended after %.0fs", timed_out,
                             self.settings.session_idle_timeout_s)
         await self.flush_worm(engine)
+        try:
+            await self.witnesses.run(engine, self.storage, self.tenant)
+        except Exception as exc:  # witnesses never stop sealing (bounded tries inside)
+            log.warning("sealer: witness submission failed (%s)", type(exc).__name__)
         await self.sweep_buffer(engine)
 
     async def sweep_buffer(self, engine: AsyncEngine) -> int:

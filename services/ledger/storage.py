@@ -13,10 +13,15 @@ from typing import Any
 from services.platform.settings import Settings
 
 CHECKPOINT_PREFIX = "checkpoints"
+COSIGNED_PREFIX = "cosigned"
 
 
 def checkpoint_key(tenant: str, size: int) -> str:
     return f"{CHECKPOINT_PREFIX}/{tenant}/{size:020d}.checkpoint"
+
+
+def cosigned_key(tenant: str, size: int, witness_tag: str) -> str:
+    return f"{COSIGNED_PREFIX}/{tenant}/{size:020d}.{witness_tag}.checkpoint"
 
 
 class LedgerStorage:
@@ -33,6 +38,35 @@ class LedgerStorage:
 
     def get_segment(self, key: str) -> bytes:
         return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def put_cosigned(self, key: str, note: str) -> None:
+        self.put_checkpoint(key, note)
+
+    def get_version(self, key: str, version_id: str) -> bytes:
+        return bytes(self.client.get_object(Bucket=self.worm_bucket, Key=key,
+                                            VersionId=version_id)["Body"].read())
+
+    def list_versions(self, prefix: str) -> dict[str, list[dict[str, Any]]]:
+        """Every version of every WORM object under ``prefix``, oldest first, by key.
+
+        Verify reads these instead of "latest": on a store where a put over a locked key succeeds
+        and becomes the latest version, the first version is the record.
+        """
+        out: dict[str, list[dict[str, Any]]] = {}
+        kwargs: dict[str, Any] = {"Bucket": self.worm_bucket, "Prefix": prefix}
+        while True:
+            page = self.client.list_object_versions(**kwargs)
+            for v in page.get("Versions", []):
+                out.setdefault(v["Key"], []).append(v)
+            for m in page.get("DeleteMarkers", []):
+                out.setdefault(m["Key"], []).append(m | {"DeleteMarker": True})
+            if not page.get("IsTruncated"):
+                break
+            kwargs["KeyMarker"] = page.get("NextKeyMarker")
+            kwargs["VersionIdMarker"] = page.get("NextVersionIdMarker")
+        for versions in out.values():
+            versions.sort(key=lambda v: (v["LastModified"], str(v.get("VersionId"))))
+        return out
 
     def put_checkpoint(self, key: str, note: str) -> None:
         body = note.encode()

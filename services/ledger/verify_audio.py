@@ -35,7 +35,8 @@ async def check_audio(conn: AsyncConnection, keys: KeyProvider, storage: LedgerS
                               if s.wrapped_dek is not None else None)
     refs_by_pos: dict[int, list[Any]] = defaultdict(list)
     for ref in await reads.audio_refs(conn, tenant, session):
-        refs_by_pos[ref.position].append(ref)
+        if ref.position in entries.audio_sha:  # verify --since: only the entries it recomputed
+            refs_by_pos[ref.position].append(ref)
     plain: dict[str, bytes | None] = {}
     for key in sorted({r.segment_key for refs in refs_by_pos.values() for r in refs}):
         plain[key] = await _load_segment(storage, tenant, key, segs.get(key), deks, report)

@@ -34,8 +34,19 @@ class Report:
     checkpoints: int = 0
     audio_objects: int = 0
     erased_sessions: int = 0
+    worm_objects: int = 0
+    cosignatures: int = 0
+    witnessed_size: int | None = None
+    since_size: int | None = None
+    entry_seconds: float = 0.0
+    trust: str = "local"
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def entries_per_s(self) -> int:
+        """Entries recomputed per second (read, hash, leaf, tree), audio and S3 excluded."""
+        return round(self.entries / self.entry_seconds) if self.entry_seconds > 0 else 0
 
     @property
     def ok(self) -> bool:
@@ -45,6 +56,9 @@ class Report:
         return {"ok": self.ok, "tenants": self.tenants, "entries": self.entries,
                 "sessions": self.sessions, "checkpoints": self.checkpoints,
                 "audio_objects": self.audio_objects, "erased_sessions": self.erased_sessions,
+                "worm_objects": self.worm_objects, "cosignatures": self.cosignatures,
+                "witnessed_size": self.witnessed_size, "since_size": self.since_size,
+                "trust": self.trust, "entries_per_s": self.entries_per_s,
                 "errors": [asdict(e) | {"message": str(e)} for e in self.errors],
                 "warnings": [asdict(w) | {"message": str(w)} for w in self.warnings]}
 

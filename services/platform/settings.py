@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     # by `voxledger retention set`; the disposition job's cadence inside `voxledger run` (0 = off).
     retention_defaults: dict[str, int | None] = Field(default_factory=dict)
     retention_job_interval_h: float = Field(default=24.0, ge=0, le=24 * 366)
+    # Evidence (issue 16): the checkpoint signing identity lives apart from the data keyring;
+    # witnesses (C2SP tlog-witness submission prefixes) are off unless listed.
+    signing_dir: Path | None = Field(default=None, description="signing.json + signing.pub.json")
+    witness_urls: list[str] = Field(default_factory=list, max_length=16)
+    witness_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    witness_max_attempts: int = Field(default=5, ge=1, le=100)
+    witness_policy_file: Path | None = Field(
+        default=None, description="C2SP tlog-policy naming trusted witnesses and the quorum")
 
     # Pinned ports for the embedded stack (0 = pick a free loopback port).
     stack_nats_port: int = Field(default=0, ge=0, le=65535)
@@ -167,6 +175,10 @@ class Settings(BaseSettings):
     @property
     def keyring_path(self) -> Path:
         return self.key_file or self.home / "keys" / "keyring.json"
+
+    @property
+    def signing_keys_dir(self) -> Path:
+        return self.signing_dir or self.home / "keys"
 
 
 def load_settings(*, use_env_file: bool = True, **overrides: Any) -> Settings:

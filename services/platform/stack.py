@@ -179,6 +179,9 @@ class Stack:
 
         provision(settings, self.progress, postgres_managed=not self.external("postgres"),
                   app_password=creds["pg_app_password"])
+        from services.platform.signing_setup import ensure_signing_identity
+
+        ensure_signing_identity(settings, self.progress)
         return settings
 
     def _private_dirs(self) -> None:

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from services.ledger import checkpoint as cp
 from services.ledger.proof_cli import register
 from services.platform.keys import LocalKeyProvider
+from services.platform.signing import ensure_identity, load_signer
 from tests.merkle_vectors import conformance_root
 
 pytestmark = pytest.mark.e2e
@@ -112,19 +113,22 @@ def test_bad_input_is_one_clear_line(args: list[str], code: int, message: str) -
 
 
 def test_keys_public_matches_the_signing_key(tmp_path: Path) -> None:
-    keyring = tmp_path / "keys" / "keyring.json"
-    LocalKeyProvider.create_file(keyring)
-    env = {"VOXLEDGER_KEY_FILE": str(keyring)}
+    keys_dir = tmp_path / "keys"
+    ensure_identity(keys_dir, lambda: [])
+    env = {"VOXLEDGER_SIGNING_DIR": str(keys_dir)}
     plain = voxledger("keys", "public", "--tenant", "acme", env=env)
     assert plain.returncode == 0, plain.stderr
     verifier = cp.Verifier.parse(plain.stdout.strip())
     assert verifier.name == "voxledger.local/acme"
 
-    # A checkpoint signed with the keyring's tenant key opens with the printed key only.
-    signing = LocalKeyProvider.from_file(keyring).signing_key("acme")
+    # A checkpoint signed by the signing identity opens with the printed key only; a key derived
+    # from the data keyring (the old scheme) does not.
+    signing = load_signer(keys_dir).key
     c = cp.Checkpoint(verifier.name, 3, bytes(32))
     assert cp.open_checkpoint(cp.sign_checkpoint(c, signing), verifier) == c
-    other = LocalKeyProvider.from_file(keyring).signing_key("other")
+    keyring = tmp_path / "keyring.json"
+    LocalKeyProvider.create_file(keyring)
+    other = LocalKeyProvider.from_file(keyring).signing_key("acme")
     with pytest.raises(cp.UnknownSignerError):
         cp.open_checkpoint(cp.sign_checkpoint(c, other), verifier)
 
@@ -135,8 +139,8 @@ def test_keys_public_matches_the_signing_key(tmp_path: Path) -> None:
     assert data["key_id"] == verifier.key_id.hex() and data["origin"] == verifier.name
 
 
-def test_keys_public_without_a_keyring_is_one_line(tmp_path: Path) -> None:
-    proc = voxledger("keys", "public", env={"VOXLEDGER_KEY_FILE": str(tmp_path / "none.json")})
+def test_keys_public_without_a_signing_identity_is_one_line(tmp_path: Path) -> None:
+    proc = voxledger("keys", "public", env={"VOXLEDGER_SIGNING_DIR": str(tmp_path / "none")})
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and "not found" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -48,6 +48,9 @@ def test_up_is_idempotent_and_restarts_a_killed_server(home: Path) -> None:
     assert "VOXLEDGER_DATABASE_URL=postgresql://" in env_file
     assert oct((home / "env").stat().st_mode & 0o777) == "0o600"
     assert oct((home / "keys" / "keyring.json").stat().st_mode & 0o777) == "0o600"
+    # The checkpoint signing identity is its own file (issue 16), private, beside a public list.
+    assert oct((home / "keys" / "signing.json").stat().st_mode & 0o777) == "0o600"
+    assert (home / "keys" / "signing.pub.json").exists()
 
     second = vox(home, "up")
     assert second.returncode == 0, second.stderr

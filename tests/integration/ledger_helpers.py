@@ -19,6 +19,7 @@ from schemas.envelope import Provider
 from schemas.system_events import SessionStarted, SubjectIdentifiers
 from services.ledger.sealer import Sealer
 from services.ledger.storage import LedgerStorage
+from services.ledger.trust import Trust
 from services.ledger.verify import Report, verify_ledger
 from services.platform.consumer import PullConsumer
 from services.platform.db import make_async_engine
@@ -26,6 +27,7 @@ from services.platform.keys import LocalKeyProvider
 from services.platform.nats import connect
 from services.platform.s3 import make_s3_client
 from services.platform.settings import Settings
+from services.platform.signing import PublicKeys
 from services.recorder import Recorder
 
 PHONE = "+14155550123"
@@ -100,9 +102,11 @@ class TenantSealer:
                                                            self.sealer.name)
             await self._nc.close()
 
-    async def verify(self, session: str | None = None) -> Report:
-        return await verify_ledger(self.engine, self.keys, self.storage, tenant=self.tenant,
-                                   session=session)
+    async def verify(self, session: str | None = None, trust: Trust | None = None,
+                     since: str | None = None) -> Report:
+        trust = trust or Trust.local(PublicKeys.load(self.settings.signing_keys_dir))
+        return await verify_ledger(self.engine, self.keys, self.storage, trust=trust,
+                                   tenant=self.tenant, session=session, since=since)
 
     async def close(self) -> None:
         await self.engine.dispose()
