@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.api import token_repo
 from services.api.problems import ApiProblem, forbidden
-from services.api.state import ApiState
+from services.api.state import ApiState, state
 from services.api.tokens import Principal, Role, matches, parse
 
 bearer = HTTPBearer(auto_error=False, description="an API token: `voxledger tokens create`")
