@@ -106,3 +106,10 @@ async def seq_gaps(conn: AsyncConnection, tenant: str, session: str, upto: int
 async def entry_count(conn: AsyncConnection, tenant: str, session: str) -> int:
     return int((await conn.execute(select(func.count()).select_from(E).where(
         E.tenant_id == tenant, E.session_id == session))).scalar_one())
+
+
+async def leaf_hashes(conn: AsyncConnection, tenant: str, size: int) -> list[bytes]:
+    """The first ``size`` sealed leaf hashes in position order (proofs against a checkpoint)."""
+    rows = await conn.execute(select(E.leaf_hash).where(E.tenant_id == tenant, E.position < size)
+                              .order_by(E.position))
+    return [bytes(r[0]) for r in rows]

@@ -25,6 +25,7 @@ MODEL_MODULES = (
     "services.audio.models",
     "services.transcripts.models",
     "services.redaction.models",
+    "services.api.models",
 )
 
 

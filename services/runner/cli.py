@@ -16,8 +16,9 @@ def register(app: typer.Typer) -> None:
             "--processes", help="'auto' (one process per consumer group when there is more "
             "than one CPU) or N; 1 runs everything in this process")] = "auto",
     ) -> None:
-        """Run every consumer (and later the API) until SIGINT/SIGTERM: in one process, or in a
-        few supervised child processes (one per consumer group) to use more than one core."""
+        """Run every consumer and the HTTP API (VOXLEDGER_API_HOST/PORT; off with
+        VOXLEDGER_API_ENABLED=false or --only) until SIGINT/SIGTERM: in one process, or in a
+        few supervised child processes (one per consumer group, one for the API)."""
         import asyncio
         import logging
 
@@ -35,9 +36,10 @@ def register(app: typer.Typer) -> None:
             if unknown:
                 raise ValueError(f"unknown consumer(s) {sorted(unknown)}; known: {sorted(known)}")
             groups = plan_groups(only or known, wanted)
+            api = settings.api_enabled and not only
             if len(groups) > 1:
-                raise typer.Exit(Supervisor(groups).run())
-            asyncio.run(run_all(settings, only))
+                raise typer.Exit(Supervisor(groups, api=api).run())
+            asyncio.run(run_all(settings, only, api=api))
         except ValueError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
