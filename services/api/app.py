@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api import problems
+from services.api.console.routes import install as install_console
 from services.api.ratelimit import TokenBuckets
 from services.api.routes import access_log, audio, exports, ledger, me, search, sessions
 from services.api.state import ApiState, SealFn
@@ -49,6 +50,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None,
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix="/v1")
+    install_console(app)  # the reviewer console under /console (issue 18)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

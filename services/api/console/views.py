@@ -99,6 +99,13 @@ class SessionView:
     duration_ms: int = 0
     redaction_pending: bool = False
 
+    @property
+    def items(self) -> list[TurnView | ToolView]:
+        """Turns and tool calls on one timeline (a tool call after the turn starting with it)."""
+        both: list[tuple[int, int, TurnView | ToolView]] = [(t.start_ms, 0, t) for t in self.turns]
+        both += [(c.start_ms, 1, c) for c in self.tools]
+        return [x for _, _, x in sorted(both, key=lambda x: (x[0], x[1]))]
+
 
 def _remainder(generated: str | None, heard: str | None) -> str | None:
     """The generated text past what was heard; None when nothing was cut off."""
@@ -122,7 +129,8 @@ def _turn(i: int, t: dict[str, Any], original: bool) -> TurnView:
         approx = bool(t.get("approximate"))
     else:
         heard_text, unheard, approx = t.get("text"), None, False
-        cut_at = None
+        # A cut turn's heard text ends where the caller stopped hearing it.
+        cut_at = int(t["end_ms"]) if cut else None
     return TurnView(index=i, turn_id=t["turn_id"], speaker=t["speaker"], status=t["status"],
                     start_ms=int(t["start_ms"]), end_ms=int(t["end_ms"]),
                     heard=[] if t.get("withheld") else pii_pieces(heard_text or ""),
@@ -161,7 +169,7 @@ def session_view(detail: dict[str, Any]) -> SessionView:
 def completeness_warnings(c: dict[str, Any]) -> list[str]:
     found = []
     if c.get("missing"):
-        spans = ", ".join(f"{a}–{b}" for a, b in c.get("gaps", [])[:5])
+        spans = ", ".join(f"{a}-{b}" for a, b in c.get("gaps", [])[:5])
         found.append(f"{c['missing']} event(s) missing from the ledger (seq {spans})")
     if c.get("duplicates"):
         found.append(f"{c['duplicates']} duplicate event(s) were delivered and ignored")
