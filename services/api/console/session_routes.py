@@ -36,7 +36,7 @@ def _not_found() -> Answer:
 
 
 async def _render(request: Request, who: Caller, sid: str, detail: Answer,
-                  error: str | None = None) -> Response:
+                  error: str | None = None, status: int = 200) -> Response:
     if not detail.ok:
         return problem_page(request, who, detail)
     body = detail.body
@@ -55,7 +55,8 @@ async def _render(request: Request, who: Caller, sid: str, detail: Answer,
         "can_listen": listen.status == 422 and heard is not None and heard["status"] == "complete",
         "listen_refused": listen.detail if listen.status == 403 else None,
         "can_original": original.status == 422, "history": history,
-        "history_refused": log.detail if log.status == 403 else None, "error": error})
+        "history_refused": log.detail if log.status == 403 else None, "error": error},
+        status=status)
 
 
 @router.get("/sessions/{sid}")
@@ -78,11 +79,11 @@ async def original_page(request: Request, sid: str,
         # Never sent without a reason: the API would refuse it too (422), but say it here.
         detail = await who.api.get(f"/v1/sessions/{sid}")
         return await _render(request, who, sid, detail,
-                             error="Showing the original needs a reason.")
+                             error="Showing the original needs a reason.", status=422)
     detail = await who.api.get(f"/v1/sessions/{sid}", {"view": "original", "reason": reason})
     if detail.status == 422:
         fallback = await who.api.get(f"/v1/sessions/{sid}")
-        return await _render(request, who, sid, fallback, error=detail.detail)
+        return await _render(request, who, sid, fallback, error=detail.detail, status=422)
     return await _render(request, who, sid, detail)
 
 
