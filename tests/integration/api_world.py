@@ -14,8 +14,10 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+import uvicorn
 from sqlalchemy import func, select
 
 from services.api import token_repo
@@ -102,8 +104,10 @@ async def _tokens(settings: Settings, tenants: tuple[str, ...]) -> dict[tuple[st
     return out
 
 
-def serve_in_thread(settings: Settings) -> EmbeddedServer:
-    server = make_server(settings, "127.0.0.1", 0)
+def serve_in_thread(settings: Settings, app: Any = None) -> EmbeddedServer:
+    """Serve ``app`` (default: ``create_app(settings)``) on a free loopback port."""
+    server = (make_server(settings, "127.0.0.1", 0) if app is None else EmbeddedServer(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")))
     thread = threading.Thread(target=server.run, name="api-test-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
