@@ -1,4 +1,4 @@
-"""Every route × every role × own tenant / other tenant gives the documented status (README,
+"""Every route x every role x own tenant / other tenant gives the documented status (README,
 "HTTP API"), over real HTTP against the recorded world; another tenant's ids are always 404 for
 the roles a route admits, and nothing of another tenant is ever listed."""
 
