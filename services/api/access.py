@@ -6,7 +6,8 @@ before it returns any of it. If sealing fails the route answers 503 and returns 
 
 Bodies carry who (token name and id, role), what (route, session ids, view, track, range), why
 (the staff-written reason), when, and the result; never any content. A reason is 3-500
-characters, printable, no NUL or control characters: it goes into the ledger verbatim.
+characters with a visible one, no NUL or other control characters (``params.REASON_PATTERN``,
+checked again here): it goes into the ledger verbatim.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def check_reason(reason: str | None, what: str) -> str:
     text = reason.strip()
     if not REASON_MIN <= len(text) <= REASON_MAX:
         raise bad_request(f"reason: must be {REASON_MIN}-{REASON_MAX} characters")
-    if any(unicodedata.category(c).startswith("C") for c in text):
+    if any(unicodedata.category(c) == "Cc" for c in text):
         raise bad_request("reason: control characters (NUL, newlines, ...) are not allowed")
     return text
 

@@ -83,8 +83,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed"}
-        detail = {404: "no such resource", 405: "method not allowed on this resource"}
+        titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}
+        detail = {400: "the request body could not be read (is it JSON?)",
+                  404: "no such resource", 405: "method not allowed on this resource"}
         status = exc.status_code
         return response(status, "http-" + str(status), titles.get(status, "Error"),
                         detail.get(status, "the request could not be handled"),

@@ -19,7 +19,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from services.api import access
 from services.api.auth import allow
-from services.api.params import Reason, SessionId
+from services.api.params import RequiredReason, SessionId
 from services.api.problems import ApiProblem, not_found, problem_responses
 from services.api.state import ApiState, St
 from services.api.tokens import Principal, Role
@@ -74,10 +74,9 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
             response_class=Response)
 async def audio(
     session_id: SessionId, who: Annotated[Principal, Depends(allow(Role.REVIEWER))],
-    st: St,
+    st: St, reason: RequiredReason,
     track: Annotated[Track, Query(description="heard (as the caller heard it) or unheard")] = Track.HEARD,
     format: Annotated[Format, Query(description="wav or flac")] = Format.WAV,
-    reason: Reason = None,
     range_: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
 ) -> Response:
     """The recording, decrypted and checked, as a standard stereo file (caller left, agent

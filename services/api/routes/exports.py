@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.api import TrainingExportStatus
 from services.api import access
 from services.api.auth import allow
-from services.api.params import iso, utc
+from services.api.params import ISO_PATTERN, iso, utc
 from services.api.problems import ApiProblem, not_found, problem_responses
 from services.api.state import ApiState, St
 from services.api.tokens import Principal, Role
@@ -32,24 +32,19 @@ class ExportRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: ExportFormat = ExportFormat.OPENAI_CHAT
-    since: str | None = Field(default=None, max_length=40,
+    since: str | None = Field(default=None, max_length=40, pattern=ISO_PATTERN,
                               description="only sessions started at or after (ISO date/time)")
 
 
 @router.post("", response_model=TrainingExportStatus, status_code=201,
-             responses=problem_responses(401, 403, 422, 429, 502, 503))
+             responses=problem_responses(400, 401, 403, 422, 429, 502, 503))
 async def start(req: ExportRequest, who: Annotated[Principal, Depends(DATA)],
                 st: St) -> TrainingExportStatus:
     """Export the tenant's consented, redacted sessions to S3 (JSONL + manifest). The same
     parameters and sessions give the same export id."""
-    from datetime import datetime
-
     from services.redaction.export_run import export_training
 
-    try:
-        since = utc(datetime.fromisoformat(req.since)) if req.since else None
-    except ValueError:
-        raise access.bad_request("since: expected an ISO date or date-time") from None
+    since = utc(req.since, "since")
     await access.record(st, who, "export", "POST /v1/exports/training", reason=None,
                         sessions=[], format=req.format.value, since=iso(since))
     try:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from schemas.api import SearchHit, SearchResult
 from services.api import access
 from services.api.auth import allow
-from services.api.params import Provider, Reason, Since, Until, View, utc
+from services.api.params import Provider, Reason, SearchView, Since, Until, utc
 from services.api.problems import forbidden, problem_responses
 from services.api.state import St
 from services.api.tokens import Principal, Role
@@ -29,30 +29,30 @@ async def search(
     q: Annotated[str, Query(min_length=1, max_length=500,
                             description='words, "a quoted phrase", or, -excluded')],
     who: Annotated[Principal, Depends(allow(Role.REVIEWER, Role.DATA))], st: St,
-    view: Annotated[View, Query(description="redacted (default) or original")] = View.REDACTED,
+    view: Annotated[SearchView, Query(description="redacted (default) or original")
+                    ] = SearchView.REDACTED,
     reason: Reason = None, since: Since = None, until: Until = None, provider: Provider = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> SearchResult:
     """Turns matching ``q`` in the tenant's calls, best first, with snippets."""
     if "\x00" in q:
         raise access.bad_request("q: NUL is not allowed")
-    if view is View.METADATA:
-        raise access.bad_request("view: search has the views redacted and original")
-    if view is View.ORIGINAL and who.role is not Role.REVIEWER:
+    if view is SearchView.ORIGINAL and who.role is not Role.REVIEWER:
         raise forbidden(who.role.value, "reviewer (for originals)")
-    if view is View.REDACTED:
+    if view is SearchView.REDACTED:
         from services.redaction.reads import search_redacted
 
         async with st.engine.connect() as conn:
-            rows = await search_redacted(conn, who.tenant_id, q, limit=limit, since=utc(since),
-                                         until=utc(until), provider=provider)
+            rows = await search_redacted(conn, who.tenant_id, q, limit=limit,
+                                         since=utc(since, "since"), until=utc(until, "until"),
+                                         provider=provider)
         return SearchResult(view="redacted", hits=[_hit(r) for r in rows])
     why = access.check_reason(reason, "a search of originals")
     from services.transcripts.reads import SearchFilters
     from services.transcripts.reads import search as run_search
 
-    filters = SearchFilters(tenant=who.tenant_id, since=utc(since), until=utc(until),
-                            provider=provider, limit=limit)
+    filters = SearchFilters(tenant=who.tenant_id, since=utc(since, "since"),
+                            until=utc(until, "until"), provider=provider, limit=limit)
     async with st.engine.connect() as conn:
         rows = await conn.run_sync(lambda c: run_search(c, q, filters))
     hits = [_hit(r) for r in rows]

@@ -66,7 +66,7 @@ async def list_sessions(
     after = decode_cursor(cursor)
     async with st.engine.connect() as conn:
         rows = await conn.run_sync(lambda c: page_sessions(
-            c, who.tenant_id, since=utc(since), until=utc(until), provider=provider,
+            c, who.tenant_id, since=utc(since, "since"), until=utc(until, "until"), provider=provider,
             ended=ended, after=after, limit=limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
