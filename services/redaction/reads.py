@@ -40,9 +40,12 @@ async def redacted_transcript(conn: AsyncConnection, tenant: str, session: str
 
 async def search_redacted(conn: AsyncConnection, tenant: str, words: str, *, limit: int = 50,
                           since: datetime | None = None, until: datetime | None = None,
-                          provider: str | None = None) -> list[dict[str, Any]]:
+                          provider: str | None = None, interrupted: bool | None = None,
+                          has_tool_call: bool | None = None, min_ms: int | None = None,
+                          max_ms: int | None = None) -> list[dict[str, Any]]:
     """Turns whose redacted text matches (web-search syntax), best first, with snippets of the
-    redacted text. Computed per query: redacted text has no stored search vector yet."""
+    redacted text. Computed per query: redacted text has no stored search vector yet.
+    ``min_ms``/``max_ms`` bound the session's timeline length (its duration)."""
     query = func.websearch_to_tsquery(TS_CONFIG, words)
     vector = func.to_tsvector(TS_CONFIG, func.coalesce(R.text, ""))
     rank = func.ts_rank(vector, query)
@@ -60,6 +63,14 @@ async def search_redacted(conn: AsyncConnection, tenant: str, words: str, *, lim
         stmt = stmt.where(TS.started_at < until)
     if provider is not None:
         stmt = stmt.where(TS.provider == provider)
+    if interrupted is not None:
+        stmt = stmt.where(TS.interrupted.is_(interrupted))
+    if has_tool_call is not None:
+        stmt = stmt.where(TS.has_tool_call.is_(has_tool_call))
+    if min_ms is not None:
+        stmt = stmt.where(TS.timeline_ms >= min_ms)
+    if max_ms is not None:
+        stmt = stmt.where(TS.timeline_ms <= max_ms)
     return [{**r._mapping, "rank": round(float(r.rank), 6),
              "started_at": r.started_at.isoformat() if r.started_at else None}
             for r in await conn.execute(stmt)]

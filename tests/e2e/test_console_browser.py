@@ -96,9 +96,9 @@ class Tab:
         self.context.close()
 
 
-def _shot(tab: Tab, name: str) -> None:
+def _shot(tab: Tab, name: str, full: bool = False) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    tab.page.screenshot(path=str(SHOTS / name), full_page=False)
+    tab.page.screenshot(path=str(SHOTS / name), full_page=full)
 
 
 def _api(world: World, role: str, path: str, **params: Any) -> Any:
@@ -162,7 +162,7 @@ def test_reviewer_finds_hears_and_reads_a_call(world: World, browser: Any) -> No
     assert current.count() == 1
     assert int(current.get_attribute("data-turn") or -1) == expect
     assert expect >= 3  # it moved on from the turn that was clicked
-    _shot(tab, "session-desktop.png")
+    _shot(tab, "session-desktop.png", full=True)
 
     cut = page.locator("#transcript .turn.status-truncated").first
     assert cut.locator("del.unheard").count() == 1  # the unheard remainder, struck through
@@ -325,3 +325,53 @@ def test_sign_in_refuses_bad_tokens_and_cross_site_posts(world: World) -> None:
         missing = c.post(path, data={"reason": "no csrf"})
         assert missing.status_code == 403
         assert 'id="original-banner"' not in cross.text + missing.text
+
+
+def _signed_in(world: World, role: str) -> httpx.Client:
+    """An opened client signed in to the console (close it: ``with``)."""
+    c = httpx.Client(base_url=world.url, timeout=60)
+    form = c.get("/console/sign-in")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    assert c.post("/console/sign-in", data={"token": world.tokens[role],
+                                            "csrf": csrf.group(1)}).status_code == 303
+    return c
+
+
+def test_search_filters_and_pages(world: World) -> None:
+    """Every filter the form offers narrows what the API returns (this tenant has one 80 s
+    OpenAI call with cut-off agent turns and a tool call, recorded today)."""
+    def hits(**params: Any) -> int:
+        page = c.get("/console/search", params={"q": PHRASE, **params})
+        assert page.status_code == 200, page.text
+        return page.text.count('class="hit-row"')
+
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    later = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400))
+    earlier = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 3 * 86400))
+    c = _signed_in(world, "reviewer")
+    try:
+        assert hits() == 1
+        assert hits(provider="openai-realtime") == 1 and hits(provider="gemini-live") == 0
+        assert hits(interrupted="yes") == 1 and hits(interrupted="no") == 0
+        assert hits(tools="yes") == 1 and hits(tools="no") == 0
+        assert hits(min_s=60, max_s=120) == 1 and hits(min_s=100) == 0 and hits(max_s=30) == 0
+        assert hits(since=today, until=today) == 1
+        assert hits(since=later) == 0 and hits(until=earlier) == 0
+        # Pages: the hits of "thank" two at a time, each page different, the last without "next".
+        seen: list[str] = []
+        page_no = 1
+        while True:
+            page = c.get("/console/search", params={"q": "thank", "per": 2, "page": page_no})
+            rows = re.findall(r'href="(/console/sessions/[^"]+)"', page.text)
+            assert 1 <= len(rows) <= 2
+            seen += rows
+            if 'rel="next"' not in page.text:
+                break
+            page_no += 1
+        assert page_no >= 2 and len(seen) == len(set(seen))
+        listing = c.get("/console/search")
+        assert world.call.session_id in listing.text
+        assert world.other_call.session_id not in listing.text
+    finally:
+        c.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Final
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import FileResponse, Response
@@ -92,26 +93,43 @@ async def search(
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
     provider: Annotated[str, Query(max_length=32)] = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=MAX_HITS // PAGE_SIZE)] = 1,
+    interrupted: Annotated[str, Query(max_length=3)] = "",
+    tools: Annotated[str, Query(max_length=3)] = "",
+    min_s: Annotated[str, Query(max_length=5)] = "",
+    max_s: Annotated[str, Query(max_length=5)] = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=MAX_HITS)] = 1,
+    per: Annotated[int, Query(ge=2, le=50)] = PAGE_SIZE,
     cursor: Annotated[str, Query(max_length=400)] = "",
 ) -> Response:
     who = await caller(request)
     params: dict[str, Any] = {"since": _day(since), "until": _day(until, end=True),
                               "provider": provider if provider in PROVIDERS else None}
-    ctx: dict[str, Any] = {"who": who, "q": q, "since": since, "until": until,
-                           "provider": provider, "providers": PROVIDERS, "page": page_no,
-                           "hits": [], "sessions": [], "more": False, "next_cursor": None}
+    words: dict[str, Any] = {"interrupted": _yes_no(interrupted), "tool_calls": _yes_no(tools),
+                             "min_duration_s": _seconds(min_s), "max_duration_s": _seconds(max_s)}
+    filters: dict[str, Any] = {
+        "since": since, "until": until, "provider": provider, "interrupted": interrupted,
+        "tools": tools, "min_s": words["min_duration_s"] or "",
+        "max_s": words["max_duration_s"] or ""}
+    ctx: dict[str, Any] = {"who": who, "q": q, **filters, "providers": PROVIDERS,
+                           "page": page_no, "hits": [], "sessions": [], "more": False,
+                           "next_cursor": None,
+                           "word_filters": any(v is not None for v in words.values())}
+    if per != PAGE_SIZE:
+        filters["per"] = per
+    ctx["query"] = urlencode({"q": q, **filters})
     if q.strip():
-        want = min(MAX_HITS, page_no * PAGE_SIZE + 1)
-        found = await who.api.get("/v1/search", {"q": q, "limit": want, **params})
+        # The API returns the best ``limit`` hits: ask for this page and one more hit.
+        page_no = min(page_no, MAX_HITS // per)
+        want = min(MAX_HITS, page_no * per + 1)
+        found = await who.api.get("/v1/search", {"q": q, "limit": want, **params, **words})
         if not found.ok:
             return problem_page(request, who, found)
         hits = found.body["hits"]
         ctx["view"] = found.body["view"]
+        ctx["page"] = page_no
         ctx["hits"] = [{**h, "pieces": snippet_pieces(h["snippet"])}
-                       for h in hits[(page_no - 1) * PAGE_SIZE:page_no * PAGE_SIZE]]
-        ctx["more"] = len(hits) > page_no * PAGE_SIZE
-        ctx["total_shown"] = len(hits)
+                       for h in hits[(page_no - 1) * per:page_no * per]]
+        ctx["more"] = len(hits) > page_no * per and page_no * per < MAX_HITS
     else:
         listed = await who.api.get("/v1/sessions", {"limit": PAGE_SIZE, "cursor": cursor or None,
                                                     **params})
@@ -123,6 +141,15 @@ async def search(
             ctx["sessions"] = listed.body["sessions"]
             ctx["next_cursor"] = listed.body["next_cursor"]
     return page(request, "search.html", ctx)
+
+
+def _seconds(value: str) -> int | None:
+    """A number field's text (empty when not filled in); anything else is no filter."""
+    return int(value) if value.isdigit() and int(value) <= 86400 else None
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
 
 
 @router.get("/static/{name}")

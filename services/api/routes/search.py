@@ -33,6 +33,12 @@ async def search(
                     ] = SearchView.REDACTED,
     reason: Reason = None, since: Since = None, until: Until = None, provider: Provider = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    interrupted: Annotated[bool | None, Query(
+        description="only calls with (true) or without (false) a cut-off agent turn")] = None,
+    tool_calls: Annotated[bool | None, Query(
+        description="only calls with (true) or without (false) a tool call")] = None,
+    min_duration_s: Annotated[int | None, Query(ge=0, le=86400)] = None,
+    max_duration_s: Annotated[int | None, Query(ge=0, le=86400)] = None,
 ) -> SearchResult:
     """Turns matching ``q`` in the tenant's calls, best first, with snippets."""
     if "\x00" in q:
@@ -45,14 +51,18 @@ async def search(
         async with st.engine.connect() as conn:
             rows = await search_redacted(conn, who.tenant_id, q, limit=limit,
                                          since=utc(since, "since"), until=utc(until, "until"),
-                                         provider=provider)
+                                         provider=provider, interrupted=interrupted,
+                                         has_tool_call=tool_calls, min_ms=_ms(min_duration_s),
+                                         max_ms=_ms(max_duration_s))
         return SearchResult(view="redacted", hits=[_hit(r) for r in rows])
     why = access.check_reason(reason, "a search of originals")
     from services.transcripts.reads import SearchFilters
     from services.transcripts.reads import search as run_search
 
     filters = SearchFilters(tenant=who.tenant_id, since=utc(since, "since"),
-                            until=utc(until, "until"), provider=provider, limit=limit)
+                            until=utc(until, "until"), provider=provider, limit=limit,
+                            interrupted=interrupted, has_tool_call=tool_calls,
+                            min_ms=_ms(min_duration_s), max_ms=_ms(max_duration_s))
     async with st.engine.connect() as conn:
         rows = await conn.run_sync(lambda c: run_search(c, q, filters))
     hits = [_hit(r) for r in rows]
@@ -60,6 +70,10 @@ async def search(
                         sessions=sorted({h.session_id for h in hits}), view="original",
                         hits=len(hits))
     return SearchResult(view="original", hits=hits)
+
+
+def _ms(seconds: int | None) -> int | None:
+    return None if seconds is None else seconds * 1000
 
 
 def _hit(row: dict[str, object]) -> SearchHit:
