@@ -375,3 +375,19 @@ def test_search_filters_and_pages(world: World) -> None:
         assert world.other_call.session_id not in listing.text
     finally:
         c.close()
+
+
+def test_auditor_sees_the_access_history_but_no_content(world: World, browser: Any) -> None:
+    """Runs after the reviewer's test (file order): the reads it made are listed with reasons."""
+    tab = Tab(browser)
+    page = tab.page
+    tab.sign_in(world.url, world.tokens["auditor"])
+    page.goto(f"{world.url}/console/sessions/{world.call.session_id}")
+    assert page.locator("#view-name").inner_text() == "metadata"
+    assert page.locator("#transcript .turn").count() == 0
+    assert page.locator("#listen-form").count() == 0 and page.locator("#original-form").count() == 0
+    history = page.locator("table.history").inner_text()
+    assert ORIGINAL_REASON in history and LISTEN_REASON in history
+    assert "access.original" in history and "access.audio" in history
+    assert tab.errors == []
+    tab.close()

@@ -122,6 +122,9 @@ async def search(
         page_no = min(page_no, MAX_HITS // per)
         want = min(MAX_HITS, page_no * per + 1)
         found = await who.api.get("/v1/search", {"q": q, "limit": want, **params, **words})
+        if found.status == 403:
+            ctx["refused"] = found.detail
+            return page(request, "search.html", ctx, status=403)
         if not found.ok:
             return problem_page(request, who, found)
         hits = found.body["hits"]

@@ -28,6 +28,8 @@ from services.api.state import state
 router = APIRouter(prefix="/console", include_in_schema=False)
 _SID: Final = re.compile(SESSION_PATTERN)
 ACCESS_LOG_PAGE: Final = 500
+ACCESS_LOG_PAGES: Final = 10  # the API pages the log oldest first; a page view reads ≤ 5,000
+HISTORY_SHOWN: Final = 100
 tickets = Tickets()
 
 
@@ -41,22 +43,36 @@ async def _render(request: Request, who: Caller, sid: str, detail: Answer,
         return problem_page(request, who, detail)
     body = detail.body
     path = f"/v1/sessions/{sid}"
-    listen, original, log = await asyncio.gather(
+    listen, original, (history, refused, partial) = await asyncio.gather(
         who.api.get(f"{path}/audio"), who.api.get(path, {"view": "original"}),
-        who.api.get("/v1/access-log", {"limit": ACCESS_LOG_PAGE}))
+        _history(who, sid))
     heard = (body.get("audio") or {}).get("heard")
     st = state(request)
     ledger = await badge(st.engine, st.keys, who.tenant_id, sid)
-    history = None
-    if log.ok:
-        history = [e for e in log.body["events"] if sid in (e["body"].get("sessions") or [])]
     return page(request, "session.html", {
         "who": who, "s": body, "v": session_view(body), "sid": sid, "ledger": ledger,
         "can_listen": listen.status == 422 and heard is not None and heard["status"] == "complete",
         "listen_refused": listen.detail if listen.status == 403 else None,
         "can_original": original.status == 422, "history": history,
-        "history_refused": log.detail if log.status == 403 else None, "error": error},
+        "history_refused": refused, "history_partial": partial, "error": error},
         status=status)
+
+
+async def _history(who: Caller, sid: str) -> tuple[list[dict[str, Any]] | None, str | None,
+                                                  bool]:
+    """(this session's access events newest first, why not shown, whether the log was longer
+    than what was read)."""
+    found: list[dict[str, Any]] = []
+    after = -1
+    for _ in range(ACCESS_LOG_PAGES):
+        log = await who.api.get("/v1/access-log", {"limit": ACCESS_LOG_PAGE, "after": after})
+        if not log.ok:
+            return None, log.detail, False
+        found += [e for e in log.body["events"] if sid in (e["body"].get("sessions") or [])]
+        if log.body["next_after"] is None:
+            return found[::-1][:HISTORY_SHOWN], None, False
+        after = log.body["next_after"]
+    return found[::-1][:HISTORY_SHOWN], None, True
 
 
 @router.get("/sessions/{sid}")

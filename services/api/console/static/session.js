@@ -52,6 +52,20 @@
     });
   }
 
+  // Scroll the transcript, not the page, when it scrolls on its own (desktop); on a phone the
+  // transcript is part of the page and the page scrolls.
+  function reveal(item) {
+    const list = item.parentElement;
+    if (list.scrollHeight > list.clientHeight + 1) {
+      const top = item.offsetTop, bottom = top + item.offsetHeight;
+      if (top < list.scrollTop || bottom > list.scrollTop + list.clientHeight) {
+        list.scrollTo({ top: top - list.clientHeight / 3, behavior: "smooth" });
+      }
+    } else {
+      item.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    }
+  }
+
   function follow() {
     const ms = player && !player.hidden ? player.currentTime * 1000 : 0;
     let found = null;
@@ -64,7 +78,7 @@
       if (found) {
         found.classList.add("current");
         found.setAttribute("aria-current", "true");
-        found.scrollIntoView({ block: "nearest", behavior: "smooth" });
+        reveal(found);
       }
       current = found;
     }
