@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import IO, Annotated, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response, StreamingResponse
 
@@ -102,6 +103,9 @@ async def audio(
         raise ApiProblem(502, "recording-corrupt", "Recording failed verification",
                          "the stored recording does not match its recorded hashes; run "
                          "`voxledger verify`") from None
+    except (BotoCoreError, ClientError):
+        raise ApiProblem(502, "store-failed", "Recording unreadable",
+                         "the object store did not return the recording") from None
     try:
         span = byte_range(range_, size)
         first, last = span if span is not None else (0, size - 1)

@@ -11,6 +11,7 @@ import hashlib
 import json
 from typing import Annotated, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,11 +51,9 @@ async def start(req: ExportRequest, who: Annotated[Principal, Depends(DATA)],
     try:
         result = await export_training(st.engine, st.s3, st.settings.bucket_exports,
                                        who.tenant_id, fmt=req.format, since=since)
-    except Exception as exc:
-        if type(exc).__module__.startswith(("botocore", "boto3")):
-            raise ApiProblem(502, "store-failed", "Export failed",
-                             "the object store failed; the export can be started again") from None
-        raise
+    except (BotoCoreError, ClientError):
+        raise ApiProblem(502, "store-failed", "Export failed",
+                         "the object store failed; the export can be started again") from None
     return await _status(st, who.tenant_id, result.export_id)
 
 
@@ -101,7 +100,7 @@ async def manifest(export_id: ExportId, who: Annotated[Principal, Depends(DATA)]
 
     try:
         body = await asyncio.to_thread(fetch)
-    except Exception:
+    except (BotoCoreError, ClientError):
         raise ApiProblem(502, "store-failed", "Manifest unreadable",
                          "the object store did not return the manifest") from None
     if hashlib.sha256(body).hexdigest() != row["manifest_sha256"]:
