@@ -181,6 +181,7 @@ def main() -> int:
             print(token)
             console.print(f'try: curl -H "Authorization: Bearer {token}" {base}/v1/sessions',
                           highlight=False, soft_wrap=True)
+            console.print(f"reviewer console: [bold]{base}/console[/] (sign in with the token)")
         console.print("[green]demo complete[/]" if ok else "[red]demo found missing events[/]")
         return 0 if ok else 1
     finally:

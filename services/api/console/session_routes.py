@@ -52,6 +52,9 @@ async def _render(request: Request, who: Caller, sid: str, detail: Answer,
     return page(request, "session.html", {
         "who": who, "s": body, "v": session_view(body), "sid": sid, "ledger": ledger,
         "can_listen": listen.status == 422 and heard is not None and heard["status"] == "complete",
+        "recording_state": None if listen.status != 422 else (
+            "no recording" if heard is None else
+            None if heard["status"] == "complete" else "the recording is still being made"),
         "listen_refused": listen.detail if listen.status == 403 else None,
         "can_original": original.status == 422, "history": history,
         "history_refused": refused, "history_partial": partial, "error": error},
