@@ -56,6 +56,8 @@ class Tab:
 
     def __init__(self, browser: Any, width: int = 1280, height: int = 900) -> None:
         self.context = browser.new_context(viewport={"width": width, "height": height})
+        # Generous bounds: a shared 2-core machine may be busy with other suites.
+        self.context.set_default_timeout(120_000)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.responses: list[Any] = []
