@@ -395,3 +395,47 @@ def test_auditor_sees_the_access_history_but_no_content(world: World, browser: A
     assert "access.original" in history and "access.audio" in history
     assert tab.errors == []
     tab.close()
+
+
+def test_searching_original_words_needs_a_reason(world: World) -> None:
+    caller_text = " ".join(t.text for t in world.call.script.turns if t.speaker == "caller")
+    found = re.search(r"It's (\w+) (\w+),", caller_text)
+    assert found is not None
+    surname = found.group(2)  # redacted everywhere but in the originals
+    fields = {"q": surname, "since": "", "until": "", "provider": "", "interrupted": "",
+              "tools": "", "min_s": "", "max_s": ""}
+    reason = "Complaint C-19: find the caller's call"
+    c = _signed_in(world, "reviewer")
+    try:
+        redacted = c.get("/console/search", params={"q": surname})
+        assert redacted.text.count('class="hit-row"') == 0
+        assert 'id="original-search-form"' in redacted.text
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', redacted.text)
+        assert csrf is not None
+        bare = c.post("/console/search", data={**fields, "csrf": csrf.group(1), "reason": ""})
+        assert bare.status_code == 422 and "needs words and a reason" in bare.text
+        assert 'id="original-search-banner"' not in bare.text
+        before = len([e for e in _api(world, "auditor", "/v1/access-log", limit=500)["events"]
+                      if e["type"] == "access.search"])
+        assert before == 0
+        shown = c.post("/console/search", data={**fields, "csrf": csrf.group(1),
+                                                "reason": reason})
+        assert shown.status_code == 200 and 'id="original-search-banner"' in shown.text
+        assert f'<mark class="hit">{surname}</mark>' in shown.text
+        logged = [e for e in _api(world, "auditor", "/v1/access-log", limit=500)["events"]
+                  if e["type"] == "access.search"]
+        assert [e["body"]["reason"] for e in logged] == [reason]
+        assert world.call.session_id in logged[0]["body"]["sessions"]
+    finally:
+        c.close()
+    d = _signed_in(world, "data")
+    try:
+        page = d.get("/console/search", params={"q": surname})
+        assert 'id="original-search-form"' not in page.text
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert csrf is not None
+        refused = d.post("/console/search", data={**fields, "csrf": csrf.group(1),
+                                                  "reason": "curiosity"})
+        assert refused.status_code == 403 and f">{surname}<" not in refused.text
+    finally:
+        d.close()
