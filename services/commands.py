@@ -39,3 +39,6 @@ def register(app: typer.Typer) -> None:
     from services.api.cli import register as api
 
     api(app)
+    from services.evidence.replay_cli import register as replay
+
+    replay(app)

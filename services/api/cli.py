@@ -148,7 +148,7 @@ def access_log(
     limit: Annotated[int, typer.Option(min=1, max=100000, help="events per tenant")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
 ) -> None:
-    """Reads of recorded content (``access.*`` events), decrypted from each tenant's ledger."""
+    """Reads of recorded content (access.* events), decrypted from each tenant's ledger."""
     from services.ledger import reads
     from services.ledger.journal_reads import journal_entries
     from services.platform.keys import LocalKeyProvider

@@ -18,7 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
-TYPE_BASE = "https://voxledger.dev/problems/"
+# Problem types are URNs: stable identifiers that resolve to nothing (no site to keep up).
+TYPE_BASE = "urn:voxledger:problem:"
 
 
 class Problem(BaseModel):

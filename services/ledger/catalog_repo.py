@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger.catalog_models import SessionRow
 
@@ -74,3 +75,9 @@ def page_sessions(conn: Connection, tenant: str, *, since: datetime | None = Non
     if after is not None:
         q = q.where(tuple_(s.first_seen_at, s.session_id) < tuple_(*after))
     return [{**_as_dict(r), "first_seen_at": r.first_seen_at} for r in conn.execute(q).all()]
+
+
+async def catalog_rows(conn: AsyncConnection, tenant: str) -> list[dict[str, Any]]:
+    """Every catalog row of a tenant, all columns (``voxledger replay`` compares them)."""
+    rows = await conn.execute(select(SessionRow.__table__).where(SessionRow.tenant_id == tenant))
+    return [dict(r._mapping) for r in rows]

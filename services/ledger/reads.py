@@ -113,3 +113,11 @@ async def leaf_hashes(conn: AsyncConnection, tenant: str, size: int) -> list[byt
     rows = await conn.execute(select(E.leaf_hash).where(E.tenant_id == tenant, E.position < size)
                               .order_by(E.position))
     return [bytes(r[0]) for r in rows]
+
+
+async def session_entries(conn: AsyncConnection, tenant: str, session: str) -> Sequence[Any]:
+    """One session's entries in position order (stream order: what every consumer received)."""
+    return (await conn.execute(
+        select(E.position, E.event_id, E.seq, E.schema_version, E.provider, E.direction, E.type,
+               E.recorded_at, E.mono_ns, E.payload_ct)
+        .where(E.tenant_id == tenant, E.session_id == session).order_by(E.position))).all()

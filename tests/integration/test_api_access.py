@@ -124,3 +124,27 @@ def test_rate_limit_per_token_is_429_with_retry_after(api_world: World,
             assert other.status_code == 200
     finally:
         server.should_exit = True
+
+
+def test_an_auditors_proofs_check_with_the_cli(api_world: World) -> None:
+    own = api_world.tenants[0]
+    auditor = _auth(api_world.token(own, Role.AUDITOR))
+    with httpx.Client(base_url=api_world.url, timeout=120) as http:
+        cps = http.get("/v1/ledger/checkpoints", headers=auditor).json()
+        assert cps["checkpoints"] and cps["vkey"].startswith(cps["origin"] + "+")
+        latest = cps["checkpoints"][0]
+        proof = http.get("/v1/ledger/proofs/inclusion", params={"position": 1},
+                         headers=auditor).json()
+        assert proof["size"] == latest["size"] and proof["checkpoint"] == latest["note"]
+        status = http.get("/v1/ledger/verify", headers=auditor).json()
+        assert status["ok"], status["errors"]
+        assert http.get("/v1/ledger/proofs/inclusion", params={"position": 1, "size": 10**9},
+                        headers=auditor).status_code == 404
+    args = ["proof", "inclusion", "--leaf-hash", proof["leaf_hash"], "--index", "1", "--size",
+            str(proof["size"]), "--root", proof["root"]]
+    for node in proof["proof"]:
+        args += ["--proof", node]
+    checked = _vox(*args)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    forged = _vox(*[a if a != proof["root"] else latest["root"][::-1] for a in args])
+    assert forged.returncode != 0
