@@ -148,3 +148,36 @@ def test_searching_original_words_needs_a_reason(world: World) -> None:
         assert refused.status_code == 403 and f">{surname}<" not in refused.text
     finally:
         d.close()
+
+
+async def test_ledger_badge_checks_proofs_not_flags(world: World, settings: Any) -> None:
+    """The badge recomputes inclusion against the signed checkpoint: one altered leaf of the
+    session (in the other tenant, whom no other test reads) turns it to "not verified"."""
+    from sqlalchemy import text
+
+    from services.api.console.ledger_badge import badge
+    from services.platform.db import make_async_engine
+    from services.platform.keys import LocalKeyProvider
+
+    engine = make_async_engine(settings)
+    keys = LocalKeyProvider.from_file(settings.keyring_path)
+    tenant, sid = world.other_tenant, world.other_call.session_id
+    try:
+        good = await badge(engine, keys, tenant, sid)
+        assert good.verified and good.covered and good.entries == world.other_call.events
+        where = ("tenant_id = :t AND position = (SELECT min(position) FROM ledger_entries "
+                 "WHERE tenant_id = :t AND session_id = :s)")
+        async with engine.begin() as conn:
+            good_leaf = (await conn.execute(text(f"SELECT leaf_hash FROM ledger_entries WHERE "
+                                                 f"{where}"), {"t": tenant, "s": sid})).scalar_one()
+            await conn.execute(text(f"UPDATE ledger_entries SET leaf_hash = "
+                                    f"sha256(leaf_hash) WHERE {where}"), {"t": tenant, "s": sid})
+        try:
+            bad = await badge(engine, keys, tenant, sid)
+            assert not bad.verified and bad.problem == "RootMismatchError"
+        finally:
+            async with engine.begin() as conn:
+                await conn.execute(text(f"UPDATE ledger_entries SET leaf_hash = :h WHERE {where}"),
+                                   {"t": tenant, "s": sid, "h": good_leaf})
+    finally:
+        await engine.dispose()
