@@ -8,6 +8,7 @@ Unexpected errors become a bare 500 whose detail names nothing but the request i
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -83,20 +84,32 @@ def install(app: FastAPI) -> None:
         return response(422, "invalid-request", "Invalid request", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not just the first route's
+            headers["Allow"] = ", ".join(_allowed(req))
         titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}
         detail = {400: "the request body could not be read (is it JSON?)",
                   404: "no such resource", 405: "method not allowed on this resource"}
         status = exc.status_code
         return response(status, "http-" + str(status), titles.get(status, "Error"),
-                        detail.get(status, "the request could not be handled"),
-                        dict(exc.headers or {}))
+                        detail.get(status, "the request could not be handled"), headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled %s in the API", type(exc).__name__)  # no message: could hold PII
         return response(500, "internal", "Internal error",
                         "the server failed; nothing was returned. Try again or check its log")
+
+
+def _allowed(req: Request) -> list[str]:
+    """The methods the OpenAPI document lists for the request's path (templates such as
+    ``/v1/sessions/{session_id}`` are escaped, then each ``\\{name\\}`` matches one segment)."""
+    methods: set[str] = set()
+    for template, ops in req.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), req.url.path):
+            methods |= {m.upper() for m in ops}
+    return sorted(methods)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -40,3 +40,11 @@ async def revoke(conn: AsyncConnection, token_id: str, at: datetime) -> bool:
     res = await conn.execute(update(T).where(T.token_id == token_id, T.revoked_at.is_(None))
                              .values(revoked_at=at))
     return bool(res.rowcount)
+
+
+async def revoke_in_tenant(conn: AsyncConnection, tenant: str, token_id: str,
+                           at: datetime) -> bool:
+    """Revoke a live token of ``tenant`` (False for another tenant's id, as for an unknown one)."""
+    res = await conn.execute(update(T).where(T.token_id == token_id, T.tenant_id == tenant,
+                                             T.revoked_at.is_(None)).values(revoked_at=at))
+    return bool(res.rowcount)

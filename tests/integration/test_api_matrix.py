@@ -18,10 +18,13 @@ A, R, U, D, P = Role.ADMIN, Role.REVIEWER, Role.AUDITOR, Role.DATA, Role.PRIVACY
 WHY = {"reason": "matrix test: ticket QA-1"}
 
 # (method, path template, query, roles that get the success status, success status).
-# "{sid}" is a session id, "{eid}" a training export id, of the tenant under test.
+# "{sid}" is a session id, "{eid}" a training export id, "{tid}" a token id (to revoke), of the
+# tenant under test.
 ROUTES: list[tuple[str, str, dict[str, Any], set[Role], int]] = [
     ("GET", "/v1/me", {}, set(Role), 200),
     ("GET", "/v1/tokens", {}, {A}, 200),
+    ("POST", "/v1/tokens", {}, {A}, 201),
+    ("DELETE", "/v1/tokens/{tid}", {}, {A}, 204),
     ("GET", "/v1/sessions", {}, {R, D, U}, 200),
     ("GET", "/v1/sessions/{sid}", {}, {R, D, U}, 200),
     ("GET", "/v1/sessions/{sid}", {"view": "redacted"}, {R, D}, 200),
@@ -57,6 +60,22 @@ def exports(api_world: World, http: httpx.Client) -> dict[str, str]:
     return out
 
 
+@pytest.fixture(scope="module")
+def victims(api_world: World, http: httpx.Client) -> dict[str, str]:
+    """A spare token per tenant, made by its admin, for the revocation route."""
+    out = {}
+    for t in api_world.tenants:
+        res = http.post("/v1/tokens", json={"role": "data", "name": "spare"},
+                        headers=_auth(api_world.token(t, A)))
+        assert res.status_code == 201 and res.json()["tenant_id"] == t, res.text
+        out[t] = res.json()["token_id"]
+    return out
+
+
+BODIES = {"/v1/exports/training": {"format": "jsonl"},
+          "/v1/tokens": {"role": "auditor", "name": "matrix"}}
+
+
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -65,20 +84,22 @@ def _call(http: httpx.Client, method: str, path: str, query: dict[str, Any],
           token: str) -> httpx.Response:
     kwargs: dict[str, Any] = {"params": query, "headers": _auth(token)}
     if method == "POST":
-        kwargs["json"] = {"format": "jsonl"}
+        kwargs["json"] = BODIES[path]
     return http.request(method, path, **kwargs)
 
 
 @pytest.mark.parametrize(("method", "path", "query", "allowed", "ok"), ROUTES,
                          ids=[f"{m} {p} {sorted(q)}" for m, p, q, _, _ in ROUTES])
 def test_route_by_role_and_tenant(api_world: World, http: httpx.Client, exports: dict[str, str],
-                                  method: str, path: str, query: dict[str, Any],
+                                  victims: dict[str, str], method: str, path: str,
+                                  query: dict[str, Any],
                                   allowed: set[Role], ok: int) -> None:
     own, other = api_world.tenants
     for role in Role:
         token = api_world.token(own, role)
         for target in (own, other):
-            url = path.format(sid=api_world.sessions[target][0], eid=exports[target])
+            url = path.format(sid=api_world.sessions[target][0], eid=exports[target],
+                              tid=victims[target])
             res = _call(http, method, url, query, token)
             has_id = "{" in path
             if role not in allowed:

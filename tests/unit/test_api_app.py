@@ -29,3 +29,12 @@ async def test_openapi_docs_and_problems() -> None:
         assert res.json()["title"] == "Unauthorized" and res.json()["status"] == 401
         missing = await client.get("/v1/nothing-here?q=secret-words")
         assert missing.status_code == 404 and "secret-words" not in missing.text
+
+
+async def test_405_lists_every_method_of_the_path() -> None:
+    app = create_app(Settings())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://api") as client:
+        res = await client.request("OPTIONS", "/v1/tokens")
+        assert res.status_code == 405 and res.headers["allow"] == "GET, POST"
+        assert res.headers["content-type"] == "application/problem+json"
