@@ -54,6 +54,16 @@ def test_sign_in_refuses_bad_tokens_and_cross_site_posts(world: World) -> None:
         missing = c.post(path, data={"reason": "no csrf"})
         assert missing.status_code == 403
         assert 'id="original-banner"' not in cross.text + missing.text
+        listen = c.post(f"/console/sessions/{world.call.session_id}/listen",
+                        json={"reason": "no csrf"})
+        assert listen.status_code == 403
+    # Signed out, the script's endpoints answer 401 (the pages send you to the sign-in form).
+    with httpx.Client(base_url=world.url, timeout=60) as anon:
+        assert anon.post(f"/console/sessions/{world.call.session_id}/listen",
+                         json={"reason": "anyone"}).status_code == 401
+        assert anon.get("/console/play/anything").status_code == 401
+        page = anon.get(f"/console/sessions/{world.call.session_id}")
+        assert page.status_code == 303 and page.headers["location"] == "/console/sign-in"
 
 
 def _signed_in(world: World, role: str) -> httpx.Client:

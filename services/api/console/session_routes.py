@@ -18,7 +18,14 @@ from fastapi.responses import JSONResponse, Response
 from services.api.console import web
 from services.api.console.client import Answer
 from services.api.console.ledger_badge import badge
-from services.api.console.pages import SECURITY_HEADERS, Caller, caller, page, problem_page
+from services.api.console.pages import (
+    SECURITY_HEADERS,
+    Caller,
+    SignInNeeded,
+    caller,
+    page,
+    problem_page,
+)
 from services.api.console.tickets import Tickets
 from services.api.console.views import session_view
 from services.api.console.waveform import peaks
@@ -111,7 +118,9 @@ async def listen(request: Request, sid: str, reason: Annotated[str, Body(embed=T
                  x_csrf_token: Annotated[str | None, Header(max_length=200)] = None) -> Response:
     """Fetch the heard recording through the API with the reviewer's reason (sealed as
     ``access.audio``), answer its waveform and a one-use ticket for the bytes."""
-    who = await caller(request)
+    who = await _json_caller(request)
+    if who is None:
+        return _json({"detail": "you are signed out: sign in again"}, 401)
     web.check_csrf(request, who.csrf, x_csrf_token)
     if not _SID.match(sid):
         return _json({"detail": "no such session in this tenant"}, 404)
@@ -130,12 +139,22 @@ async def listen(request: Request, sid: str, reason: Annotated[str, Body(embed=T
 
 @router.get("/play/{ticket}")
 async def play(request: Request, ticket: str) -> Response:
-    who = await caller(request)
+    who = await _json_caller(request)
+    if who is None:
+        return _json({"detail": "you are signed out: sign in again"}, 401)
     held = tickets.take(ticket, who.token_id)
     if held is None:
         return _json({"detail": "this recording link was used or has expired; load it again"}, 404)
     headers = {**SECURITY_HEADERS, "Content-Disposition": "inline"}
     return Response(held.body, media_type="audio/wav", headers=headers)
+
+
+async def _json_caller(request: Request) -> Caller | None:
+    """The caller of a script's request: a 401 answer, not the sign-in page, when signed out."""
+    try:
+        return await caller(request)
+    except SignInNeeded:
+        return None
 
 
 def _json(body: dict[str, Any], status: int) -> Response:
