@@ -1,7 +1,7 @@
 """API: ``api_tokens`` (tenant, role, label, SHA-256 of the secret, revocation).
 
 Revision ID: 17a91c0de0a1
-Revises: 5e3f0b7a2d41
+Revises: 1d3b7e5a9c20
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '17a91c0de0a1'
-down_revision: str | None = '5e3f0b7a2d41'
+down_revision: str | None = '1d3b7e5a9c20'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

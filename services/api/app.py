@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,13 +46,31 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None,
 
     app = FastAPI(title="Voxledger API", version=API_VERSION, lifespan=lifespan,
                   description=_DESCRIPTION, openapi_url="/openapi.json", docs_url="/docs",
-                  redoc_url=None)
+                  redoc_url=None, dependencies=[Depends(known_query)])
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix="/v1")
     install_console(app)  # the reviewer console under /console (issue 18)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+async def known_query(request: Request) -> None:
+    """Refuse query parameters a route does not declare: a typo (``veiw=original``) must not
+    silently give another answer. The message does not repeat the names sent."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    if set(request.query_params) - _query_names(dependant):
+        raise problems.bad_request("query: unknown parameter(s); see /openapi.json")
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 def _state(settings: Settings, engine: AsyncEngine | None, keys: KeyProvider | None, s3: Any,

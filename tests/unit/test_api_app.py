@@ -38,3 +38,12 @@ async def test_405_lists_every_method_of_the_path() -> None:
         res = await client.request("OPTIONS", "/v1/tokens")
         assert res.status_code == 405 and res.headers["allow"] == "GET, POST"
         assert res.headers["content-type"] == "application/problem+json"
+
+
+async def test_unknown_query_parameters_are_422_without_echo() -> None:
+    app = create_app(Settings())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://api") as client:
+        res = await client.get("/v1/sessions", params={"veiw-secret": "original"})
+        assert res.status_code == 422 and "veiw-secret" not in res.text
+        assert (await client.get("/v1/sessions", params={"limit": 5})).status_code == 401
