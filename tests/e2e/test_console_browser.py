@@ -257,7 +257,9 @@ def test_phone_screenshots_and_keyboard_only(world: World, browser: Any) -> None
     tab = Tab(browser, width=390, height=844)
     page = tab.page
     page.goto(world.url + "/console/sign-in")
-    page.keyboard.type(world.tokens["reviewer"])  # the token field has the focus
+    # The token field takes the focus by itself (autofocus): no pointer needed to start.
+    tab.until(lambda: tab.js("document.activeElement && document.activeElement.id === 'token'"))
+    page.keyboard.type(world.tokens["reviewer"])
     page.keyboard.press("Enter")
     page.wait_for_url("**/console/search")
     page.get_by_label("Words spoken in the call").focus()

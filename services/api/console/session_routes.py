@@ -12,7 +12,7 @@ import asyncio
 import re
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Body, Form, Header, Request
+from fastapi import APIRouter, Body, Form, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.api.console import web
@@ -86,7 +86,12 @@ async def _history(who: Caller, sid: str) -> tuple[list[dict[str, Any]] | None, 
 
 
 @router.get("/sessions/{sid}")
-async def session_page(request: Request, sid: str) -> Response:
+async def session_page(
+    request: Request, sid: str,
+    t: Annotated[int | None, Query(ge=0, description="a search hit's turn start (ms)")] = None,
+) -> Response:
+    """``t`` is read by the page's script (it marks the hit's turn); declared because the app
+    refuses undeclared query parameters."""
     who = await caller(request)
     if not _SID.match(sid):
         return problem_page(request, who, _not_found())
