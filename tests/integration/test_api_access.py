@@ -148,3 +148,48 @@ def test_an_auditors_proofs_check_with_the_cli(api_world: World) -> None:
     assert checked.returncode == 0, checked.stdout + checked.stderr
     forged = _vox(*[a if a != proof["root"] else latest["root"][::-1] for a in args])
     assert forged.returncode != 0
+
+
+def test_token_changes_over_http_are_sealed_first(api_world: World, settings: Settings) -> None:
+    import asyncio
+
+    from services.ledger.journal_reads import journal_entries
+    from services.platform.db import make_async_engine
+    from services.platform.keys import LocalKeyProvider
+
+    own = api_world.tenants[1]
+    admin = _auth(api_world.token(own, Role.ADMIN))
+    with httpx.Client(base_url=api_world.url, timeout=60) as http:
+        made = http.post("/v1/tokens", json={"role": "reviewer", "name": "sealed change"},
+                         headers=admin).json()
+        assert http.get("/v1/me", headers=_auth(made["token"])).status_code == 200
+        assert http.delete(f"/v1/tokens/{made['token_id']}", headers=admin).status_code == 204
+        assert http.get("/v1/me", headers=_auth(made["token"])).status_code == 401
+
+    async def read() -> list[tuple[str, dict[str, Any]]]:
+        db = make_async_engine(settings, pool_size=1)
+        try:
+            async with db.connect() as conn:
+                found = await journal_entries(conn, LocalKeyProvider.from_file(
+                    settings.keyring_path), own, prefix="tenant.", limit=1000)
+        finally:
+            await db.dispose()
+        return [(e.type, e.body) for e in found if e.body["token_id"] == made["token_id"]]
+
+    changes = asyncio.run(read())
+    assert [t for t, _ in changes] == ["tenant.token_created", "tenant.token_revoked"]
+    assert all(b["by_token"] == "test admin" and made["token"] not in str(b) for _, b in changes)
+
+    async def broken(_tenant: str, _type: str, _body: Mapping[str, Any]) -> None:
+        raise OSError("the ledger is unreachable")
+
+    server = serve_in_thread(settings, create_app(settings, seal=broken))
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            res = http.post("/v1/tokens", json={"role": "data", "name": "never made"},
+                            headers=admin)
+            assert res.status_code == 503
+            names = [t["name"] for t in http.get("/v1/tokens", headers=admin).json()["tokens"]]
+            assert "never made" not in names
+    finally:
+        server.should_exit = True

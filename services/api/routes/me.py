@@ -1,7 +1,9 @@
 """``GET /v1/me`` (who the token is); the tenant's tokens for ``admin``: list, create, revoke.
 
 An admin manages tokens of its own tenant only; a token id of another tenant is 404. A new
-token's secret is in the creation response only.
+token's secret is in the creation response only. Creating and revoking are sealed in the
+tenant's ledger first (``tenant.token_created|revoked``: ids, role, names; never the secret),
+so who could read what, and since when, is as tamper-evident as the reads themselves.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.api import token_repo
 from services.api.auth import allow, principal
-from services.api.problems import bad_request, not_found, problem_responses
-from services.api.state import St
+from services.api.problems import ApiProblem, bad_request, not_found, problem_responses
+from services.api.state import ApiState, St
 from services.api.tokens import Principal, Role, TokenError, check_params, new_token
 
 router = APIRouter(tags=["identity"])
@@ -71,7 +73,7 @@ class NewTokenInfo(BaseModel):
 
 
 @router.post("/tokens", response_model=NewTokenInfo, status_code=201,
-             responses=problem_responses(400, 401, 403, 422, 429))
+             responses=problem_responses(400, 401, 403, 422, 429, 503))
 async def create_token(req: TokenRequest, who: Annotated[Principal, Depends(allow(Role.ADMIN))],
                        st: St) -> NewTokenInfo:
     """A new token of this tenant; its secret is in this response only. Admin only."""
@@ -80,6 +82,7 @@ async def create_token(req: TokenRequest, who: Annotated[Principal, Depends(allo
     except TokenError as exc:
         raise bad_request(str(exc)) from None
     made = new_token()
+    await _seal(st, who, "tenant.token_created", made.token_id, req.role.value, req.name)
     async with st.engine.begin() as conn:
         await token_repo.insert(conn, made.token_id, who.tenant_id, req.role.value, req.name,
                                 made.secret_sha256)
@@ -88,14 +91,30 @@ async def create_token(req: TokenRequest, who: Annotated[Principal, Depends(allo
 
 
 @router.delete("/tokens/{token_id}", status_code=204, response_class=Response,
-               responses=problem_responses(401, 403, 404, 422, 429))
+               responses=problem_responses(401, 403, 404, 422, 429, 503))
 async def revoke_token(token_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")],
                        who: Annotated[Principal, Depends(allow(Role.ADMIN))],
                        st: St) -> Response:
     """Revoke a token of this tenant (refused from its next request on). Admin only."""
+    async with st.engine.connect() as conn:
+        row = await token_repo.find(conn, token_id)
+    if row is None or row.tenant_id != who.tenant_id:
+        raise not_found("live token")
+    await _seal(st, who, "tenant.token_revoked", token_id, row.role, row.name)
     async with st.engine.begin() as conn:
         done = await token_repo.revoke_in_tenant(conn, who.tenant_id, token_id,
                                                  st.clock.now())
     if not done:
         raise not_found("live token")
     return Response(status_code=204)
+
+
+async def _seal(st: ApiState, who: Principal, type_: str, token_id: str, role: str,
+                name: str) -> None:
+    body = {"token_id": token_id, "role": role, "name": name, "by_token": who.name,
+            "by_token_id": who.token_id, "at": st.clock.now().isoformat()}
+    try:
+        await st.seal(who.tenant_id, type_, body)
+    except Exception:  # not recorded, not done
+        raise ApiProblem(503, "not-recorded", "Change not recorded",
+                         "could not record the change in the ledger; nothing was changed") from None

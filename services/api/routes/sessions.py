@@ -64,10 +64,11 @@ async def list_sessions(
     from services.ledger.catalog_repo import page_sessions
 
     after = decode_cursor(cursor)
+    start, end = utc(since, "since"), utc(until, "until")
     async with st.engine.connect() as conn:
         rows = await conn.run_sync(lambda c: page_sessions(
-            c, who.tenant_id, since=utc(since, "since"), until=utc(until, "until"), provider=provider,
-            ended=ended, after=after, limit=limit + 1))
+            c, who.tenant_id, since=start, until=end, provider=provider, ended=ended,
+            after=after, limit=limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = encode_cursor(rows[-1]["first_seen_at"], rows[-1]["session_id"]) if more else None
