@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 VOX    := $(BIN)/voxledger
 
-.PHONY: install up down status run demo test test-unit lint bench clean
+.PHONY: install up down status run demo test test-unit lint bench clean chromium
 
 install: $(VENV)/.installed
 
@@ -28,8 +28,20 @@ run: up
 demo: up
 	$(BIN)/python -m services.runner.demo
 
-test: up
+test: up chromium
 	$(BIN)/python -m pytest
+
+# The reviewer console's browser tests drive Debian's chromium (Playwright never downloads one):
+# installed here when missing and running as root; otherwise a failure that says how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "error: the console's browser tests need Debian's chromium at /usr/bin/chromium:" \
+	         "run 'sudo apt-get install -y chromium' (make test does it when run as root)" >&2; \
+	    exit 1; \
+	  fi; }
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit

@@ -42,6 +42,9 @@ def register(app: typer.Typer) -> None:
     from services.retention.cli import register as retention
 
     retention(app)
+    from services.api.cli import register as api
+
+    api(app)
     from services.evidence.replay_cli import register as replay
 
     replay(app)

@@ -132,3 +132,23 @@ def _open(aead: AESGCM, salt: bytes, context: bytes, index: int, ct: bytes, fina
     except InvalidTag:
         raise RecordingCryptoError(f"recording chunk {index} failed authentication "
                                    "(altered, reordered or truncated)") from None
+
+
+class ChunkDecryptor:
+    """Random access into a recording object: open chunk ``i`` alone (HTTP Range reads).
+
+    Each chunk is authenticated with its index and final flag, so a chunk served out of order,
+    from another object or cut short fails like in :func:`decrypt_stream`.
+    """
+
+    def __init__(self, dek: bytes, context: bytes, header: bytes) -> None:
+        self.salt, self.chunk_size = read_header(header)
+        self.context = context
+        self._aead = AESGCM(recording_key(dek, self.salt, context))
+
+    def chunk_offset(self, index: int) -> int:
+        """Where chunk ``index`` starts in the object."""
+        return HEADER_BYTES + index * (self.chunk_size + TAG_BYTES)
+
+    def open(self, index: int, ct: bytes, final: bool) -> bytes:
+        return _open(self._aead, self.salt, self.context, index, ct, final)

@@ -79,13 +79,16 @@ async def complete(conn: AsyncConnection, tenant: str, session: str, kind: str,
 
 
 async def open_sessions(conn: AsyncConnection, tenant: str | None) -> list[Any]:
-    """Ledger sessions whose recording is not complete (new, in progress, or never started)."""
+    """Ledger sessions whose recording is not complete (new, in progress, or never started).
+    Reserved sessions (the tenant's journal of control events) carry no audio: never listed."""
+    from services.ledger.journal_ids import RESERVED_PREFIX
     from services.ledger.models import LedgerSession as S
 
     stmt = (select(S.tenant_id, S.session_id, S.max_seq, S.ended, S.timed_out_at)
             .outerjoin(R, (R.tenant_id == S.tenant_id) & (R.session_id == S.session_id)
                        & (R.kind == "heard"))
-            .where(S.wrapped_dek.is_not(None), (R.status.is_(None)) | (R.status == "recording"))
+            .where(S.wrapped_dek.is_not(None), (R.status.is_(None)) | (R.status == "recording"),
+                   ~S.session_id.startswith(RESERVED_PREFIX, autoescape=True))
             .order_by(S.tenant_id, S.session_id))
     if tenant is not None:
         stmt = stmt.where(S.tenant_id == tenant)

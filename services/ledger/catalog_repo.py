@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger.catalog_models import SessionRow
@@ -52,6 +52,29 @@ def event_kinds(conn: Connection, tenant: str, session_id: str) -> dict[str, int
 def totals(conn: Connection) -> dict[str, int]:
     row = conn.execute(select(func.count(), func.coalesce(func.sum(SessionRow.events), 0))).one()
     return {"sessions": int(row[0]), "events": int(row[1])}
+
+
+def page_sessions(conn: Connection, tenant: str, *, since: datetime | None = None,
+                  until: datetime | None = None, provider: str | None = None,
+                  ended: bool | None = None, after: tuple[datetime, str] | None = None,
+                  limit: int = 50) -> list[dict[str, Any]]:
+    """One tenant's sessions newest first (by first seen, then id), keyset-paged: ``after`` is
+    the (first_seen_at, session_id) of the last row of the previous page. Each row carries
+    ``first_seen_at`` for the next cursor."""
+    s = SessionRow
+    q = (select(s.__table__).where(s.tenant_id == tenant)
+         .order_by(s.first_seen_at.desc(), s.session_id.desc()).limit(limit))
+    if since is not None:
+        q = q.where(s.started_at >= since)
+    if until is not None:
+        q = q.where(s.started_at < until)
+    if provider is not None:
+        q = q.where(s.provider == provider)
+    if ended is not None:
+        q = q.where(s.ended_at.is_not(None) if ended else s.ended_at.is_(None))
+    if after is not None:
+        q = q.where(tuple_(s.first_seen_at, s.session_id) < tuple_(*after))
+    return [{**_as_dict(r), "first_seen_at": r.first_seen_at} for r in conn.execute(q).all()]
 
 
 async def catalog_rows(conn: AsyncConnection, tenant: str) -> list[dict[str, Any]]:

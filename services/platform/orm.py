@@ -27,6 +27,7 @@ MODEL_MODULES = (
     "services.redaction.models",
     "services.erasure.models",
     "services.retention.models",
+    "services.api.models",
 )
 
 

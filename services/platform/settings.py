@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     witness_max_attempts: int = Field(default=5, ge=1, le=100)
     witness_policy_file: Path | None = Field(
         default=None, description="C2SP tlog-policy naming trusted witnesses and the quorum")
+    # API (services/api, issue 17): where `voxledger serve` / `run` listen, and per-token limits.
+    api_host: str = Field(default="127.0.0.1", min_length=1, max_length=255,
+                          description="bind address of the HTTP API (loopback by default)")
+    api_port: int = Field(default=8470, ge=0, le=65535, description="0 = a free port")
+    api_enabled: bool = Field(default=True, description="`voxledger run` also serves the API")
+    api_rate_per_s: float = Field(default=10.0, gt=0, le=100000, description="token bucket refill")
+    api_rate_burst: int = Field(default=60, ge=1, le=1000000, description="token bucket size")
 
     # Pinned ports for the embedded stack (0 = pick a free loopback port).
     stack_nats_port: int = Field(default=0, ge=0, le=65535)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -76,3 +77,10 @@ async def record_lineage(conn: AsyncConnection, *, export: str, tenant: str, fmt
 async def complete(conn: AsyncConnection, export: str, manifest_sha256: str) -> None:
     await conn.execute(update(TrainingExport).where(TrainingExport.export_id == export).values(
         manifest_sha256=manifest_sha256, updated_at=func.now()))
+
+
+async def export_row(conn: AsyncConnection, tenant: str, export: str) -> dict[str, Any] | None:
+    """One export of the tenant (None for another tenant's id or an unknown one)."""
+    row = (await conn.execute(select(*TrainingExport.__table__.c).where(
+        TrainingExport.tenant_id == tenant, TrainingExport.export_id == export))).first()
+    return None if row is None else dict(row._mapping)

@@ -16,8 +16,9 @@ def register(app: typer.Typer) -> None:
             "--processes", help="'auto' (one process per consumer group when there is more "
             "than one CPU) or N; 1 runs everything in this process")] = "auto",
     ) -> None:
-        """Run every consumer (and later the API) until SIGINT/SIGTERM: in one process, or in a
-        few supervised child processes (one per consumer group) to use more than one core."""
+        """Run every consumer and the HTTP API (VOXLEDGER_API_HOST/PORT; off with
+        VOXLEDGER_API_ENABLED=false or --only) until SIGINT/SIGTERM: in one process, or in a
+        few supervised child processes (one per consumer group, one for the API)."""
         import asyncio
 
         from services.platform.settings import load_settings
@@ -38,10 +39,11 @@ def register(app: typer.Typer) -> None:
             # The top process serves the metrics (children are told not to: port 0).
             metrics = MetricsServer(settings, only or known)
             metrics.start()
+            api = settings.api_enabled and not only
             try:
                 if len(groups) > 1:
-                    raise typer.Exit(Supervisor(groups).run())
-                asyncio.run(run_all(settings, only))
+                    raise typer.Exit(Supervisor(groups, api=api).run())
+                asyncio.run(run_all(settings, only, api=api))
             finally:
                 metrics.stop()
         except ValueError as exc:

@@ -1,8 +1,10 @@
 """``make demo``: record simulated calls of every provider through the whole pipeline.
 
-Starts ``voxledger run``, simulates sessions, waits until every consumer caught up, prints what is
-stored where, verifies the ledger when that command exists, stops the runner. Exit 0 only when
-every published event was processed.
+Starts ``voxledger run`` (consumers and the HTTP API), simulates sessions, waits until every
+consumer caught up, prints what is stored where, verifies the ledger when that command exists,
+creates a reviewer token and reads the sessions back through the API with it, then prints the
+API's URL and the token, and stops the runner. Exit 0 only when every published event was
+processed and the API answered.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -76,19 +81,65 @@ def storage_summary() -> dict[str, Any]:
     return summary
 
 
+def api_port(host: str, wanted: int) -> int:
+    """The configured API port when it is free, else a free one (another stack may hold it)."""
+    with socket.socket() as s:
+        try:
+            s.bind((host, wanted))
+            return wanted
+        except OSError:
+            s.bind((host, 0))
+            return int(s.getsockname()[1])
+
+
+def api_get(url: str, token: str | None = None, timeout: float = 10) -> tuple[int, Any]:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as res:
+            return int(res.status), json.loads(res.read())
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), None
+    except (urllib.error.URLError, OSError):
+        return 0, None
+
+
+def check_api(base: str, tenant: str, expected: set[str]) -> str | None:
+    """A reviewer token that lists exactly the demo's sessions through the API, or None."""
+    deadline = time.monotonic() + 60
+    while api_get(f"{base}/openapi.json")[0] != 200:
+        if time.monotonic() > deadline:
+            console.print(f"[red]the API did not answer at {base}[/]")
+            return None
+        time.sleep(0.5)
+    made = json.loads(_vox("tokens", "create", "--tenant", tenant, "--role", "reviewer",
+                           "--name", "demo reviewer", "--json").stdout)
+    status, page = api_get(f"{base}/v1/sessions?limit=200", made["token"])
+    listed = {s["session_id"] for s in (page or {}).get("sessions", [])}
+    if status != 200 or listed != expected:
+        console.print(f"[red]GET /v1/sessions answered {status} with {len(listed)} sessions[/]")
+        return None
+    return str(made["token"])
+
+
 def main() -> int:
+    from services.platform.settings import load_settings
+
     home = Path(os.environ.get("VOXLEDGER_HOME", ".voxledger"))
     log_path = home / "logs" / "demo-run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     tenant = f"demo-{int(time.time())}"
+    settings = load_settings()
+    port = api_port(settings.api_host, settings.api_port)
+    base = f"http://{settings.api_host}:{port}"
     console.rule("[bold]Voxledger demo")
-    console.print(f"starting consumers (`voxledger run`, log {log_path})")
+    console.print(f"starting consumers and the API (`voxledger run`, log {log_path})")
     from services.platform.secretfile import open_private_log
     from services.platform.settings import load_settings
 
     log = open_private_log(log_path)  # the run's log is the operator's only
     try:
-        runner = subprocess.Popen([*VOX, "run"], stdout=log, stderr=subprocess.STDOUT)
+        runner = subprocess.Popen([*VOX, "run"], stdout=log, stderr=subprocess.STDOUT,
+                                  env={**os.environ, "VOXLEDGER_API_PORT": str(port)})
     finally:
         os.close(log)
     console.print(f"metrics: curl http://{load_settings().metrics_listen}/metrics")
@@ -127,6 +178,17 @@ def main() -> int:
             ok &= verified.returncode == 0
             console.print("ledger verify: " + ("[green]ok[/]" if verified.returncode == 0
                                                else "[red]FAILED[/]"))
+        token = check_api(base, tenant, {s["session_id"] for s in sessions})
+        ok &= token is not None
+        if token is not None:
+            console.print(f"API: [bold]{base}/v1[/] (docs {base}/docs), served by `make run`, "
+                          f"`voxledger run` or `voxledger serve`"
+                          + ("" if port == settings.api_port else f" with VOXLEDGER_API_PORT={port}"))
+            console.print(f"reviewer token of tenant {tenant} (shown once):")
+            print(token)
+            console.print(f'try: curl -H "Authorization: Bearer {token}" {base}/v1/sessions',
+                          highlight=False, soft_wrap=True)
+            console.print(f"reviewer console: [bold]{base}/console[/] (sign in with the token)")
         console.print("[green]demo complete[/]" if ok else "[red]demo found missing events[/]")
         return 0 if ok else 1
     finally:

@@ -67,7 +67,7 @@ class Job(Protocol):
 
 
 async def run_all(settings: Settings, only: list[str] | None = None,
-                  ready: asyncio.Event | None = None) -> None:
+                  ready: asyncio.Event | None = None, api: bool = False) -> None:
     factories = consumer_factories()
     jobs = job_factories()
     unknown = set(only or []) - set(factories) - set(jobs)
@@ -88,6 +88,7 @@ async def run_all(settings: Settings, only: list[str] | None = None,
             loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(c.run(), name=c.handler.name) for c in consumers]
     tasks += [asyncio.create_task(jobs[n](settings).run(stop), name=n) for n in job_names]
+    api_task = asyncio.create_task(_api(settings, stop), name="api") if api else None
     log.info("running consumers: %s", ", ".join(names))
     if ready is not None:
         ready.set()
@@ -105,6 +106,9 @@ async def run_all(settings: Settings, only: list[str] | None = None,
             await asyncio.wait(tasks, timeout=15)
         for task in tasks:
             task.cancel()
+        if api_task is not None:
+            stop.set()
+            await asyncio.wait([api_task], timeout=10)
         with contextlib.suppress(Exception):
             await nc.flush(timeout=5)  # acks are fire-and-forget publishes: push them out
         for c in consumers:  # handlers holding connections of their own (the audio locks)
@@ -115,3 +119,15 @@ async def run_all(settings: Settings, only: list[str] | None = None,
         await nc.close()
         await engine.dispose()
         log.info("stopped")
+
+
+async def _api(settings: Settings, stop: asyncio.Event) -> None:
+    """The HTTP API beside the consumers. A port already taken stops the API, never the
+    consumers (the recording must go on); the error names the setting to change."""
+    from services.api.serve import make_server, serve
+
+    try:
+        await serve(make_server(settings), stop=stop)
+    except (OSError, SystemExit, RuntimeError) as exc:
+        log.error("API not started on %s:%s (%s); set VOXLEDGER_API_PORT", settings.api_host,
+                  settings.api_port, type(exc).__name__)

@@ -93,6 +93,7 @@ def _deferred_child() -> None:
 @dataclass
 class Child:
     names: list[str]
+    args: list[str] | None = None  # a voxledger command other than `run --only …` (the API)
     proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     backoff: float = 1.0
@@ -104,6 +105,8 @@ class Child:
         self.label = "+".join(self.names)
 
     def command(self) -> list[str]:
+        if self.args is not None:
+            return [sys.executable, "-m", "services.cli", *self.args]
         args = [sys.executable, "-m", "services.cli", "run", "--processes", "1"]
         for name in self.names:
             args += ["--only", name]
@@ -124,8 +127,10 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, groups: list[list[str]]) -> None:
+    def __init__(self, groups: list[list[str]], api: bool = False) -> None:
         self.children = [Child(g) for g in groups]
+        if api:  # the HTTP API as one more supervised child (`voxledger serve`)
+            self.children.append(Child(["api"], ["serve"]))
         self._stopping = False
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:

@@ -55,6 +55,8 @@ class SearchFilters:
     agent: str | None = None
     interrupted: bool | None = None  # the session has an interrupted or truncated turn
     has_tool_call: bool | None = None
+    min_ms: int | None = None  # the session's timeline length (duration) at least
+    max_ms: int | None = None
     limit: int = 50
 
 
@@ -85,6 +87,10 @@ def search(conn: Connection, words: str, f: SearchFilters) -> list[dict[str, Any
         stmt = stmt.where(S.interrupted.is_(f.interrupted))
     if f.has_tool_call is not None:
         stmt = stmt.where(S.has_tool_call.is_(f.has_tool_call))
+    if f.min_ms is not None:
+        stmt = stmt.where(S.timeline_ms >= f.min_ms)
+    if f.max_ms is not None:
+        stmt = stmt.where(S.timeline_ms <= f.max_ms)
     rows = conn.execute(stmt).mappings().all()
     return [{**r, "rank": round(float(r["rank"]), 6),
              "started_at": r["started_at"].isoformat() if r["started_at"] else None}

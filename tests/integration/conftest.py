@@ -18,3 +18,6 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     s.up()
     yield s
     s.down()
+
+
+from tests.integration.api_world import api_world  # noqa: E402, F401  (session-scoped)

@@ -88,3 +88,11 @@ def test_derived_projections_run_at_a_lower_priority() -> None:
             if child.proc is not None:
                 child.proc.kill()
                 child.proc.wait()
+
+
+def test_the_api_is_one_more_supervised_child() -> None:
+    with_api = sup.Supervisor([["sealer"], ["audio"]], api=True)
+    assert [c.label for c in with_api.children] == ["sealer", "audio", "api"]
+    assert with_api.children[-1].command()[-1] == "serve"
+    assert not with_api.children[-1].deferrable
+    assert [c.label for c in sup.Supervisor([["sealer"]]).children] == ["sealer"]

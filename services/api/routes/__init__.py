@@ -1,0 +1,1 @@
+"""One module per capability's routes; ``app.ROUTERS`` lists them."""
