@@ -245,3 +245,8 @@ def aba_ok(digits: str) -> bool:
         return False
     w = (3, 7, 1) * 3
     return sum(int(d) * k for d, k in zip(digits, w, strict=True)) % 10 == 0
+
+
+def element(tokens: list[Token], i: int) -> tuple[str, int, bool] | None:
+    """One digit group at token ``i`` (see ``_element``), for readers of mixed codes."""
+    return _element(tokens, i)
