@@ -19,10 +19,12 @@ language-independent recognizers (no spaCy).
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import version
 from typing import Any
 
@@ -32,7 +34,7 @@ from services.redaction.offline import require_installed, use_bundled_suffix_lis
 from services.redaction.policy import DEFAULT_POLICY, Pseudonyms, RedactionPolicy, replacement
 from services.redaction.recognizers import View, recognize_all
 from services.redaction.recognizers.base import Finding
-from services.redaction.recognizers.names import extend_span
+from services.redaction.recognizers.names import extend_span, first_names, last_names
 from services.redaction.results import (
     DETECTOR_VERSION,
     FindingRecord,
@@ -46,6 +48,32 @@ STOCK_ENTITIES = ("PERSON", "NRP", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", 
 _CALLER_ONLY = frozenset({"NRP"})
 _LANG = "en"
 MAX_NLP_CHARS = 20_000
+
+
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z'A-Z-]+")
+_WORDS = re.compile(r"[a-z']+")
+
+
+def needs_ner(text: str) -> bool:
+    """Whether spaCy's NER could add anything: it finds names and groups by their capitals,
+    so a line with no capitalised word past a sentence start (ASR lower case, "Okay, thanks.")
+    skips the model; our recognizers read it all the same. This halves spaCy's share of a
+    typical call."""
+    if _CAPITALISED.search(text):
+        return True
+    # A sentence may start with a name ("Maria here."), and spaCy still finds some names in
+    # lower case ("olga dot ivanova at …"): a known first or last name anywhere sends the line.
+    # Spoken emails too: spaCy tags "olga dot ivanova" as a name where the TLD is unknown to us.
+    low = text.lower()
+    if " dot " in low and (" at " in low or "@" in low):
+        return True
+    names = _known_names()
+    return any(w in names for w in _WORDS.findall(low))
+
+
+@cache
+def _known_names() -> frozenset[str]:
+    return first_names() | last_names()
 
 
 def windows_of(text: str, limit: int) -> list[tuple[int, str]]:
@@ -147,7 +175,7 @@ class RedactionEngine:
         built = self._engine()
         # Long lines go to spaCy in windows: its memory grows with the text, and it refuses
         # texts over nlp.max_length. Our recognizers read the whole line.
-        windows = [(k, off, chunk) for k, u in enumerate(items)
+        windows = [(k, off, chunk) for k, u in enumerate(items) if needs_ner(u.text)
                    for off, chunk in windows_of(u.text, MAX_NLP_CHARS) if chunk.strip()]
         artifacts = built.analyzer.nlp_engine.process_batch(
             [chunk for _, _, chunk in windows], language=_LANG, batch_size=self.batch_size)
