@@ -244,7 +244,7 @@ async def mark_timed_out(conn: AsyncConnection, timeout_s: float) -> int:
     """Law 2: a session with no ``session.ended`` after the idle timeout is recorded as such."""
     t = LedgerSession
     result = await conn.execute(update(t).where(
-        t.ended.is_(False), t.timed_out_at.is_(None),
+        t.ended.is_(False), t.timed_out_at.is_(None), ~t.session_id.startswith("_"),
         t.last_event_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("timeout")),
     ).values(timed_out_at=func.now()), {"timeout": timeout_s})
     return int(result.rowcount or 0)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from schemas.envelope import encode_envelope
 from services.ledger import repository as repo
 from services.ledger.checkpoint import Checkpoint, origin_for, sign_checkpoint
+from services.ledger.journal_ids import is_reserved_session
 from services.ledger.sealing import Fresh, SealPlan, group_by_tenant, plan_batch
 from services.ledger.storage import LedgerStorage, checkpoint_key
 from services.platform.consumer import Delivered
@@ -45,7 +46,8 @@ class Sealer:
 
     def __init__(self, settings: Settings, keys: KeyProvider, storage: LedgerStorage, *,
                  tenant: str | None = None, cadence_s: float = CHECKPOINT_CADENCE_S,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 sign: bool = True) -> None:
         # One tenant's partition (scale-out, and test isolation) or every tenant. Trees are per
         # tenant, so partitions by tenant never contend; a tenant must be in one partition only.
         self.name = "sealer" if tenant is None else f"sealer-{tenant}"
@@ -55,19 +57,30 @@ class Sealer:
         self.storage = storage
         self.cadence_s = cadence_s
         self.clock = clock
+        # The journal (services/ledger/journal.py) seals control events without the signing key:
+        # the sealer's maintain() checkpoints them within the cadence.
+        self.sign = sign
         self._deks: dict[tuple[str, str, bytes], bytes] = {}
         self._last_maintain = 0.0
         self.sealed = 0
 
     async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
-        items = [Fresh(d.stream_seq, d.subject, d.envelope)
-                 for d in sorted(batch, key=lambda d: d.stream_seq)]
+        items: list[Fresh] = []
+        for d in sorted(batch, key=lambda d: d.stream_seq):
+            if is_reserved_session(d.envelope.session_id):
+                # Reserved ids (the journal) are written by Voxledger itself, never by a gateway.
+                await record_dead_letter(conn, self.name, d.stream_seq, d.subject,
+                                         "reserved session id (starts with '_')",
+                                         encode_envelope(d.envelope))
+                continue
+            items.append(Fresh(d.stream_seq, d.subject, d.envelope))
         now = self.clock()
         for tenant, fresh in sorted(group_by_tenant(items).items()):
-            await self._seal_tenant(conn, tenant, fresh, now)
+            await self.seal_tenant(conn, tenant, fresh, now)
 
-    async def _seal_tenant(self, conn: AsyncConnection, tenant: str, items: list[Fresh],
-                           now: datetime) -> None:
+    async def seal_tenant(self, conn: AsyncConnection, tenant: str, items: list[Fresh],
+                          now: datetime) -> None:
+        """Seal one tenant's fresh events inside the caller's transaction (tree row locked)."""
         tree = await repo.lock_tree(conn, tenant)
         known = await repo.existing_event_ids(conn, tenant, [i.envelope.event_id for i in items])
         fresh: list[Fresh] = []
@@ -98,7 +111,7 @@ class Sealer:
         tree.frontier.extend(plan.leaves)
         due = (tree.checkpoint_at is None
                or (now - tree.checkpoint_at).total_seconds() >= self.cadence_s)
-        if tree.frontier.size > tree.checkpoint_size and (plan.ended_sessions or due):
+        if self.sign and tree.frontier.size > tree.checkpoint_size and (plan.ended_sessions or due):
             await self._checkpoint(conn, tree, "session-end" if plan.ended_sessions else "cadence",
                                    now)
         await repo.save_tree(conn, tree)

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.ledger import reads
 from services.ledger.checkpoint import NoteError, Verifier, open_checkpoint, origin_for
+from services.ledger.journal_ids import is_reserved_session
 from services.ledger.leaf import LeafFields, leaf_data
 from services.ledger.merkle import MerkleTree, ProofError, leaf_hash, verify_consistency
 from services.ledger.storage import LedgerStorage
@@ -193,7 +194,7 @@ async def _check_sessions(conn: AsyncConnection, tenant: str, session: str | Non
         for first, last in await reads.seq_gaps(conn, tenant, s.session_id, upto):
             report.errors.append(Issue(tenant, f"seq gap {first}..{last}", session=s.session_id))
             break
-        if not s.ended:
+        if not s.ended and not is_reserved_session(s.session_id):  # the journal never ends
             what = ("no session.ended after the idle timeout" if s.timed_out_at is not None
                     else "still open (no session.ended yet)")
             report.warnings.append(Issue(tenant, what, session=s.session_id))

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.platform.clock import Clock, clock_for_offset_days
+
 ENV_PREFIX = "VOXLEDGER_"
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", ""}
 
@@ -74,6 +76,10 @@ class Settings(BaseSettings):
     redaction_batch_size: int = Field(default=64, ge=1)
     audio_sample_rate: int = Field(default=16000, ge=8000, le=48000, description="recordings (Hz)")
 
+    # Calendar time (services/platform/clock.py): shift the process clock, for tests that walk
+    # retention periods through real processes. Refused in production.
+    clock_offset_days: float = Field(default=0.0, ge=-36500, le=36500)
+
     # Pinned ports for the embedded stack (0 = pick a free loopback port).
     stack_nats_port: int = Field(default=0, ge=0, le=65535)
     stack_postgres_port: int = Field(default=0, ge=0, le=65535)
@@ -92,11 +98,16 @@ class Settings(BaseSettings):
     def _no_placeholders_in_production(self) -> Settings:
         if self.environment != "production":
             return self
+        if self.clock_offset_days:
+            raise ValueError(f"{ENV_PREFIX}CLOCK_OFFSET_DAYS shifts the clock; it is refused in production")
         for name in ("nats_password", "s3_secret_key"):
             value = getattr(self, name)
             if value is not None and value.get_secret_value().lower() in _PLACEHOLDERS:
                 raise ValueError(f"{ENV_PREFIX}{name.upper()} is a placeholder; set a real secret")
         return self
+
+    def clock(self) -> Clock:
+        return clock_for_offset_days(self.clock_offset_days)
 
     @property
     def keyring_path(self) -> Path:
