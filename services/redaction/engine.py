@@ -191,9 +191,15 @@ class RedactionEngine:
                 out[k].append(Finding(r.entity_type, start, end, r.score, "presidio"))
 
     def findings(self, items: Sequence[Utterance], policy: RedactionPolicy = DEFAULT_POLICY, *,
-                 session: bool = False, english: bool = True) -> list[list[Finding]]:
-        """Merged findings the policy redacts; ``session``: the items are one call's turns."""
+                 session: bool = False, english: bool = True,
+                 whole: Sequence[str | None] | None = None) -> list[list[Finding]]:
+        """Merged findings the policy redacts; ``session``: the items are one call's turns (and
+        tool-call values); ``whole[k]``: item k is entirely that entity (a tool-call value whose
+        key says so), not analysed."""
         views, found = self.analyze(items, english=english)
+        for k, entity in enumerate(whole or ()):
+            if entity is not None:
+                found[k] = [Finding(entity, 0, len(items[k].text), 1.0, "key")]
         found = [[f for f in fs if _applies(policy, f)] for fs in found]
         if session and english:
             for k, extra in enumerate(repeated(views, found)):
@@ -202,21 +208,23 @@ class RedactionEngine:
 
     def redact(self, items: Sequence[Utterance], policy: RedactionPolicy = DEFAULT_POLICY,
                pseudonyms: Pseudonyms | None = None, *, session: bool = False,
-               english: bool = True) -> list[RedactedTurn]:
+               english: bool = True,
+               whole: Sequence[str | None] | None = None) -> list[RedactedTurn]:
         """Redact a batch; pass the session's ``pseudonyms`` to keep labels stable across calls,
         and ``session=True`` when the items are the turns of one call, in order."""
         pseudonyms = pseudonyms or Pseudonyms(secrets.token_bytes(32))
         built = self._engine()
-        found = self.findings(items, policy, session=session, english=english)
+        found = self.findings(items, policy, session=session, english=english, whole=whole)
         return [self._anonymize(built, item.text, fs, policy, pseudonyms)
                 for item, fs in zip(items, found, strict=True)]
 
     async def redact_async(self, items: Sequence[Utterance],
                            policy: RedactionPolicy = DEFAULT_POLICY,
                            pseudonyms: Pseudonyms | None = None, *, session: bool = False,
-                           english: bool = True) -> list[RedactedTurn]:
+                           english: bool = True,
+                           whole: Sequence[str | None] | None = None) -> list[RedactedTurn]:
         return await asyncio.to_thread(self.redact, items, policy, pseudonyms,
-                                       session=session, english=english)
+                                       session=session, english=english, whole=whole)
 
     def _anonymize(self, built: _Built, text: str, findings: list[Finding],
                    policy: RedactionPolicy, pseudonyms: Pseudonyms) -> RedactedTurn:
