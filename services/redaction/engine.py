@@ -93,6 +93,7 @@ def windows_of(text: str, limit: int) -> list[tuple[int, str]]:
 class _Built:
     analyzer: Any  # presidio_analyzer.AnalyzerEngine
     anonymizer: Any  # presidio_anonymizer.AnonymizerEngine
+    patterns: tuple[Any, ...]  # Presidio's pattern recognizers, for lines spaCy skips
 
 
 def build_stock_analyzer(model_name: str, *, ner_only: bool) -> Any:
@@ -150,11 +151,11 @@ class RedactionEngine:
 
         analyzer = build_stock_analyzer(self.model_name, ner_only=True)
         registry = RecognizerRegistry(supported_languages=[_LANG])
-        for rec in (SpacyRecognizer(supported_entities=["PERSON", "NRP"]), EmailRecognizer(),
-                    CreditCardRecognizer(), IbanRecognizer(), IpRecognizer()):
+        patterns = (EmailRecognizer(), CreditCardRecognizer(), IbanRecognizer(), IpRecognizer())
+        for rec in (SpacyRecognizer(supported_entities=["PERSON", "NRP"]), *patterns):
             registry.add_recognizer(rec)
         analyzer.registry = registry
-        return _Built(analyzer, AnonymizerEngine())  # type: ignore[no-untyped-call]
+        return _Built(analyzer, AnonymizerEngine(), patterns)  # type: ignore[no-untyped-call]
 
     def warm_up(self) -> None:
         self._engine()
@@ -175,7 +176,13 @@ class RedactionEngine:
         built = self._engine()
         # Long lines go to spaCy in windows: its memory grows with the text, and it refuses
         # texts over nlp.max_length. Our recognizers read the whole line.
-        windows = [(k, off, chunk) for k, u in enumerate(items) if needs_ner(u.text)
+        ner = [needs_ner(u.text) for u in items]
+        for k, u in enumerate(items):
+            if not ner[k]:  # no spaCy, but Presidio's written-form patterns all the same
+                out[k].extend(Finding(r.entity_type, r.start, r.end, r.score, "presidio")
+                              for rec in built.patterns
+                              for r in rec.analyze(u.text, rec.supported_entities, None))
+        windows = [(k, off, chunk) for k, u in enumerate(items) if ner[k]
                    for off, chunk in windows_of(u.text, MAX_NLP_CHARS) if chunk.strip()]
         artifacts = built.analyzer.nlp_engine.process_batch(
             [chunk for _, _, chunk in windows], language=_LANG, batch_size=self.batch_size)

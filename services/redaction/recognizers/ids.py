@@ -59,8 +59,14 @@ class Code:
         return sum(c.isdigit() for c in self.chars)
 
 
+_MODIFIERS = frozenset({"capital", "uppercase", "upper", "lowercase", "lower", "small", "big"})
+
+
 def _letter(toks: list[Token], i: int) -> tuple[str, int] | None:
     tok = toks[i]
+    if tok.low in _MODIFIERS and i + 1 < len(toks) and len(toks[i + 1].text) == 1 \
+            and toks[i + 1].text.isalpha():
+        return toks[i + 1].text.upper(), i + 2  # "capital k" (case is lost; the span is not)
     if len(tok.text) == 1 and tok.text.isalpha():
         n = len(toks)
         if i + 3 < n and toks[i + 1].low == "as" and toks[i + 2].low in ("in", "for"):
@@ -170,9 +176,10 @@ def classify(view: View, code: Code) -> tuple[str, float] | None:
         if nhs_ok(c) and Topic.PHONE not in asked:
             return "UK_NHS", 0.6
         return None  # digits only: the number reader's business
-    before = view.tokens[code.first - 1].low if code.first else ""
-    if before in _NOT_ID_BEFORE:
-        return None
+    before = [t.low for t in view.tokens[max(0, code.first - 2):code.first]]
+    if before and (before[-1] in _NOT_ID_BEFORE or (
+            before[-1] in ("number", "no", "#", "id", "is") and before[0] in _NOT_ID_BEFORE)):
+        return None  # "order AB123456", "order number AB123456"
     if _IBAN.fullmatch(c) and iban_ok(c):
         return "IBAN_CODE", 0.95
     if _DEA.fullmatch(c) and dea_ok(c):
@@ -181,8 +188,14 @@ def classify(view: View, code: Code) -> tuple[str, float] | None:
         return "US_PASSPORT", 0.6
     if _IBAN.fullmatch(c):
         return "IBAN_CODE", 0.6
+    if n >= 25 and (c.startswith(("1", "3", "BC1", "0X")) or Topic.CRYPTO in asked):
+        return "CRYPTO", 0.85  # a wallet read out character by character
+    if Topic.CRYPTO in asked and n >= 10:
+        return "CRYPTO", 0.8
     if code.digits >= 6 and code.letters <= 4:
         return "ID_NUMBER", 0.5
+    if n >= 16 and code.digits >= 4:
+        return "ID_NUMBER", 0.5  # a long code read out: whatever it is, it identifies
     return None
 
 

@@ -55,7 +55,25 @@ TRAPS = frozenset({
     "page", "price", "gene", "sky", "amber", "ruby", "crystal", "destiny", "miles", "rich",
     "don", "ken", "lee", "bud", "bill's", "dean", "major", "carol", "holly", "ivy", "iris",
     "lily", "daisy", "jasmine", "heather", "olive", "pearl", "angel", "an", "paris", "rob",
+    "grant", "lane", "dale", "wade", "walker", "earl", "norm", "violet", "hazel", "robin",
+    "jay", "rocky", "brandy", "candy", "misty", "stormy", "sterling", "harmony", "melody",
+    "charity", "patience", "prudence", "trinity", "journey", "liberty", "river", "rain",
+    "stone", "reed", "cash", "mercedes", "lincoln", "sunny", "christian", "justice", "young",
+    "noble", "royal", "sage", "storm", "marshall", "baker", "carter", "cooper", "porter",
+    "mason", "taylor", "parker", "chance", "lucky", "honey", "ginger", "coral",
+    "sierra", "dakota", "phoenix", "tuesday", "winter", "forest",
 })
+_RELATION = re.compile(
+    r"\b(?:my|our|her|his|their|your)\s+(?:wife|husband|son|daughter|mom|mother|dad|father"
+    r"|brother|sister|partner|friend|boss|manager|grandmother|grandfather|grandma|grandpa|aunt"
+    r"|uncle|cousin|niece|nephew|fianc[eé]e?|girlfriend|boyfriend|roommate|landlord|kid|child"
+    r"|spouse|caregiver|stepson|stepdaughter|doctor|physician|dentist|therapist|lawyer"
+    r"|attorney|agent|advisor|colleague|coworker|neighbor|neighbour)\s+$")
+# Cues after which a name from the name lists (or a capitalised word) is a person.
+_MEDIUM = re.compile(
+    r"\b(?:named|called|patient|policyholder|policy holder|beneficiary|cardholder|card holder"
+    r"|member|is this|speaking with|speak to|speak with|ask for|transfer me to|attention"
+    r"|for|from|to|with|and|thanks|thank you|hi|hello|hey|ok|okay|bye|sorry)\s+$")
 
 
 @cache
@@ -70,8 +88,24 @@ def last_names() -> frozenset[str]:
     return frozenset(json.loads(raw.read_text(encoding="utf-8"))["names"]) - TRAPS
 
 
+@cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | _NOT_NAME
+
+
+def is_first_name(word: str) -> bool:
+    return word in first_names() and word not in _stop_words()
+
+
+def is_last_name(word: str) -> bool:
+    return word in last_names() and word not in _stop_words()
+
+
 def _name_word(t: Token) -> bool:
-    return t.text.replace("'", "").isalpha() and len(t.text) >= 2 and t.low not in _NOT_NAME
+    return (t.text.replace("'", "").replace("\u2019", "").isalpha() and len(t.text) >= 2
+            and t.low not in _NOT_NAME)
 
 
 def _take(toks: list[Token], i: int, need_caps: bool) -> int:
@@ -81,6 +115,8 @@ def _take(toks: list[Token], i: int, need_caps: bool) -> int:
         t = toks[j]
         if not _name_word(t) or t.low in NRP_WORDS or (j > i and t.low in PARTICLES):
             break  # particles are taken by extend(), only when a name word follows
+        if not t.text[0].isupper() and t.low in _stop_words():
+            break
         if need_caps and not t.text[0].isupper() and not (
                 (j == i and t.low in first_names())
                 or (j == i + 1 and not toks[i].text[0].isupper() and t.low in last_names())):
@@ -90,17 +126,28 @@ def _take(toks: list[Token], i: int, need_caps: bool) -> int:
 
 
 def extend(toks: list[Token], first: int, last: int) -> tuple[int, int]:
-    """Grow a name over hyphens, apostrophes and particles on either side: "Anne-Marie",
-    "O'Connor" split as "O ' Connor", "van der Berg", "de la Cruz", "Mc Allister"."""
+    """Grow a name over hyphens, apostrophes and particles on either side: "Anne-Marie
+    Smith-Jones", "O'Connor" split as "O ' Connor", "van der Berg", "de la Cruz", "Mc Allister"."""
     n = len(toks)
-    while last + 2 < n and toks[last + 1].text in ("-", "'") and toks[last + 2].text.isalpha() \
-            and toks[last + 2].low not in _NOT_NAME:
-        last += 2
-    k = last + 1
-    while k < n and toks[k].low in PARTICLES and k - last <= 3:
-        k += 1
-    if k > last + 1 and k < n and toks[k].text[:1].isupper() and _name_word(toks[k]):
-        last = k
+    caps = toks[first].text[:1].isupper()
+    for _ in range(4):
+        if last + 2 < n and toks[last + 1].text in ("-", "'", "\u2019") \
+                and toks[last + 2].text.isalpha() and toks[last + 2].low not in _NOT_NAME:
+            last += 2
+            continue
+        k = last + 1
+        while k < n and toks[k].low in PARTICLES and k - last <= 3:
+            k += 1
+        if k > last + 1 and k < n and _name_word(toks[k]) and (
+                toks[k].text[:1].isupper() or toks[k].low not in _stop_words()):
+            last = k
+            continue
+        # "Anne-Marie Smith": a capitalised name goes on with the next capitalised word.
+        if caps and k < n and toks[k].text[:1].isupper() and _name_word(toks[k]) \
+                and k + 1 < n and toks[k + 1].text in ("-", "'"):
+            last = k
+            continue
+        break
     while first >= 2 and toks[first - 1].text in ("-", "'") and toks[first - 2].text.isalpha() \
             and toks[first - 2].low not in _NOT_NAME:
         first -= 2
@@ -135,8 +182,21 @@ def recognize(view: View) -> list[Finding]:
         elif (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
                 or (i > 1 and toks[i - 1].text == "." and toks[i - 2].low in _TITLES):
             j = _take(toks, i, need_caps=toks[i].low in TRAPS)  # "mr kowalski" in ASR case
+        elif _RELATION.search(lead):  # "my wife jennifer", "my son Tom Baker"
+            j = min(_take(toks, i, need_caps=toks[i].low in TRAPS), i + 1)
+            if j < len(toks) and j > i and (is_last_name(toks[j].low)
+                                            or toks[j].text[:1].isupper()):
+                j = _take(toks, i, need_caps=False)
         elif _WEAK.search(lead):
             j = _take(toks, i, need_caps=True)
+        if j == i and ((is_first_name(toks[i].low) and toks[i].low not in TRAPS)
+                       or (toks[i].text[0].isupper() and _MEDIUM.search(lead)
+                           and is_last_name(toks[i].low))):
+            # A known first name anywhere ("yeah so jennifer said"), and a last name after it.
+            j = i + 1
+            if j < len(toks) and (is_last_name(toks[j].low) or (
+                    _name_word(toks[j]) and toks[j].text[0].isupper())):
+                j += 1
         if j > i:
             first, last = extend(toks, i, j - 1)
             out.append(Finding("PERSON", toks[first].start, toks[last].end, 0.8, DETECTOR))

@@ -20,7 +20,10 @@ _DOTS = frozenset({"dot", ".", "point"})
 _TLDS = frozenset({
     "com", "net", "org", "edu", "gov", "io", "co", "us", "uk", "ca", "de", "fr", "es", "it",
     "nl", "au", "info", "biz", "me", "ai", "app", "dev", "tech", "online", "store", "xyz", "ie",
-    "nz", "ch", "se", "eu", "tv", "shop", "site", "blog", "law", "health"
+    "nz", "ch", "se", "eu", "tv", "shop", "site", "blog", "law", "health", "ru", "jp", "cn", "br",
+    "mx", "pl", "dk", "fi", "pt", "gr", "cz", "za", "sg", "hk", "kr", "ly", "gg", "fm", "cc",
+    "ws", "page", "link", "live", "world", "cloud", "digital", "media", "services", "solutions",
+    "agency",
 })
 _HOST_SEP = frozenset({"dot", ".", "dash", "-", "hyphen"})
 _PATH_SEP = frozenset({"slash", "/", "forward"})
@@ -76,8 +79,7 @@ def _urls(view: View) -> list[Finding]:
         if first > 0 and toks[first - 1].low in ("at", "@"):
             k += 2
             continue  # an email's domain
-        if first > 1 and toks[first - 1].text == "/" and toks[first - 2].text == "/":
-            first = max(0, first - 4) if toks[first - 3].text == ":" else first  # https://
+        first = _scheme(toks, first)
         last = _tail(toks, k + 1)
         out.append(Finding("URL", toks[first].start, toks[last].end, 0.85, DETECTOR))
         k = last + 1
@@ -92,12 +94,35 @@ def _host_start(toks: list[Token], j: int) -> int:
             and toks[i - 1].is_word and toks[i - 1].low not in _LEAD_IN:
         first = i - 1
         i -= 2
-    if first == j and first > 0 and toks[first - 1].is_word and toks[first - 1].low not in _LEAD_IN:
+    if first >= 2 and [t.low for t in toks[first - 2:first + 1]] == ["w", "w", "w"]:
+        first -= 2  # "w w w dot …": the walk took the last "w" as a host label
+    elif first >= 3 and toks[first - 1].low in _DOTS \
+            and [t.low for t in toks[first - 4:first - 1]] == ["w", "w", "w"]:
+        first -= 4
+    elif first == j and first > 0 and toks[first - 1].is_word \
+            and toks[first - 1].low not in _LEAD_IN:
         first -= 1  # "johns plumbing dot com": a spoken host is often two words
     elif first > 0 and toks[first - 1].low == "www":
         first -= 1
     elif first > 1 and toks[first - 1].low in _DOTS and toks[first - 2].low == "www":
         first -= 2
+    return first
+
+
+_SCHEMES = ("http", "https", "h t t p", "h t t p s", "ftp")
+
+
+def _scheme(toks: list[Token], first: int) -> int:
+    """Take "https://" or "h t t p s colon slash slash" before the host."""
+    k = first
+    while k > 0 and toks[k - 1].low in ("/", "slash", "forward") and first - k < 4:
+        k -= 1
+    if k < first and k > 0 and toks[k - 1].low in (":", "colon"):
+        k -= 1
+        for scheme in _SCHEMES:
+            words = scheme.split()
+            if k >= len(words) and [t.low for t in toks[k - len(words):k]] == words:
+                return k - len(words)
     return first
 
 

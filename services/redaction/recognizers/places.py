@@ -26,6 +26,7 @@ DETECTOR = "places"
 COUNTRY_DETECTOR = "places:country"
 _MAX_WORDS = 4
 _BIG_CITY = 200_000
+_KNOWN_CITY = 100_000  # in lower case (ASR) a cue word is enough for a city this size
 _STRONG = frozenset({
     "live in", "living in", "lived in", "moved to", "moving to", "based in", "located in",
     "calling from", "grew up in", "born in", "reside in", "residing in", "i'm from", "im from",
@@ -35,6 +36,11 @@ _STRONG = frozenset({
 })
 _WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "toward", "towards"})
 _PERSONAL = frozenset({"you", "your", "you're", "youre", "yours"})
+_PLACE_SUFFIX = frozenset({
+    "falls", "springs", "heights", "city", "beach", "park", "valley", "hills", "creek", "lake",
+    "harbor", "harbour", "village", "township", "county", "bay", "grove", "ridge", "point",
+    "junction", "crossing", "landing", "mills", "center", "centre", "island", "glen", "woods",
+})
 _NOT_AFTER = frozenset({"county", "street", "st", "avenue", "road", "drive", "boulevard"})
 
 NRP_WORDS = frozenset({
@@ -53,11 +59,31 @@ NRP_WORDS = frozenset({
     "hindu", "sikh", "buddhist", "atheist", "agnostic", "democrat", "republican", "libertarian",
     "socialist", "communist", "navajo", "cherokee", "puerto", "korean-american",
     "mexican-american"
+}) | frozenset({
+    "amish", "quaker", "mennonite", "sunni", "shia", "shiite", "coptic", "anglican",
+    "episcopalian", "presbyterian", "unitarian", "adventist", "zoroastrian", "jain", "taoist",
+    "rastafarian", "wiccan", "scientologist", "nepali", "indonesian", "malaysian",
+    "singaporean", "taiwanese", "mongolian", "tibetan", "uzbek", "kazakh", "armenian",
+    "azerbaijani", "belarusian", "lithuanian", "latvian", "estonian", "slovak", "slovenian",
+    "bulgarian", "macedonian", "icelandic", "swiss", "austrian", "belgian", "maltese",
+    "cypriot", "yemeni", "omani", "emirati", "qatari", "kuwaiti", "jordanian", "libyan",
+    "tunisian", "algerian", "sudanese", "eritrean", "ugandan", "tanzanian", "rwandan",
+    "congolese", "cameroonian", "senegalese", "ivorian", "zimbabwean", "zambian", "angolan",
+    "trinidadian", "barbadian", "bahamian", "panamanian", "paraguayan", "uruguayan", "guyanese",
+    "samoan", "tongan", "fijian", "maori", "aboriginal", "inuit", "sioux", "apache", "hopi",
+    "ojibwe", "hmong", "punjabi", "gujarati", "tamil", "bengali", "kurdish", "pashtun",
+    "berber", "yoruba", "igbo", "hausa", "zulu", "xhosa", "basque", "catalan", "cajun",
+    "creole", "scots"
 })
-_NRP_PAIRS = frozenset({("puerto", "rican"), ("african", "american"), ("native", "american"),
-                        ("jehovah's", "witness"), ("asian", "american")})
-# "native" and "puerto" alone are not groups; they only start pairs.
-_NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's"})
+_NRP_PAIRS = frozenset({
+    ("puerto", "rican"), ("african", "american"), ("native", "american"), ("jehovah's", "witness"),
+    ("asian", "american"), ("sri", "lankan"), ("costa", "rican"), ("south", "african"),
+    ("new", "zealander"), ("latter", "day"), ("green", "party"), ("orthodox", "jewish"),
+    ("orthodox", "christian"), ("first", "nations"), ("pacific", "islander")})
+# These alone are not groups; they only start pairs.
+_NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "south", "new",
+                            "latter", "green", "orthodox", "first", "pacific", "lankan", "rican",
+                            "zealander"})
 
 
 @cache
@@ -92,6 +118,16 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
     raw = files("services.redaction.recognizers").joinpath("data/places_ambiguous.json")
     ambiguous = frozenset(json.loads(raw.read_text(encoding="utf-8"))["words"])
     return by_first, ambiguous
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | _WEAK | frozenset({
+        "um", "uh", "like", "yeah", "ok", "okay", "area", "house", "place", "home", "apartment",
+        "city", "town", "country", "state", "time", "while", "years", "months", "now", "right",
+        "actually", "basically", "currently", "still", "just", "really", "pretty", "same"})
 
 
 def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
@@ -145,11 +181,15 @@ def _locations(view: View) -> list[Finding]:
             elif amb:
                 ok = (strong or followed or (asked and len(toks) <= 6)) and (caps or strong)
             elif multi:
-                ok = caps or strong or weak or asked
+                ok = caps or strong or weak or asked or population >= _KNOWN_CITY
             else:
-                ok = (caps and (weak or population >= _BIG_CITY)) or strong or followed or asked
+                ok = (caps and (weak or population >= _BIG_CITY)) or strong or followed or asked \
+                    or (weak and population >= _KNOWN_CITY) or population >= 1_000_000
             if ok:
                 end = j
+                while end < len(toks) and toks[end].low in _PLACE_SUFFIX and end - i < 4:
+                    end += 1  # "Pinewood Falls", "Cedar Creek"
+                j = end
                 if followed:  # "Austin, Texas": the state goes with the city
                     nxt = _match(view, j + 1)
                     end = nxt[0] if nxt else j
@@ -157,15 +197,18 @@ def _locations(view: View) -> list[Finding]:
                                    COUNTRY_DETECTOR if country and end == j else DETECTOR))
                 i = end
                 continue
-        if strong and tok.text[0].isupper() and tok.low not in ambiguous:
-            # An unknown place after "I live in": its capitalised words.
+        if strong and tok.low not in ambiguous and tok.low not in _stop_words():
+            # An unknown place after "I live in": its capitalised words, or in lower case (ASR)
+            # up to two words that are not function words ("a house", "the area" stop).
+            caps = tok.text[0].isupper()
             j = i
-            while j < len(toks) and j - i < 3 and toks[j].text[:1].isupper() \
-                    and toks[j].text.isalpha():
+            while j < len(toks) and j - i < (3 if caps else 2) and toks[j].text.isalpha() \
+                    and (toks[j].text[0].isupper() if caps else toks[j].low not in _stop_words()):
                 j += 1
-            out.append(Finding("LOCATION", tok.start, toks[j - 1].end, 0.6, DETECTOR))
-            i = j
-            continue
+            if j > i:
+                out.append(Finding("LOCATION", tok.start, toks[j - 1].end, 0.6, DETECTOR))
+                i = j
+                continue
         i += 1
     return out
 
