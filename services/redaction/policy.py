@@ -84,7 +84,10 @@ class Pseudonyms:
         digest = self._digest(entity_type, norm)
         numbers = self._seen.setdefault(entity_type, {})
         if entity_type == "PERSON" and digest not in numbers:
-            parts = [self._digest("PERSON-part", w) for w in norm.split() if len(w) >= 3]
+            words = norm.split()
+            if words and all(len(w) == 1 for w in words):
+                words = [b"".join(words)]  # spelled out: "g o n z a l e z" is "gonzalez"
+            parts = [self._digest("PERSON-part", w) for w in words if len(w) >= 3]
             known = [self._parts[p] for p in parts if p in self._parts]
             numbers[digest] = known[0] if known else len(set(numbers.values())) + 1
             for p in parts:

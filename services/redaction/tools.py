@@ -78,8 +78,9 @@ def entity_of_key(key: str) -> str | None:
     if not words or words[-1] in _NOT_PERSONAL:
         return None
     joined = "".join(words)
+    singular = [w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words]  # "phones"
     for names, entity in _KEY_TYPES:
-        if any(w in names for w in words) or joined in names:
+        if any(w in names for w in words + singular) or joined in names:
             if entity == "PERSON" and any(w in _NOT_A_PERSON for w in words):
                 return None
             return entity
