@@ -55,10 +55,10 @@ TRAPS = frozenset({
     "page", "price", "gene", "sky", "amber", "ruby", "crystal", "destiny", "miles", "rich",
     "don", "ken", "lee", "bud", "bill's", "dean", "major", "carol", "holly", "ivy", "iris",
     "lily", "daisy", "jasmine", "heather", "olive", "pearl", "angel", "an", "paris", "rob",
-    "grant", "lane", "dale", "wade", "walker", "earl", "norm", "violet", "hazel", "robin",
-    "jay", "rocky", "brandy", "candy", "misty", "stormy", "sterling", "harmony", "melody",
-    "charity", "patience", "prudence", "trinity", "journey", "liberty", "river", "rain",
-    "stone", "reed", "cash", "mercedes", "lincoln", "sunny", "christian", "justice", "young",
+    "grant", "lane", "dale", "wade", "walker", "earl", "norm", "violet", "hazel", "jay",
+    "rocky", "brandy", "candy", "misty", "stormy", "harmony", "melody", "charity", "prudence",
+    "trinity", "journey", "liberty", "river", "rain", "stone", "reed", "cash", "mercedes",
+    "lincoln", "christian", "justice", "young",
     "noble", "royal", "sage", "storm", "marshall", "baker", "carter", "cooper", "porter",
     "mason", "taylor", "parker", "chance", "lucky", "honey", "ginger", "coral",
     "sierra", "dakota", "phoenix", "tuesday", "winter", "forest",
@@ -76,16 +76,28 @@ _MEDIUM = re.compile(
     r"|for|from|to|with|and|thanks|thank you|hi|hello|hey|ok|okay|bye|sorry)\s+$")
 
 
+# Words of spoken spelling and ordinary English that the name lists also hold.
+_NOT_NAMES = frozenset({
+    "alpha", "alfa", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+    "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra",
+    "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu", "said", "server", "dev",
+    "dash", "colon", "fresh", "reader", "holder", "stack", "weeks", "fee", "cherry", "der",
+    "van", "san", "santa", "los", "las", "del", "fort", "port", "saint", "mount", "lake",
+})
+
+
 @cache
 def first_names() -> frozenset[str]:
     raw = files("services.redaction.recognizers").joinpath("data/first_names.json")
-    return frozenset(json.loads(raw.read_text(encoding="utf-8"))["names"]) - TRAPS
+    names = frozenset(json.loads(raw.read_text(encoding="utf-8"))["names"])
+    return names - TRAPS - _NOT_NAMES - NRP_WORDS
 
 
 @cache
 def last_names() -> frozenset[str]:
     raw = files("services.redaction.recognizers").joinpath("data/last_names.json")
-    return frozenset(json.loads(raw.read_text(encoding="utf-8"))["names"]) - TRAPS
+    names = frozenset(json.loads(raw.read_text(encoding="utf-8"))["names"])
+    return names - TRAPS - _NOT_NAMES - NRP_WORDS
 
 
 @cache

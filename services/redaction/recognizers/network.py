@@ -126,8 +126,13 @@ def _scheme(toks: list[Token], first: int) -> int:
     return first
 
 
+_PATH_END = frozenset({"and", "or", "then", "to", "please", "for", "if", "so", "but", "that",
+                       "it", "i", "you", "we", "is", "thanks", "okay", "ok", "um", "uh"})
+
+
 def _tail(toks: list[Token], last: int) -> int:
-    """".co.uk", then "/path/more" (at most four path parts)."""
+    """".co.uk", then "/path/more" (at most four path parts, a spoken part up to two words:
+    "slash contact us")."""
     if last + 2 < len(toks) and toks[last + 1].low in _DOTS and toks[last + 2].low in _TLDS:
         last += 2
     parts = 0
@@ -137,7 +142,11 @@ def _tail(toks: list[Token], last: int) -> int:
             nxt += 1
         if nxt >= len(toks) or not toks[nxt].is_word:
             break
+        spoken = toks[last + 1].is_word  # "slash", not "/"
         last, parts = nxt, parts + 1
+        if spoken and last + 1 < len(toks) and toks[last + 1].is_word and toks[last + 1].low not in (
+                _PATH_END | _PATH_SEP | _DOTS) and toks[last].low not in _PATH_END:
+            last += 1
     return last
 
 

@@ -34,8 +34,12 @@ _STRONG = frozenset({
     "staying in", "home in", "house in", "out of", "address in", "apartment in", "city of",
     "town of", "near", "outside of", "outside", "just outside",
 })
+_NEAR = frozenset({"in", "from", "near", "outside", "around"})  # lower-case towns need these
 _WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "toward", "towards"})
-_PERSONAL = frozenset({"you", "your", "you're", "youre", "yours"})
+# In an agent's turn a place is the caller's when the agent speaks of them or reads their data
+# back ("so you're in Denver", "I have 12 Elm Street, Springfield on file, is that correct?").
+_PERSONAL = frozenset({"you", "your", "you're", "youre", "yours", "that's", "confirm",
+                       "confirming", "file", "have", "got", "correct"})
 _PLACE_SUFFIX = frozenset({
     "falls", "springs", "heights", "city", "beach", "park", "valley", "hills", "creek", "lake",
     "harbor", "harbour", "village", "township", "county", "bay", "grove", "ridge", "point",
@@ -138,7 +142,7 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     w3 = f"{toks[i - 3].low} {w2}" if i >= 3 else w2
     strong = w1 in _STRONG or w2 in _STRONG or w3 in _STRONG
     weak = w1 in _WEAK
-    personal = any(t.low in _PERSONAL for t in toks[max(0, i - 6):i])
+    personal = any(t.low in _PERSONAL for t in toks[max(0, i - 10):i + 8])
     return strong, weak, personal
 
 
@@ -174,7 +178,10 @@ def _locations(view: View) -> list[Finding]:
             caps = tok.text[0].isupper()
             multi = j - i > 1
             after = toks[j].low if j < len(toks) else ""
-            followed = after == "," and j + 1 < len(toks) and _match(view, j + 1) is not None
+            nxt_at = j + 1 if after == "," else j
+            state = _match(view, nxt_at) if nxt_at < len(toks) else None
+            # "Austin, Texas" or (ASR, no comma) "austin texas": a state after the city.
+            followed = state is not None and (after == "," or state[1] >= 1_000_000)
             amb = not multi and tok.low in ambiguous
             if after in _NOT_AFTER and not multi:
                 ok = False
@@ -184,15 +191,15 @@ def _locations(view: View) -> list[Finding]:
                 ok = caps or strong or weak or asked or population >= _KNOWN_CITY
             else:
                 ok = (caps and (weak or population >= _BIG_CITY)) or strong or followed or asked \
-                    or (weak and population >= _KNOWN_CITY) or population >= 1_000_000
+                    or (weak and population >= _KNOWN_CITY) or population >= 1_000_000 \
+                    or (toks[i - 1].low in _NEAR if i else False)
             if ok:
                 end = j
                 while end < len(toks) and toks[end].low in _PLACE_SUFFIX and end - i < 4:
                     end += 1  # "Pinewood Falls", "Cedar Creek"
                 j = end
-                if followed:  # "Austin, Texas": the state goes with the city
-                    nxt = _match(view, j + 1)
-                    end = nxt[0] if nxt else j
+                if followed and state is not None:  # the state goes with the city
+                    end = state[0]
                 out.append(Finding("LOCATION", tok.start, toks[end - 1].end, 0.8,
                                    COUNTRY_DETECTOR if country and end == j else DETECTOR))
                 i = end
