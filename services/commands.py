@@ -36,3 +36,6 @@ def register(app: typer.Typer) -> None:
     from services.bench.cli import register as bench
 
     bench(app)
+    from services.evidence.replay_cli import register as replay
+
+    replay(app)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger.catalog_models import SessionRow
 
@@ -51,3 +52,9 @@ def event_kinds(conn: Connection, tenant: str, session_id: str) -> dict[str, int
 def totals(conn: Connection) -> dict[str, int]:
     row = conn.execute(select(func.count(), func.coalesce(func.sum(SessionRow.events), 0))).one()
     return {"sessions": int(row[0]), "events": int(row[1])}
+
+
+async def catalog_rows(conn: AsyncConnection, tenant: str) -> list[dict[str, Any]]:
+    """Every catalog row of a tenant, all columns (``voxledger replay`` compares them)."""
+    rows = await conn.execute(select(SessionRow.__table__).where(SessionRow.tenant_id == tenant))
+    return [dict(r._mapping) for r in rows]

@@ -116,6 +116,8 @@ class LedgerSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(64))
     last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     timed_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When its raw frames left the JetStream buffer (services/ledger/buffer.py).
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )

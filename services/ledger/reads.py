@@ -106,3 +106,11 @@ async def seq_gaps(conn: AsyncConnection, tenant: str, session: str, upto: int
 async def entry_count(conn: AsyncConnection, tenant: str, session: str) -> int:
     return int((await conn.execute(select(func.count()).select_from(E).where(
         E.tenant_id == tenant, E.session_id == session))).scalar_one())
+
+
+async def session_entries(conn: AsyncConnection, tenant: str, session: str) -> Sequence[Any]:
+    """One session's entries in position order (stream order: what every consumer received)."""
+    return (await conn.execute(
+        select(E.position, E.event_id, E.seq, E.schema_version, E.provider, E.direction, E.type,
+               E.recorded_at, E.mono_ns, E.payload_ct)
+        .where(E.tenant_id == tenant, E.session_id == session).order_by(E.position))).all()

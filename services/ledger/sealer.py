@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schemas.envelope import encode_envelope
 from services.ledger import repository as repo
+from services.ledger.buffer import StreamBuffer
 from services.ledger.checkpoint import Checkpoint, origin_for, sign_checkpoint
 from services.ledger.journal_ids import is_reserved_session
 from services.ledger.sealing import Fresh, SealPlan, group_by_tenant, plan_batch
@@ -51,6 +52,7 @@ class Sealer:
         # One tenant's partition (scale-out, and test isolation) or every tenant. Trees are per
         # tenant, so partitions by tenant never contend; a tenant must be in one partition only.
         self.name = "sealer" if tenant is None else f"sealer-{tenant}"
+        self.tenant = tenant
         self.filter_subjects = [f"{settings.subject_prefix}.{tenant or '*'}.>"]
         self.settings = settings
         self.keys = keys
@@ -62,6 +64,8 @@ class Sealer:
         self.sign = sign
         self._deks: dict[tuple[str, str, bytes], bytes] = {}
         self._last_maintain = 0.0
+        self._nc: Any = None
+        self.buffer: StreamBuffer | None = None
         self.sealed = 0
 
     async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
@@ -177,6 +181,28 @@ class Sealer:
                 log.warning("sealer: %d session(s) without session.ended after %.0fs", timed_out,
                             self.settings.session_idle_timeout_s)
         await self.flush_worm(engine)
+        await self.sweep_buffer(engine)
+
+    async def sweep_buffer(self, engine: AsyncEngine) -> int:
+        """Purge ended, sealed sessions from the raw stream (all-tenant sealer only: one sweeper
+        per stream; a partition's consumers do not know the others')."""
+        if not self.sign or self.tenant is not None or not self.settings.stream_purge_sealed:
+            return 0
+        if self.buffer is None:
+            from services.platform.nats import connect
+
+            self._nc = await connect(self.settings, name="sealer-buffer")
+            self.buffer = StreamBuffer(self.settings, self._nc.jetstream())
+        try:
+            return await self.buffer.sweep(engine)
+        except Exception as exc:  # NATS or Postgres away: the next maintain sweeps again
+            log.warning("sealer: stream purge deferred (%s)", type(exc).__name__)
+            return 0
+
+    async def close(self) -> None:
+        if self._nc is not None:
+            await self._nc.close()
+            self._nc = None
 
     async def flush_worm(self, engine: AsyncEngine) -> None:
         async with engine.connect() as conn:

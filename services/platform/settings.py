@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     stream_max_age_days: float = Field(default=7.0, gt=0)
     stream_duplicate_window_s: float = Field(default=300.0, gt=0)
     stream_replicas: int = Field(default=1, ge=1, le=5)
+    # Purge a session's raw frames from the stream once its end is sealed and every consumer
+    # acknowledged them (services/ledger/buffer.py); max_age stays the bound for the rest.
+    stream_purge_sealed: bool = True
+    stream_purge_grace_s: float = Field(default=30.0, ge=0, le=86400)
 
     key_file: Path | None = Field(default=None, description="development keyring (mode 0600)")
     session_idle_timeout_s: float = Field(default=3600.0, gt=0)

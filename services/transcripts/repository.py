@@ -119,3 +119,20 @@ def _upsert(table: Table, id_col: str, cols: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=["tenant_id", "session_id", id_col],
         set_={c: stmt.excluded[c] for c in cols if c not in ("tenant_id", "session_id", id_col)})
+
+
+async def projection_rows(conn: AsyncConnection, tenant: str, session: str
+                          ) -> dict[str, list[dict[str, Any]]]:
+    """What the live projection holds for a session, as the rows ``write_transcript`` wrote
+    (``voxledger replay`` compares them with a rebuild from the ledger)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, model in (("transcript_sessions", TranscriptSession),
+                        ("transcript_turns", TranscriptTurn), ("tool_calls", TranscriptToolCall)):
+        table = model.__table__
+        assert isinstance(table, Table)
+        # Computed columns (the search vector) are Postgres's function of the stored ones.
+        cols = [c for c in table.c if c.computed is None]
+        rows = await conn.execute(select(*cols).where(
+            table.c.tenant_id == tenant, table.c.session_id == session))
+        out[name] = [dict(r._mapping) for r in rows]
+    return out

@@ -1,0 +1,1 @@
+"""Evidence: replay of projections from the ledger, session bundles, standalone verification."""
