@@ -2,7 +2,7 @@
 detected language and export hold reason of each redacted session.
 
 Revision ID: 20261130_19
-Revises: 5e3f0b7a2d41
+Revises: 1d3b7e5a9c20 (main's head after issue 13; re-chained on merge)
 Create Date: 2026-11-30 17:15:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision: str = '20261130_19'
-down_revision: str | None = '5e3f0b7a2d41'
+down_revision: str | None = '1d3b7e5a9c20'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -121,17 +121,24 @@ def export_id(tenant: str, fmt: ExportFormat, since: datetime | None, policy_has
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
+def _call_ids(calls: Sequence[ToolCall]) -> dict[str, str]:
+    """The provider's call ids are opaque tokens of its own; exports number calls per session
+    instead ("call_1", …), so nothing of the provider's session leaks into training data."""
+    return {c.call_id: f"call_{n}" for n, c in enumerate(calls, start=1)}
+
+
 def _chat(turns: Sequence[Turn], calls: Sequence[ToolCall]) -> list[dict[str, Any]]:
     events: list[tuple[int, int, Turn | ToolCall]] = [(t.start_ms, 0, t) for t in turns]
     events += [(c.started_ms, 1, c) for c in calls if not c.withheld]
     messages: list[dict[str, Any]] = []
+    ids = _call_ids(calls)
     for _, _, e in sorted(events, key=lambda x: (x[0], x[1])):
         if isinstance(e, ToolCall):
             messages.append({"role": "assistant", "tool_calls": [{
-                "id": e.call_id, "type": "function",
+                "id": ids[e.call_id], "type": "function",
                 "function": {"name": e.name, "arguments": e.arguments or "{}"}}]})
             if e.result is not None:
-                messages.append({"role": "tool", "tool_call_id": e.call_id,
+                messages.append({"role": "tool", "tool_call_id": ids[e.call_id],
                                  "content": e.result})
             continue
         if e.withheld or not e.text or not e.text.strip() or e.speaker not in ROLES:
@@ -163,7 +170,8 @@ def session_line(fmt: ExportFormat, session: Candidate, turns: Sequence[Turn],
     spoken = sum(1 for r in rows if r.get("text"))
     if not spoken:
         return None
-    tools = [{"id": c.call_id, "name": c.name, **({"withheld": c.withheld} if c.withheld else {
+    ids = _call_ids(calls)
+    tools = [{"id": ids[c.call_id], "name": c.name, **({"withheld": c.withheld} if c.withheld else {
         "arguments": c.arguments, "result": c.result, "is_error": c.is_error}),
         "started_ms": c.started_ms, "ended_ms": c.ended_ms} for c in calls]
     return _dumps({"session_id": session.session_id,

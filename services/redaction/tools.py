@@ -73,8 +73,18 @@ def key_words(key: str) -> list[str]:
     return [w for w in _SPLIT.split(_CAMEL.sub("_", key).lower()) if w]
 
 
+# "customer_id", "memberNumber": an identifier of a person (DESIGN.md counts a customer id as a
+# subject identifier), whatever its shape.
+_WHOSE = frozenset({"customer", "member", "patient", "client", "subscriber", "policyholder",
+                    "user", "caller", "contact", "person", "holder",
+                    "employee", "student", "cardholder"})
+_ID_WORDS = frozenset({"id", "number", "no", "num", "ref", "reference", "identifier"})
+
+
 def entity_of_key(key: str) -> str | None:
     words = key_words(key)
+    if len(words) >= 2 and words[-1] in _ID_WORDS and words[-2] in _WHOSE:
+        return "ID_NUMBER"
     if not words or words[-1] in _NOT_PERSONAL:
         return None
     joined = "".join(words)

@@ -29,7 +29,8 @@ def engine() -> RedactionEngine:
     ("date_of_birth", "DATE_OF_BIRTH"), ("home_address", "STREET_ADDRESS"), ("city", "LOCATION"),
     ("passport_no", "US_PASSPORT"), ("iban", "IBAN_CODE"), ("account_number", "US_BANK_NUMBER"),
     ("tool_name", None), ("product_name", None), ("account_type", None), ("phone_verified", None),
-    ("summary", None), ("amount", None), ("country", None),
+    ("summary", None), ("amount", None), ("country", None), ("customer_id", "ID_NUMBER"),
+    ("memberNumber", "ID_NUMBER"), ("order_id", None),
 ])
 def test_keys_say_what_a_value_holds(key: str, entity: str | None) -> None:
     assert entity_of_key(key) == entity

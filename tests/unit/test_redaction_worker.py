@@ -152,9 +152,9 @@ def test_openai_chat_lines_map_roles_and_merge_same_speaker() -> None:
 def test_openai_chat_puts_tool_calls_in_the_tool_call_fields_in_time_order() -> None:
     turns = [Turn("caller", "completed", 0, 1, "It's <PERSON_1>.", None),
              Turn("agent", "completed", 5, 6, "Saved.", None)]
-    calls = [ToolCall("call_1", "save_contact", '{"name":"<PERSON_1>"}', '{"ok":true}', False,
+    calls = [ToolCall("call_9f3a07", "save_contact", '{"name":"<PERSON_1>"}', '{"ok":true}', False,
                       2, 3, None),
-             ToolCall("call_2", "charge", None, None, False, 4, None, "recording.paused")]
+             ToolCall("call_77b1", "charge", None, None, False, 4, None, "recording.paused")]
     line, n = session_line(ExportFormat.OPENAI_CHAT, cand("s", "granted"), turns, calls) or (
         "", 0)
     assert json.loads(line)["messages"] == [
