@@ -1,16 +1,18 @@
-"""Redaction quality and speed: Voxledger vs stock Presidio on the labelled voice-agent set.
+"""Redaction quality and speed: Voxledger vs stock Presidio, on the project's labelled set and on
+the blind set (written by someone who never saw the recognizers; never tune on it).
 
-    .venv/bin/python bench/redaction_eval.py [--set tests/fixtures/redaction/eval.jsonl]
-        [--half dev|held-out|all] [--repeat 3]
+    .venv/bin/python bench/redaction_eval.py [--repeat 3] [--per-class] [--set PATH ...]
 
-Leak recall: share of labelled PII values with no identifying part left after redaction — for a
-number, fewer than 4 of its digits (or, for shorter values, none) outside the redacted spans; for
-words (names, emails, addresses), no word of 2+ letters and no 3 spelled letters left.
-Over-redaction: share of words of PII-free utterances that a redaction touches. Throughput: words
-per second on one core (the process pins itself to one CPU and one BLAS thread). Stock Presidio
-is ``AnalyzerEngine`` with its default recognizers on the same spaCy model, one ``analyze`` call
-per utterance. Targets (reported, not asserted): recall >= 0.97, over-redaction <= 0.02,
-throughput >= 3x stock. The set is split in two halves by a hash of the id: tune on ``dev`` only.
+Per set and engine: leak recall (overall and per class) and over-redaction of PII-free words (see
+``redaction_sets.py``), plus presidio-evaluator's per-entity span precision/recall. Voxledger runs
+its default policy: countries are kept (``location_granularity: below_country``), so the
+``LOCATION(country)`` row shows what ``location_granularity: all`` would do, and is not in the
+overall figure. Throughput: words per second of CPU time on one core (the process pins itself
+to one CPU and one BLAS thread) over every utterance of both sets. Stock Presidio is
+``AnalyzerEngine`` with its default recognizers on the same spaCy model, one ``analyze`` call
+per utterance. The last line is one JSON object (``make bench`` reads it). Targets (reported,
+not asserted): blind recall >= 0.98 and >= 0.95 per class of 20+ values, over-redaction <= 0.02,
+throughput >= 5x stock.
 """
 
 from __future__ import annotations
@@ -21,137 +23,55 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import hashlib  # noqa: E402
 import json  # noqa: E402
-import re  # noqa: E402
+import logging  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from services.redaction.spoken import number_runs, tokenize  # noqa: E402
+from redaction_sets import Case, load, presidio_scores, score  # noqa: E402
 
-_WORD = re.compile(r"[A-Za-z0-9']+")
-# Connective words inside a value that identify nobody on their own.
-_FILLER = frozenset({
-    "dot", "at", "underscore", "dash", "hyphen", "as", "in", "for", "and", "the", "of", "with",
-    "double", "apostrophe", "then", "com", "net", "org", "edu", "co", "uk", "io", "ru", "it's",
-    "street", "st", "avenue", "ave", "road", "rd", "drive", "lane", "court", "way", "boulevard",
-    "blvd", "terrace", "circle", "parkway", "apartment", "apt", "unit", "suite", "number",
-    "north", "south", "east", "west", "a", "p", "gmail", "yahoo", "outlook", "hotmail", "icloud",
-    "aol", "mail", "protonmail", "plus",
-})
-Span = tuple[int, int]
+SETS = {"eval": Path("tests/fixtures/redaction/eval.jsonl"),
+        "blind": Path("tests/fixtures/redaction/blind/utterances.jsonl")}
+Found = list[list[tuple[int, int, str]]]
+Runner = Callable[[Sequence[Case]], Found]
 
 
-@dataclass(frozen=True)
-class Case:
-    id: str
-    agent: str | None
-    text: str
-    pii: list[dict[str, str]]
-
-    @property
-    def half(self) -> str:
-        return "dev" if int(hashlib.sha256(self.id.encode()).hexdigest()[:8], 16) % 2 == 0 \
-            else "held-out"
-
-
-def load(path: Path) -> list[Case]:
-    return [Case(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
-
-
-def _uncovered(text: str, lo: int, hi: int, spans: Sequence[Span]) -> str:
-    chars = list(text[lo:hi])
-    for s, e in spans:
-        for k in range(max(s, lo), min(e, hi)):
-            chars[k - lo] = " "
-    return "".join(chars)
-
-
-def _digits(text: str) -> int:
-    return sum(len(r.digits) for r in number_runs(tokenize(text)))
-
-
-def leaked(text: str, value: str, spans: Sequence[Span]) -> bool:
-    lo = text.index(value)
-    rest = _uncovered(text, lo, lo + len(value), spans)
-    total = _digits(value)
-    left = _digits(rest)
-    if total and left >= min(4, total):
-        return True
-    words = [w for w in _WORD.findall(rest) if not any(ch.isdigit() for ch in w)]
-    number_words = {t.low for r in number_runs(tokenize(rest)) for t in tokenize(rest)[r.first:r.last + 1]}
-    name_words = [w for w in words if len(w) >= 2 and w.lower() not in _FILLER
-                  and w.lower() not in number_words]
-    letters = [w for w in words if len(w) == 1]
-    return bool(name_words) or len(letters) >= 3
-
-
-def over_redacted(text: str, spans: Sequence[Span]) -> tuple[int, int]:
-    words = list(_WORD.finditer(text))
-    hit = sum(1 for m in words if any(s < m.end() and m.start() < e for s, e in spans))
-    return hit, len(words)
-
-
-def score(cases: Sequence[Case], spans: Sequence[Sequence[Span]]) -> dict[str, float]:
-    values = leaks = removed = total_words = 0
-    for case, found in zip(cases, spans, strict=True):
-        if case.pii:
-            for item in case.pii:
-                values += 1
-                leaks += leaked(case.text, item["value"], found)
-        else:
-            hit, n = over_redacted(case.text, found)
-            removed += hit
-            total_words += n
-    return {"recall": 1 - leaks / values if values else 1.0,
-            "over_redaction": removed / total_words if total_words else 0.0,
-            "values": values, "clean_words": total_words}
-
-
-def leaks_of(cases: Sequence[Case], spans: Sequence[Sequence[Span]]) -> list[str]:
-    out = []
-    for case, found in zip(cases, spans, strict=True):
-        out.extend(f"{case.id} {item['type']}: {case.text!r}" for item in case.pii
-                   if leaked(case.text, item["value"], found))
-        if not case.pii and found:
-            out.append(f"{case.id} OVER: " + ", ".join(repr(case.text[s:e]) for s, e in found))
-    return out
-
-
-def voxledger(model: str) -> Callable[[Sequence[Case]], list[list[Span]]]:
+def voxledger(model: str, granularity: str = "below_country") -> Runner:
     from services.redaction.engine import RedactionEngine
+    from services.redaction.policy import RedactionPolicy
     from services.redaction.results import Utterance
 
     engine = RedactionEngine(model)
     engine.warm_up()
+    policy = RedactionPolicy(location_granularity=granularity)  # type: ignore[arg-type]
 
-    def run(cases: Sequence[Case]) -> list[list[Span]]:
-        turns = engine.redact([Utterance(c.text, c.agent) for c in cases])
-        return [[(f.start, f.end) for f in t.findings] for t in turns]
+    def run(cases: Sequence[Case]) -> Found:
+        turns = engine.redact([Utterance(c.text, c.agent, c.speaker) for c in cases], policy)
+        return [[(f.start, f.end, f.entity_type) for f in t.findings] for t in turns]
 
     return run
 
 
-def stock(model: str) -> Callable[[Sequence[Case]], list[list[Span]]]:
+def stock(model: str) -> Runner:
     from services.redaction.engine import build_stock_analyzer
 
     analyzer = build_stock_analyzer(model, ner_only=False)
 
-    def run(cases: Sequence[Case]) -> list[list[Span]]:
-        return [[(r.start, r.end) for r in analyzer.analyze(text=c.text, language="en")]
-                for c in cases]
+    def run(cases: Sequence[Case]) -> Found:
+        return [[(r.start, r.end, r.entity_type)
+                 for r in analyzer.analyze(text=c.text, language="en")] for c in cases]
 
     return run
 
 
-def words_per_s(run: Callable[[Sequence[Case]], list[list[Span]]], cases: Sequence[Case],
-                repeat: int) -> float:
-    words = sum(len(_WORD.findall(c.text)) for c in cases) * repeat
+def words_per_s(run: Runner, cases: Sequence[Case], repeat: int) -> float:
+    words = sum(len(c.text.split()) for c in cases) * repeat
     run(cases)  # warm caches
     t0 = time.process_time()
     for _ in range(repeat):
@@ -159,52 +79,103 @@ def words_per_s(run: Callable[[Sequence[Case]], list[list[Span]]], cases: Sequen
     return words / (time.process_time() - t0)
 
 
+def _spans(found: Found) -> list[list[tuple[int, int]]]:
+    return [[(s, e) for s, e, _ in f] for f in found]
+
+
+def evaluate(name: str, cases: list[Case], found: Found) -> dict[str, Any]:
+    kept = [[v for v in c.values if not v.country] for c in cases]
+    scoped = [Case(c.id, c.agent, c.speaker, c.text, k) for c, k in zip(cases, kept, strict=True)]
+    # A line whose only labels are countries is neither PII-free nor scored for leaks here.
+    only_country = {c.id for c, k in zip(cases, kept, strict=True) if c.values and not k}
+    pairs = [(c, f) for c, f in zip(scoped, found, strict=True) if c.id not in only_country]
+    row = score([c for c, _ in pairs], _spans([f for _, f in pairs]))
+    row["countries"] = score(cases, _spans(found))["classes"].get("LOCATION(country)")
+    row["presidio_evaluator"] = presidio_scores(cases, found)
+    return row
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", type=Path, default=Path("tests/fixtures/redaction/eval.jsonl"))
-    ap.add_argument("--half", choices=("dev", "held-out", "all"), default="all")
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--model", default=None, help="spaCy model (default: VOXLEDGER_SPACY_MODEL)")
-    ap.add_argument("--show-leaks", action="store_true", help="list misses (dev half only!)")
+    ap.add_argument("--per-class", action="store_true", help="print the per-class tables")
     args = ap.parse_args()
+    logging.disable(logging.WARNING)  # presidio-evaluator warns about its defaults
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     from services.platform.settings import load_settings
 
     model = args.model or load_settings().spacy_model
-    cases = [c for c in load(args.set) if args.half == "all" or c.half == args.half]
-    engines = {"voxledger": voxledger(model), "presidio": stock(model)}
-    rows: dict[str, dict[str, float]] = {}
-    for name, run in engines.items():
-        found = run(cases)
-        row = {half: score([c for c in cases if c.half == half],
-                           [f for c, f in zip(cases, found, strict=True) if c.half == half])
-               for half in ("dev", "held-out")}
-        both = score(cases, found)
-        rows[name] = {"recall": both["recall"], "over": both["over_redaction"],
-                      "recall_dev": row["dev"]["recall"], "recall_held": row["held-out"]["recall"],
-                      "over_dev": row["dev"]["over_redaction"],
-                      "over_held": row["held-out"]["over_redaction"],
-                      "wps": words_per_s(run, cases, args.repeat)}
-        if args.show_leaks and name == "voxledger":
-            for line in leaks_of([c for c in cases if c.half == "dev"],
-                                 [f for c, f in zip(cases, found, strict=True) if c.half == "dev"]):
-                print("  miss", line)
-    n_values = sum(len(c.pii) for c in cases)
-    print(f"{len(cases)} utterances, {n_values} PII values, model {model}")
-    print(f"{'engine':<10} {'recall':>7} {'dev':>7} {'held':>7} {'over':>7} {'dev':>7} "
-          f"{'held':>7} {'words/s':>9}")
-    for name, r in rows.items():
-        print(f"{name:<10} {r['recall']:>7.3f} {r['recall_dev']:>7.3f} {r['recall_held']:>7.3f} "
-              f"{r['over']:>7.3f} {r['over_dev']:>7.3f} {r['over_held']:>7.3f} {r['wps']:>9.0f}")
-    v, p = rows["voxledger"], rows["presidio"]
-    print(json.dumps({
-        "redaction_words_per_s": round(v["wps"]), "presidio_words_per_s": round(p["wps"]),
-        "redaction_ratio": round(v["wps"] / p["wps"], 2), "recall": round(v["recall"], 4),
-        "presidio_recall": round(p["recall"], 4), "over_redaction": round(v["over"], 4),
-        "presidio_over_redaction": round(p["over"], 4),
-        "recall_dev": round(v["recall_dev"], 4), "recall_held_out": round(v["recall_held"], 4),
-    }))
+    sets = {name: load(path) for name, path in SETS.items() if path.exists()}
+    engines: dict[str, Runner] = {"voxledger": voxledger(model), "presidio": stock(model)}
+    every = [c for cases in sets.values() for c in cases]
+    results: dict[str, dict[str, Any]] = {}
+    for engine, run in engines.items():
+        for name, cases in sets.items():
+            results[f"{engine}/{name}"] = evaluate(name, cases, run(cases))
+        results[f"{engine}/wps"] = {"wps": words_per_s(run, every, args.repeat)}
+    if "blind" in sets:  # what the country rows would be under location_granularity: all
+        found = voxledger(model, "all")(sets["blind"])
+        results["voxledger/blind"]["countries"] = score(
+            sets["blind"], _spans(found))["classes"].get("LOCATION(country)")
+    _print(sets, results, args.per_class)
+    summary = _summary(sets, results)
+    print(json.dumps(summary))
+
+
+def _print(sets: dict[str, list[Case]], results: dict[str, dict[str, Any]],
+           per_class: bool) -> None:
+    for name, cases in sets.items():
+        n = sum(len(c.values) for c in cases)
+        print(f"\n{name}: {len(cases)} utterances, {n} values "
+              f"({sum(1 for c in cases if not c.values)} PII-free)")
+        print(f"  {'engine':<10} {'recall':>7} {'over':>7} {'span P':>7} {'span R':>7}")
+        for engine in ("voxledger", "presidio"):
+            r = results[f"{engine}/{name}"]
+            pe = r["presidio_evaluator"]
+            print(f"  {engine:<10} {r['recall']:>7.3f} {r['over_redaction']:>7.3f} "
+                  f"{pe['precision'] or 0:>7.3f} {pe['recall'] or 0:>7.3f}")
+        if per_class:
+            v, p = results[f"voxledger/{name}"], results[f"presidio/{name}"]
+            print(f"  {'class':<20} {'n':>4} {'vox leak-R':>10} {'stock':>7} "
+                  f"{'vox span-R':>10} {'stock':>7}")
+            for cls in sorted(v["classes"]):
+                vr, pr = v["classes"][cls], p["classes"].get(cls, {"recall": 0.0})
+                ve = v["presidio_evaluator"]["per_entity"].get(cls, {})
+                pe_ = p["presidio_evaluator"]["per_entity"].get(cls, {})
+                print(f"  {cls:<20} {vr['values']:>4} {vr['recall']:>10.3f} "
+                      f"{pr['recall']:>7.3f} {ve.get('recall') or 0:>10.3f} "
+                      f"{pe_.get('recall') or 0:>7.3f}")
+            for engine, r in (("voxledger", v), ("presidio", p)):
+                if r.get("countries"):
+                    c = r["countries"]
+                    print(f"  {'LOCATION(country)':<20} {c['values']:>4} {engine} "
+                          f"{c['recall']:.3f} (default policy keeps countries)")
+    print()
+    for engine in ("voxledger", "presidio"):
+        print(f"{engine:<10} {results[f'{engine}/wps']['wps']:>9.0f} words/s")
+
+
+def _summary(sets: dict[str, list[Case]],
+             results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    v_wps, p_wps = results["voxledger/wps"]["wps"], results["presidio/wps"]["wps"]
+    out: dict[str, Any] = {
+        "redaction_words_per_s": round(v_wps), "presidio_words_per_s": round(p_wps),
+        "redaction_ratio": round(v_wps / p_wps, 2),
+    }
+    for name in sets:
+        v, p = results[f"voxledger/{name}"], results[f"presidio/{name}"]
+        prefix = "" if name == "eval" else f"{name}_"
+        big = [c["recall"] for c in v["classes"].values() if c["values"] >= 20]
+        out.update({
+            f"{prefix}recall": round(v["recall"], 4),
+            f"{prefix}presidio_recall": round(p["recall"], 4),
+            f"{prefix}over_redaction": round(v["over_redaction"], 4),
+            f"{prefix}presidio_over_redaction": round(p["over_redaction"], 4),
+            f"{prefix}min_class_recall": round(min(big), 4) if big else None,
+        })
+    return out
 
 
 if __name__ == "__main__":

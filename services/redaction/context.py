@@ -28,6 +28,16 @@ class Topic(StrEnum):
     EMAIL = "email"
     ADDRESS = "address"
     LAST_FOUR = "last_four"
+    PASSPORT = "passport"
+    LICENSE = "license"
+    MEDICAL = "medical"
+    NHS = "nhs"
+    ITIN = "itin"
+    IBAN = "iban"
+    IP = "ip"
+    URL = "url"
+    CRYPTO = "crypto"
+    LOCATION = "location"
 
 
 # Order matters only for readability; every matching topic is reported.
@@ -53,6 +63,20 @@ _CUES: tuple[tuple[Topic, re.Pattern[str]], ...] = tuple(
         (Topic.ADDRESS, r"\b(address|street|where do you live|billing address"
                         r"|shipping address|mailing address)\b"),
         (Topic.LAST_FOUR, r"\b(last (four|4)|final (four|4)|ending in)\b"),
+        (Topic.PASSPORT, r"\bpassports?\b"),
+        (Topic.LICENSE, r"\b(driver'?s?|driving|dl|licen[cs]e (number|no|id|#)|licen[cs]e is"
+                        r"|permit number)\b"),
+        (Topic.MEDICAL, r"\b(medical licen[cs]e|npi|dea|prescriber|provider (number|id)"
+                        r"|state licen[cs]e|board licen[cs]e|nursing licen[cs]e)\b"),
+        (Topic.NHS, r"\b(nhs|n h s|national health)\b"),
+        (Topic.ITIN, r"\b(itin|i t i n|individual taxpayer|taxpayer identification)\b"),
+        (Topic.IBAN, r"\b(iban|i b a n|international bank)\b"),
+        (Topic.IP, r"\b(ip|i p|ip address|router address)\b"),
+        (Topic.URL, r"\b(website|web site|url|web address|homepage|home page|link)\b"),
+        (Topic.CRYPTO, r"\b(bitcoin|btc|wallet|ethereum|eth|crypto\w*)\b"),
+        (Topic.LOCATION, r"\b(where (do|did) you (live|grow up)|what (city|town)|which (city|town)"
+                         r"|where are you (calling|located|based|from)|where you('re| are) from"
+                         r"|city|town|located|current location|state do you live)\b"),
     )
 )
 # "the card was declined", "your account is active": a noun alone is not a question. The agent's

@@ -39,8 +39,8 @@ class Dialogue:
         self._agent_next = not is_agent
         if is_agent:
             self._last_agent = body
-            return Line(prefix, Utterance(body))
-        return Line(prefix, Utterance(body, previous_agent=self._last_agent))
+            return Line(prefix, Utterance(body, speaker="agent"))
+        return Line(prefix, Utterance(body, previous_agent=self._last_agent, speaker="caller"))
 
     @property
     def ended(self) -> bool:

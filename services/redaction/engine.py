@@ -5,19 +5,26 @@ Presidio's ``process_batch`` (``nlp.pipe``) with only the NER component enabled;
 contributes NER names and the written-form recognizers we keep; our recognizers add spoken forms
 and dialogue context. Blocking: call :meth:`RedactionEngine.redact_async` from an event loop.
 
-Stock Presidio entities kept: PERSON (spaCy NER), EMAIL_ADDRESS, CREDIT_CARD, IBAN_CODE,
-IP_ADDRESS. Dropped on purpose: DATE_TIME ("two days", "Sunday", "3:45"), NRP, LOCATION (cities
-and countries are not personal on their own and make most over-redaction), URL, and the stock
-phone/SSN/bank recognizers, which our number reader replaces for written and spoken forms.
+Stock Presidio entities kept: PERSON and NRP (spaCy NER), EMAIL_ADDRESS, CREDIT_CARD,
+IBAN_CODE, IP_ADDRESS. Our recognizers cover the rest of Presidio's English defaults in written
+and spoken form: LOCATION (a gazetteer with cues: spaCy's GPE on ASR text makes most
+over-redaction), US_PASSPORT, US_DRIVER_LICENSE, US_ITIN, US_BANK_NUMBER, UK_NHS, URL,
+MEDICAL_LICENSE, CRYPTO, phone/SSN/bank numbers, and DATE_TIME only as a birth date
+(``DATE_OF_BIRTH``): "two days", "Sunday", "3:45" stay. Then the policy decides: operators
+(``keep`` drops a class), location granularity; and within a session, further mentions of a name
+or place are found (``session.py``). A call not in the policy's language runs only the
+language-independent recognizers (no spaCy).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import version
 from typing import Any
 
@@ -27,14 +34,18 @@ from services.redaction.offline import require_installed, use_bundled_suffix_lis
 from services.redaction.policy import DEFAULT_POLICY, Pseudonyms, RedactionPolicy, replacement
 from services.redaction.recognizers import View, recognize_all
 from services.redaction.recognizers.base import Finding
+from services.redaction.recognizers.names import extend_span, first_names, last_names
 from services.redaction.results import (
     DETECTOR_VERSION,
     FindingRecord,
     RedactedTurn,
     Utterance,
 )
+from services.redaction.session import repeated
 
-STOCK_ENTITIES = ("PERSON", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
+STOCK_ENTITIES = ("PERSON", "NRP", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
+# Groups and places are personal in what callers say of themselves, not in the agent's script.
+_CALLER_ONLY = frozenset({"NRP"})
 _LANG = "en"
 MAX_NLP_CHARS = 20_000
 # Bounded work per utterance: a spoken turn is rarely over 2,000 characters (a 10-minute
@@ -58,6 +69,32 @@ def bounded(item: Utterance) -> tuple[Utterance, int]:
     return Utterance(text[:cut], previous), cut
 
 
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z'A-Z-]+")
+_WORDS = re.compile(r"[a-z']+")
+
+
+def needs_ner(text: str) -> bool:
+    """Whether spaCy's NER could add anything: it finds names and groups by their capitals,
+    so a line with no capitalised word past a sentence start (ASR lower case, "Okay, thanks.")
+    skips the model; our recognizers read it all the same. This halves spaCy's share of a
+    typical call."""
+    if _CAPITALISED.search(text):
+        return True
+    # A sentence may start with a name ("Maria here."), and spaCy still finds some names in
+    # lower case ("olga dot ivanova at …"): a known first or last name anywhere sends the line.
+    # Spoken emails too: spaCy tags "olga dot ivanova" as a name where the TLD is unknown to us.
+    low = text.lower()
+    if " dot " in low and (" at " in low or "@" in low):
+        return True
+    names = _known_names()
+    return any(w in names for w in _WORDS.findall(low))
+
+
+@cache
+def _known_names() -> frozenset[str]:
+    return first_names() | last_names()
+
+
 def windows_of(text: str, limit: int) -> list[tuple[int, str]]:
     """Split ``text`` into (offset, chunk) of at most ``limit`` chars, cutting at whitespace."""
     out: list[tuple[int, str]] = []
@@ -75,6 +112,7 @@ def windows_of(text: str, limit: int) -> list[tuple[int, str]]:
 class _Built:
     analyzer: Any  # presidio_analyzer.AnalyzerEngine
     anonymizer: Any  # presidio_anonymizer.AnonymizerEngine
+    patterns: tuple[Any, ...]  # Presidio's pattern recognizers, for lines spaCy skips
 
 
 def build_stock_analyzer(model_name: str, *, ner_only: bool) -> Any:
@@ -132,52 +170,91 @@ class RedactionEngine:
 
         analyzer = build_stock_analyzer(self.model_name, ner_only=True)
         registry = RecognizerRegistry(supported_languages=[_LANG])
-        for rec in (SpacyRecognizer(supported_entities=["PERSON"]), EmailRecognizer(),
-                    CreditCardRecognizer(), IbanRecognizer(), IpRecognizer()):
+        patterns = (EmailRecognizer(), CreditCardRecognizer(), IbanRecognizer(), IpRecognizer())
+        for rec in (SpacyRecognizer(supported_entities=["PERSON", "NRP"]), *patterns):
             registry.add_recognizer(rec)
         analyzer.registry = registry
-        return _Built(analyzer, AnonymizerEngine())  # type: ignore[no-untyped-call]
+        return _Built(analyzer, AnonymizerEngine(), patterns)  # type: ignore[no-untyped-call]
 
     def warm_up(self) -> None:
         self._engine()
 
-    def analyze(self, items: Sequence[Utterance]) -> list[list[Finding]]:
-        """Findings per utterance (overlapping, unfiltered), in input order."""
+    def analyze(self, items: Sequence[Utterance], *,
+                english: bool = True) -> tuple[list[View], list[list[Finding]]]:
+        """Views and findings per utterance (overlapping, unfiltered), in input order."""
+        views = [View.of(u.text, from_agent_turn(u.previous_agent), u.speaker) for u in items]
+        out: list[list[Finding]] = [[] for _ in items]
+        if english:
+            self._stock(items, views, out)
+        for k, view in enumerate(views):
+            out[k].extend(recognize_all(view, english=english))
+        return views, out
+
+    def _stock(self, items: Sequence[Utterance], views: list[View],
+               out: list[list[Finding]]) -> None:
         built = self._engine()
         # Long lines go to spaCy in windows: its memory grows with the text, and it refuses
         # texts over nlp.max_length. Our recognizers read the whole line.
-        windows = [(k, off, chunk) for k, u in enumerate(items)
+        ner = [needs_ner(u.text) for u in items]
+        for k, u in enumerate(items):
+            if not ner[k]:  # no spaCy, but Presidio's written-form patterns all the same
+                out[k].extend(Finding(r.entity_type, r.start, r.end, r.score, "presidio")
+                              for rec in built.patterns
+                              for r in rec.analyze(u.text, rec.supported_entities, None))
+        windows = [(k, off, chunk) for k, u in enumerate(items) if ner[k]
                    for off, chunk in windows_of(u.text, MAX_NLP_CHARS) if chunk.strip()]
-        out: list[list[Finding]] = [[] for _ in items]
         artifacts = built.analyzer.nlp_engine.process_batch(
             [chunk for _, _, chunk in windows], language=_LANG, batch_size=self.batch_size)
         for (k, off, _), (chunk, nlp_artifacts) in zip(windows, artifacts, strict=True):
-            out[k].extend(
-                Finding(r.entity_type, r.start + off, r.end + off, r.score, "presidio")
-                for r in built.analyzer.analyze(text=chunk, language=_LANG,
-                                                entities=list(STOCK_ENTITIES),
-                                                nlp_artifacts=nlp_artifacts))
-        for k, item in enumerate(items):
-            out[k].extend(recognize_all(View.of(item.text, from_agent_turn(item.previous_agent))))
-        return out
+            for r in built.analyzer.analyze(text=chunk, language=_LANG,
+                                            entities=list(STOCK_ENTITIES),
+                                            nlp_artifacts=nlp_artifacts):
+                if r.entity_type in _CALLER_ONLY and views[k].is_agent:
+                    continue
+                start, end = r.start + off, r.end + off
+                if r.entity_type == "PERSON":  # "D'Angelo", "van der Berg": the whole name
+                    start, end = extend_span(views[k], start, end)
+                out[k].append(Finding(r.entity_type, start, end, r.score, "presidio"))
+
+    def findings(self, items: Sequence[Utterance], policy: RedactionPolicy = DEFAULT_POLICY, *,
+                 session: bool = False, english: bool = True,
+                 whole: Sequence[str | None] | None = None) -> list[list[Finding]]:
+        """Merged findings the policy redacts; ``session``: the items are one call's turns (and
+        tool-call values); ``whole[k]``: item k is entirely that entity (a tool-call value whose
+        key says so), not analysed."""
+        views, found = self.analyze(items, english=english)
+        for k, entity in enumerate(whole or ()):
+            if entity is not None:
+                found[k] = [Finding(entity, 0, len(items[k].text), 1.0, "key")]
+        found = [[f for f in fs if _applies(policy, f)] for fs in found]
+        if session and english:
+            for k, extra in enumerate(repeated(views, found)):
+                found[k].extend(extra)
+        return [merge(fs, policy.threshold) for fs in found]
 
     def redact(self, items: Sequence[Utterance], policy: RedactionPolicy = DEFAULT_POLICY,
-               pseudonyms: Pseudonyms | None = None) -> list[RedactedTurn]:
-        """Redact a batch; pass the session's ``pseudonyms`` to keep labels stable across calls."""
+               pseudonyms: Pseudonyms | None = None, *, session: bool = False,
+               english: bool = True,
+               whole: Sequence[str | None] | None = None) -> list[RedactedTurn]:
+        """Redact a batch; pass the session's ``pseudonyms`` to keep labels stable across calls,
+        and ``session=True`` when the items are the turns of one call, in order."""
         pseudonyms = pseudonyms or Pseudonyms(secrets.token_bytes(32))
         built = self._engine()
         cut = [bounded(item) for item in items]
         kept = [item for item, _ in cut]
-        turns = [self._anonymize(built, item.text, merge(found, policy.threshold), policy,
-                                 pseudonyms)
-                 for item, found in zip(kept, self.analyze(kept), strict=True)]
+        found = self.findings(kept, policy, session=session, english=english, whole=whole)
+        turns = [self._anonymize(built, item.text, fs, policy, pseudonyms)
+                 for item, fs in zip(kept, found, strict=True)]
         return [turn if at == len(item.text) else _truncated(turn, at, len(item.text))
                 for turn, item, (_, at) in zip(turns, items, cut, strict=True)]
 
     async def redact_async(self, items: Sequence[Utterance],
                            policy: RedactionPolicy = DEFAULT_POLICY,
-                           pseudonyms: Pseudonyms | None = None) -> list[RedactedTurn]:
-        return await asyncio.to_thread(self.redact, items, policy, pseudonyms)
+                           pseudonyms: Pseudonyms | None = None, *, session: bool = False,
+                           english: bool = True,
+                           whole: Sequence[str | None] | None = None) -> list[RedactedTurn]:
+        return await asyncio.to_thread(self.redact, items, policy, pseudonyms,
+                                       session=session, english=english, whole=whole)
 
     def _anonymize(self, built: _Built, text: str, findings: list[Finding],
                    policy: RedactionPolicy, pseudonyms: Pseudonyms) -> RedactedTurn:
@@ -208,6 +285,19 @@ def _truncated(turn: RedactedTurn, at: int, length: int) -> RedactedTurn:
                              detector="length-bound")
     return turn.model_copy(update={"text": turn.text + TRUNCATED_MARK,
                                    "findings": (*turn.findings, withheld)})
+
+
+def _applies(policy: RedactionPolicy, f: Finding) -> bool:
+    """Whether the policy redacts this finding: ``keep`` classes and places finer than the
+    policy's granularity stay in the text."""
+    if policy.operator_for(f.entity_type) == "keep":
+        return False
+    if f.entity_type == "LOCATION":
+        if policy.location_granularity == "none":
+            return False
+        if policy.location_granularity == "below_country" and f.detector.endswith(":country"):
+            return False
+    return True
 
 
 def _replacer(policy: RedactionPolicy, pseudonyms: Pseudonyms, entity_type: str) -> Any:

@@ -8,9 +8,17 @@ Formats, one line per session:
 
 - ``openai-chat``: ``{"messages": [{"role": "user"|"assistant", "content": ...}]}`` (chat
   fine-tuning): caller → user, agent → assistant, heard redacted text; consecutive turns of one
-  speaker (a withheld turn between them, a barge-in) are joined into one message;
+  speaker (a withheld turn between them, a barge-in) are joined into one message. Each tool call,
+  in time order, is an assistant message with ``tool_calls: [{"id", "type": "function",
+  "function": {"name", "arguments"}}]`` (the redacted JSON as a string) and its result a
+  ``{"role": "tool", "tool_call_id", "content"}`` message;
 - ``jsonl``: ``{"session_id", "started_at", "turns": [{"speaker", "status", "start_ms",
-  "end_ms", "text"}]}`` with withheld turns as ``"withheld": reason`` and no text.
+  "end_ms", "text"}], "tool_calls": [{"id", "name", "arguments", "result", "is_error",
+  "started_ms", "ended_ms"}]}`` with withheld turns and calls as ``"withheld": reason`` and no
+  text.
+
+A session the redaction held back (a call not in the policy's language under
+``other_languages: hold``) is never exported; it is counted under ``excluded.held``.
 
 The export id is a hash of the parameters, the policy and the set of sessions: the same export
 run twice has the same id, writes the same keys and adds no lineage rows.
@@ -47,6 +55,7 @@ class Candidate:
     training: str | None  # latest training consent state, None without any
     redaction_policy: str | None  # policy hash of the stored redaction, None if not redacted
     redaction_current: bool  # made from the latest transcript revision
+    held: str | None = None  # why the redaction holds it back from export ("language:fr")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +66,7 @@ class Selection:
 
 def select_sessions(candidates: Sequence[Candidate], policy_hash: str,
                     since: datetime | None) -> Selection:
-    excluded = {"no_training_consent": 0, "not_redacted": 0, "before_since": 0}
+    excluded = {"no_training_consent": 0, "not_redacted": 0, "before_since": 0, "held": 0}
     chosen = []
     for c in candidates:
         if since is not None and (c.started_at is None or c.started_at < since):
@@ -66,6 +75,8 @@ def select_sessions(candidates: Sequence[Candidate], policy_hash: str,
             excluded["no_training_consent"] += 1
         elif c.redaction_policy != policy_hash or not c.redaction_current:
             excluded["not_redacted"] += 1  # pending, or under an older policy: reprocess
+        elif c.held is not None:
+            excluded["held"] += 1  # e.g. another language: never exported as if clean
         else:
             chosen.append(c)
     return Selection(sorted(chosen, key=lambda c: c.session_id), excluded)
@@ -90,6 +101,18 @@ class Turn:
     withheld: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    call_id: str
+    name: str
+    arguments: str | None  # redacted
+    result: str | None  # redacted
+    is_error: bool
+    started_ms: int
+    ended_ms: int | None
+    withheld: str | None
+
+
 def export_id(tenant: str, fmt: ExportFormat, since: datetime | None, policy_hash: str,
               sessions: Sequence[str]) -> str:
     body = json.dumps({"v": 1, "tenant": tenant, "format": fmt.value,
@@ -98,21 +121,46 @@ def export_id(tenant: str, fmt: ExportFormat, since: datetime | None, policy_has
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
-def session_line(fmt: ExportFormat, session: Candidate,
-                 turns: Sequence[Turn]) -> tuple[str, int] | None:
+def _call_ids(calls: Sequence[ToolCall]) -> dict[str, str]:
+    """The provider's call ids are opaque tokens of its own; exports number calls per session
+    instead ("call_1", …), so nothing of the provider's session leaks into training data."""
+    return {c.call_id: f"call_{n}" for n, c in enumerate(calls, start=1)}
+
+
+def _chat(turns: Sequence[Turn], calls: Sequence[ToolCall]) -> list[dict[str, Any]]:
+    events: list[tuple[int, int, Turn | ToolCall]] = [(t.start_ms, 0, t) for t in turns]
+    events += [(c.started_ms, 1, c) for c in calls if not c.withheld]
+    messages: list[dict[str, Any]] = []
+    ids = _call_ids(calls)
+    for _, _, e in sorted(events, key=lambda x: (x[0], x[1])):
+        if isinstance(e, ToolCall):
+            messages.append({"role": "assistant", "tool_calls": [{
+                "id": ids[e.call_id], "type": "function",
+                "function": {"name": e.name, "arguments": e.arguments or "{}"}}]})
+            if e.result is not None:
+                messages.append({"role": "tool", "tool_call_id": ids[e.call_id],
+                                 "content": e.result})
+            continue
+        if e.withheld or not e.text or not e.text.strip() or e.speaker not in ROLES:
+            continue
+        role, content = ROLES[e.speaker], e.text.strip()
+        last = messages[-1] if messages else None
+        if last and last["role"] == role and "tool_calls" not in last:
+            last["content"] += " " + content
+        else:
+            messages.append({"role": role, "content": content})
+    return messages
+
+
+def session_line(fmt: ExportFormat, session: Candidate, turns: Sequence[Turn],
+                 calls: Sequence[ToolCall] = ()) -> tuple[str, int] | None:
     """One JSONL line for a session and how many messages (or turns with text) it holds; None
     when nothing heard is left to export."""
     if fmt is ExportFormat.OPENAI_CHAT:
-        messages: list[dict[str, str]] = []
-        for t in turns:
-            if t.withheld or not t.text or not t.text.strip() or t.speaker not in ROLES:
-                continue
-            role, content = ROLES[t.speaker], t.text.strip()
-            if messages and messages[-1]["role"] == role:
-                messages[-1]["content"] += " " + content
-            else:
-                messages.append({"role": role, "content": content})
-        return (_dumps({"messages": messages}), len(messages)) if messages else None
+        messages = _chat(turns, calls)
+        if not any(m.get("content") for m in messages if m["role"] in ("user", "assistant")):
+            return None
+        return _dumps({"messages": messages}), len(messages)
     rows: list[dict[str, Any]] = []
     for t in turns:
         row: dict[str, Any] = {"speaker": t.speaker, "status": t.status,
@@ -122,9 +170,13 @@ def session_line(fmt: ExportFormat, session: Candidate,
     spoken = sum(1 for r in rows if r.get("text"))
     if not spoken:
         return None
+    ids = _call_ids(calls)
+    tools = [{"id": ids[c.call_id], "name": c.name, **({"withheld": c.withheld} if c.withheld else {
+        "arguments": c.arguments, "result": c.result, "is_error": c.is_error}),
+        "started_ms": c.started_ms, "ended_ms": c.ended_ms} for c in calls]
     return _dumps({"session_id": session.session_id,
                    "started_at": session.started_at.isoformat() if session.started_at else None,
-                   "turns": rows}), spoken
+                   "turns": rows, "tool_calls": tools}), spoken
 
 
 def _dumps(obj: object) -> str:

@@ -13,9 +13,10 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.redaction.export import Candidate, ExportFormat, Turn
+from services.redaction.export import Candidate, ExportFormat, ToolCall, Turn
 from services.redaction.models import (
     ConsentRow,
+    RedactedToolCallRow,
     RedactedTurnRow,
     RedactionSession,
     TrainingExport,
@@ -33,12 +34,12 @@ async def candidates(conn: AsyncConnection, tenant: str) -> list[Candidate]:
                     C.scope == "training")
     rows = await conn.execute(
         select(RS.session_id, TS.started_at, C.state, RS.policy_hash,
-               (RS.source_frames == TS.frames).label("current"))
+               (RS.source_frames == TS.frames).label("current"), RS.held)
         .join(TS, (TS.tenant_id == RS.tenant_id) & (TS.session_id == RS.session_id))
         .outerjoin(C, training)
         .where(RS.tenant_id == tenant).order_by(RS.session_id))
-    return [Candidate(r.session_id, r.started_at, r.state, r.policy_hash, bool(r.current))
-            for r in rows]
+    return [Candidate(r.session_id, r.started_at, r.state, r.policy_hash, bool(r.current),
+                      r.held) for r in rows]
 
 
 async def redacted_turns(conn: AsyncConnection, tenant: str, sessions: Sequence[str],
@@ -55,6 +56,25 @@ async def redacted_turns(conn: AsyncConnection, tenant: str, sessions: Sequence[
         for r in rows:
             out[r.session_id].append((Turn(r.speaker, r.status, r.start_ms, r.end_ms, r.text,
                                            r.withheld), r.detector_version, r.model))
+    return out
+
+
+async def redacted_tool_calls(conn: AsyncConnection, tenant: str, sessions: Sequence[str],
+                              policy_hash: str) -> dict[str, list[ToolCall]]:
+    """Per session, its redacted tool calls in order."""
+    T = RedactedToolCallRow
+    out: dict[str, list[ToolCall]] = {s: [] for s in sessions}
+    for i in range(0, len(sessions), _CHUNK):
+        rows = await conn.execute(
+            select(T.session_id, T.call_id, T.name, T.arguments, T.result, T.is_error,
+                   T.started_ms, T.ended_ms, T.withheld)
+            .where(T.tenant_id == tenant, T.policy_hash == policy_hash,
+                   T.session_id.in_(sessions[i:i + _CHUNK]))
+            .order_by(T.session_id, T.ordinal))
+        for r in rows:
+            out[r.session_id].append(ToolCall(r.call_id, r.name, r.arguments, r.result,
+                                              r.is_error, r.started_ms, r.ended_ms,
+                                              r.withheld))
     return out
 
 

@@ -56,15 +56,16 @@ async def export_training(db: AsyncEngine, s3: Any, bucket: str, tenant: str, *,
         chosen = select_sessions(found, policy.policy_hash, since)
         progress(f"{len(found)} ended sessions, {len(chosen.sessions)} with training consent "
                  f"and a current redaction")
-        turns = await repo.redacted_turns(conn, tenant, [c.session_id for c in chosen.sessions],
-                                          policy.policy_hash)
+        ids = [c.session_id for c in chosen.sessions]
+        turns = await repo.redacted_turns(conn, tenant, ids, policy.policy_hash)
+        calls = await repo.redacted_tool_calls(conn, tenant, ids, policy.policy_hash)
     lines: list[tuple[Candidate, str]] = []
     detectors: set[str] = set()
     models: set[str] = set()
     messages = 0
     for c in chosen.sessions:
         rows = turns[c.session_id]
-        built = session_line(fmt, c, [t for t, _, _ in rows])
+        built = session_line(fmt, c, [t for t, _, _ in rows], calls[c.session_id])
         if built is None:
             continue
         lines.append((c, built[0]))

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from services.platform.forget import DataClass, ForgetContext, ForgetScope, StoreOutcome
 from services.redaction.export_forget import purge_exports
 
-_TABLES = ("redacted_turns", "redaction_sessions", "redaction_consent")
+_TABLES = ("redacted_turns", "redacted_tool_calls", "redaction_sessions", "redaction_consent")
 
 
 class RedactionForgetter:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -74,6 +75,10 @@ class RedactionSession(Base):
     turns: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     findings: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     redacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The language detected in the call's text, and why the export holds it back (a call not
+    # in the policy's language under ``other_languages: hold``); NULL: not held.
+    language: Mapped[str | None] = mapped_column(String(16))
+    held: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_redaction_sessions_tenant_redacted", "tenant_id",
                             "redacted_at"),)
@@ -99,6 +104,30 @@ class RedactedTurnRow(Base):
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
     detector_version: Mapped[str] = mapped_column(String(128), nullable=False)
     model: Mapped[str] = mapped_column(String(128), nullable=False)
+    policy_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class RedactedToolCallRow(Base):
+    """A tool call with its arguments and result redacted (still valid JSON when they were),
+    keyed by call id and policy hash; findings as key path, type and span, never values."""
+
+    __tablename__ = "redacted_tool_calls"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    call_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    policy_hash: Mapped[str] = mapped_column(String(80), primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    arguments: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    is_error: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    started_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    ended_ms: Mapped[int | None] = mapped_column(BigInteger)
+    withheld: Mapped[str | None] = mapped_column(String(32))
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
     policy_version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False)

@@ -19,6 +19,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Operator = Literal["placeholder", "pseudonym", "mask", "hash", "keep"]
+# Which places are personal: every place, places smaller than a country (a caller's city, town
+# or state identifies far more than their country), or none.
+Granularity = Literal["all", "below_country", "none"]
+# A call not in the policy's language: hold it back from export, or redact it with the
+# language-independent recognizers only (numbers, codes, emails, cards, IBANs, IPs, URLs).
+OtherLanguages = Literal["hold", "patterns"]
 _NORMALIZE = re.compile(r"[^a-z0-9]+")
 
 
@@ -29,14 +35,18 @@ def _default_operators() -> dict[str, Operator]:
 class RedactionPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 2
     name: str = "default"
-    version: int = Field(default=1, ge=1)
+    # 2: every class stock Presidio detects, places below country level, tool calls, language.
+    version: int = Field(default=2, ge=1)
     tenant_id: str | None = None
     threshold: float = Field(default=0.35, ge=0.0, le=1.0)
     default_operator: Operator = "placeholder"
     operators: dict[str, Operator] = Field(default_factory=_default_operators)
     mask_char: str = Field(default="*", min_length=1, max_length=1)
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}$")
+    other_languages: OtherLanguages = "hold"
+    location_granularity: Granularity = "below_country"
 
     def operator_for(self, entity_type: str) -> Operator:
         return self.operators.get(entity_type, self.default_operator)
@@ -56,17 +66,33 @@ def _norm(value: str) -> bytes:
 
 
 class Pseudonyms:
-    """Per-session numbering: the same value of the same type gets the same ``<TYPE_n>``."""
+    """Per-session numbering: the same value of the same type gets the same ``<TYPE_n>``.
+
+    A person is named in parts across a call ("Maria Gonzalez", later "Ms. Gonzalez", "Maria"):
+    a PERSON value any of whose words (3+ letters) was part of an earlier one gets that label."""
 
     def __init__(self, key: bytes) -> None:
         self._key = key
         self._seen: dict[str, dict[bytes, int]] = {}
+        self._parts: dict[bytes, int] = {}  # keyed digests of PERSON words → label number
+
+    def _digest(self, entity_type: str, norm: bytes) -> bytes:
+        return hmac.new(self._key, entity_type.encode() + b"\0" + norm, hashlib.sha256).digest()
 
     def label(self, entity_type: str, value: str) -> str:
-        digest = hmac.new(self._key, entity_type.encode() + b"\0" + _norm(value),
-                          hashlib.sha256).digest()
+        norm = _norm(value)
+        digest = self._digest(entity_type, norm)
         numbers = self._seen.setdefault(entity_type, {})
-        n = numbers.setdefault(digest, len(numbers) + 1)
+        if entity_type == "PERSON" and digest not in numbers:
+            words = norm.split()
+            if words and all(len(w) == 1 for w in words):
+                words = [b"".join(words)]  # spelled out: "g o n z a l e z" is "gonzalez"
+            parts = [self._digest("PERSON-part", w) for w in words if len(w) >= 3]
+            known = [self._parts[p] for p in parts if p in self._parts]
+            numbers[digest] = known[0] if known else len(set(numbers.values())) + 1
+            for p in parts:
+                self._parts.setdefault(p, numbers[digest])
+        n = numbers.setdefault(digest, len(set(numbers.values())) + 1)
         return f"<{entity_type}_{n}>"
 
     def keyed_hash(self, entity_type: str, value: str) -> str:

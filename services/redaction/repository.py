@@ -19,14 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.redaction.consent import ConsentEvent
 from services.redaction.models import (
     ConsentRow,
+    RedactedToolCallRow,
     RedactedTurnRow,
     RedactionPolicyRow,
     RedactionSession,
 )
 from services.redaction.policy import DEFAULT_POLICY, RedactionPolicy
-from services.transcripts.models import TranscriptSession, TranscriptTurn
+from services.transcripts.models import TranscriptSession, TranscriptToolCall, TranscriptTurn
 
-RS, TS, TT = RedactionSession, TranscriptSession, TranscriptTurn
+RS, TS, TT, TC = RedactionSession, TranscriptSession, TranscriptTurn, TranscriptToolCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,19 @@ class SourceTurn:
     start_ms: int
     end_ms: int
     heard_text: str | None
+    withheld: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceToolCall:
+    call_id: str
+    ordinal: int
+    name: str
+    arguments: str | None
+    result: str | None
+    is_error: bool
+    started_ms: int
+    ended_ms: int | None
     withheld: str | None
 
 
@@ -109,8 +123,29 @@ async def load_turns(conn: AsyncConnection, tenant: str, session: str) -> list[S
     return [SourceTurn(*r) for r in rows]
 
 
+async def load_tool_calls(conn: AsyncConnection, tenant: str,
+                          session: str) -> list[SourceToolCall]:
+    rows = await conn.execute(
+        select(TC.call_id, TC.ordinal, TC.name, TC.arguments, TC.result, TC.is_error,
+               TC.started_ms, TC.ended_ms, TC.withheld)
+        .where(TC.tenant_id == tenant, TC.session_id == session).order_by(TC.ordinal))
+    return [SourceToolCall(*r) for r in rows]
+
+
+async def write_tool_calls(conn: AsyncConnection, tenant: str, session: str,
+                           policy: RedactionPolicy, rows: list[dict[str, Any]]) -> None:
+    """Replace the session's redacted tool calls with ``rows``."""
+    await conn.execute(delete(RedactedToolCallRow).where(
+        RedactedToolCallRow.tenant_id == tenant, RedactedToolCallRow.session_id == session))
+    if rows:
+        await conn.execute(pg_insert(RedactedToolCallRow).values(
+            [{"tenant_id": tenant, "session_id": session, "policy_hash": policy.policy_hash,
+              "policy_version": policy.version, **r} for r in rows]))
+
+
 async def write_redaction(conn: AsyncConnection, tenant: str, session: str, source_frames: int,
-                          policy: RedactionPolicy, rows: list[dict[str, Any]]) -> None:
+                          policy: RedactionPolicy, rows: list[dict[str, Any]], *,
+                          language: str | None = None, held: str | None = None) -> None:
     """Replace the session's redacted turns with ``rows`` (one policy hash per session)."""
     where = (RedactedTurnRow.tenant_id == tenant, RedactedTurnRow.session_id == session)
     ids = [r["turn_id"] for r in rows]
@@ -130,7 +165,8 @@ async def write_redaction(conn: AsyncConnection, tenant: str, session: str, sour
     await conn.execute(update(RS).where(RS.tenant_id == tenant, RS.session_id == session).values(
         source_frames=source_frames, policy_hash=policy.policy_hash,
         policy_version=policy.version, turns=len(rows),
-        findings=sum(len(r["findings"]) for r in rows), redacted_at=func.now()))
+        findings=sum(len(r["findings"]) for r in rows), redacted_at=func.now(),
+        language=language, held=held))
 
 
 async def tenant_sessions(conn: AsyncConnection, tenant: str) -> list[str]:

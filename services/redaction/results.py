@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-DETECTOR_VERSION = "voxledger-speech/1"
+DETECTOR_VERSION = "voxledger-speech/2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +15,7 @@ class Utterance:
 
     text: str
     previous_agent: str | None = None
+    speaker: str | None = None  # "caller", "agent"; None when unknown (treated as the caller)
 
 
 class FindingRecord(BaseModel):

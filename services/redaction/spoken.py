@@ -14,7 +14,8 @@ from dataclasses import dataclass
 # Mixed letter+digit tokens ("0x80070005", "E1234", "42nd") stay whole: they are codes, versions
 # or ordinals, and splitting them would invent long digit runs out of error codes.
 # "..." is one token: ASR writes pauses between digit groups that way.
-_TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?|\.{2,}|[^\sA-Za-z0-9]")
+# Letters are Unicode letters ("Ní Bhriain", "Élodie"); "O'Connor" and "O\u2019Connor" stay one token.
+_TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W\d_]+)?|\.{2,}|[^\s\w]|_")
 
 UNITS = {
     "zero": 0, "oh": 0, "o": 0, "nought": 0, "naught": 0, "one": 1, "two": 2, "three": 3,
@@ -245,3 +246,8 @@ def aba_ok(digits: str) -> bool:
         return False
     w = (3, 7, 1) * 3
     return sum(int(d) * k for d, k in zip(digits, w, strict=True)) % 10 == 0
+
+
+def element(tokens: list[Token], i: int) -> tuple[str, int, bool] | None:
+    """One digit group at token ``i`` (see ``_element``), for readers of mixed codes."""
+    return _element(tokens, i)

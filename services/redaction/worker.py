@@ -14,8 +14,11 @@ with raising until the transcript catches up, this never holds back other sessio
 a session whose transcript never completes (a gap) stays pending instead of being redelivered
 forever (DESIGN.md law 9).
 
-Redaction of a session: every turn in order, caller turns with the heard text of the agent turn
-before them as dialogue context, one ``Pseudonyms`` per session keyed from the tenant pepper and
+Redaction of a session: every turn in order and every tool call's arguments and result
+(``assemble.py``, ``tools.py``), caller turns with the heard text of the agent turn before them
+as dialogue context, the call's language detected first (``language.py``: a call not in the
+policy's language gets only the language-independent recognizers and, under ``hold``, a reason
+that keeps it out of exports), one ``Pseudonyms`` per session keyed from the tenant pepper and
 the session id (``<PERSON_1>`` is the same person in every turn, and a rebuild gives the same
 labels: law 3). Turns withheld because recording was paused stay withheld (no text). Presidio
 runs in a thread. Rows are keyed by turn id + policy hash; a changed policy is applied on command
@@ -39,12 +42,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.platform.consumer import Delivered
 from services.platform.keys import KeyProvider, key_provider
 from services.platform.settings import Settings
-from services.redaction import repository
+from services.redaction import assemble, language, repository
 from services.redaction.consent import consent_events
 from services.redaction.engine import RedactionEngine, shared_engine
 from services.redaction.policy import Pseudonyms, RedactionPolicy
 from services.redaction.repository import SourceTurn
-from services.redaction.results import RedactedTurn, Utterance
+from services.redaction.results import RedactedTurn
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 60.0  # a session whose redaction failed is retried after this, not in a loop
@@ -54,22 +57,6 @@ def pseudonym_key(pepper: bytes, session: str) -> bytes:
     """Per-session pseudonym key: stable across rebuilds, unlinkable across sessions."""
     return hmac.new(pepper, b"voxledger/redaction-pseudonyms\0" + session.encode(),
                     hashlib.sha256).digest()
-
-
-def utterances(turns: list[SourceTurn]) -> list[tuple[int, Utterance]]:
-    """(index into ``turns``, utterance) for every turn with heard text; a caller turn gets the
-    heard text of the latest agent turn before it as context."""
-    out: list[tuple[int, Utterance]] = []
-    last_agent: str | None = None
-    for k, t in enumerate(turns):
-        if t.withheld or not t.heard_text:
-            continue
-        if t.speaker == "agent":
-            out.append((k, Utterance(t.heard_text)))
-            last_agent = t.heard_text
-        else:
-            out.append((k, Utterance(t.heard_text, previous_agent=last_agent)))
-    return out
 
 
 def rows_for(turns: list[SourceTurn], redacted: dict[int, RedactedTurn], detector_version: str,
@@ -109,12 +96,25 @@ async def redact_session(conn: AsyncConnection, engine: RedactionEngine, keys: K
     if fresh and (not force or claimed.policy_hash == policy.policy_hash):
         return Outcome(claimed=True)
     turns = await repository.load_turns(conn, tenant, session)
-    todo = utterances(turns)
+    calls = await repository.load_tool_calls(conn, tenant, session)
+    found = language.detect([t.heard_text or "" for t in turns if not t.withheld],
+                            default=policy.language)
+    held = None
+    if found.language != policy.language and policy.other_languages == "hold":
+        held = f"language:{found.language}"
+    b = assemble.batch(turns, calls)
     pseudonyms = Pseudonyms(pseudonym_key(keys.pepper(tenant), session))
-    done = await engine.redact_async([u for _, u in todo], policy, pseudonyms)
-    rows = rows_for(turns, {k: r for (k, _), r in zip(todo, done, strict=True)},
+    # English recognizers only on English calls of an English policy; any other call gets the
+    # language-independent ones (and, under "hold", stays out of every export).
+    english = found.language == policy.language == "en"
+    done = await engine.redact_async(b.items, policy, pseudonyms, session=True,
+                                     english=english, whole=b.whole)
+    rows = rows_for(turns, {k: done[i] for k, i in b.turn_at.items()},
                     engine.detector_version, engine.model_name)
-    await repository.write_redaction(conn, tenant, session, claimed.frames, policy, rows)
+    await repository.write_redaction(conn, tenant, session, claimed.frames, policy, rows,
+                                     language=found.language, held=held)
+    await repository.write_tool_calls(conn, tenant, session, policy,
+                                      assemble.call_rows(calls, b, done))
     return Outcome(True, True, len(rows), sum(len(r["findings"]) for r in rows))
 
 

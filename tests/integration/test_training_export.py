@@ -96,7 +96,9 @@ async def test_mixed_consent_exports_only_training_consent(
     assert len(lines) == 1
     chat = json.loads(lines[0])
     roles = {m["role"] for m in chat["messages"]}
-    assert roles == {"user", "assistant"}
+    # The simulated call uses a tool: its redacted call and result are messages too.
+    assert roles == {"user", "assistant", "tool"}
+    assert any("tool_calls" in m for m in chat["messages"])
     wanted = sims["training"]
     script = build_script(wanted.seed)
     assert not leaks(lines[0], script), leaks(lines[0], script)

@@ -13,11 +13,13 @@ import uuid_utils
 
 from schemas.envelope import Direction, Envelope, Provider
 from schemas.system_events import ConsentScope, ConsentState
+from services.redaction import assemble
 from services.redaction.consent import consent_events, covers_training, latest
 from services.redaction.engine import RedactionEngine, shared_engine
 from services.redaction.export import (
     Candidate,
     ExportFormat,
+    ToolCall,
     Turn,
     export_id,
     select_sessions,
@@ -25,7 +27,7 @@ from services.redaction.export import (
 )
 from services.redaction.policy import Pseudonyms
 from services.redaction.repository import SourceTurn
-from services.redaction.worker import pseudonym_key, rows_for, utterances
+from services.redaction.worker import pseudonym_key, rows_for
 from services.simulator.frames import Frame
 from services.simulator.run import with_consent
 
@@ -82,10 +84,11 @@ def test_caller_turns_get_the_agents_previous_heard_text() -> None:
     turns = [turn(0, "agent", "What's your card number?"), turn(1, "caller", "four one one"),
              turn(2, "agent", None), turn(3, "caller", "paid", withheld="recording.paused"),
              turn(4, "caller", "thanks")]
-    got = utterances(turns)
-    assert [k for k, _ in got] == [0, 1, 4]
-    assert got[1][1].previous_agent == "What's your card number?"
-    assert got[2][1].previous_agent == "What's your card number?"
+    got = assemble.batch(turns, [])
+    assert list(got.turn_at) == [0, 1, 4]
+    assert got.items[got.turn_at[1]].previous_agent == "What's your card number?"
+    assert got.items[got.turn_at[4]].previous_agent == "What's your card number?"
+    assert [got.items[i].speaker for i in got.turn_at.values()] == ["agent", "caller", "caller"]
 
 
 def test_session_redaction_keeps_withheld_and_stores_no_values(engine: RedactionEngine) -> None:
@@ -93,10 +96,10 @@ def test_session_redaction_keeps_withheld_and_stores_no_values(engine: Redaction
              turn(1, "caller", "It's Anna Kowalski, that's K O W A L S K I."),
              turn(2, "caller", "the card is four one one one", withheld="recording.paused"),
              turn(3, "agent", "Thanks Anna Kowalski, all done.")]
-    todo = utterances(turns)
+    todo = assemble.batch(turns, [])
     key = pseudonym_key(b"p" * 32, "s1")
-    done = engine.redact([u for _, u in todo], pseudonyms=Pseudonyms(key))
-    rows = rows_for(turns, {k: r for (k, _), r in zip(todo, done, strict=True)},
+    done = engine.redact(todo.items, pseudonyms=Pseudonyms(key), session=True)
+    rows = rows_for(turns, {k: done[i] for k, i in todo.turn_at.items()},
                     engine.detector_version, engine.model_name)
     assert rows[2]["text"] is None and rows[2]["withheld"] == "recording.paused"
     assert "Kowalski" not in rows[1]["text"] and "K O W" not in rows[1]["text"]
@@ -111,18 +114,20 @@ def test_session_redaction_keeps_withheld_and_stores_no_values(engine: Redaction
 
 
 def cand(sid: str, training: str | None, policy: str | None = "h1", current: bool = True,
-         started: datetime = T0) -> Candidate:
-    return Candidate(sid, started, training, policy, current)
+         started: datetime = T0, held: str | None = None) -> Candidate:
+    return Candidate(sid, started, training, policy, current, held)
 
 
 def test_selection_needs_training_consent_and_a_current_redaction() -> None:
     found = [cand("b", "granted"), cand("a", "granted"), cand("none", None),
              cand("rec", "declined"), cand("rev", "revoked"), cand("old", "granted", "h0"),
              cand("pending", "granted", None), cand("behind", "granted", current=False),
-             cand("early", "granted", started=T0 - timedelta(days=2))]
+             cand("early", "granted", started=T0 - timedelta(days=2)),
+             cand("french", "granted", held="language:fr")]
     sel = select_sessions(found, "h1", since=T0 - timedelta(days=1))
     assert [c.session_id for c in sel.sessions] == ["a", "b"]
-    assert sel.excluded == {"no_training_consent": 3, "not_redacted": 3, "before_since": 1}
+    assert sel.excluded == {"no_training_consent": 3, "not_redacted": 3, "before_since": 1,
+                            "held": 1}
 
 
 def test_openai_chat_lines_map_roles_and_merge_same_speaker() -> None:
@@ -142,6 +147,28 @@ def test_openai_chat_lines_map_roles_and_merge_same_speaker() -> None:
     assert body["turns"][2] == {"speaker": "caller", "status": "completed", "start_ms": 2,
                                 "end_ms": 3, "withheld": "recording.paused"}
     assert session_line(ExportFormat.OPENAI_CHAT, cand("s", "granted"), turns[2:3]) is None
+
+
+def test_openai_chat_puts_tool_calls_in_the_tool_call_fields_in_time_order() -> None:
+    turns = [Turn("caller", "completed", 0, 1, "It's <PERSON_1>.", None),
+             Turn("agent", "completed", 5, 6, "Saved.", None)]
+    calls = [ToolCall("call_9f3a07", "save_contact", '{"name":"<PERSON_1>"}', '{"ok":true}', False,
+                      2, 3, None),
+             ToolCall("call_77b1", "charge", None, None, False, 4, None, "recording.paused")]
+    line, n = session_line(ExportFormat.OPENAI_CHAT, cand("s", "granted"), turns, calls) or (
+        "", 0)
+    assert json.loads(line)["messages"] == [
+        {"role": "user", "content": "It's <PERSON_1>."},
+        {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {
+            "name": "save_contact", "arguments": '{"name":"<PERSON_1>"}'}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": '{"ok":true}'},
+        {"role": "assistant", "content": "Saved."}]
+    assert n == 4
+    body = json.loads(session_line(ExportFormat.JSONL, cand("s", "granted"), turns, calls)[0])
+    assert body["tool_calls"][0]["arguments"] == '{"name":"<PERSON_1>"}'
+    assert body["tool_calls"][1] == {"id": "call_2", "name": "charge",
+                                     "withheld": "recording.paused", "started_ms": 4,
+                                     "ended_ms": None}
 
 
 def test_export_id_depends_on_parameters_and_the_set_of_sessions() -> None:

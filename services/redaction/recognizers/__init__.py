@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from services.redaction.recognizers import address, dates, email, names, numbers, spelled
+from services.redaction.recognizers import (
+    address,
+    dates,
+    email,
+    ids,
+    names,
+    network,
+    numbers,
+    places,
+    spelled,
+)
 from services.redaction.recognizers.base import Finding, Recognizer, View
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
     numbers.recognize, dates.recognize, email.recognize, spelled.recognize, address.recognize,
-    names.recognize,
+    names.recognize, ids.recognize, network.recognize, places.recognize,
+)
+# Recognizers that need no English: digits, codes, emails, cards, IBANs, IPs, URLs, wallets.
+# A call in another language is redacted with these alone (or held back, per the policy).
+LANGUAGE_INDEPENDENT: tuple[Recognizer, ...] = (
+    numbers.recognize, email.recognize, ids.recognize, network.recognize,
 )
 
 
-def recognize_all(view: View) -> list[Finding]:
+def recognize_all(view: View, *, english: bool = True) -> list[Finding]:
     found: list[Finding] = []
-    for recognizer in RECOGNIZERS:
+    for recognizer in RECOGNIZERS if english else LANGUAGE_INDEPENDENT:
         found.extend(recognizer(view))
     return found
 
 
-__all__ = ["RECOGNIZERS", "Finding", "View", "recognize_all"]
+__all__ = ["LANGUAGE_INDEPENDENT", "RECOGNIZERS", "Finding", "View", "recognize_all"]

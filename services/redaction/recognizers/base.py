@@ -29,11 +29,19 @@ class View:
     tokens: list[Token]
     runs: list[NumberRun]
     context: Context
+    # "caller", "agent" or None (unknown: treated as the caller, the safe side). Some classes
+    # (places, groups) are personal in what a caller says about themselves, not in the agent's
+    # script ("our office in Chicago").
+    speaker: str | None = None
 
     @classmethod
-    def of(cls, text: str, context: Context = NO_CONTEXT) -> View:
+    def of(cls, text: str, context: Context = NO_CONTEXT, speaker: str | None = None) -> View:
         tokens = tokenize(text)
-        return cls(text, tokens, number_runs(tokens), context)
+        return cls(text, tokens, number_runs(tokens), context, speaker)
+
+    @property
+    def is_agent(self) -> bool:
+        return self.speaker == "agent"
 
     def words_before(self, index: int, limit: int = 8, floor: int = 0) -> str:
         """Lowercased text of up to ``limit`` tokens before token ``index`` (not before floor)."""

@@ -33,9 +33,12 @@ def recognize(view: View) -> list[Finding]:
     runs_by_first = {r.first: r for r in view.runs}
     for k, tok in enumerate(toks):
         # "May" is also a verb: only a capitalised "May" next to a number or ordinal is a month.
-        if tok.low not in MONTHS or (tok.low == "may" and not tok.text[0].isupper()):
+        if tok.low not in MONTHS or (tok.low == "may" and not tok.text[0].isupper()
+                                     and not _may_is_month(view, k)):
             continue
-        asked = view.topics_at(k) & {Topic.DOB, Topic.EXPIRY}
+        # "my date of birth, um, let me think, is march third": the cue can be a while back.
+        asked = (view.local_topics(k, limit=14) or view.context.asked) & {Topic.DOB,
+                                                                          Topic.EXPIRY}
         if not asked:
             continue
         start, end = tok.start, tok.end
@@ -63,6 +66,15 @@ def recognize(view: View) -> list[Finding]:
             entity = "DATE_OF_BIRTH" if Topic.DOB in asked else "CARD_EXPIRY"
             out.append(Finding(entity, start, end, 0.85, DETECTOR))
     return out
+
+
+def _may_is_month(view: View, k: int) -> bool:
+    """Lower-case "may" (ASR) is the month in "the fifth of may" or "may fifth", not "may i"."""
+    toks = view.tokens
+    before = toks[k - 1].low if k else ""
+    after = toks[k + 1].low if k + 1 < len(toks) else ""
+    return before == "of" or after in ORDINALS or _is_numeric_ordinal(after) or any(
+        r.first == k + 1 for r in view.runs)
 
 
 def _is_numeric_ordinal(word: str) -> bool:

@@ -8,10 +8,14 @@ take capitalised words that are not ordinary English. Pure logic.
 
 from __future__ import annotations
 
+import json
 import re
+from functools import cache
+from importlib.resources import files
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.places import NRP_WORDS
 from services.redaction.spoken import Token
 
 DETECTOR = "names"
@@ -37,6 +41,83 @@ _NOT_NAME = frozenset({
     "ready", "new", "here.", "bank", "account", "card", "phone", "as", "of", "by", "now",
 })
 _MAX_WORDS = 3
+# Surname particles and prefixes: "van der Berg", "de la Cruz", "bin Said", "Mc Allister" (ASR
+# splits "McAllister"), "O ' Connor". They belong to the name only between name words.
+PARTICLES = frozenset({
+    "van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "dos", "das", "la", "le",
+    "st", "saint", "bin", "ibn", "al", "el", "mac", "mc", "o", "d", "ter", "ten", "af", "zu",
+})
+# Ordinary words that are also first names: never taken as a name without capitals and a cue.
+TRAPS = frozenset({
+    "will", "grace", "bill", "rose", "june", "jordan", "may", "april", "august", "art", "bob",
+    "frank", "mark", "pat", "sue", "ray", "jack", "max", "faith", "hope", "joy", "dawn", "summer",
+    "autumn", "penny", "rusty", "sandy", "chase", "hunter", "victor", "drew", "guy", "king",
+    "page", "price", "gene", "sky", "amber", "ruby", "crystal", "destiny", "miles", "rich",
+    "don", "ken", "lee", "bud", "bill's", "dean", "major", "carol", "holly", "ivy", "iris",
+    "lily", "daisy", "jasmine", "heather", "olive", "pearl", "angel", "an", "paris", "rob",
+    "grant", "lane", "dale", "wade", "walker", "earl", "norm", "violet", "hazel", "jay",
+    "rocky", "brandy", "candy", "misty", "stormy", "harmony", "melody", "charity", "prudence",
+    "trinity", "journey", "liberty", "river", "rain", "stone", "reed", "cash", "mercedes",
+    "lincoln", "christian", "justice", "young",
+    "noble", "royal", "sage", "storm", "marshall", "baker", "carter", "cooper", "porter",
+    "mason", "taylor", "parker", "chance", "lucky", "honey", "ginger", "coral",
+    "sierra", "dakota", "phoenix", "tuesday", "winter", "forest",
+})
+_RELATION = re.compile(
+    r"\b(?:my|our|her|his|their|your)\s+(?:wife|husband|son|daughter|mom|mother|dad|father"
+    r"|brother|sister|partner|friend|boss|manager|grandmother|grandfather|grandma|grandpa|aunt"
+    r"|uncle|cousin|niece|nephew|fianc[eé]e?|girlfriend|boyfriend|roommate|landlord|kid|child"
+    r"|spouse|caregiver|stepson|stepdaughter|doctor|physician|dentist|therapist|lawyer"
+    r"|attorney|agent|advisor|colleague|coworker|neighbor|neighbour)\s+$")
+# Cues after which a name from the name lists (or a capitalised word) is a person.
+_MEDIUM = re.compile(
+    r"\b(?:named|called|patient|policyholder|policy holder|beneficiary|cardholder|card holder"
+    r"|member|is this|speaking with|speak to|speak with|ask for|transfer me to|attention"
+    r"|for|from|to|with|and|thanks|thank you|hi|hello|hey|ok|okay|bye|sorry)\s+$")
+
+
+# Words of spoken spelling and ordinary English that the name lists also hold.
+_NOT_NAMES = frozenset({
+    "alpha", "alfa", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+    "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra",
+    "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu", "said", "server", "dev",
+    "dash", "colon", "fresh", "reader", "holder", "stack", "weeks", "fee", "cherry", "der",
+    "van", "san", "santa", "los", "las", "del", "fort", "port", "saint", "mount", "lake",
+})
+
+
+@cache
+def first_names() -> frozenset[str]:
+    raw = files("services.redaction.recognizers").joinpath("data/first_names.json")
+    names = frozenset(json.loads(raw.read_text(encoding="utf-8"))["names"])
+    return names - TRAPS - _NOT_NAMES - NRP_WORDS
+
+
+@cache
+def last_names() -> frozenset[str]:
+    raw = files("services.redaction.recognizers").joinpath("data/last_names.json")
+    names = frozenset(json.loads(raw.read_text(encoding="utf-8"))["names"])
+    return names - TRAPS - _NOT_NAMES - NRP_WORDS
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | _NOT_NAME
+
+
+def is_first_name(word: str) -> bool:
+    return word in first_names() and word not in _stop_words()
+
+
+def is_last_name(word: str) -> bool:
+    return word in last_names() and word not in _stop_words()
+
+
+def _name_word(t: Token) -> bool:
+    return (t.text.replace("'", "").replace("\u2019", "").isalpha() and len(t.text) >= 2
+            and t.low not in _NOT_NAME)
 
 
 def _take(toks: list[Token], i: int, need_caps: bool) -> int:
@@ -44,12 +125,61 @@ def _take(toks: list[Token], i: int, need_caps: bool) -> int:
     j = i
     while j < len(toks) and j - i < _MAX_WORDS:
         t = toks[j]
-        if not t.text.isalpha() or t.low in _NOT_NAME or len(t.text) < 2:
+        if not _name_word(t) or t.low in NRP_WORDS or (j > i and t.low in PARTICLES):
+            break  # particles are taken by extend(), only when a name word follows
+        if not t.text[0].isupper() and t.low in _stop_words():
             break
-        if need_caps and not t.text[0].isupper():
+        if need_caps and not t.text[0].isupper() and not (
+                (j == i and t.low in first_names())
+                or (j == i + 1 and not toks[i].text[0].isupper() and t.low in last_names())):
             break
         j += 1
     return j
+
+
+def extend(toks: list[Token], first: int, last: int) -> tuple[int, int]:
+    """Grow a name over hyphens, apostrophes and particles on either side: "Anne-Marie
+    Smith-Jones", "O'Connor" split as "O ' Connor", "van der Berg", "de la Cruz", "Mc Allister"."""
+    n = len(toks)
+    caps = toks[first].text[:1].isupper()
+    for _ in range(4):
+        if last + 2 < n and toks[last + 1].text in ("-", "'", "\u2019") \
+                and toks[last + 2].text.isalpha() and toks[last + 2].low not in _NOT_NAME:
+            last += 2
+            continue
+        k = last + 1
+        while k < n and toks[k].low in PARTICLES and k - last <= 3:
+            k += 1
+        if k > last + 1 and k < n and _name_word(toks[k]) and (
+                toks[k].text[:1].isupper() or toks[k].low not in _stop_words()):
+            last = k
+            continue
+        # "Anne-Marie Smith": a capitalised name goes on with the next capitalised word.
+        if caps and k < n and toks[k].text[:1].isupper() and _name_word(toks[k]) \
+                and k + 1 < n and toks[k + 1].text in ("-", "'"):
+            last = k
+            continue
+        break
+    while first >= 2 and toks[first - 1].text in ("-", "'") and toks[first - 2].text.isalpha() \
+            and toks[first - 2].low not in _NOT_NAME:
+        first -= 2
+    k = first
+    while k > 0 and toks[k - 1].low in PARTICLES and first - k < 3:
+        k -= 1
+    # "van der Berg" after "Mr." or at a name's end; not "to la" or "is de" mid-sentence.
+    if k < first and (toks[k].text[0].isupper() or (k > 0 and _name_word(toks[k - 1]))):
+        first = k
+    return first, last
+
+
+def extend_span(view: View, start: int, end: int) -> tuple[int, int]:
+    """:func:`extend` on character offsets (for PERSON findings of any detector)."""
+    toks = view.tokens
+    idx = [k for k, t in enumerate(toks) if t.start < end and start < t.end]
+    if not idx:
+        return start, end
+    first, last = extend(toks, idx[0], idx[-1])
+    return min(start, toks[first].start), max(end, toks[last].end)
 
 
 def recognize(view: View) -> list[Finding]:
@@ -61,12 +191,28 @@ def recognize(view: View) -> list[Finding]:
         j = i
         if _STRONG.search(lead):
             j = _take(toks, i, need_caps=False)
-        elif _WEAK.search(lead) or (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
+        elif (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
                 or (i > 1 and toks[i - 1].text == "." and toks[i - 2].low in _TITLES):
+            j = _take(toks, i, need_caps=toks[i].low in TRAPS)  # "mr kowalski" in ASR case
+        elif _RELATION.search(lead):  # "my wife jennifer", "my son Tom Baker"
+            j = min(_take(toks, i, need_caps=toks[i].low in TRAPS), i + 1)
+            if j < len(toks) and j > i and (is_last_name(toks[j].low)
+                                            or toks[j].text[:1].isupper()):
+                j = _take(toks, i, need_caps=False)
+        elif _WEAK.search(lead):
             j = _take(toks, i, need_caps=True)
+        if j == i and ((is_first_name(toks[i].low) and toks[i].low not in TRAPS)
+                       or (toks[i].text[0].isupper() and _MEDIUM.search(lead)
+                           and is_last_name(toks[i].low))):
+            # A known first name anywhere ("yeah so jennifer said"), and a last name after it.
+            j = i + 1
+            if j < len(toks) and (is_last_name(toks[j].low) or (
+                    _name_word(toks[j]) and toks[j].text[0].isupper())):
+                j += 1
         if j > i:
-            out.append(Finding("PERSON", toks[i].start, toks[j - 1].end, 0.8, DETECTOR))
-            i = j
+            first, last = extend(toks, i, j - 1)
+            out.append(Finding("PERSON", toks[first].start, toks[last].end, 0.8, DETECTOR))
+            i = last + 1
         else:
             i += 1
     if Topic.NAME in view.context.asked and not out:

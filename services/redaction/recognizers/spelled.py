@@ -12,15 +12,19 @@ from services.redaction.recognizers.base import Finding, View
 from services.redaction.spoken import Token
 
 DETECTOR = "spelled"
-_SEPARATORS = frozenset({",", "-", ".", "…", "dash", "hyphen", "then"})
+_SEPARATORS = frozenset({",", "-", ".", "…", "dash", "hyphen", "then", "apostrophe", "'",
+                         "space", "capital", "uppercase", "lowercase", "small"})
+_MODIFIERS = frozenset({"capital", "uppercase", "upper", "lowercase", "lower", "small", "big"})
 
 
 def _letter(tokens: list[Token], i: int) -> int:
     """Tokens one spelled letter takes at ``i`` (0 if none): "K", "double L", "W as in William"."""
     tok = tokens[i]
     n = len(tokens)
-    if tok.low == "double" and i + 1 < n and _is_letter(tokens[i + 1]):
+    if tok.low in ("double", "triple") and i + 1 < n and _is_letter(tokens[i + 1]):
         return 2
+    if tok.low in _MODIFIERS and i + 1 < n and _is_letter(tokens[i + 1]):
+        return 2  # "capital k"
     if not _is_letter(tok):
         return 0
     if i + 3 < n and tokens[i + 1].low == "as" and tokens[i + 2].low in ("in", "for") \
@@ -46,8 +50,10 @@ def recognize(view: View) -> list[Finding]:
             continue
         first, spelled, last, as_in = i, "", i, False
         while used:
-            if toks[i].low == "double":
-                spelled += toks[i + 1].low * 2
+            if toks[i].low in ("double", "triple"):
+                spelled += toks[i + 1].low * (2 if toks[i].low == "double" else 3)
+            elif toks[i].low in _MODIFIERS:
+                spelled += toks[i + 1].low
             else:
                 spelled += toks[i].low
             as_in = as_in or used >= 3
@@ -67,14 +73,28 @@ def recognize(view: View) -> list[Finding]:
 
 
 def _with_word(toks: list[Token], first: int, last: int, spelled: str) -> tuple[int, int]:
-    """"Smith, S M I T H": the word the letters spell, said just before or after, goes too."""
-    for k in (first - 1, first - 2):
-        if k >= 0 and toks[k].low == spelled:
-            first = k
+    """"Smith, S M I T H": the word the letters spell, said just before or after, goes too
+    ("O'Connor" for "O apostrophe C O N N O R", "Smith-Jones" said as two words)."""
+    def plain(k: int, width: int) -> str:
+        return "".join(t.low for t in toks[k:k + width] if t.text.isalpha()
+                       or "'" in t.text).replace("'", "").replace("\u2019", "")
+
+    def gap(lo: int, hi: int) -> bool:  # only punctuation between the word and the letters
+        return all(not toks[x].text[0].isalnum() for x in range(lo, hi))
+
+    done = False
+    for k in range(first - 1, max(-1, first - 6), -1):
+        for w in (1, 2, 3):
+            if k + w <= first and gap(k + w, first) and plain(k, w) == spelled:
+                first, done = k, True
+                break
+        if done:
             break
-    for k in (last + 1, last + 2):
-        if k < len(toks) and toks[k].low == spelled:
-            last = k
+    for k in range(last + 1, min(len(toks), last + 3)):
+        w = next((w for w in (3, 2, 1) if k + w <= len(toks) and gap(last + 1, k)
+                  and plain(k, w) == spelled), 0)
+        if w:
+            last = k + w - 1
             break
     return first, last
 

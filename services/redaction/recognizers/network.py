@@ -1,0 +1,160 @@
+"""Network identifiers, written or spoken: IP_ADDRESS, URL, CRYPTO.
+
+"one nine two dot one six eight dot one dot ten" is four number runs joined by "dot"; a written
+"10.0.0.5" is one run of four pieces. A URL is a host that ends in a known top-level domain
+("acme dash plumbing dot com slash contact", "www.example.org/path", "https://…"); a host right
+after "at" is an email's and left to the email reader. Wallets: Bitcoin (base58 or bech32) and
+Ethereum addresses as written (nobody reads 34 characters aloud). Every pattern is bounded, so
+the scan stays linear. Pure logic.
+"""
+
+from __future__ import annotations
+
+import re
+
+from services.redaction.recognizers.base import Finding, View
+from services.redaction.spoken import NumberRun, Token
+
+DETECTOR = "network"
+_DOTS = frozenset({"dot", ".", "point"})
+_TLDS = frozenset({
+    "com", "net", "org", "edu", "gov", "io", "co", "us", "uk", "ca", "de", "fr", "es", "it",
+    "nl", "au", "info", "biz", "me", "ai", "app", "dev", "tech", "online", "store", "xyz", "ie",
+    "nz", "ch", "se", "eu", "tv", "shop", "site", "blog", "law", "health", "ru", "jp", "cn", "br",
+    "mx", "pl", "dk", "fi", "pt", "gr", "cz", "za", "sg", "hk", "kr", "ly", "gg", "fm", "cc",
+    "ws", "page", "link", "live", "world", "cloud", "digital", "media", "services", "solutions",
+    "agency",
+})
+_HOST_SEP = frozenset({"dot", ".", "dash", "-", "hyphen"})
+_PATH_SEP = frozenset({"slash", "/", "forward"})
+_LEAD_IN = frozenset({
+    "is", "it's", "its", "my", "to", "the", "our", "your", "at", "on", "visit", "go", "site",
+    "website", "page", "url", "link", "and", "or", "a", "an", "check", "out", "called", "um",
+    "uh", "yes", "yeah", "sure", "so", "www", "http", "https", "from", "via", "in", "of",
+})
+_CRYPTO = re.compile(
+    r"(?<![A-Za-z0-9])(?:bc1[a-z0-9]{25,59}|[13][a-km-zA-HJ-NP-Z1-9]{25,34}"
+    r"|0x[a-fA-F0-9]{40})(?![A-Za-z0-9])")
+
+
+def _ips(view: View) -> list[Finding]:
+    toks = view.tokens
+    out: list[Finding] = []
+    for run in view.runs:  # written: 10.0.0.5 is one run, four pieces, dots between
+        if len(run.pieces) == 4 and all(_octet(p.digits) for p in run.pieces) and all(
+                view.text[a.end:b.start].strip() == "."
+                for a, b in zip(run.pieces, run.pieces[1:], strict=False)):
+            out.append(Finding("IP_ADDRESS", run.start, run.end, 0.9, DETECTOR))
+    by_first = {r.first: r for r in view.runs}
+    k = 0
+    runs = view.runs
+    while k < len(runs):  # spoken: four runs, one "dot" between each
+        chain: list[NumberRun] = [runs[k]]
+        while len(chain) < 4:
+            nxt = chain[-1].last + 2
+            if nxt - 1 >= len(toks) or toks[nxt - 1].low not in _DOTS or nxt not in by_first:
+                break
+            chain.append(by_first[nxt])
+        if len(chain) == 4 and all(_octet(r.digits) for r in chain):
+            out.append(Finding("IP_ADDRESS", chain[0].start, chain[-1].end, 0.9, DETECTOR))
+            k += 4
+        else:
+            k += 1
+    return out
+
+
+def _octet(digits: str) -> bool:
+    return 1 <= len(digits) <= 3 and int(digits) <= 255
+
+
+def _urls(view: View) -> list[Finding]:
+    toks = view.tokens
+    out: list[Finding] = []
+    k = 1
+    while k + 1 < len(toks):
+        if toks[k].low not in _DOTS or toks[k + 1].low not in _TLDS or not toks[k - 1].is_word:
+            k += 1
+            continue
+        first = _host_start(toks, k - 1)
+        if first > 0 and toks[first - 1].low in ("at", "@"):
+            k += 2
+            continue  # an email's domain
+        first = _scheme(toks, first)
+        last = _tail(toks, k + 1)
+        out.append(Finding("URL", toks[first].start, toks[last].end, 0.85, DETECTOR))
+        k = last + 1
+    return out
+
+
+def _host_start(toks: list[Token], j: int) -> int:
+    """Walk left over host labels and their separators (at most six tokens)."""
+    first = j
+    i = j - 1
+    while i >= 0 and j - i <= 6 and toks[i].low in _HOST_SEP and i - 1 >= 0 \
+            and toks[i - 1].is_word and toks[i - 1].low not in _LEAD_IN:
+        first = i - 1
+        i -= 2
+    if first >= 2 and [t.low for t in toks[first - 2:first + 1]] == ["w", "w", "w"]:
+        first -= 2  # "w w w dot …": the walk took the last "w" as a host label
+    elif first >= 3 and toks[first - 1].low in _DOTS \
+            and [t.low for t in toks[first - 4:first - 1]] == ["w", "w", "w"]:
+        first -= 4
+    elif first == j and first > 0 and toks[first - 1].is_word \
+            and toks[first - 1].low not in _LEAD_IN:
+        first -= 1  # "johns plumbing dot com": a spoken host is often two words
+    elif first > 0 and toks[first - 1].low == "www":
+        first -= 1
+    elif first > 1 and toks[first - 1].low in _DOTS and toks[first - 2].low == "www":
+        first -= 2
+    return first
+
+
+_SCHEMES = ("http", "https", "h t t p", "h t t p s", "ftp")
+
+
+def _scheme(toks: list[Token], first: int) -> int:
+    """Take "https://" or "h t t p s colon slash slash" before the host."""
+    k = first
+    while k > 0 and toks[k - 1].low in ("/", "slash", "forward") and first - k < 4:
+        k -= 1
+    if k < first and k > 0 and toks[k - 1].low in (":", "colon"):
+        k -= 1
+        for scheme in _SCHEMES:
+            words = scheme.split()
+            if k >= len(words) and [t.low for t in toks[k - len(words):k]] == words:
+                return k - len(words)
+    return first
+
+
+_PATH_END = frozenset({"and", "or", "then", "to", "please", "for", "if", "so", "but", "that",
+                       "it", "i", "you", "we", "is", "thanks", "okay", "ok", "um", "uh"})
+
+
+def _tail(toks: list[Token], last: int) -> int:
+    """".co.uk", then "/path/more" (at most four path parts, a spoken part up to two words:
+    "slash contact us")."""
+    if last + 2 < len(toks) and toks[last + 1].low in _DOTS and toks[last + 2].low in _TLDS:
+        last += 2
+    parts = 0
+    while parts < 4 and last + 2 < len(toks) and toks[last + 1].low in _PATH_SEP:
+        nxt = last + 2
+        if toks[last + 1].low == "forward" and nxt < len(toks) and toks[nxt].low == "slash":
+            nxt += 1
+        if nxt >= len(toks) or not toks[nxt].is_word:
+            break
+        spoken = toks[last + 1].is_word  # "slash", not "/"
+        last, parts = nxt, parts + 1
+        if spoken and last + 1 < len(toks) and toks[last + 1].is_word and toks[last + 1].low not in (
+                _PATH_END | _PATH_SEP | _DOTS) and toks[last].low not in _PATH_END:
+            last += 1
+    return last
+
+
+def _crypto(view: View) -> list[Finding]:
+    return [Finding("CRYPTO", m.start(), m.end(), 0.9, DETECTOR)
+            for m in _CRYPTO.finditer(view.text)
+            if not m.group().isdigit()]
+
+
+def recognize(view: View) -> list[Finding]:
+    return _ips(view) + _urls(view) + _crypto(view)

