@@ -37,7 +37,7 @@ async def journal_entries(conn: AsyncConnection, keys: KeyProvider, tenant: str,
         S.tenant_id == tenant, S.session_id == JOURNAL_SESSION))).scalar()
     if wrapped is None:
         return []
-    dek = keys.unwrap_dek(tenant, wrapped)
+    dek = keys.unwrap_dek(tenant, wrapped, JOURNAL_SESSION)
     rows = await conn.execute(
         select(E.position, E.event_id, E.type, E.recorded_at, E.payload_ct)
         .where(E.tenant_id == tenant, E.session_id == JOURNAL_SESSION,

@@ -141,13 +141,14 @@ async def scan_entries(conn: AsyncConnection, tenant: str, start: int = 0, chunk
         rows = await nxt if nxt is not None else []
 
 
-async def stored_leaves(conn: AsyncConnection, tenant: str, size: int) -> list[bytes]:
-    """The sealed leaf hashes of positions ``0..size-1`` (``verify --since``: not recomputed)."""
 async def leaf_hashes(conn: AsyncConnection, tenant: str, size: int) -> list[bytes]:
     """The first ``size`` sealed leaf hashes in position order (proofs against a checkpoint)."""
     rows = await conn.execute(select(E.leaf_hash).where(E.tenant_id == tenant, E.position < size)
                               .order_by(E.position))
     return [bytes(r[0]) for r in rows]
+
+
+stored_leaves = leaf_hashes  # ``verify --since``: the sealed leaves, not recomputed
 
 
 async def session_entries(conn: AsyncConnection, tenant: str, session: str) -> Sequence[Any]:

@@ -154,5 +154,5 @@ async def _find(st: ApiState, tenant: str, session: str, kind: str) -> tuple[Any
                          f"the {kind} recording is still being made; try again after the call")
     if srow.wrapped_dek is None:
         raise ApiProblem(410, "erased", "Erased", "the session's key was destroyed (erased)")
-    dek = await asyncio.to_thread(st.keys.unwrap_dek, tenant, srow.wrapped_dek)
+    dek = await asyncio.to_thread(st.keys.unwrap_dek, tenant, srow.wrapped_dek, session)
     return rec, bytes(dek)

@@ -35,10 +35,13 @@ async def verify(who: Annotated[Principal, Depends(AUDIT)], st: St) -> VerifySta
     """Run ``voxledger verify`` over the tenant's ledger now (leaves, tree, checkpoints, WORM
     copies, audio segments, gaplessness)."""
     from services.ledger.storage import LedgerStorage
+    from services.ledger.trust import Trust
     from services.ledger.verify import verify_ledger
+    from services.platform.signing import PublicKeys
 
+    trust = Trust.local(PublicKeys.load(st.settings.signing_keys_dir))
     report = await verify_ledger(st.engine, st.keys, LedgerStorage(st.settings, st.s3),
-                                 tenant=who.tenant_id)
+                                 tenant=who.tenant_id, trust=trust)
     if report.tenants == 0:  # nothing recorded yet is not a failure of the ledger
         report.errors.clear()
 
