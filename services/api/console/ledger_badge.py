@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ledger import reads
-from services.ledger.checkpoint import NoteError, Verifier, open_checkpoint, origin_for
+from services.ledger.checkpoint import NoteError
 from services.ledger.merkle import MerkleError, MerkleTree, verify_inclusion
 from services.ledger.summary import ledger_summary
-from services.platform.keys import KeyProvider
+from services.ledger.trust import Trust
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Badge:
     problem: str | None  # why not verified
 
 
-async def badge(engine: AsyncEngine, keys: KeyProvider, tenant: str, session: str) -> Badge:
+async def badge(engine: AsyncEngine, trust: Trust, tenant: str, session: str) -> Badge:
     async with engine.connect() as conn:
         summary = await ledger_summary(conn, tenant, session)
         cps = await reads.checkpoints(conn, tenant)
@@ -39,15 +39,14 @@ async def badge(engine: AsyncEngine, keys: KeyProvider, tenant: str, session: st
             return Badge(summary["entries"], None, None, False, False,
                          "no signed checkpoint yet" if last is not None else "nothing sealed")
         cp = cps[-1]
-        at = cp.worm_written_at.isoformat() if cp.worm_written_at else None
+        at = None if cp.worm_pending else "in WORM"
         if last >= cp.size:
             return Badge(summary["entries"], cp.size, at, False, False,
                          "the newest checkpoint does not cover this session's last entry yet")
         leaves = await reads.leaf_hashes(conn, tenant, cp.size)
-    origin = origin_for(tenant)
     try:
-        signed = open_checkpoint(cp.note, Verifier.from_public_key(origin,
-                                                                  keys.signing_key(tenant)))
+        # The pinned public keys of the separate signing identity (never the data keyring).
+        signed = trust.open(cp.note, tenant)
         tree = MerkleTree(leaves)
         for position in {first, last}:
             verify_inclusion(position, signed.size, tree.leaf(position),

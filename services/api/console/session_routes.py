@@ -55,7 +55,11 @@ async def _render(request: Request, who: Caller, sid: str, detail: Answer,
         _history(who, sid))
     heard = (body.get("audio") or {}).get("heard")
     st = state(request)
-    ledger = await badge(st.engine, st.keys, who.tenant_id, sid)
+    from services.ledger.trust import Trust
+    from services.platform.signing import PublicKeys
+
+    trust = Trust.local(PublicKeys.load(st.settings.signing_keys_dir))
+    ledger = await badge(st.engine, trust, who.tenant_id, sid)
     return page(request, "session.html", {
         "who": who, "s": body, "v": session_view(body), "sid": sid, "ledger": ledger,
         "can_listen": listen.status == 422 and heard is not None and heard["status"] == "complete",
