@@ -109,3 +109,14 @@ def test_a_typed_turn_is_marked_as_typed(content: list[dict[str, Any]], modality
                       "status": "completed", "role": "user", "content": content}}
     t = _turns([(10.0, added)])["item_C9G8pGVKYnaZu8PH5YQ9O"]
     assert (t.speaker, t.transcript, t.modality) == ("caller", "hi", modality)
+
+
+def test_sessions_show_marks_a_typed_turn() -> None:
+    from services.transcripts.render import transcript_lines
+
+    row = {"speaker": "caller", "status": "completed", "start_ms": 10, "end_ms": 10,
+           "text": "hi", "heard_text": "hi", "approximate": False, "heard_ms": None,
+           "generated_ms": None, "withheld": None}
+    (typed,) = transcript_lines([{**row, "modality": "text"}], [])
+    (spoken,) = transcript_lines([{**row, "modality": "audio"}], [])
+    assert "⌨ typed" in typed and "typed" not in spoken
