@@ -100,8 +100,10 @@ class Envelope(BaseModel):
 
 
 # Subject kinds let consumers that never need audio (transcripts, redaction) skip the bulk of
-# the stream: audio frames are ~95% of the bytes of a call.
-_AUDIO_TYPES: Final = frozenset(
+# the stream: audio frames are ~95% of the bytes of a call. The subject is part of this contract,
+# so the table of audio frame types lives here; ``services.providers.frames`` (where each type's
+# audio bytes are) re-exports it and refuses to import if the two ever disagree.
+AUDIO_TYPES: Final = frozenset(
     {
         "input_audio_buffer.append",
         "response.audio.delta",
@@ -181,7 +183,7 @@ def check_limits(env: Envelope, limits: Limits, now: datetime) -> None:
 def kind_of(direction: Direction, type_: str, payload: dict[str, Any]) -> str:
     if direction is Direction.SYSTEM:
         return "system"
-    if type_ in _AUDIO_TYPES:
+    if type_ in AUDIO_TYPES:
         return "audio"
     if type_ in ("serverContent", "server_content"):
         turn = payload.get("serverContent") or payload.get("server_content") or {}

@@ -1,11 +1,12 @@
 """The session renderer: ledger entries in seq order → PCM of the recordings, incrementally (pure).
 
-It walks the session with the providers' own :class:`~services.providers.builder.Builder`, one
-envelope at a time, and renders the timeline up to a *horizon*: ``SETTLE_MS`` behind the newest
-event. Cuts (truncate, clear, interruption) nearly always land within a moment of playback, so
-audio older than the horizon is settled and can be mixed, encrypted and uploaded while the call
-runs. Every decision depends only on the envelopes fed so far, never on how they were batched, so
-the live consumer and :mod:`services.audio.rebuild` produce the same samples by construction.
+It walks the session with the providers' public incremental
+:class:`~services.providers.interpret.Interpreter`, one envelope at a time, and renders the
+timeline up to a *horizon*: ``SETTLE_MS`` behind the newest event. Cuts (truncate, clear,
+interruption) nearly always land within a moment of playback, so audio older than the horizon is
+settled and can be mixed, encrypted and uploaded while the call runs. Every decision depends
+only on the envelopes fed so far, never on how they were batched, so the live consumer and
+:mod:`services.audio.rebuild` produce the same samples by construction.
 
 Recordings: ``heard`` is stereo (caller left, agent right, as the caller heard it); ``unheard`` is
 mono: agent audio that was generated but never played, laid out on the same timeline (each piece
@@ -16,19 +17,13 @@ Audio between ``recording.paused`` and ``recording.resumed`` is silenced in both
 from __future__ import annotations
 
 import bisect
-import importlib
 from dataclasses import dataclass, field
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from schemas.envelope import Direction, Provider
 from services.audio.mixer import Canvas, Gap, Lane, interleave, to_index
 from services.providers.builder import Builder, ChunkState
-from services.providers.formats import FrameProblem
-from services.providers.timeline import FrameError
-
-# The dispatcher's routing helpers (the package re-exports ``interpret`` the function under the
-# module's name). Feeding them one envelope at a time is what makes the recording incremental.
-_interp: Any = importlib.import_module("services.providers.interpret")
+from services.providers.interpret import Interpreter
 
 SETTLE_MS: Final = 3000.0
 # Audio frames flow every 20-100 ms while a call runs, so an event this far past the last one is
@@ -89,13 +84,12 @@ class SessionRenderer:
         # heard bytes, so a queue stays sorted and each event costs O(log n), not a sort of n.
         self._pending: dict[str, list[_Pending]] = {"caller": [], "agent": []}
         self._seen = 0  # chunks of the builder already picked up
-        self._phone = self._model = self._formats_set = False
+        self._interpreter = Interpreter(self.builder)
         self._paused_at: float | None = None
 
     # -- interpretation ---------------------------------------------------------------------
     def feed(self, event: Event, audio: list[bytes]) -> Rendered:
         """One envelope (seq order) and its audio fields in document order."""
-        b = self.builder
         if event.mono_ns / 1e6 > self.end_ms + self.max_jump_ms:
             self.missing.append(Gap("session", self.end_ms, self.end_ms,
                                     f"implausible_timestamp:seq {event.seq}"))
@@ -105,25 +99,9 @@ class SessionRenderer:
             self.missing.append(Gap("session", self.end_ms, event.mono_ns / 1e6,
                                     f"missing_seq:{self.last_seq + 1}-{event.seq - 1}"))
         self.last_seq = max(self.last_seq, event.seq)
-        env = cast(Any, event)
-        if event.direction is not Direction.SYSTEM:
-            phone = _interp._is_phone_frame(env)
-            self._phone |= phone
-            self._model |= not phone
-            b.bridged = self._phone and self._model
-            if not self._formats_set:
-                b.in_format, b.out_format = _interp._defaults(event.provider)
-                self._formats_set = True
-        elif event.type == "session.started":
-            self._formats_set = True
-        b.at(event.seq, event.mono_ns, event.provider.value)
-        b.provider = event.provider.value
-        try:
-            _interp._route(b, env)
-        except FrameProblem as problem:
-            b.frame_errors.append(FrameError(event.seq, problem.reason))
-        except Exception as exc:  # one bad frame must not stop the recording (law 9)
-            b.frame_errors.append(FrameError(event.seq, f"internal_error:{type(exc).__name__}"))
+        # The same rules and reasons as the transcripts: a bad frame is a FrameError there and
+        # here alike (law 9), and the recording carries on.
+        self._interpreter.feed(event)
         self._collect(audio)
         now = event.mono_ns / 1e6
         self.end_ms = max(self.end_ms, now)

@@ -16,17 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.envelope import Direction, Envelope
-from services.ledger.audio_fields import (
+from services.ledger.leaf import EMPTY_SHA256, LeafFields, leaf_data
+from services.ledger.merkle import leaf_hash
+from services.ledger.subjects import split_subjects
+from services.platform.keys import encrypt
+from services.providers.frames import (
     AudioField,
     AudioFieldError,
     Path,
     find_audio,
     replace_fields,
 )
-from services.ledger.leaf import EMPTY_SHA256, LeafFields, leaf_data
-from services.ledger.merkle import leaf_hash
-from services.ledger.subjects import split_subjects
-from services.platform.keys import encrypt
 
 
 def payload_aad(tenant: str, session: str, event_id: str) -> bytes:

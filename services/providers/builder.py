@@ -22,6 +22,7 @@ from services.providers.timeline import (
     ConfigChange,
     FrameError,
     Marker,
+    Modality,
     ProviderError,
     Speaker,
     Timeline,
@@ -71,6 +72,20 @@ class TurnState:
     cut_ms: float | None = None  # explicit heard position when no audio tells us
     vad_start_ms: float | None = None
     vad_end_ms: float | None = None
+    # The provider's own clock (OpenAI VAD ``audio_start_ms``/``audio_end_ms``: ms into the
+    # input audio stream), used when the record holds no caller audio to place them (WebRTC).
+    clock_start_ms: float | None = None
+    clock_end_ms: float | None = None
+    modality: Modality = "audio"
+
+
+@dataclass
+class Playback:
+    """Agent playback reported by the provider (OpenAI WebRTC ``output_audio_buffer.*``), by
+    response: when the audio started to play and when it stopped or was cleared."""
+
+    started_ms: float | None = None
+    ended_ms: float | None = None
 
 
 @dataclass
@@ -116,6 +131,10 @@ class Builder:
         self.closed: set[str] = set()  # agent turns whose later audio is never played
         self.current_agent: str | None = None  # turn the next agent audio belongs to
         self.current_user: str | None = None
+        # Latest session time consistent with every provider clock reading: no event arrives
+        # before the moment of audio it describes, so arrival - audio_ms bounds the clock's zero.
+        self.clock_zero_ms: float | None = None
+        self.playback: dict[str, Playback] = {}  # by response id
         self.state: dict[str, object] = {}  # per-provider scratch (counters, pending marks)
         self._ids = itertools.count(1)
 
@@ -183,6 +202,12 @@ class Builder:
         if last is None:
             return self.now_ms
         return last.start_ms + last.duration_ms + (audio_ms - last.audio_ms - last.duration_ms)
+
+    def provider_clock(self, audio_ms: float) -> float:
+        """Record a reading of the provider's input-audio clock taken now; returns it."""
+        zero = self.now_ms - audio_ms
+        self.clock_zero_ms = zero if self.clock_zero_ms is None else min(self.clock_zero_ms, zero)
+        return audio_ms
 
     # -- agent audio and playback ------------------------------------------------------------
     def agent_audio(self, nbytes: int, fmt: AudioFormat, turn_id: str | None,

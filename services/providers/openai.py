@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from services.providers.builder import Builder
+from services.providers.builder import Builder, Playback
 from services.providers.formats import (
     FrameProblem,
     b64_length,
@@ -60,6 +60,7 @@ def _speech_started(b: Builder, f: dict[str, Any]) -> None:
     start = get_int(f, "audio_start_ms")
     if start is not None:
         t.vad_start_ms = b.caller_time(start)
+        t.clock_start_ms = b.provider_clock(start)
 
 
 def _speech_stopped(b: Builder, f: dict[str, Any]) -> None:
@@ -67,6 +68,7 @@ def _speech_stopped(b: Builder, f: dict[str, Any]) -> None:
     end = get_int(f, "audio_end_ms")
     if end is not None:
         t.vad_end_ms = b.caller_time(end)
+        t.clock_end_ms = b.provider_clock(end)
 
 
 def _user_item(b: Builder, f: dict[str, Any]) -> None:
@@ -106,6 +108,8 @@ def _item_body(b: Builder, item: dict[str, Any], response_id: str | None) -> Non
         for part in get_list(item, "content"):
             if not isinstance(part, dict):
                 raise FrameProblem("wrong_type:content")
+            if part.get("type") in _TYPED:
+                t.modality = "text"  # typed by the app (or a text-only answer), never spoken
             text = get_str(part, "transcript") or (
                 get_str(part, "text") if part.get("type") in ("input_text", "text") else None)
             if text and t.transcript is None and speaker == "caller":
@@ -212,8 +216,24 @@ def _error(b: Builder, f: dict[str, Any]) -> None:
                                            kind if isinstance(kind, str) else None))
 
 
+def _playback(b: Builder, f: dict[str, Any]) -> None:
+    """WebRTC: the server plays agent audio itself and says when (§1.6); the record holds no
+    audio to place the turn by, so these arrival times are the playback clock."""
+    rid = get_str(f, "response_id")
+    if not rid:
+        return
+    state = b.playback.setdefault(rid, Playback())
+    if f.get("type") == "output_audio_buffer.started":
+        state.started_ms = b.now_ms if state.started_ms is None else state.started_ms
+    elif state.ended_ms is None:
+        state.ended_ms = b.now_ms
+
+
 def _noop(b: Builder, f: dict[str, Any]) -> None:
     return None
+
+
+_TYPED: Final = ("input_text", "text", "output_text")
 
 
 _NOOP: Final = (
@@ -223,7 +243,6 @@ _NOOP: Final = (
     "response.content_part.done", "response.audio.done", "response.output_audio.done",
     "rate_limits.updated", "conversation.item.delete", "conversation.item.deleted",
     "conversation.item.retrieve", "conversation.item.retrieved",
-    "output_audio_buffer.started", "output_audio_buffer.stopped", "output_audio_buffer.cleared",
     "output_audio_buffer.clear", "transcription_session.update", "transcription_session.updated",
     "input_audio_buffer.dtmf_event_received",
 )
@@ -232,6 +251,8 @@ HANDLERS: Final[dict[str, Handler]] = {
     **dict.fromkeys(_NOOP, _noop),
     "session.update": _session, "session.created": _session, "session.updated": _session,
     "input_audio_buffer.append": _append,
+    "output_audio_buffer.started": _playback, "output_audio_buffer.stopped": _playback,
+    "output_audio_buffer.cleared": _playback,
     "input_audio_buffer.speech_started": _speech_started,
     "input_audio_buffer.speech_stopped": _speech_stopped,
     "input_audio_buffer.committed": _user_item,

@@ -18,6 +18,8 @@ Track = Literal["caller", "agent"]
 Speaker = Literal["caller", "agent"]
 Codec = Literal["pcm16", "g711_ulaw", "g711_alaw"]
 TurnStatus = Literal["in_progress", "completed", "interrupted", "truncated", "failed"]
+# How a turn entered the conversation: spoken (audio) or typed by the app (OpenAI ``input_text``).
+Modality = Literal["audio", "text"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Turn:
     heard_ms: float | None = None  # agent turns: how much of it the caller heard
     response_id: str | None = None
     first_seq: int = 0
+    modality: Modality = "audio"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from schemas.envelope import (
 from schemas.system_events import Gap, SessionEnded, SessionStarted
 from services.platform.clock import Clock as WallClock
 from services.platform.clock import SystemClock
-from services.recorder.frames import frame_type
+from services.providers.frames import frame_type
 from services.recorder.pipeline import Pending, Pipeline, RecorderStats
 from services.recorder.publisher import NatsPublisher, Publisher
 from services.recorder.segments import FsyncPolicy, Spool

@@ -108,6 +108,8 @@ class TranscriptTurn(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     response_id: Mapped[str | None] = mapped_column(Text)
     withheld: Mapped[str | None] = mapped_column(String(32))
+    # "audio" (spoken) or "text" (typed by the app, e.g. OpenAI ``input_text``).
+    modality: Mapped[str] = mapped_column(String(8), nullable=False, server_default="audio")
     search: Mapped[Any] = mapped_column(
         TSVECTOR, Computed(f"to_tsvector('{TS_CONFIG}'::regconfig, coalesce(heard_text, ''))",
                            persisted=True))

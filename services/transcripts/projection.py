@@ -45,6 +45,7 @@ class TurnRow:
     language: str | None
     response_id: str | None
     withheld: str | None
+    modality: str  # "audio" (spoken) or "text" (typed by the app)
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def _turn_row(i: int, t: Turn, chunks: Sequence[AudioChunk], alignments: dict[in
         start_ms=_ms(t.start_ms) or 0, end_ms=_ms(t.end_ms) or 0, text=text,
         generated_text=None if withheld else t.generated_text, heard_text=heard,
         approximate=approximate, heard_ms=_ms(t.heard_ms), generated_ms=_ms(t.generated_ms),
-        language=language, response_id=t.response_id, withheld=withheld)
+        language=language, response_id=t.response_id, withheld=withheld, modality=t.modality)
 
 
 def _tool_row(i: int, c: ToolCall, spans: list[tuple[float, float]]) -> ToolRow:

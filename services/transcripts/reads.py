@@ -31,7 +31,8 @@ def transcript(conn: Connection, tenant: str, session: str) -> dict[str, Any] | 
         return None
     turns = conn.execute(
         select(T.turn_id, T.speaker, T.text, T.heard_text, T.status, T.start_ms, T.end_ms,
-               T.approximate, T.heard_ms, T.generated_ms, T.language, T.withheld)
+               T.approximate, T.heard_ms, T.generated_ms, T.language, T.withheld,
+               T.modality)
         .where(T.tenant_id == tenant, T.session_id == session).order_by(T.ordinal)).mappings()
     tools = conn.execute(
         select(C.call_id, C.name, C.arguments, C.result, C.is_error, C.cancelled, C.started_ms,

@@ -29,6 +29,8 @@ def _turn_lines(t: dict[str, Any]) -> list[str]:
         return [f"{head} [yellow]⏸ text withheld ({escape(t['withheld'])})[/yellow]"]
     status = t["status"]
     text = escape(t["text"] or "")
+    if t.get("modality") == "text":
+        head += " [blue]⌨ typed[/blue]"  # entered as text by the app: nobody said it
     if t["speaker"] == "caller" or status == "completed":
         mark = " [red]✗ transcription failed[/red]" if status == "failed" else ""
         return [f"{head} {text}{mark}"]

@@ -104,6 +104,12 @@ async def test_real_openai_log_imported_shows_turns_cuts_and_tool_call(
     ]
     assert [t["heard_ms"] for t in info["turns"]] == [4000, None, None, 0]
     assert all({"start_ms", "end_ms"} <= set(t) for t in info["turns"])
+    # WebRTC carries no audio: turns follow the provider's clocks. The greeting ends when its
+    # playback was cleared (400 ms), the caller spoke 4308..4896 ms of input audio and stopped by
+    # 600 ms (so from 12 ms), the answer played from output_audio_buffer.started (1900 ms).
+    assert [(t["start_ms"], t["end_ms"]) for t in info["turns"]] == [
+        (0, 400), (12, 600), (1900, 3100), (3200, 3400)]
+    assert [t["modality"] for t in info["turns"]] == ["audio"] * 4  # spoken, none typed
     (call,) = info["tool_calls"]
     assert call["name"] == "transferToSupervisor" and call["result"] is None
     assert json.loads(call["arguments"])["destination_agent_name"] == "marco_supervisor_biller"
