@@ -15,7 +15,6 @@ code, never with their content. Lines that are not JSON objects cannot be frames
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,10 +24,9 @@ from typing import Any, BinaryIO, cast
 from pydantic import ValidationError
 
 from schemas.envelope import MAX_ENVELOPE_BYTES, Direction, Envelope, EnvelopeError, Provider
-from services.providers.builder import Builder
+from services.providers.interpret import Interpreter
 
 # The package re-exports ``interpret`` the function under the module's name.
-_interp: Any = importlib.import_module("services.providers.interpret")
 
 _STAMP_BYTES = 4096  # room for the envelope fields around the payload
 # A line is one frame: past the envelope limit it cannot be recorded, so it is never read whole.
@@ -134,21 +132,13 @@ class _Checker:
     to report, by line, what the interpreters could not read; holds no payloads."""
 
     def __init__(self) -> None:
-        self.b = Builder()
-        self.phone = self.model = self.formats = False
+        self.interpreter = Interpreter()
+        self.b = self.interpreter.builder
         self.line_of: dict[int, int] = {}
 
     def feed(self, line: int, env: Envelope) -> None:
-        b = self.b
         self.line_of[env.seq] = line
-        if env.direction is not Direction.SYSTEM:
-            phone = _interp._is_phone_frame(env)
-            self.phone, self.model = self.phone or phone, self.model or not phone
-            b.bridged = self.phone and self.model
-            if not self.formats:
-                b.in_format, b.out_format = _interp._defaults(env.provider)
-                self.formats = True
-        _interp._feed(b, [env])
+        self.interpreter.feed(env)
 
     def errors(self) -> list[LineError]:
         line_of = self.line_of
