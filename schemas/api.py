@@ -73,6 +73,7 @@ class OriginalTurn(_Model):
     generated_ms: int | None
     language: str | None
     withheld: str | None
+    modality: str = "audio"  # "text" when the app typed the turn (issue 13)
 
 
 class ToolCallName(_Model):
