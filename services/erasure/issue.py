@@ -14,6 +14,7 @@ from services.ledger.journal import JournalRef, wait_for_checkpoint
 from services.ledger.leaf import LeafFields
 from services.ledger.merkle import MerkleTree
 from services.platform.forget import ForgetContext
+from services.platform.signing import load_signer
 
 
 class IssueError(Exception):
@@ -60,4 +61,6 @@ async def issue_certificate(ctx: ForgetContext, rid: str, timeout_s: float = 60.
         "issued_at": ctx.clock.now().isoformat(),
     }
     return sign(statement, tlog_proof(row.closed_position, proof, note),
-                ctx.keys.signing_key(row.tenant_id))
+                # The log's own identity signs the certificate (as it signs checkpoints), so the
+                # key `voxledger keys public` prints verifies both.
+                load_signer(ctx.settings.signing_keys_dir).key)

@@ -29,7 +29,12 @@ from services.platform.deadletter_forget import count_messages, nats_client, ses
 from services.platform.forget import ForgetContext
 from services.platform.s3_forget import list_keys, list_versions
 
-KEPT_ROWS = PROOF_TABLES | {"sessions", "erasure_requests", "erasure_stores"}
+# Rows kept by design, keyed by session id but holding no content or identifier: the proof
+# tables, the audit of destroyed keys, and retention/hold bookkeeping (ids, classes, counts).
+KEPT_ROWS = PROOF_TABLES | {"sessions", "erasure_requests", "erasure_stores",
+                            "ledger_key_destructions", "retention_sessions",
+                            "retention_run_items", "retention_disposals", "legal_holds",
+                            "legal_hold_objects"}
 _TEXTUAL = ("text", "character varying", "json", "jsonb", "tsvector", "bytea", "character")
 BUCKET_FIELDS = ("bucket_ledger", "bucket_worm", "bucket_audio", "bucket_exports")
 
