@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import random
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
