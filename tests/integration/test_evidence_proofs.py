@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from services.evidence import verify_bundle
 from services.ledger import merkle
+from services.platform.db import make_async_engine
 from services.platform.settings import Settings
 from tests.conftest import REPO
 from tests.integration.ledger_helpers import TenantSealer, publish_small_session
@@ -130,8 +131,9 @@ async def test_produced_proofs_round_trip_and_pass_vectors(
         await sealer.close()
 
 
-async def test_verify_since_a_kept_checkpoint(settings: Settings, tenant: str,
-                                              tmp_path: Path) -> None:
+async def test_verify_since_a_kept_checkpoint(settings: Settings, owner_settings: Settings,
+                                              tenant: str, tmp_path: Path) -> None:
+    owner = make_async_engine(owner_settings)  # the insider: the database owner
     sealer = await _seal(settings, tenant, ["s-a"])
     try:
         async with sealer.engine.connect() as conn:
@@ -149,11 +151,12 @@ async def test_verify_since_a_kept_checkpoint(settings: Settings, tenant: str,
         assert part["since_size"] == size and part["entries"] == full["entries"] - size > 0
 
         # Rewriting a leaf before the kept checkpoint: --since notices without re-hashing rows.
-        async with sealer.engine.begin() as conn:
+        async with owner.begin() as conn:
             await conn.execute(text("SET LOCAL session_replication_role = replica"))
             await conn.execute(text("UPDATE ledger_entries SET leaf_hash = :h WHERE tenant_id = "
                                     ":t AND position = 1"), {"h": b"\x07" * 32, "t": tenant})
         bad = _vox("verify", "--tenant", tenant, "--since", str(kept))
         assert bad.returncode == 1 and "no longer match the checkpoint you kept" in bad.stdout
     finally:
+        await owner.dispose()
         await sealer.close()

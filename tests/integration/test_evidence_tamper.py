@@ -29,6 +29,7 @@ from services.ledger.merkle import MerkleTree, leaf_hash
 from services.ledger.storage import checkpoint_key
 from services.ledger.trust import Trust
 from services.ledger.witnessing import WitnessError, add_checkpoint
+from services.platform.db import make_async_engine
 from services.platform.settings import Settings
 from services.platform.signing import load_signer
 from tests.conftest import REPO
@@ -138,8 +139,10 @@ TAMPERS: dict[str, Callable[[AsyncConnection, TenantSealer], Awaitable[str]]] = 
 
 @pytest.mark.parametrize("case", list(TAMPERS))
 async def test_verify_with_pinned_key_catches_insider_tampering(
-        settings: Settings, tenant: str, case: str, tmp_path: Path) -> None:
+        settings: Settings, owner_settings: Settings, tenant: str, case: str,
+        tmp_path: Path) -> None:
     sealer = await _sealed(settings, tenant)
+    owner = make_async_engine(owner_settings)  # the insider: the database owner
     try:
         pinned = tmp_path / "log.vkey"
         pub = _vox("keys", "public", "--tenant", tenant)
@@ -148,13 +151,14 @@ async def test_verify_with_pinned_key_catches_insider_tampering(
         before = _vox("verify", "--tenant", tenant, "--trusted-key", str(pinned), "--json")
         assert before.returncode == 0, before.stdout + before.stderr
         assert json.loads(before.stdout)["worm_objects"] >= 3
-        async with sealer.engine.begin() as conn:
+        async with owner.begin() as conn:
             want = await TAMPERS[case](conn, sealer)
         after = _vox("verify", "--tenant", tenant, "--trusted-key", str(pinned))
         print(f"\n[{case}] {after.stdout.splitlines()[0]}")
         assert after.returncode == 1, after.stdout + after.stderr
         assert want in after.stdout
     finally:
+        await owner.dispose()
         await sealer.close()
 
 
@@ -180,8 +184,10 @@ def witness(tmp_path: Path, tenant: str) -> Iterator[tuple[str, str, Path]]:
 
 
 async def test_witness_cosigns_and_refuses_a_rewritten_history(
-        settings: Settings, tenant: str, witness: tuple[str, str, Path], tmp_path: Path) -> None:
+        settings: Settings, owner_settings: Settings, tenant: str, witness: tuple[str, str, Path],
+        tmp_path: Path) -> None:
     url, witness_vkey, _ = witness
+    owner = make_async_engine(owner_settings)  # the insider: the database owner
     sealer = await _sealed(settings.model_copy(update={"witness_urls": [url]}), tenant)
     try:
         await sealer.sealer.witnesses.run(sealer.engine, sealer.storage, tenant)
@@ -202,7 +208,7 @@ async def test_witness_cosigns_and_refuses_a_rewritten_history(
         assert json.loads(again.stdout)["witnesses"] == ["witness.test/w1"]
 
         # Someone with the log's signing key rewrites entry 3 and signs the new history.
-        async with sealer.engine.begin() as conn:
+        async with owner.begin() as conn:
             await _as_insider(conn)
             row = (await conn.execute(text("SELECT * FROM ledger_entries WHERE tenant_id = :t "
                                            "AND position = 3"), {"t": tenant})).mappings().one()
@@ -230,6 +236,7 @@ async def test_witness_cosigns_and_refuses_a_rewritten_history(
         bad = _vox("verify", "--tenant", tenant, "--policy", str(policy))
         assert bad.returncode == 1, bad.stdout
     finally:
+        await owner.dispose()
         await sealer.close()
 
 
