@@ -106,7 +106,10 @@ BEGIN
   END IF;
   -- Only inside voxledger_destroy_session_key: it runs as the table's owner (SECURITY DEFINER)
   -- and sets the flag; a writer may set the flag too, but can never act as the owner.
-  IF NEW.wrapped_dek IS DISTINCT FROM OLD.wrapped_dek AND (NEW.wrapped_dek IS NOT NULL
+  -- Re-wrapping a live key under a newer KEK (`voxledger keys rewrap`) keeps it alive: allowed.
+  IF NEW.wrapped_dek IS DISTINCT FROM OLD.wrapped_dek
+     AND NOT (OLD.wrapped_dek IS NOT NULL AND NEW.wrapped_dek IS NOT NULL)
+     AND (NEW.wrapped_dek IS NOT NULL
       OR coalesce(current_setting('voxledger.key_destruction', true), '') <> 'on'
       OR current_user <> (SELECT r.rolname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
                           WHERE c.oid = TG_RELID)) THEN

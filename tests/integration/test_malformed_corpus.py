@@ -31,6 +31,7 @@ from services.bench.private import PrivateStack, stop
 from services.ledger.summary import ledger_summary
 from services.platform.db import make_async_engine
 from services.platform.nats import connect
+from services.platform.roles import owner_settings
 from services.platform.settings import Settings
 from services.recorder import Recorder
 from services.runner.progress import wait_caught_up
@@ -274,7 +275,11 @@ async def test_frames_of_a_session_whose_key_is_gone_are_dead_lettered_then_retr
                 await rec.server({"type": "response.done", "n": i})
             await recorder.flush(timeout=30)
             await _until(lambda: _wait_count(engine, tenant, "keyed", 4), "first frames sealed")
-            async with engine.begin() as conn:
+            # Simulating the damage takes the insider's rights (owner, triggers off): the
+            # pipeline's role can no longer touch a key (issue 12's append-only ledger).
+            insider = make_async_engine(owner_settings(stack.settings()))
+            async with insider.begin() as conn:
+                await conn.execute(text("SET LOCAL session_replication_role = replica"))
                 original = (await conn.execute(text(
                     "SELECT wrapped_dek FROM ledger_sessions WHERE tenant_id = :t AND "
                     "session_id = 'keyed'"), {"t": tenant})).scalar_one()
@@ -298,10 +303,12 @@ async def test_frames_of_a_session_whose_key_is_gone_are_dead_lettered_then_retr
             await _until(refused, "frames of the keyless session dead-lettered")
             await _until(lambda: _wait_count(engine, tenant, "bystander", 3), "bystander sealed")
             assert await _sealed(engine, tenant, "keyed") == 4
-            async with engine.begin() as conn:
+            async with insider.begin() as conn:
+                await conn.execute(text("SET LOCAL session_replication_role = replica"))
                 await conn.execute(text(
                     "UPDATE ledger_sessions SET wrapped_dek = :w WHERE tenant_id = :t AND "
                     "session_id = 'keyed'"), {"t": tenant, "w": original})
+            await insider.dispose()
             listed = json.loads(stack.vox("deadletters", "list", "--tenant", tenant,
                                           "--json").stdout)["dead_letters"]
             ids = [str(r["id"]) for r in listed if r["reason"] == "session_key_destroyed"]
