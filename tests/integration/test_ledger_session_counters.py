@@ -26,7 +26,7 @@ async def test_one_statement_updates_every_session_of_a_batch(settings: Settings
     at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     try:
         async with engine.begin() as conn:
-            states = await repo.lock_sessions(conn, tenant, ["a", "b", "c"], lambda: b"k" * 40)
+            states = await repo.lock_sessions(conn, tenant, ["a", "b", "c"], lambda _session: b"k" * 40)
             assert {s.max_seq for s in states.values()} == {-1}
             # Batch 1: "a" gets seqs 0..4 with seq 2 missing (so 4 entries, max 4), "b" starts,
             # "c" only brings duplicates.

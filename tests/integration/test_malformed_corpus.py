@@ -257,7 +257,10 @@ async def _until(predicate: object, what: str, timeout: float = 240) -> None:
     raise AssertionError(f"not reached: {what}")
 
 
-@pytest.mark.parametrize("damage", ["destroyed", "corrupted"])
+# A destroyed (NULL) key is an erased session: its late events are discarded, never kept even as
+# encrypted dead letters (issue 14's choice; tests/integration/test_ledger_erased_events.py).
+# A key that no longer unwraps is dead-lettered as session_key_destroyed and retried after repair.
+@pytest.mark.parametrize("damage", ["corrupted"])
 async def test_frames_of_a_session_whose_key_is_gone_are_dead_lettered_then_retried(
         stack: PrivateStack, engine: AsyncEngine, damage: str) -> None:
     """Erasure does not exist yet: the test destroys (NULL) or corrupts the wrapped DEK row the
