@@ -34,7 +34,7 @@ def test_an_erased_or_unreadable_key_refuses_to_seal() -> None:
                     storage=None)  # type: ignore[arg-type]
     with pytest.raises(KeyError_, match="destroyed"):
         sealer._dek("acme", "call-1", None)
-    corrupted = bytearray(keys.wrap_dek("acme", new_dek()))
+    corrupted = bytearray(keys.wrap_dek("acme", new_dek(), "call-1"))
     corrupted[-1] ^= 1
     with pytest.raises(KeyError_):
         sealer._dek("acme", "call-1", bytes(corrupted))

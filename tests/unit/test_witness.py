@@ -75,4 +75,4 @@ def test_policy_quorum_and_errors() -> None:
                 "quorum none\nquorum none\n", f"log {vk[0]}\nquorum none\n"):
         with pytest.raises(PolicyError):
             parse_policy(bad)
-    assert base64.b64decode(vk[0].split("+")[2])[0] == 0x04
+    assert base64.b64decode(vk[0].split("+", 2)[2])[0] == 0x04
