@@ -124,8 +124,9 @@ def serve(
     from services.platform.settings import load_settings
 
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from services.runner.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -133,7 +134,8 @@ def serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await run_server(make_server(settings, host, port),
-                         lambda url: typer.echo(f"API on {url}/v1 (docs {url}/docs)", err=True),
+                         lambda url: logging.getLogger("services.api.serve").info(
+                             "API on %s/v1 (docs %s/docs)", url, url),
                          stop)
 
     try:

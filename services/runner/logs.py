@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import traceback
 from datetime import UTC, datetime
 
@@ -31,6 +32,9 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str, fmt: str) -> None:
     """Root logging for the runner: JSON lines (default) or the human text format."""
+    # presidio-evaluator (dev) installs transformers, whose import prints a PyTorch notice past
+    # any formatter; nothing here uses transformers' models.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s"))
