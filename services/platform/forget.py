@@ -131,3 +131,20 @@ class NoHolds:
     async def held(self, ctx: ForgetContext, tenant_id: str,
                    session_ids: tuple[str, ...]) -> dict[str, str]:
         return {}
+
+
+async def delete_session_rows(ctx: ForgetContext, store: str, tables: tuple[str, ...],
+                              scope: ForgetScope) -> StoreOutcome:
+    """Delete the scope's rows from ``tables`` (keyed by tenant_id, session_id) in one
+    transaction, in the order given (children first). Table names come from code, never input."""
+    from sqlalchemy import text
+
+    out = StoreOutcome(store)
+    async with ctx.engine.begin() as conn:
+        for table in tables:
+            n = (await conn.execute(text(
+                f"DELETE FROM {table} WHERE tenant_id = :t AND session_id = ANY(:s)"),
+                {"t": scope.tenant_id, "s": list(scope.session_ids)})).rowcount
+            out.deleted += n
+            out.detail[table] = n
+    return out

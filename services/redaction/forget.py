@@ -7,9 +7,13 @@ session id (services/redaction/worker.py), so deleting the redacted turns leaves
 
 from __future__ import annotations
 
-from sqlalchemy import text
-
-from services.platform.forget import DataClass, ForgetContext, ForgetScope, StoreOutcome
+from services.platform.forget import (
+    DataClass,
+    ForgetContext,
+    ForgetScope,
+    StoreOutcome,
+    delete_session_rows,
+)
 from services.redaction.export_forget import purge_exports
 
 _TABLES = ("redacted_turns", "redacted_tool_calls", "redaction_sessions", "redaction_consent")
@@ -22,15 +26,7 @@ class RedactionForgetter:
     classes = frozenset({DataClass.REDACTED_TRANSCRIPTS})
 
     async def erase(self, ctx: ForgetContext, scope: ForgetScope) -> StoreOutcome:
-        out = StoreOutcome(self.store)
-        async with ctx.engine.begin() as conn:
-            for table in _TABLES:
-                n = (await conn.execute(text(
-                    f"DELETE FROM {table} WHERE tenant_id = :t AND session_id = ANY(:s)"),
-                    {"t": scope.tenant_id, "s": list(scope.session_ids)})).rowcount
-                out.deleted += n
-                out.detail[table] = n
-        return out
+        return await delete_session_rows(ctx, self.store, _TABLES, scope)
 
     async def dispose(self, ctx: ForgetContext, scope: ForgetScope,
                       data_class: DataClass) -> StoreOutcome:
