@@ -369,9 +369,11 @@ def keys_rewrap(
     upgrade path from keyrings made before per-tenant KEKs; safe to run again)."""
     from services.erasure.context import forget_context
     from services.ledger.rewrap import rewrap_all
+    from services.platform.roles import owner_settings
 
     async def go() -> int:
-        async with forget_context(_settings(), with_nats=False) as ctx:
+        # As the owner: the key guard refuses a key's replacement to every other role.
+        async with forget_context(owner_settings(_settings()), with_nats=False) as ctx:
             return await rewrap_all(ctx.engine, ctx.keys, tenant)
 
     typer.echo(f"re-wrapped {asyncio.run(go())} session key(s)")

@@ -5,6 +5,10 @@ Keys wrapped before (format 1, an HKDF-derived KEK) keep unwrapping, so a stack 
 keeps working; until they are re-wrapped, though, destroying the tenant's KEK is what makes them
 unreadable (the provider refuses format 1 for a destroyed tenant). Idempotent: a key already in
 the current format and version is left alone. One short transaction per batch.
+
+``engine`` must connect as the database owner: the key guard lets only the owner, inside a
+transaction that sets ``voxledger.key_rewrap``, replace a live key (the pipeline's role could
+otherwise overwrite one with garbage and so destroy it without the audit row).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ async def rewrap_all(engine: AsyncEngine, keys: KeyProvider, tenant: str | None 
     after = ("", "")
     while True:
         async with engine.begin() as conn:
+            await conn.execute(text("SELECT set_config('voxledger.key_rewrap', 'on', true)"))
             rows = (await conn.execute(text(
                 "SELECT tenant_id, session_id, wrapped_dek FROM ledger_sessions WHERE "
                 "wrapped_dek IS NOT NULL AND (tenant_id, session_id) > (:a, :b) "

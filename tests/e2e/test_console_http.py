@@ -160,17 +160,19 @@ def test_searching_original_words_needs_a_reason(world: World) -> None:
         d.close()
 
 
-async def test_ledger_badge_checks_proofs_not_flags(world: World, settings: Any) -> None:
+async def test_ledger_badge_checks_proofs_not_flags(world: World, settings: Any,
+                                                    owner_settings: Any) -> None:
     """The badge recomputes inclusion against the signed checkpoint: one altered leaf of the
     session (in the other tenant, whom no other test reads) turns it to "not verified"."""
     from sqlalchemy import text
 
     from services.api.console.ledger_badge import badge
+    from services.ledger.trust import Trust
     from services.platform.db import make_async_engine
-    from services.platform.keys import LocalKeyProvider
+    from services.platform.signing import PublicKeys
 
-    engine = make_async_engine(settings)
-    keys = LocalKeyProvider.from_file(settings.keyring_path)
+    engine = make_async_engine(owner_settings)  # an insider with the database
+    keys = Trust.local(PublicKeys.load(settings.signing_keys_dir))
     tenant, sid = world.other_tenant, world.other_call.session_id
     try:
         good = await badge(engine, keys, tenant, sid)
@@ -178,6 +180,7 @@ async def test_ledger_badge_checks_proofs_not_flags(world: World, settings: Any)
         where = ("tenant_id = :t AND position = (SELECT min(position) FROM ledger_entries "
                  "WHERE tenant_id = :t AND session_id = :s)")
         async with engine.begin() as conn:
+            await conn.execute(text("SET LOCAL session_replication_role = replica"))
             good_leaf = (await conn.execute(text(f"SELECT leaf_hash FROM ledger_entries WHERE "
                                                  f"{where}"), {"t": tenant, "s": sid})).scalar_one()
             await conn.execute(text(f"UPDATE ledger_entries SET leaf_hash = "
@@ -187,6 +190,7 @@ async def test_ledger_badge_checks_proofs_not_flags(world: World, settings: Any)
             assert not bad.verified and bad.problem == "RootMismatchError"
         finally:
             async with engine.begin() as conn:
+                await conn.execute(text("SET LOCAL session_replication_role = replica"))
                 await conn.execute(text(f"UPDATE ledger_entries SET leaf_hash = :h WHERE {where}"),
                                    {"t": tenant, "s": sid, "h": good_leaf})
     finally:

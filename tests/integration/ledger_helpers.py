@@ -57,7 +57,11 @@ async def publish_small_session(settings: Settings, tenant: str, session: str,
 class TenantSealer:
     """A running partition sealer for one tenant, inside the test's event loop."""
 
-    def __init__(self, settings: Settings, tenant: str) -> None:
+    def __init__(self, settings: Settings, tenant: str, *, backfill_days: float | None = None) -> None:
+        # ``backfill_days``: accept events recorded up to that many days ago (the operator's
+        # ``envelope_max_past_s``), for tests that record sessions on a shifted clock.
+        if backfill_days is not None:
+            settings = settings.model_copy(update={"envelope_max_past_s": backfill_days * 86400.0})
         self.settings = settings
         self.tenant = tenant
         self.engine = make_async_engine(settings)

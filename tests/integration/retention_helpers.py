@@ -48,7 +48,7 @@ async def seal_record_transcribe(settings: Settings, sealer: TenantSealer, tenan
     finally:
         await rec.close()
     check = frames_kept(sync_engine, tenant)
-    async with running_transcripts(settings, tenant):
+    async with running_transcripts(sealer.settings, tenant):  # its bounds (backfill) too
         await wait_for(lambda: check({s.session_id: s.events for s in sims.values()}))  # type: ignore[call-arg]
 
 

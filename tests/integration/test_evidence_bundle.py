@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import text
 
 from services.audio.consumer import AudioRecorder
+from services.ledger.key_destruction import destroy_session_key
 from services.platform.keys import LocalKeyProvider
 from services.platform.s3 import make_s3_client
 from services.platform.settings import Settings
@@ -164,9 +165,7 @@ async def test_bundle_of_imported_log_and_of_erased_session(
 
     # Erasure (today: the session key destroyed): the bundle says so and holds no plaintext.
     async with sealer.engine.begin() as conn:
-        await conn.execute(text("UPDATE ledger_sessions SET wrapped_dek = NULL WHERE "
-                                "tenant_id = :t AND session_id = :s"),
-                           {"t": tenant, "s": session_id})
+        assert await destroy_session_key(conn, tenant, session_id, "erasure request (test)")
     await sealer.close()
     erased = tmp_path / "erased.zip"
     summary = _export(tenant, session_id, erased)

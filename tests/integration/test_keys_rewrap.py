@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from services.ledger.rewrap import rewrap_all
 from services.platform.db import make_async_engine
@@ -16,7 +17,8 @@ from services.platform.settings import Settings
 pytestmark = pytest.mark.integration
 
 
-def test_legacy_keys_are_rewrapped_and_still_open(settings: Settings, tenant: str) -> None:
+def test_legacy_keys_are_rewrapped_and_still_open(settings: Settings, owner_settings: Settings,
+                                                  tenant: str) -> None:
     keys = LocalKeyProvider.from_file(settings.keyring_path)
     deks = {f"s{i}": new_dek() for i in range(3)}
     legacy = {s: bytes([1]) + encrypt(keys._derive("kek", tenant), d, tenant.encode())
@@ -32,8 +34,14 @@ def test_legacy_keys_are_rewrapped_and_still_open(settings: Settings, tenant: st
                         " max_seq, missing, duplicates, seq_conflicts, out_of_order, audio_bytes,"
                         " started, ended) VALUES (:t, :s, :w, 0, -1, 0, 0, 0, 0, 0, false, "
                         "false)"), {"t": tenant, "s": s, "w": w})
-            assert await rewrap_all(engine, keys, tenant) == 3
-            assert await rewrap_all(engine, keys, tenant) == 0  # idempotent
+            with pytest.raises(DBAPIError, match="re-wrapped only by the owner"):
+                await rewrap_all(engine, keys, tenant)  # the pipeline's role may not
+            owner = make_async_engine(owner_settings)
+            try:
+                assert await rewrap_all(owner, keys, tenant) == 3
+                assert await rewrap_all(owner, keys, tenant) == 0  # idempotent
+            finally:
+                await owner.dispose()
             async with engine.connect() as conn:
                 return {r[0]: bytes(r[1]) for r in await conn.execute(text(
                     "SELECT session_id, wrapped_dek FROM ledger_sessions WHERE tenant_id = :t"),

@@ -59,7 +59,7 @@ def _searchable(sync_engine: Engine, tenant: str) -> set[str]:
 async def test_policy_dry_run_run_hold_release(settings: Settings, tenant: str,
                                                sync_engine: Engine, tmp_path: Path) -> None:
     forgetters = registry()
-    sealer = TenantSealer(settings, tenant)
+    sealer = TenantSealer(settings, tenant, backfill_days=500)
     await sealer.start()
     try:
         sims = await record_aged(settings, tenant, AGES)

@@ -46,7 +46,7 @@ async def test_kill_9_mid_run_is_completed_by_the_next(settings: Settings, tenan
     published = 0
     for sid in sids:
         published += await publish_small_session(aged, tenant, sid, frames=4)
-    sealer = TenantSealer(settings, tenant)
+    sealer = TenantSealer(settings, tenant, backfill_days=500)
     await sealer.start()
     try:
         await sealer.wait_for(published)

@@ -44,7 +44,7 @@ async def _publish_class(settings: Settings, tenant: str, session: str, retentio
 async def test_subject_and_tenant_holds_cover_later_sessions(settings: Settings,
                                                              tenant: str) -> None:
     aged = settings.model_copy(update={"clock_offset_days": -400})
-    sealer = TenantSealer(settings, tenant)
+    sealer = TenantSealer(settings, tenant, backfill_days=500)
     await sealer.start()
     try:
         n = await publish_small_session(aged, tenant, "s-before", frames=2)
@@ -107,7 +107,7 @@ async def test_subject_and_tenant_holds_cover_later_sessions(settings: Settings,
 async def test_named_retention_class_overrides_the_tenant_policy(settings: Settings,
                                                                  tenant: str) -> None:
     aged = settings.model_copy(update={"clock_offset_days": -60})
-    sealer = TenantSealer(settings, tenant)
+    sealer = TenantSealer(settings, tenant, backfill_days=500)
     await sealer.start()
     try:
         n = await _publish_class(aged, tenant, "s-short", "short-lived")
@@ -136,7 +136,7 @@ async def test_the_daily_job_disposes_due_sessions_of_every_tenant(settings: Set
     from services.retention.daily import run_once
 
     aged = settings.model_copy(update={"clock_offset_days": -45})
-    sealer = TenantSealer(settings, tenant)
+    sealer = TenantSealer(settings, tenant, backfill_days=500)
     await sealer.start()
     try:
         n = await publish_small_session(aged, tenant, "s-daily", frames=2)
