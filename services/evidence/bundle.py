@@ -3,7 +3,7 @@
 Layout::
 
     manifest.json                 every file's SHA-256 and size, tool version, created_at, reason,
-                                  erased/hold status, and the manifest's own digest
+                                  erased status, the legal holds on it, and the manifest's own digest
     events.jsonl                  per entry: position, leaf inputs, payload ciphertext, envelope
     audio/heard.flac, unheard.flac  the recordings as heard / generated-but-unheard (projections)
     audio/segments/*.seg, index.json  raw encrypted audio as sealed, with the entry → bytes index
@@ -16,7 +16,8 @@ Layout::
     certification.md              draft FRE 902(13)/(14) certification, from what it checked
 
 An erased session (its data key destroyed) gets no plaintext: no envelope, recordings, transcript
-or data key, and the manifest says ``"erased": true``. Holds: see :func:`hold_status`.
+or data key, and the manifest says ``"erased": true``. Holds: the active legal holds
+on the session are listed in the manifest's ``hold``.
 """
 
 from __future__ import annotations
@@ -47,12 +48,6 @@ def tool_version() -> str:
 
 def verifier_source() -> bytes:
     return Path(str(verify_bundle.__file__)).read_bytes()
-
-
-def hold_status(tenant: str, session: str) -> dict[str, Any] | None:
-    """The legal hold on the session, if any. Seam: holds do not exist yet (retention issue);
-    when they do, return ``{"matter", "reason", "placed_at"}`` here and the manifest records it."""
-    return None
 
 
 @dataclass(frozen=True)
@@ -111,10 +106,12 @@ def _dumps(obj: Any) -> bytes:
     return (json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n").encode()
 
 
-def header(tenant: str, session: str, reason: str, part: LedgerPart, now: datetime | None = None
-           ) -> dict[str, Any]:
+def header(tenant: str, session: str, reason: str, part: LedgerPart, now: datetime | None = None,
+           holds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``holds``: the active legal holds on the session (``services.retention.holds.holds_on``);
+    the manifest's ``hold`` is ``None`` when there is none."""
     return {"format": verify_bundle.FORMAT, "tool_version": tool_version(),
             "created_at": (now or datetime.now(UTC)).isoformat(), "reason": reason,
             "tenant": tenant, "session": session, "erased": part.erased,
-            "hold": hold_status(tenant, session), "entries": len(part.positions),
+            "hold": {"holds": holds} if holds else None, "entries": len(part.positions),
             "checkpoint_size": part.anchor_size, "newest_checkpoint_size": part.newest_size}

@@ -48,6 +48,7 @@ async def export_session(settings: Settings, tenant: str, session: str, reason: 
     from services.platform.keys import LocalKeyProvider
     from services.platform.s3 import make_s3_client
     from services.platform.signing import PublicKeys
+    from services.retention.holds import holds_on
 
     if not reason.strip():
         raise BundleError("--reason must say why the bundle is made (it is sealed in custody)")
@@ -59,9 +60,10 @@ async def export_session(settings: Settings, tenant: str, session: str, reason: 
         async with engine.connect() as conn:
             part = await collect(conn, keys, storage, PublicKeys.load(settings.signing_keys_dir),
                                  tenant, session)
+            holds = await holds_on(conn, tenant, session)
         extra = await asyncio.to_thread(_projections, settings, client, tenant, session, part.dek)
         now = datetime.now(UTC)
-        head = bundle.header(tenant, session, reason, part, now)
+        head = bundle.header(tenant, session, reason, part, now, holds)
         policy = _policy(settings, part.files["keys/log.vkey"])
         witness_keys = [ln.split()[2] for ln in policy.splitlines()
                         if ln.strip().startswith("witness ")]

@@ -193,6 +193,27 @@ async def held_in(conn: AsyncConnection, tenant: str, session_ids: tuple[str, ..
     return {s: ", ".join(sorted(m)) for s, m in matters.items()}
 
 
+_HOLDS_ON = text("""
+    SELECT h.hold_id, h.scope, h.matter, h.reason, h.placed_by, h.placed_at FROM legal_holds h
+     WHERE h.tenant_id = :t AND h.released_at IS NULL
+       AND (h.scope = 'tenant'
+            OR (h.scope = 'session' AND h.session_id = :s)
+            OR (h.scope = 'subject' AND EXISTS (
+                  SELECT 1 FROM ledger_subjects ls
+                   WHERE ls.tenant_id = :t AND ls.session_id = :s
+                     AND ls.subject_index = h.subject_index)))
+     ORDER BY h.placed_at, h.hold_id
+""")
+
+
+async def holds_on(conn: AsyncConnection, tenant: str, session: str) -> list[dict[str, Any]]:
+    """The active holds covering one session (an evidence bundle records them): id, scope,
+    matter, reason, who placed it and when. Subject holds name no subject value."""
+    return [{"hold_id": r.hold_id, "scope": r.scope, "matter": r.matter, "reason": r.reason,
+             "placed_by": r.placed_by, "placed_at": r.placed_at.isoformat()}
+            for r in await conn.execute(_HOLDS_ON, {"t": tenant, "s": session})]
+
+
 async def all_held(conn: AsyncConnection, tenant: str) -> set[str]:
     return {str(r[0]) for r in await conn.execute(_ALL_HELD, {"t": tenant})}
 

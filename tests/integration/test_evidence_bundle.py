@@ -158,8 +158,16 @@ async def test_bundle_of_imported_log_and_of_erased_session(
         input="\n".join(LINES) + "\n", capture_output=True, text=True, cwd=REPO, check=True)
     events = json.loads(proc.stdout)["events"] + 2  # with session.started/ended
     sealer = await _seal_and_project(settings, tenant, events, session_id)
+    # A held session's bundle records the hold (matter, who, when), in the manifest and the draft.
+    hold = json.loads(_vox("hold", "place", "--tenant", tenant, "--session", session_id,
+                           "--matter", "MATTER-77", "--reason", "litigation", "--json").stdout)
     bundle = tmp_path / "imported.zip"
     assert _export(tenant, session_id, bundle)["verified"] is True
+    with zipfile.ZipFile(bundle) as zf:
+        [recorded] = json.loads(zf.read("manifest.json"))["hold"]["holds"]
+        certification = zf.read("certification.md").decode()
+    assert (recorded["hold_id"], recorded["matter"]) == (hold["hold_id"], "MATTER-77")
+    assert 'matter "MATTER-77"' in certification
     ok = _run_verifier(fresh_python, bundle, tmp_path)
     assert ok.returncode == 0, ok.stdout + ok.stderr
 
