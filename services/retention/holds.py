@@ -28,7 +28,7 @@ from services.ledger.subjects import normalize
 from services.platform.forget import ForgetContext
 from services.platform.keys import subject_index
 from services.retention.models import LegalHold
-from services.retention.policy import ACTOR, PolicyError, check_tenant
+from services.retention.policy import ACTOR, ACTOR_RULE, PolicyError, check_tenant
 
 MATTER: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/#()&,-]{0,127}$")
 SESSION_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -97,7 +97,7 @@ async def place(ctx: ForgetContext, tenant: str, target: Target, matter: str, re
     _check_target(target)
     _check_text(matter, reason)
     if not ACTOR.match(actor):
-        raise HoldError("--actor must be 1-128 characters of letters, digits, @._:+-")
+        raise HoldError(ACTOR_RULE)
     index = None
     if target.scope == "subject":
         assert target.subject_kind is not None and target.subject_value is not None
@@ -124,7 +124,7 @@ async def place(ctx: ForgetContext, tenant: str, target: Target, matter: str, re
 async def release(ctx: ForgetContext, hold_id: str, reason: str, actor: str) -> dict[str, Any]:
     _check_text("release", reason)
     if not ACTOR.match(actor):
-        raise HoldError("--actor must be 1-128 characters of letters, digits, @._:+-")
+        raise HoldError(ACTOR_RULE)
     now = ctx.clock.now()
     async with ctx.engine.begin() as conn:
         row = (await conn.execute(select(LegalHold).where(LegalHold.hold_id == hold_id)
