@@ -119,6 +119,7 @@ def build_world(settings: Settings, tenant: str, other: str) -> tuple[SimulatedS
     async def go() -> tuple[SimulatedSession, SimulatedSession, dict[str, str]]:
         call = await record_call(settings, tenant, 7)
         other_call = await record_call(settings, other, 8)
-        tokens = await make_tokens(settings, tenant, "reviewer", "data", "auditor")
+        tokens = await make_tokens(settings, tenant, "reviewer", "data", "auditor",
+                                   "privacy")
         return call, other_call, tokens
     return asyncio.run(go())
