@@ -219,3 +219,70 @@ class TrainingExportStatus(_Model):
     manifest_sha256: str | None
     created_at: str
     updated_at: str
+
+
+class Hold(_Model):
+    """A legal hold. A subject hold names the kind of identifier, never its value."""
+
+    hold_id: str
+    scope: str  # session | subject | tenant
+    session_id: str | None
+    subject_kind: str | None  # phone_e164 | email | customer_id
+    matter: str
+    reason: str
+    placed_by: str
+    placed_at: str
+    active: bool
+    released_by: str | None
+    released_at: str | None
+    release_reason: str | None
+
+
+class HoldList(_Model):
+    holds: list[Hold]
+
+
+class ErasureAccepted(_Model):
+    """What a new erasure request says: the same fields whether or not sessions match."""
+
+    request_id: str
+    kind: str
+    status: str  # received | refused (a legal hold; see its status)
+    received_at: str
+    due_at: str
+
+
+class ErasureStatus(_Model):
+    request_id: str
+    kind: str
+    status: str  # received | running | completed | refused | failed
+    sessions: list[str]
+    stores: dict[str, dict[str, Any]]
+    residue: dict[str, Any]
+    received_at: str
+    due_at: str
+    overdue: bool
+    extension_reason: str | None
+    refused: str | None  # why, naming the legal hold's matter
+    completion_position: int | None
+
+
+class ErasureSummary(_Model):
+    request_id: str
+    kind: str
+    status: str
+    sessions: int
+    received_at: str
+    due_at: str
+    overdue: bool
+
+
+class ErasureList(_Model):
+    requests: list[ErasureSummary]
+
+
+class RetentionReport(_Model):
+    """The tenant's retention policies and what a disposition run would do today (dry run)."""
+
+    policies: dict[str, Any]
+    plan: dict[str, Any]

@@ -19,14 +19,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.api import problems
 from services.api.console.routes import install as install_console
 from services.api.ratelimit import TokenBuckets
-from services.api.routes import access_log, audio, exports, ledger, me, search, sessions
+from services.api.routes import (
+    access_log,
+    audio,
+    erasure,
+    evidence,
+    exports,
+    holds,
+    ledger,
+    me,
+    retention,
+    search,
+    sessions,
+)
 from services.api.state import ApiState, SealFn
 from services.platform.clock import Clock
 from services.platform.keys import KeyProvider
 from services.platform.settings import Settings
 
-ROUTERS = (me.router, sessions.router, audio.router, search.router, access_log.router,
-           ledger.router, exports.router)
+ROUTERS = (me.router, sessions.router, audio.router, evidence.router, search.router,
+           access_log.router, ledger.router, exports.router, holds.router, erasure.router,
+           retention.router)
 API_VERSION = "1"
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.ratelimit import TokenBuckets
 from services.platform.clock import Clock
+from services.platform.forget import ForgetContext
 from services.platform.keys import KeyProvider
 from services.platform.settings import Settings
 
@@ -27,6 +28,11 @@ class ApiState:
     clock: Clock
     limiter: TokenBuckets
     seal: SealFn  # (tenant, type, body) -> sealed ref
+
+    def forget(self) -> ForgetContext:
+        """The context holds, erasure and retention take (the same clients, no NATS)."""
+        return ForgetContext(settings=self.settings, engine=self.engine, s3=self.s3,
+                             keys=self.keys, clock=self.clock)
 
 
 def state(request: Request) -> ApiState:

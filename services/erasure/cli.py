@@ -39,24 +39,13 @@ def _settings() -> Any:
 
 
 async def _status(ctx: Any, rid: str) -> dict[str, Any]:
-    from services.erasure import repository as repo
-    from services.erasure.deadline import overdue
+    from services.erasure.status import request_status
 
     async with ctx.engine.connect() as conn:
-        row = await repo.get(conn, rid)
-        if row is None:
-            raise _fail(f"no erasure request {rid!r}", 1)
-        stores = await repo.stores(conn, rid)
-    return {"request_id": rid, "tenant_id": row.tenant_id, "kind": row.kind,
-            "status": row.status, "sessions": list(row.sessions),
-            "stores": {s.store: {"deleted": s.deleted, "shredded": s.shredded,
-                                 "status": s.status, **({"error": s.error} if s.error else {})}
-                       for s in stores},
-            "residue": row.residue or {}, "received_at": row.received_at.isoformat(),
-            "due_at": row.due_at.isoformat(),
-            "overdue": overdue(row.status, row.due_at, ctx.clock.now()),
-            "extension_reason": row.extension_reason, "refused": row.refused_reason,
-            "completion_position": row.closed_position}
+        info = await request_status(conn, rid, ctx.clock.now())
+    if info is None:
+        raise _fail(f"no erasure request {rid!r}", 1)
+    return info
 
 
 async def _wait_closed(ctx: Any, rid: str, timeout_s: float = 900.0) -> None:
@@ -168,19 +157,13 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
 ) -> None:
     """Requests, newest first, with their deadline and whether they are overdue."""
-    from services.erasure import repository as repo
     from services.erasure.context import forget_context
-    from services.erasure.deadline import overdue
+    from services.erasure.status import list_statuses
 
     async def go() -> list[dict[str, Any]]:
-        async with forget_context(_settings(), with_nats=False) as ctx:
-            async with ctx.engine.connect() as conn:
-                rows = await repo.list_requests(conn, tenant, limit)
-            now = ctx.clock.now()
-            return [{"request_id": r.request_id, "tenant_id": r.tenant_id, "kind": r.kind,
-                     "status": r.status, "sessions": len(r.sessions),
-                     "received_at": r.received_at.isoformat(), "due_at": r.due_at.isoformat(),
-                     "overdue": overdue(r.status, r.due_at, now)} for r in rows]
+        async with (forget_context(_settings(), with_nats=False) as ctx,
+                    ctx.engine.connect() as conn):
+            return await list_statuses(conn, tenant, limit, ctx.clock.now())
 
     rows = [r for r in asyncio.run(go()) if r["overdue"] or not overdue_only]
     if as_json:

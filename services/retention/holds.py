@@ -28,7 +28,7 @@ from services.ledger.subjects import normalize
 from services.platform.forget import ForgetContext
 from services.platform.keys import subject_index
 from services.retention.models import LegalHold
-from services.retention.policy import ACTOR, PolicyError, check_tenant
+from services.retention.policy import ACTOR, ACTOR_RULE, PolicyError, check_tenant
 
 MATTER: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/#()&,-]{0,127}$")
 SESSION_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -97,7 +97,7 @@ async def place(ctx: ForgetContext, tenant: str, target: Target, matter: str, re
     _check_target(target)
     _check_text(matter, reason)
     if not ACTOR.match(actor):
-        raise HoldError("--actor must be 1-128 characters of letters, digits, @._:+-")
+        raise HoldError(ACTOR_RULE)
     index = None
     if target.scope == "subject":
         assert target.subject_kind is not None and target.subject_value is not None
@@ -124,7 +124,7 @@ async def place(ctx: ForgetContext, tenant: str, target: Target, matter: str, re
 async def release(ctx: ForgetContext, hold_id: str, reason: str, actor: str) -> dict[str, Any]:
     _check_text("release", reason)
     if not ACTOR.match(actor):
-        raise HoldError("--actor must be 1-128 characters of letters, digits, @._:+-")
+        raise HoldError(ACTOR_RULE)
     now = ctx.clock.now()
     async with ctx.engine.begin() as conn:
         row = (await conn.execute(select(LegalHold).where(LegalHold.hold_id == hold_id)
@@ -191,6 +191,27 @@ async def held_in(conn: AsyncConnection, tenant: str, session_ids: tuple[str, ..
     for row in await conn.execute(_HELD, {"t": tenant, "ids": list(session_ids)}):
         matters.setdefault(str(row[0]), set()).add(str(row[1]))
     return {s: ", ".join(sorted(m)) for s, m in matters.items()}
+
+
+_HOLDS_ON = text("""
+    SELECT h.hold_id, h.scope, h.matter, h.reason, h.placed_by, h.placed_at FROM legal_holds h
+     WHERE h.tenant_id = :t AND h.released_at IS NULL
+       AND (h.scope = 'tenant'
+            OR (h.scope = 'session' AND h.session_id = :s)
+            OR (h.scope = 'subject' AND EXISTS (
+                  SELECT 1 FROM ledger_subjects ls
+                   WHERE ls.tenant_id = :t AND ls.session_id = :s
+                     AND ls.subject_index = h.subject_index)))
+     ORDER BY h.placed_at, h.hold_id
+""")
+
+
+async def holds_on(conn: AsyncConnection, tenant: str, session: str) -> list[dict[str, Any]]:
+    """The active holds covering one session (an evidence bundle records them): id, scope,
+    matter, reason, who placed it and when. Subject holds name no subject value."""
+    return [{"hold_id": r.hold_id, "scope": r.scope, "matter": r.matter, "reason": r.reason,
+             "placed_by": r.placed_by, "placed_at": r.placed_at.isoformat()}
+            for r in await conn.execute(_HOLDS_ON, {"t": tenant, "s": session})]
 
 
 async def all_held(conn: AsyncConnection, tenant: str) -> set[str]:

@@ -29,7 +29,9 @@ from services.retention.models import RetentionPolicy
 
 TENANT = ""  # retention_class of a tenant-wide policy row
 RETENTION_CLASS = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-ACTOR = re.compile(r"^[A-Za-z0-9@._:+-]{1,128}$")
+# Inner spaces allowed: an API token's name ("token:night shift") is the actor of its changes.
+ACTOR = re.compile(r"^[A-Za-z0-9@._:+-](?:[A-Za-z0-9 @._:+-]{0,126}[A-Za-z0-9@._:+-])?$")
+ACTOR_RULE = "--actor must be 1-128 characters of letters, digits, @._:+- (inner spaces allowed)"
 TENANT_ID = re.compile(r"^[a-z0-9-]{1,63}$")
 
 
@@ -136,7 +138,7 @@ async def set_policy(engine: AsyncEngine, settings: Settings, keys: KeyProvider,
     if retention_class and not RETENTION_CLASS.match(retention_class):
         raise PolicyError(f"retention class {retention_class!r} must match [a-z0-9][a-z0-9_-]*")
     if not ACTOR.match(actor):
-        raise PolicyError("--actor must be 1-128 characters of letters, digits, @._:+-")
+        raise PolicyError(ACTOR_RULE)
     try:
         check_days(data_class, days, settings.stream_max_age_days)
     except ValueError as exc:
