@@ -63,7 +63,6 @@ class ErasureRow:
     overdue: bool
     sessions: int | None
     refusal: str | None  # the API's refusal text (it names the matters of the holds)
-    matters: list[str]
     closed: bool
 
 
@@ -71,13 +70,11 @@ def erasure_row(r: dict[str, Any]) -> ErasureRow:
     sessions = r.get("sessions")
     count = len(sessions) if isinstance(sessions, list) else (
         sessions if isinstance(sessions, int) else None)
-    refusal = r.get("refused") or r.get("refused_reason")
-    matters = r.get("matters") or []
+    refusal = r.get("refused")  # only in one request's status, not in the list
     return ErasureRow(request_id=str(r["request_id"]), status=str(r.get("status") or "?"),
                       received_at=_stamp(r.get("received_at")), due_at=_stamp(r.get("due_at"))[:10],
                       overdue=bool(r.get("overdue")), sessions=count,
                       refusal=str(refusal) if refusal else None,
-                      matters=[str(m) for m in matters if m],
                       closed=str(r.get("status")) in CLOSED)
 
 
