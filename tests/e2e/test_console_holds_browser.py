@@ -8,13 +8,18 @@ the end, through the page, so the world's call is as the other tests expect it.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import secrets
 import zipfile
-from typing import Any
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
-from tests.e2e.console_stack import World
+from services.platform.settings import Settings
+from tests.e2e.console_stack import CALLER_PHONE, World, make_tokens
 from tests.e2e.console_tab import Tab, api_get, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -68,7 +73,7 @@ def test_a_hold_placed_on_the_session_page_refuses_the_callers_erasure(
     privacy.sign_in(world.url, world.tokens["privacy"], landing="privacy")
     p = privacy.page
     p.get_by_label("Identified by").select_option("phone_e164")
-    p.get_by_label("Identifier").fill(world.call.script.caller_phone_e164)
+    p.get_by_label("Identifier").fill(CALLER_PHONE)
     p.get_by_role("button", name="Request erasure").click()
     p.wait_for_url("**/console/privacy/requests/*")
     rid = p.url.rsplit("/", 1)[1]
@@ -87,7 +92,7 @@ def test_a_hold_placed_on_the_session_page_refuses_the_callers_erasure(
     # The identifier went up in a form; no page or answer ever sends it back.
     bodies = _bodies(privacy)
     assert len(bodies) >= 3
-    assert not any(world.call.script.caller_phone_e164 in b for b in bodies)
+    assert not any(CALLER_PHONE in b for b in bodies)
     assert privacy.errors == []
     privacy.close()
 
@@ -145,3 +150,82 @@ def test_roles_see_only_the_actions_the_api_grants(world: World, browser: Any) -
     queue = reviewer.page.goto(f"{world.url}/console/privacy")
     assert queue is not None and queue.status == 403
     reviewer.close()
+
+
+T = TypeVar("T")
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` on a loop of its own (Playwright's sync API holds this thread's loop)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+async def _sealed_session(settings: Settings, tenant: str, sid: str) -> dict[str, str]:
+    from tests.integration.ledger_helpers import TenantSealer, publish_small_session
+
+    events = await publish_small_session(settings, tenant, sid, frames=2)
+    sealer = TenantSealer(settings, tenant)
+    await sealer.start()
+    try:
+        await sealer.wait_for(events)
+    finally:
+        await sealer.stop()
+        await sealer.close()
+    return await make_tokens(settings, tenant, "privacy")
+
+
+async def _carry_out(settings: Settings, tenant: str, rid: str) -> None:
+    """What the erasure worker of `voxledger run` does, with the tenant's sealer running until
+    a signed checkpoint covers the completion (the certificate's inclusion proof needs it)."""
+    from services.erasure.context import forget_context
+    from services.erasure.issue import issue_certificate
+    from services.erasure.service import run_request
+    from tests.integration.ledger_helpers import TenantSealer
+
+    sealer = TenantSealer(settings, tenant)
+    await sealer.start()
+    try:
+        async with forget_context(settings) as ctx:
+            assert await run_request(ctx, rid) == rid
+            await issue_certificate(ctx, rid, timeout_s=120)
+    finally:
+        await sealer.stop()
+        await sealer.close()
+
+
+def test_privacy_queue_downloads_the_certificate_of_a_completed_erasure(
+        world: World, browser: Any, settings: Settings) -> None:
+    """A tenant of its own (its session is erased): a request made in the queue, carried out by
+    the worker, then its signed certificate downloaded from the console verifies offline."""
+    from services.erasure.certificate import verify_certificate
+
+    tenant, sid = "t-" + secrets.token_hex(5), "call-" + secrets.token_hex(4)
+    tokens = _run(_sealed_session(settings, tenant, sid))
+    tab = Tab(browser)
+    page = tab.page
+    tab.sign_in(world.url, tokens["privacy"], landing="privacy")
+    assert page.locator("#no-requests").count() == 1
+    page.get_by_label("Identified by").select_option("session_id")
+    page.get_by_label("Identifier").fill(sid)
+    page.get_by_role("button", name="Request erasure").click()
+    page.wait_for_url("**/console/privacy/requests/*")
+    rid = page.url.rsplit("/", 1)[1]
+    assert page.locator("#erasure-status").inner_text() == "received"
+    assert page.locator("#certificate-link").count() == 0
+
+    _run(_carry_out(settings, tenant, rid))
+    page.reload()
+    assert page.locator("#erasure-status").inner_text() == "completed"
+    with page.expect_download() as got:
+        page.get_by_role("link", name="Download the signed erasure certificate").click()
+    download = got.value
+    assert download.suggested_filename == f"erasure-certificate-{rid}.json"
+    with open(download.path(), encoding="utf-8") as f:
+        statement = verify_certificate(json.load(f))
+    assert statement["request_id"] == rid and statement["sessions"] == [sid]
+    page.goto(f"{world.url}/console/privacy")
+    row = page.locator(f'.request-row[data-request="{rid}"]')
+    assert row.locator(".state").inner_text() == "completed"
+    assert tab.errors == []
+    tab.close()

@@ -59,17 +59,12 @@ def test_erasure_body_takes_one_known_identifier() -> None:
                                              "session_id"]
 
 
-class _Who:
-    csrf = "c5rf"
-    role = "reviewer"
-
-
 @pytest.mark.parametrize("can_hold", [True, False])
 def test_holds_table_offers_release_only_when_the_api_would_take_it(can_hold: bool) -> None:
     rows = [hold_row(_hold()), hold_row(_hold(hold_id="h2", matter="<b>M&A</b>", active=False,
                                               released_at="2026-12-01T08:00:00+00:00"))]
-    html = str(templates.env.get_template("_holds.html").make_module(
-        {"who": _Who()}).holds_table(rows, can_hold, "call-1", True))  # type: ignore[attr-defined]
+    html = str(templates.env.get_template("_holds.html").module.holds_table(  # type: ignore[attr-defined]
+        rows, can_hold, "call-1", True, "c5rf"))
     assert html.count('class="release-form"') == (1 if can_hold else 0)  # active holds only
     assert "&lt;b&gt;M&amp;A&lt;/b&gt;" in html and "<b>M&A</b>" not in html  # escaped
     if can_hold:
