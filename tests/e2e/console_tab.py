@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +78,18 @@ def api_get(world: World, role: str, path: str, **params: Any) -> Any:
                     headers={"Authorization": f"Bearer {world.tokens[role]}"})
     assert res.status_code == 200, res.text
     return res.json()
+
+
+@contextlib.contextmanager
+def signed_in(world: World, role: str) -> Iterator[tuple[httpx.Client, str]]:
+    """An HTTP client signed in to the console as ``role``, and its CSRF value."""
+    with httpx.Client(base_url=world.url, timeout=120) as c:
+        form = c.get("/console/sign-in")
+        pre = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert pre is not None
+        assert c.post("/console/sign-in", data={"token": world.tokens[role],
+                                                "csrf": pre.group(1)}).status_code == 303
+        page = c.get("/console/search")
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert csrf is not None
+        yield c, csrf.group(1)
