@@ -71,3 +71,30 @@ def test_holds_table_offers_release_only_when_the_api_would_take_it(can_hold: bo
         assert 'action="/console/holds/6f1c0d0e-1b5e-4a53-9c1e-2f6f4c1a9b10/release"' in html
         assert 'name="back" value="call-1"' in html and 'value="c5rf"' in html
         assert "Reason for releasing the hold of matter Smith v. Acme" in html
+
+
+class _Who:
+    csrf, role, name, tenant_id = "c5rf", "privacy", "privacy desk", "acme"
+
+
+def _request(status: str, **kw: Any) -> dict[str, Any]:
+    return {"request_id": "01a2-r", "status": status, "sessions": [],
+            "received_at": "2026-11-30T22:11:00+00:00", "due_at": "2026-12-30T22:11:00+00:00",
+            "overdue": False, **kw}
+
+
+def test_privacy_pages_name_the_refusal_and_offer_certificates_of_completed_requests() -> None:
+    refused = erasure_row(_request("refused", refused="legal hold (<M&A>) on 1 session(s)"))
+    queue = templates.env.get_template("privacy.html").render(
+        who=_Who(), rows=[refused, erasure_row(_request("received"))], kinds=ERASURE_KINDS,
+        kind="email", error=None)
+    assert queue.count('class="request-row') == 2
+    assert "legal hold (&lt;M&amp;A&gt;) on 1 session(s)" in queue
+    assert '<option value="email" selected>' in queue and 'value="c5rf"' in queue
+    assert 'href="/console/privacy"' in queue and 'href="/console/holds"' not in queue
+    page = templates.env.get_template("erasure.html")
+    done = page.render(who=_Who(), r=erasure_row(_request("completed")), stores=[])
+    assert 'id="certificate-link"' in done and "Not finished yet" not in done
+    for status in ("refused", "received", "running", "failed"):
+        other = page.render(who=_Who(), r=erasure_row(_request(status)), stores=[])
+        assert 'id="certificate-link"' not in other
