@@ -88,7 +88,7 @@ async def _pipeline(settings: Settings, tenant: str, sessions: int, seed: int) -
     return [s.session_id for s in sims]
 
 
-async def _tokens(settings: Settings, tenants: tuple[str, ...]) -> dict[tuple[str, Role], str]:
+async def make_tokens(settings: Settings, tenants: tuple[str, ...]) -> dict[tuple[str, Role], str]:
     db = make_async_engine(settings, pool_size=1)
     out = {}
     try:
@@ -129,7 +129,7 @@ def api_world(settings: Settings) -> Iterator[World]:
         return {a: got[0], b: got[1]}
 
     sessions = asyncio.run(build())
-    world = World("", (a, b), sessions, asyncio.run(_tokens(settings, (a, b))))
+    world = World("", (a, b), sessions, asyncio.run(make_tokens(settings, (a, b))))
     world.server = serve_in_thread(api_settings)
     world.url = world.server.url
     yield world

@@ -4,22 +4,29 @@ the roles a route admits, and nothing of another tenant is ever listed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from services.api.tokens import Role
+from services.erasure.context import forget_context
+from services.erasure.issue import issue_certificate
+from services.erasure.service import run_request
+from services.platform.settings import Settings
 from tests.integration.api_world import World
+from tests.integration.ledger_helpers import TenantSealer
 
 pytestmark = pytest.mark.integration
 A, R, U, D, P = Role.ADMIN, Role.REVIEWER, Role.AUDITOR, Role.DATA, Role.PRIVACY
 WHY = {"reason": "matrix test: ticket QA-1"}
 
 # (method, path template, query, roles that get the success status, success status).
-# "{sid}" is a session id, "{eid}" a training export id, "{tid}" a token id (to revoke), of the
-# tenant under test.
+# "{sid}" is a session id, "{eid}" a training export id, "{tid}" a token id (to revoke), "{rid}"
+# a completed erasure request (of no session), "{hid}" a hold placed for this call, of the tenant
+# under test; in the path, the query or the body (BODIES).
 ROUTES: list[tuple[str, str, dict[str, Any], set[Role], int]] = [
     ("GET", "/v1/me", {}, set(Role), 200),
     ("GET", "/v1/tokens", {}, {A}, 200),
@@ -39,6 +46,16 @@ ROUTES: list[tuple[str, str, dict[str, Any], set[Role], int]] = [
     ("POST", "/v1/exports/training", {}, {D}, 201),
     ("GET", "/v1/exports/training/{eid}", {}, {D}, 200),
     ("GET", "/v1/exports/training/{eid}/manifest", {}, {D}, 200),
+    ("GET", "/v1/sessions/{sid}/evidence", WHY, {R}, 200),
+    ("POST", "/v1/holds", {}, {R, A}, 201),
+    ("GET", "/v1/holds", {}, {R, A, U}, 200),
+    ("GET", "/v1/holds", {"active": "true", "session_id": "{sid}"}, {R, A, U}, 200),
+    ("POST", "/v1/holds/{hid}/release", {}, {R, A}, 200),
+    ("POST", "/v1/erasure-requests", {}, {P, A}, 202),
+    ("GET", "/v1/erasure-requests", {}, {P, A}, 200),
+    ("GET", "/v1/erasure-requests/{rid}", {}, {P, A}, 200),
+    ("GET", "/v1/erasure-requests/{rid}/certificate", {}, {P, A}, 200),
+    ("GET", "/v1/retention", {}, {A, U}, 200),
 ]
 
 
@@ -72,36 +89,94 @@ def victims(api_world: World, http: httpx.Client) -> dict[str, str]:
     return out
 
 
-BODIES = {"/v1/exports/training": {"format": "jsonl"},
-          "/v1/tokens": {"role": "auditor", "name": "matrix"}}
+@pytest.fixture(scope="module")
+def erasures(api_world: World, http: httpx.Client, settings: Settings) -> dict[str, str]:
+    """A completed erasure request per tenant, of an address no session has (so it erases
+    nothing), carried out as the worker does, with a checkpoint signed over its completion."""
+    out = {}
+    for t in api_world.tenants:
+        res = http.post("/v1/erasure-requests", json={"email": "nobody@example.invalid"},
+                        headers=_auth(api_world.token(t, P)))
+        assert res.status_code == 202, res.text
+        out[t] = res.json()["request_id"]
+
+    async def complete(tenant: str, rid: str) -> None:
+        sealer = TenantSealer(settings, tenant)
+        await sealer.start()
+        try:
+            async with forget_context(settings, with_nats=False) as ctx:
+                assert await run_request(ctx, rid) == rid
+                await issue_certificate(ctx, rid, 120)  # waits for the sealer's checkpoint
+        finally:
+            await sealer.stop()
+            await sealer.close()
+
+    for t, rid in out.items():
+        asyncio.run(complete(t, rid))
+    return out
+
+
+@pytest.fixture(scope="module")
+def new_hold(api_world: World, http: httpx.Client) -> Callable[[str], str]:
+    """Places a hold on one of ``tenant``'s sessions (by its admin); returns its id."""
+    def place(tenant: str) -> str:
+        res = http.post("/v1/holds", headers=_auth(api_world.token(tenant, A)), json={
+            "session_id": api_world.sessions[tenant][0], "matter": "MATRIX-1",
+            "reason": "to be released"})
+        assert res.status_code == 201, res.text
+        hold_id: str = res.json()["hold_id"]
+        return hold_id
+    return place
+
+
+BODIES: dict[str, Any] = {
+    "/v1/exports/training": {"format": "jsonl"},
+    "/v1/tokens": {"role": "auditor", "name": "matrix"},
+    "/v1/holds": {"session_id": "{sid}", "matter": "MATRIX-2", "reason": "matrix test"},
+    "/v1/holds/{hid}/release": {"reason": "matrix test"},
+    # No id: an identifier no session has (a request for a session would erase the world's).
+    "/v1/erasure-requests": {"email": "nobody@example.invalid", "reference": "QA-1"},
+}
 
 
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _call(http: httpx.Client, method: str, path: str, query: dict[str, Any],
-          token: str) -> httpx.Response:
-    kwargs: dict[str, Any] = {"params": query, "headers": _auth(token)}
+def _fill(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+def _call(http: httpx.Client, method: str, template: str, query: dict[str, Any],
+          token: str, ids: dict[str, str]) -> httpx.Response:
+    kwargs: dict[str, Any] = {"params": _fill(query, ids), "headers": _auth(token)}
     if method == "POST":
-        kwargs["json"] = BODIES[path]
-    return http.request(method, path, **kwargs)
+        kwargs["json"] = _fill(BODIES[template], ids)
+    return http.request(method, template.format(**ids), **kwargs)
 
 
 @pytest.mark.parametrize(("method", "path", "query", "allowed", "ok"), ROUTES,
                          ids=[f"{m} {p} {sorted(q)}" for m, p, q, _, _ in ROUTES])
 def test_route_by_role_and_tenant(api_world: World, http: httpx.Client, exports: dict[str, str],
-                                  victims: dict[str, str], method: str, path: str,
+                                  victims: dict[str, str], erasures: dict[str, str],
+                                  new_hold: Callable[[str], str], method: str, path: str,
                                   query: dict[str, Any],
                                   allowed: set[Role], ok: int) -> None:
     own, other = api_world.tenants
     for role in Role:
         token = api_world.token(own, role)
         for target in (own, other):
-            url = path.format(sid=api_world.sessions[target][0], eid=exports[target],
-                              tid=victims[target])
-            res = _call(http, method, url, query, token)
-            has_id = "{" in path
+            ids = {"sid": api_world.sessions[target][0], "eid": exports[target],
+                   "tid": victims[target], "rid": erasures[target],
+                   "hid": new_hold(target) if "{hid}" in path else ""}
+            res = _call(http, method, path, query, token, ids)
+            url = path.format(**ids)
+            sent = path + repr(query) + (repr(BODIES[path]) if method == "POST" else "")
+            has_id = any(f"{{{name}}}" in sent for name in ids)
             if role not in allowed:
                 want = 403
             elif target == other and has_id:
