@@ -103,7 +103,10 @@ class World:
 
 @contextlib.contextmanager
 def serving(settings: Settings) -> Iterator[str]:
-    server: EmbeddedServer = make_server(settings, host="127.0.0.1", port=0)
+    # The console tests drive one token per role through many pages within seconds (a page
+    # is several API calls); the rate limit has its own tests (tests/integration/test_api_access).
+    roomy = settings.model_copy(update={"api_rate_per_s": 1000.0, "api_rate_burst": 5000})
+    server: EmbeddedServer = make_server(roomy, host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.run, name="console-api", daemon=True)
     thread.start()
     deadline = time.monotonic() + 120
