@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.e2e.console_stack import World
+from tests.e2e.console_stack import CALLER_PHONE, World
 from tests.e2e.console_tab import api_get, signed_in
 
 pytestmark = pytest.mark.e2e
@@ -99,3 +100,37 @@ def test_privacy_forms_keep_identifiers_out_of_answers(world: World) -> None:
                                "csrf": r_csrf})
         assert refused.status_code == 403
     assert api_get(world, "privacy", "/v1/erasure-requests")["requests"] == before
+
+
+def test_a_caller_hold_from_the_hold_list_covers_the_callers_call(world: World) -> None:
+    sid, matter = world.call.session_id, "Caller hold 2026-77"
+    with signed_in(world, "reviewer") as (c, csrf):
+        form = {"covers": "phone_e164", "matter": matter, "reason": "regulator's request",
+                "csrf": csrf}
+        incomplete = c.post("/console/holds", data={**form, "value": " "})
+        assert incomplete.status_code == 422 and 'id="holds-error"' in incomplete.text
+        placed = c.post("/console/holds", data={**form, "value": CALLER_PHONE})
+        assert placed.status_code == 303 and placed.headers["location"] == "/console/holds"
+        try:
+            [held] = [h for h in api_get(world, "auditor", "/v1/holds", active="true",
+                                         session_id=sid)["holds"] if h["matter"] == matter]
+            assert held["scope"] == "subject" and held["subject_kind"] == "phone_e164"
+            page = c.get(f"/console/sessions/{sid}")
+            assert matter in page.text
+            assert "every call of one caller (by phone number)" in page.text
+            listed = c.get("/console/holds")
+            assert matter in listed.text
+            for text in (page.text, listed.text):  # the identifier is never shown again
+                assert CALLER_PHONE not in text and CALLER_PHONE[2:] not in text
+            done = c.post(f"/console/holds/{held['hold_id']}/release",
+                          data={"reason": "regulator closed it", "csrf": csrf})
+            assert done.status_code == 303
+            assert done.headers["location"] == "/console/holds?state=all"
+        finally:  # never leave the world's call held for the other tests
+            for h in api_get(world, "auditor", "/v1/holds", active="true")["holds"]:
+                if h["matter"] == matter:
+                    httpx.post(f"{world.url}/v1/holds/{h['hold_id']}/release", timeout=60,
+                               json={"reason": "test cleanup"},
+                               headers={"Authorization": f"Bearer {world.tokens['reviewer']}"})
+    assert not [h for h in api_get(world, "auditor", "/v1/holds", active="true")["holds"]
+                if h["matter"] == matter]

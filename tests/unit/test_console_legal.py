@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from services.api.console.legal import ERASURE_KINDS, erasure_body, erasure_row, hold_row
+from services.api.console.legal import (
+    ERASURE_KINDS,
+    erasure_body,
+    erasure_row,
+    hold_row,
+    hold_target,
+)
 from services.api.console.pages import templates
 
 
@@ -98,3 +104,11 @@ def test_privacy_pages_name_the_refusal_and_offer_certificates_of_completed_requ
     for status in ("refused", "received", "running", "failed"):
         other = page.render(who=_Who(), r=erasure_row(_request(status)), stores=[])
         assert 'id="certificate-link"' not in other
+
+
+def test_wider_holds_name_a_caller_by_an_identifier_or_the_whole_tenant() -> None:
+    assert hold_target("all", "ignored") == {"all": True}
+    assert hold_target("email", " jane@example.com ") == {
+        "subject": {"kind": "email", "value": "jane@example.com"}}
+    assert hold_target("phone_e164", "") is None
+    assert hold_target("session_id", "call-1") is None  # one call: from its own page

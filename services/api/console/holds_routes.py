@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from services.api.console import web
 from services.api.console.client import Answer
-from services.api.console.legal import hold_row
+from services.api.console.legal import HOLD_COVERS, hold_row, hold_target
 from services.api.console.pages import Caller, caller, page, problem_page, redirect
 from services.api.console.session_routes import render
 from services.api.params import SESSION_PATTERN
@@ -76,6 +76,29 @@ async def release_hold(request: Request, hold_id: str,
     return redirect(f"/console/sessions/{back}#holds" if back else "/console/holds?state=all")
 
 
+@router.post("/holds")
+async def place_wide_hold(request: Request, covers: Annotated[str, Form(max_length=20)] = "",
+                          value: Annotated[str, Form(max_length=300)] = "",
+                          matter: Annotated[str, Form(max_length=200)] = "",
+                          reason: Annotated[str, Form(max_length=1000)] = "",
+                          csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """A hold on every call of one caller (by an identifier) or of the whole tenant. The
+    identifier goes to the API in the body and is never shown again (the API keeps its HMAC)."""
+    who = await caller(request)
+    web.check_csrf(request, who.csrf, csrf)
+    target = hold_target(covers, value)
+    if target is None or not matter.strip() or not reason.strip():
+        return await _list(request, who, "active", status=422,
+                           error="A hold needs what it covers (an identifier for a caller), a "
+                                 "matter and a reason.")
+    placed = await who.api.post("/v1/holds", {**target, "matter": matter.strip(),
+                                              "reason": reason.strip()})
+    if not placed.ok:
+        return await _list(request, who, "active", error=placed.detail,
+                           status=placed.status if placed.status >= 400 else 502)
+    return redirect("/console/holds")
+
+
 @router.get("/holds")
 async def holds_page(request: Request,
                      state: Annotated[str, Query(pattern="^(active|released|all)$")] = "active",
@@ -91,7 +114,8 @@ async def _list(request: Request, who: Caller, state: str, error: str | None = N
         return problem_page(request, who, listed)
     return page(request, "holds.html", {
         "who": who, "state": state, "holds": [hold_row(h) for h in listed.body["holds"]],
-        "can_hold": probe.status == 422, "error": error}, status=status)
+        "can_hold": probe.status == 422, "error": error, "covers": HOLD_COVERS},
+        status=status)
 
 
 async def _holds(who: Caller, state: str) -> tuple[Answer, Answer]:

@@ -15,6 +15,11 @@ ERASURE_KINDS: Final = (("phone_e164", "Phone number"), ("email", "Email address
 SUBJECT_WORDS: Final = {"phone_e164": "phone number", "email": "email address",
                         "customer_id": "customer id"}
 CLOSED: Final = frozenset({"completed", "refused", "failed"})
+# What a hold placed from the hold list covers: one caller (by an identifier) or the tenant.
+HOLD_COVERS: Final = (("phone_e164", "Every call of a caller, by phone number"),
+                      ("email", "Every call of a caller, by email address"),
+                      ("customer_id", "Every call of a caller, by customer id"),
+                      ("all", "Every call of the tenant, now and later"))
 
 
 @dataclass(frozen=True)
@@ -84,3 +89,13 @@ def erasure_body(kind: str, value: str) -> dict[str, str] | None:
     if kind not in dict(ERASURE_KINDS) or not value:
         return None
     return {kind: value}
+
+
+def hold_target(covers: str, value: str) -> dict[str, Any] | None:
+    """The API's hold target for the hold list's form; None when incomplete."""
+    if covers == "all":
+        return {"all": True}
+    value = value.strip()
+    if covers not in SUBJECT_WORDS or not value:
+        return None
+    return {"subject": {"kind": covers, "value": value}}
