@@ -16,10 +16,10 @@ SUBJECT_WORDS: Final = {"phone_e164": "phone number", "email": "email address",
                         "customer_id": "customer id"}
 CLOSED: Final = frozenset({"completed", "refused", "failed"})
 # What a hold placed from the hold list covers: one caller (by an identifier) or the tenant.
-HOLD_COVERS: Final = (("phone_e164", "Every call of a caller, by phone number"),
-                      ("email", "Every call of a caller, by email address"),
-                      ("customer_id", "Every call of a caller, by customer id"),
-                      ("all", "Every call of the tenant, now and later"))
+HOLD_COVERS: Final = (("phone_e164", "a caller, by phone number"),
+                      ("email", "a caller, by email address"),
+                      ("customer_id", "a caller, by customer id"),
+                      ("all", "the whole tenant, now and later"))
 
 
 @dataclass(frozen=True)
