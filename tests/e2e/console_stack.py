@@ -22,23 +22,28 @@ from services.platform.keys import LocalKeyProvider
 from services.platform.s3 import make_s3_client
 from services.platform.settings import Settings
 from services.redaction.models import RedactionSession
-from services.simulator.run import SimulatedSession, simulate
+from services.simulator.run import SimulatedSession, SubjectOverride, simulate
 from services.transcripts.models import TranscriptSession
 from tests.integration.consumers import isolate, running, wait_for
 from tests.integration.ledger_helpers import TenantSealer
 from tests.integration.redaction_helpers import redaction_for, transcripts_for
 
+# The first tenant's caller (the script speaks it; the privacy queue's tests erase by it).
+CALLER_PHONE = "+14155550142"
 
-async def record_call(settings: Settings, tenant: str, seed: int) -> SimulatedSession:
+
+async def record_call(settings: Settings, tenant: str, seed: int,
+                      phone: str | None = None) -> SimulatedSession:
     """One simulated OpenAI call of ``tenant``, sealed, checkpointed, transcribed, recorded and
-    redacted (waits on each projection's own table, never on time)."""
+    redacted (waits on each projection's own table, never on time); ``phone``: the caller's."""
     sealer = TenantSealer(settings, tenant)
     await sealer.start()
     try:
         async with running(settings, isolate(SessionCatalog(), "catalog", tenant)), \
                 running(settings, transcripts_for(tenant)), \
                 running(settings, redaction_for(settings, tenant)):
-            [sim] = await simulate(settings, "openai", 1, seed, tenant)
+            [sim] = await simulate(settings, "openai", 1, seed, tenant,
+                                   subject=SubjectOverride(phone_e164=phone))
             await sealer.wait_for(sim.events)
 
             async def transcribed() -> bool:
@@ -98,7 +103,10 @@ class World:
 
 @contextlib.contextmanager
 def serving(settings: Settings) -> Iterator[str]:
-    server: EmbeddedServer = make_server(settings, host="127.0.0.1", port=0)
+    # The console tests drive one token per role through many pages within seconds (a page
+    # is several API calls); the rate limit has its own tests (tests/integration/test_api_access).
+    roomy = settings.model_copy(update={"api_rate_per_s": 1000.0, "api_rate_burst": 5000})
+    server: EmbeddedServer = make_server(roomy, host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.run, name="console-api", daemon=True)
     thread.start()
     deadline = time.monotonic() + 120
@@ -117,8 +125,9 @@ def build_world(settings: Settings, tenant: str, other: str) -> tuple[SimulatedS
                                                                       SimulatedSession,
                                                                       dict[str, str]]:
     async def go() -> tuple[SimulatedSession, SimulatedSession, dict[str, str]]:
-        call = await record_call(settings, tenant, 7)
+        call = await record_call(settings, tenant, 7, CALLER_PHONE)
         other_call = await record_call(settings, other, 8)
-        tokens = await make_tokens(settings, tenant, "reviewer", "data", "auditor")
+        tokens = await make_tokens(settings, tenant, "reviewer", "data", "auditor",
+                                   "privacy")
         return call, other_call, tokens
     return asyncio.run(go())

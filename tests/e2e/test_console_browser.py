@@ -6,101 +6,21 @@ Waits poll the page (``until``) with generous bounds; nothing asserts on time ta
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.e2e.console_stack import World
+from tests.e2e.console_tab import Tab, api_get, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "docs" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 PHRASE = '"Acme Utilities"'
 ORIGINAL_REASON = "Dispute 4711: caller says the bill is wrong"
 LISTEN_REASON = "QA review of ticket 4711"
 
 
-@pytest.fixture(scope="module")
-def browser(world: World) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: run `apt-get install -y chromium` as "
-                    "root (`make test` installs it when it runs as root)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-class Tab:
-    """A page that records console errors, uncaught exceptions and every response."""
-
-    def __init__(self, browser: Any, width: int = 1280, height: int = 900) -> None:
-        self.context = browser.new_context(viewport={"width": width, "height": height})
-        # Generous bounds: a shared 2-core machine may be busy with other suites.
-        self.context.set_default_timeout(120_000)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.responses: list[Any] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("response", lambda r: self.responses.append(r))
-
-    def sign_in(self, url: str, token: str) -> None:
-        self.page.goto(url + "/console")
-        self.page.get_by_label("API token").fill(token)
-        self.page.get_by_role("button", name="Sign in").click()
-        self.page.wait_for_url("**/console/search")
-
-    def search(self, words: str) -> None:
-        self.page.get_by_label("Words spoken in the call").fill(words)
-        self.page.get_by_role("button", name="Search").click()
-        self.page.wait_for_selector("#results-h")
-
-    def js(self, expr: str) -> Any:
-        return self.page.evaluate(expr)
-
-    def until(self, check: Callable[[], Any], timeout_s: float = 90.0) -> Any:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            got = check()
-            if got:
-                return got
-            self.page.wait_for_timeout(100)
-        raise AssertionError("the page did not reach the expected state")
-
-    def unlabelled(self) -> list[str]:
-        return list(self.js("""Array.from(document.querySelectorAll(
-            'input:not([type=hidden]), select, textarea, button')).filter(el =>
-            !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
-            && !el.textContent.trim()).map(el => el.outerHTML)"""))
-
-    def close(self) -> None:
-        self.context.close()
-
-
-def _shot(tab: Tab, name: str, full: bool = False) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    tab.page.screenshot(path=str(SHOTS / name), full_page=full)
-
-
-def _api(world: World, role: str, path: str, **params: Any) -> Any:
-    res = httpx.get(world.url + path, params=params, timeout=60,
-                    headers={"Authorization": f"Bearer {world.tokens[role]}"})
-    assert res.status_code == 200, res.text
-    return res.json()
-
-
 def _access_events(world: World, kind: str) -> list[dict[str, Any]]:
-    events = _api(world, "auditor", "/v1/access-log", limit=500)["events"]
+    events = api_get(world, "auditor", "/v1/access-log", limit=500)["events"]
     return [e for e in events if e["type"] == f"access.{kind}"
             and world.call.session_id in e["body"]["sessions"]]
 
@@ -118,7 +38,7 @@ def test_reviewer_finds_hears_and_reads_a_call(world: World, browser: Any) -> No
     assert hits.count() >= 1
     assert page.locator(".hit-row mark.hit").first.inner_text() == "Acme"
     assert not tab.unlabelled()
-    _shot(tab, "search-desktop.png")
+    shot(tab, "search-desktop.png")
 
     page.locator(".hit-link").first.click()
     page.wait_for_selector("#transcript .turn")
@@ -153,7 +73,7 @@ def test_reviewer_finds_hears_and_reads_a_call(world: World, browser: Any) -> No
     assert current.count() == 1
     assert int(current.get_attribute("data-turn") or -1) == expect
     assert expect >= 3  # it moved on from the turn that was clicked
-    _shot(tab, "session-desktop.png", full=True)
+    shot(tab, "session-desktop.png", full=True)
 
     cut = page.locator("#transcript .turn.status-truncated").first
     assert cut.locator("del.unheard").count() == 1  # the unheard remainder, struck through
@@ -176,7 +96,7 @@ def test_reviewer_finds_hears_and_reads_a_call(world: World, browser: Any) -> No
     page.get_by_role("button", name="Show original").click()
     page.wait_for_selector("#original-banner")
     assert page.locator("#view-name").inner_text() == "original"
-    original = _api(world, "reviewer", f"/v1/sessions/{world.call.session_id}",
+    original = api_get(world, "reviewer", f"/v1/sessions/{world.call.session_id}",
                     view="original", reason="test oracle: what the page must show")["original"]
     truncated = next(t for t in original["turns"] if t["status"] == "truncated")
     remainder = truncated["text"][len(truncated["heard_text"]):].strip()
@@ -193,9 +113,9 @@ def test_reviewer_finds_hears_and_reads_a_call(world: World, browser: Any) -> No
 
 def test_data_token_never_receives_an_original(world: World, browser: Any) -> None:
     sid = world.call.session_id
-    original = _api(world, "reviewer", f"/v1/sessions/{sid}", view="original",
+    original = api_get(world, "reviewer", f"/v1/sessions/{sid}", view="original",
                     reason="test oracle: originals the data role must never receive")["original"]
-    redacted = _api(world, "data", f"/v1/sessions/{sid}")["redacted"]
+    redacted = api_get(world, "data", f"/v1/sessions/{sid}")["redacted"]
     masked = {t["turn_id"] for t in redacted["turns"] if t["text"] and "<" in t["text"]}
     secrets_ = [t["heard_text"] for t in original["turns"]
                 if t["turn_id"] in masked and t["heard_text"]]
@@ -266,7 +186,7 @@ def test_phone_screenshots_and_keyboard_only(world: World, browser: Any) -> None
     page.keyboard.type(PHRASE)
     page.keyboard.press("Enter")
     page.wait_for_selector("#results-h")
-    _shot(tab, "search-phone.png")
+    shot(tab, "search-phone.png")
     page.locator(".hit-link").first.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("#transcript .turn")
@@ -284,7 +204,7 @@ def test_phone_screenshots_and_keyboard_only(world: World, browser: Any) -> None
     page.keyboard.press("ArrowRight")
     assert _player_ms(tab) == pytest.approx(before + 5000, abs=100)
     page.evaluate("window.scrollTo(0, 0)")
-    _shot(tab, "session-phone.png")
+    shot(tab, "session-phone.png")
     assert tab.errors == []
     tab.close()
 

@@ -21,7 +21,7 @@ TIMEOUT_S: Final = 120.0
 @dataclass(frozen=True)
 class Answer:
     status: int
-    body: Any  # parsed JSON (dict) or bytes for audio
+    body: Any  # parsed JSON (dict) or bytes for audio and downloads
     headers: dict[str, str]
 
     @property
@@ -41,17 +41,26 @@ class Api:
 
     async def get(self, path: str, params: dict[str, Any] | None = None, *,
                   raw: bool = False) -> Answer:
+        return await self._call("GET", path, params, None, raw)
+
+    async def post(self, path: str, body: dict[str, Any], *,
+                   params: dict[str, Any] | None = None) -> Answer:
+        """A JSON ``POST`` (the console's state changes: holds, erasure requests)."""
+        return await self._call("POST", path, params, body, False)
+
+    async def _call(self, method: str, path: str, params: dict[str, Any] | None,
+                    body: dict[str, Any] | None, raw: bool) -> Answer:
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         transport = httpx.ASGITransport(app=self._app)
         async with httpx.AsyncClient(transport=transport, base_url="http://console.internal",
                                      timeout=TIMEOUT_S) as client:
-            res = await client.get(path, params=clean,
-                                   headers={"Authorization": f"Bearer {self._token}"})
+            res = await client.request(method, path, params=clean, json=body,
+                                       headers={"Authorization": f"Bearer {self._token}"})
         headers = {k.lower(): v for k, v in res.headers.items()}
         if raw and res.is_success:
             return Answer(res.status_code, res.content, headers)
         try:
-            body = res.json()
+            parsed = res.json()
         except ValueError:
-            body = {"detail": f"HTTP {res.status_code}"}
-        return Answer(res.status_code, body, headers)
+            parsed = {"detail": f"HTTP {res.status_code}"}
+        return Answer(res.status_code, parsed, headers)

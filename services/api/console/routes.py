@@ -11,7 +11,14 @@ from typing import Annotated, Final
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import FileResponse, Response
 
-from services.api.console import search_routes, session_routes, web
+from services.api.console import (
+    evidence_routes,
+    holds_routes,
+    privacy_routes,
+    search_routes,
+    session_routes,
+    web,
+)
 from services.api.console.client import Api
 from services.api.console.pages import (
     HERE,
@@ -26,6 +33,7 @@ from services.api.console.pages import (
 router = APIRouter(prefix="/console", include_in_schema=False)
 STATIC: Final = {"console.css": "text/css", "session.js": "text/javascript",
                  "favicon.svg": "image/svg+xml"}
+LANDING: Final = {"privacy": "/console/privacy"}
 
 
 @router.get("")
@@ -54,7 +62,8 @@ async def sign_in(request: Request, token: Annotated[str, Form(max_length=200)] 
                    status=400 if me is None else me.status)
         web.set_presign(res, request, value)
         return res
-    done = redirect("/console/search")
+    # Where the role's work is (the API still decides what each page shows).
+    done = redirect(LANDING.get(me.body["role"], "/console/search"))
     web.set_token(done, request, token.strip())
     return done
 
@@ -84,6 +93,9 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(search_routes.router)
     app.include_router(session_routes.router)
+    app.include_router(holds_routes.router)
+    app.include_router(evidence_routes.router)
+    app.include_router(privacy_routes.router)
 
     async def to_sign_in(request: Request, exc: Exception) -> Response:
         return redirect("/console/sign-in")

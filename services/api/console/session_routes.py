@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from services.api.console import web
 from services.api.console.client import Answer
 from services.api.console.ledger_badge import badge
+from services.api.console.legal import hold_row
 from services.api.console.pages import (
     SECURITY_HEADERS,
     Caller,
@@ -44,15 +45,22 @@ def _not_found() -> Answer:
     return Answer(404, {"detail": "no such session in this tenant"}, {})
 
 
-async def _render(request: Request, who: Caller, sid: str, detail: Answer,
-                  error: str | None = None, status: int = 200) -> Response:
+async def render(request: Request, who: Caller, sid: str, detail: Answer,
+                 error: str | None = None, status: int = 200, *,
+                 hold_error: str | None = None, evidence_error: str | None = None) -> Response:
+    """The session page from the API's ``detail``; the errors are shown where they belong."""
     if not detail.ok:
         return problem_page(request, who, detail)
     body = detail.body
     path = f"/v1/sessions/{sid}"
-    listen, original, (history, refused, partial) = await asyncio.gather(
-        who.api.get(f"{path}/audio"), who.api.get(path, {"view": "original"}),
-        _history(who, sid))
+    listen, original, (history, refused, partial), holds, hold_probe, evidence = \
+        await asyncio.gather(
+            who.api.get(f"{path}/audio"), who.api.get(path, {"view": "original"}),
+            _history(who, sid),
+            who.api.get("/v1/holds", {"active": "true", "session_id": sid}),
+            # Reason-less and body-less probes: the API checks the role first (403), then the
+            # request (422), and only then looks anything up or changes anything.
+            who.api.post("/v1/holds", {}), who.api.get(f"{path}/evidence"))
     heard = (body.get("audio") or {}).get("heard")
     st = state(request)
     from services.ledger.trust import Trust
@@ -68,7 +76,11 @@ async def _render(request: Request, who: Caller, sid: str, detail: Answer,
             None if heard["status"] == "complete" else "the recording is still being made"),
         "listen_refused": listen.detail if listen.status == 403 else None,
         "can_original": original.status == 422, "history": history,
-        "history_refused": refused, "history_partial": partial, "error": error},
+        "history_refused": refused, "history_partial": partial, "error": error,
+        "holds": [hold_row(h) for h in holds.body["holds"]] if holds.ok else None,
+        "holds_refused": None if holds.ok else holds.detail,
+        "can_hold": hold_probe.status == 422, "hold_error": hold_error,
+        "can_export": evidence.status == 422, "evidence_error": evidence_error},
         status=status)
 
 
@@ -99,7 +111,7 @@ async def session_page(
     who = await caller(request)
     if not _SID.match(sid):
         return problem_page(request, who, _not_found())
-    return await _render(request, who, sid, await who.api.get(f"/v1/sessions/{sid}"))
+    return await render(request, who, sid, await who.api.get(f"/v1/sessions/{sid}"))
 
 
 @router.post("/sessions/{sid}/original")
@@ -113,13 +125,13 @@ async def original_page(request: Request, sid: str,
     if not reason.strip():
         # Never sent without a reason: the API would refuse it too (422), but say it here.
         detail = await who.api.get(f"/v1/sessions/{sid}")
-        return await _render(request, who, sid, detail,
+        return await render(request, who, sid, detail,
                              error="Showing the original needs a reason.", status=422)
     detail = await who.api.get(f"/v1/sessions/{sid}", {"view": "original", "reason": reason})
     if detail.status == 422:
         fallback = await who.api.get(f"/v1/sessions/{sid}")
-        return await _render(request, who, sid, fallback, error=detail.detail, status=422)
-    return await _render(request, who, sid, detail)
+        return await render(request, who, sid, fallback, error=detail.detail, status=422)
+    return await render(request, who, sid, detail)
 
 
 @router.post("/sessions/{sid}/listen")
