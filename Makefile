@@ -28,8 +28,12 @@ run: up
 demo: up
 	$(BIN)/python -m services.runner.demo
 
+# Modules are spread over TEST_WORKERS processes, one module per worker at a time (a module's
+# private stack and fixtures stay on one worker); TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 3
+
 test: up chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) --durations=25
 
 # The reviewer console's browser tests drive Debian's chromium (Playwright never downloads one):
 # installed here when missing and running as root; otherwise a failure that says how.
