@@ -31,6 +31,10 @@ Since = Annotated[str | None, Query(max_length=40, pattern=ISO_PATTERN,
 Until = Annotated[str | None, Query(max_length=40, pattern=ISO_PATTERN,
                                     description="started before (ISO 8601; UTC if no zone)")]
 Provider = Annotated[str | None, Query(max_length=32, pattern=r"^[a-z0-9-]{1,32}$")]
+Held = Annotated[bool | None, Query(
+    description="only calls an active legal hold covers (true) or none covers (false)")]
+Erased = Annotated[bool | None, Query(
+    description="only calls whose data key is destroyed (erasure or retention; true) or not")]
 
 
 class View(StrEnum):

@@ -57,7 +57,8 @@ def totals(conn: Connection) -> dict[str, int]:
 def page_sessions(conn: Connection, tenant: str, *, since: datetime | None = None,
                   until: datetime | None = None, provider: str | None = None,
                   ended: bool | None = None, after: tuple[datetime, str] | None = None,
-                  limit: int = 50) -> list[dict[str, Any]]:
+                  limit: int = 50, held: bool | None = None, erased: bool | None = None
+                  ) -> list[dict[str, Any]]:
     """One tenant's sessions newest first (by first seen, then id), keyset-paged: ``after`` is
     the (first_seen_at, session_id) of the last row of the previous page. Each row carries
     ``first_seen_at`` for the next cursor."""
@@ -74,6 +75,10 @@ def page_sessions(conn: Connection, tenant: str, *, since: datetime | None = Non
         q = q.where(s.ended_at.is_not(None) if ended else s.ended_at.is_(None))
     if after is not None:
         q = q.where(tuple_(s.first_seen_at, s.session_id) < tuple_(*after))
+    if held is not None or erased is not None:
+        from services.retention.session_state import where_state
+
+        q = where_state(q, s.tenant_id, s.session_id, is_held=held, is_erased=erased)
     return [{**_as_dict(r), "first_seen_at": r.first_seen_at} for r in conn.execute(q).all()]
 
 

@@ -42,7 +42,8 @@ async def search_redacted(conn: AsyncConnection, tenant: str, words: str, *, lim
                           since: datetime | None = None, until: datetime | None = None,
                           provider: str | None = None, interrupted: bool | None = None,
                           has_tool_call: bool | None = None, min_ms: int | None = None,
-                          max_ms: int | None = None) -> list[dict[str, Any]]:
+                          max_ms: int | None = None, held: bool | None = None,
+                          erased: bool | None = None) -> list[dict[str, Any]]:
     """Turns whose redacted text matches (web-search syntax), best first, with snippets of the
     redacted text. Computed per query: redacted text has no stored search vector yet.
     ``min_ms``/``max_ms`` bound the session's timeline length (its duration)."""
@@ -71,6 +72,10 @@ async def search_redacted(conn: AsyncConnection, tenant: str, words: str, *, lim
         stmt = stmt.where(TS.timeline_ms >= min_ms)
     if max_ms is not None:
         stmt = stmt.where(TS.timeline_ms <= max_ms)
+    if held is not None or erased is not None:
+        from services.retention.session_state import where_state
+
+        stmt = where_state(stmt, TS.tenant_id, TS.session_id, is_held=held, is_erased=erased)
     return [{**r._mapping, "rank": round(float(r.rank), 6),
              "started_at": r.started_at.isoformat() if r.started_at else None}
             for r in await conn.execute(stmt)]

@@ -58,6 +58,8 @@ class SearchFilters:
     has_tool_call: bool | None = None
     min_ms: int | None = None  # the session's timeline length (duration) at least
     max_ms: int | None = None
+    held: bool | None = None  # an active legal hold covers the session
+    erased: bool | None = None  # its data key is destroyed
     limit: int = 50
 
 
@@ -92,6 +94,10 @@ def search(conn: Connection, words: str, f: SearchFilters) -> list[dict[str, Any
         stmt = stmt.where(S.timeline_ms >= f.min_ms)
     if f.max_ms is not None:
         stmt = stmt.where(S.timeline_ms <= f.max_ms)
+    if f.held is not None or f.erased is not None:
+        from services.retention.session_state import where_state
+
+        stmt = where_state(stmt, S.tenant_id, S.session_id, is_held=f.held, is_erased=f.erased)
     rows = conn.execute(stmt).mappings().all()
     return [{**r, "rank": round(float(r["rank"]), 6),
              "started_at": r["started_at"].isoformat() if r["started_at"] else None}

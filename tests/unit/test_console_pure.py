@@ -128,3 +128,11 @@ def test_tickets_are_one_use_per_token_bounded_and_expire() -> None:
     assert t.take(a, "tok1") is None and t.take(c, "tok1") is not None  # oldest went first
     expired = Tickets(ttl_s=0)
     assert expired.take(expired.put("tok1", "s", b"x"), "tok1") is None
+
+
+def test_search_filters_pass_held_and_erased_to_the_api() -> None:
+    from services.api.console.search_routes import Filters
+
+    asked = Filters(q="refund", held="yes", erased="no").api()
+    assert (asked["held"], asked["erased"]) == (True, False)
+    assert Filters(held="maybe").api()["held"] is None  # anything else is no filter

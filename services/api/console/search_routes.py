@@ -38,10 +38,13 @@ class Filters:
     min_s: str = ""
     max_s: str = ""
     per: int = PAGE_SIZE
+    held: str = ""
+    erased: str = ""
 
     def api(self) -> dict[str, Any]:
         return {"since": _day(self.since), "until": _day(self.until, end=True),
-                "provider": self.provider if self.provider in PROVIDERS else None}
+                "provider": self.provider if self.provider in PROVIDERS else None,
+                "held": _yes_no(self.held), "erased": _yes_no(self.erased)}
 
     def words(self) -> dict[str, Any]:
         """Filters the API applies to word searches only."""
@@ -59,8 +62,10 @@ def _query_filters(
     min_s: Annotated[str, Query(max_length=5)] = "",
     max_s: Annotated[str, Query(max_length=5)] = "",
     per: Annotated[int, Query(ge=2, le=50)] = PAGE_SIZE,
+    held: Annotated[str, Query(max_length=3)] = "",
+    erased: Annotated[str, Query(max_length=3)] = "",
 ) -> Filters:
-    return Filters(q, since, until, provider, interrupted, tools, min_s, max_s, per)
+    return Filters(q, since, until, provider, interrupted, tools, min_s, max_s, per, held, erased)
 
 
 def _form_filters(
@@ -73,8 +78,10 @@ def _form_filters(
     min_s: Annotated[str, Form(max_length=5)] = "",
     max_s: Annotated[str, Form(max_length=5)] = "",
     per: Annotated[int, Form(ge=2, le=50)] = PAGE_SIZE,
+    held: Annotated[str, Form(max_length=3)] = "",
+    erased: Annotated[str, Form(max_length=3)] = "",
 ) -> Filters:
-    return Filters(q, since, until, provider, interrupted, tools, min_s, max_s, per)
+    return Filters(q, since, until, provider, interrupted, tools, min_s, max_s, per, held, erased)
 
 
 @router.get("/search")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from schemas.api import SearchHit, SearchResult
 from services.api import access
 from services.api.auth import allow
-from services.api.params import Provider, Reason, SearchView, Since, Until, utc
+from services.api.params import Erased, Held, Provider, Reason, SearchView, Since, Until, utc
 from services.api.problems import forbidden, problem_responses
 from services.api.state import St
 from services.api.tokens import Principal, Role
@@ -39,6 +39,7 @@ async def search(
         description="only calls with (true) or without (false) a tool call")] = None,
     min_duration_s: Annotated[int | None, Query(ge=0, le=86400)] = None,
     max_duration_s: Annotated[int | None, Query(ge=0, le=86400)] = None,
+    held: Held = None, erased: Erased = None,
 ) -> SearchResult:
     """Turns matching ``q`` in the tenant's calls, best first, with snippets."""
     if "\x00" in q:
@@ -53,7 +54,7 @@ async def search(
                                          since=utc(since, "since"), until=utc(until, "until"),
                                          provider=provider, interrupted=interrupted,
                                          has_tool_call=tool_calls, min_ms=_ms(min_duration_s),
-                                         max_ms=_ms(max_duration_s))
+                                         max_ms=_ms(max_duration_s), held=held, erased=erased)
         return SearchResult(view="redacted", hits=[_hit(r) for r in rows])
     why = access.check_reason(reason, "a search of originals")
     from services.transcripts.reads import SearchFilters
@@ -62,7 +63,8 @@ async def search(
     filters = SearchFilters(tenant=who.tenant_id, since=utc(since, "since"),
                             until=utc(until, "until"), provider=provider, limit=limit,
                             interrupted=interrupted, has_tool_call=tool_calls,
-                            min_ms=_ms(min_duration_s), max_ms=_ms(max_duration_s))
+                            min_ms=_ms(min_duration_s), max_ms=_ms(max_duration_s),
+                            held=held, erased=erased)
     async with st.engine.connect() as conn:
         rows = await conn.run_sync(lambda c: run_search(c, q, filters))
     hits = [_hit(r) for r in rows]

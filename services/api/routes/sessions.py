@@ -27,6 +27,8 @@ from schemas.api import (
 from services.api import access
 from services.api.auth import allow
 from services.api.params import (
+    Erased,
+    Held,
     Provider,
     Reason,
     SessionId,
@@ -59,6 +61,7 @@ async def list_sessions(
     ended: Annotated[bool | None, Query(description="only ended (true) or open (false)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=400, description="next_cursor of a page")] = None,
+    held: Held = None, erased: Erased = None,
 ) -> SessionPage:
     """The tenant's sessions, newest first, a page at a time (metadata only)."""
     from services.ledger.catalog_repo import page_sessions
@@ -68,7 +71,7 @@ async def list_sessions(
     async with st.engine.connect() as conn:
         rows = await conn.run_sync(lambda c: page_sessions(
             c, who.tenant_id, since=start, until=end, provider=provider, ended=ended,
-            after=after, limit=limit + 1))
+            after=after, limit=limit + 1, held=held, erased=erased))
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = encode_cursor(rows[-1]["first_seen_at"], rows[-1]["session_id"]) if more else None
