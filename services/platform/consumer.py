@@ -25,6 +25,12 @@ content is bisected until the failing event stands alone, which is dead-lettered
 commits. A failure of a server (Postgres, S3, NATS down) is retried whole after a growing,
 capped backoff, logged, and never dead-letters anything.
 
+Erased sessions (issue 14): a handler that is not ordered (the projections) never sees an event
+of a session whose data key is destroyed. In the batch's own transaction the sessions' ledger rows
+are read ``FOR KEY SHARE``; key destruction takes ``FOR UPDATE`` on the row first, so it waits for
+a batch that saw the key alive, and the erasure's forgetters (which run after it) delete what that
+batch wrote. Every later batch drops the session's events. The sealer handles them itself.
+
 A handler may define ``async def maintain(engine)``: called after each committed batch and when a
 fetch comes back empty (outboxes, periodic jobs). Its failures are logged, never fatal. A handler
 may define ``def warm_up()``: run once in a thread before the consumer subscribes (loading models
@@ -48,7 +54,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
-from sqlalchemy import BigInteger, DateTime, Integer, String, func, select
+from sqlalchemy import BigInteger, DateTime, Integer, String, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
@@ -63,6 +69,30 @@ from services.platform.keys import KeyProvider
 from services.platform.orm import Base
 
 log = logging.getLogger(__name__)
+
+
+# The ledger rows of a batch's sessions, locked against key destruction until the batch commits.
+_KEYS = text("""
+    SELECT l.tenant_id, l.session_id, l.wrapped_dek IS NULL AS erased
+      FROM ledger_sessions l
+      JOIN unnest(CAST(:tenants AS text[]), CAST(:sessions AS text[])) AS b(tenant_id, session_id)
+        ON l.tenant_id = b.tenant_id AND l.session_id = b.session_id
+     ORDER BY l.tenant_id, l.session_id
+       FOR KEY SHARE OF l
+""")
+
+
+async def _without_erased(conn: AsyncConnection, good: list[Delivered]) -> list[Delivered]:
+    pairs = sorted({(d.envelope.tenant_id, d.envelope.session_id) for d in good})
+    rows = await conn.execute(_KEYS, {"tenants": [t for t, _ in pairs],
+                                      "sessions": [s for _, s in pairs]})
+    erased = {(str(r[0]), str(r[1])) for r in rows if r[2]}
+    if not erased:
+        return good
+    kept = [d for d in good if (d.envelope.tenant_id, d.envelope.session_id) not in erased]
+    log.warning("%d event(s) of %d erased session(s) discarded", len(good) - len(kept),
+                len(erased))
+    return kept
 
 
 class ConsumerProgress(Base):
@@ -358,6 +388,8 @@ class PullConsumer:
                     await record_dead_letter(conn, self.keys, self.handler.name,
                                              item.letter(letters[item.seq]))
             good = [i.delivered for i in fresh if i.delivered and i.seq not in letters]
+            if good and not self.ordered:
+                good = await _without_erased(conn, good)
             if good:
                 await self.handler.handle(conn, good)
             await conn.execute(_ADVANCE, {"consumer": self.handler.name,
