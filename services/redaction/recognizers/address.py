@@ -7,9 +7,11 @@ Pure logic.
 
 from __future__ import annotations
 
+import re
+
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
-from services.redaction.spoken import NumberRun, Token
+from services.redaction.spoken import TEENS, UNITS, NumberRun, Token
 
 DETECTOR = "address"
 
@@ -47,7 +49,47 @@ def recognize(view: View) -> list[Finding]:
         out.append(Finding("STREET_ADDRESS", start, toks[end].end, 0.85, DETECTOR))
     if Topic.ADDRESS in view.context.asked and not out:
         out.extend(_bare(view))
+    return out + _postcodes(view)
+
+
+# UK postcodes as written ("SW1A 1AA", "BS8 1TH"); in lower case only after a postcode cue.
+_POSTCODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}"
+                       r"(?![A-Za-z0-9])")
+_DIGIT_WORDS = frozenset(UNITS) | frozenset(TEENS)
+
+
+def _postcodes(view: View) -> list[Finding]:
+    """UK postcodes: written, or spoken letter by letter and digit by digit after "postcode"
+    ("b s eight one t h")."""
+    out: list[Finding] = []
+    for m in _POSTCODE.finditer(view.text):
+        upper = m.group().upper() == m.group()
+        if upper or Topic.ZIP in view.topics_at(_index_at(view, m.start())):
+            out.append(Finding("ZIP_CODE", m.start(), m.end(), 0.8, DETECTOR))
+    toks = view.tokens
+    i = 0
+    while i < len(toks):
+        j = i
+        letters = digits = 0
+        while j < len(toks) and j - i < 9:
+            t = toks[j]
+            if len(t.text) == 1 and t.text.isalpha() and t.low not in ("o",):
+                letters += 1
+            elif t.low in _DIGIT_WORDS or (t.text.isdigit() and len(t.text) <= 2):
+                digits += 1
+            else:
+                break
+            j += 1
+        if j - i >= 5 and letters >= 2 and digits >= 1 and Topic.ZIP in view.topics_at(i):
+            out.append(Finding("ZIP_CODE", toks[i].start, toks[j - 1].end, 0.8, DETECTOR))
+            i = j
+        else:
+            i = max(j, i + 1)
     return out
+
+
+def _index_at(view: View, offset: int) -> int:
+    return next((k for k, t in enumerate(view.tokens) if t.start >= offset), len(view.tokens))
 
 
 def _house_number(toks: list[Token], ends: dict[int, NumberRun], k: int) -> int | None:

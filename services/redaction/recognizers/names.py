@@ -145,6 +145,11 @@ def _more(toks: list[Token], j: int, limit: int) -> int:
     return j
 
 
+def _could_be_name(t: Token) -> bool:
+    """Capitalised, a listed first name, or surname-like (not "said", "told", "called")."""
+    return t.text[:1].isupper() or is_first_name(t.low) or surname_like(t)
+
+
 def _pair(toks: list[Token], i: int) -> int:
     """After a weak cue in lower case ("this is dev patel", "the driver was chidi okeke"): two
     name-like words, the first a listed first name or rare, the second a listed surname or rare,
@@ -245,8 +250,12 @@ def recognize(view: View) -> list[Finding]:
         elif (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
                 or (i > 1 and toks[i - 1].text == "." and toks[i - 2].low in _TITLES):
             j = _take(toks, i, need_caps=toks[i].low in TRAPS)  # "mr kowalski" in ASR case
+            if j > i and not _could_be_name(toks[i]):
+                j = i  # "my doctor told me"
         elif _RELATION.search(lead):  # "my wife jennifer", "my son Tom Baker"
             j = min(_take(toks, i, need_caps=toks[i].low in TRAPS), i + 1)
+            if j > i and not _could_be_name(toks[i]):
+                j = i  # "my agent said", "my wife called"
             if j < len(toks) and j > i and (is_last_name(toks[j].low)
                                             or toks[j].text[:1].isupper()):
                 j = _take(toks, i, need_caps=False)

@@ -204,12 +204,13 @@ def _locations(view: View) -> list[Finding]:
             if after in _NOT_AFTER and not multi:
                 ok = False
             elif amb:
-                ok = (strong or followed or (asked and len(toks) <= 6)) and (caps or strong)
+                ok = (strong or followed or (asked and len(toks) <= 6)) \
+                    and (caps or strong or followed)  # "mobile alabama"
             elif multi:
                 ok = caps or strong or weak or asked or population >= _KNOWN_CITY
             elif population < _SMALL:  # a town: only after a cue, never an everyday word
                 near = strong or (toks[i - 1].low in _NEAR if i else False) or followed or asked
-                ok = near and (multi or strong or zipf(tok.low) < _COMMON)
+                ok = near and (multi or zipf(tok.low) < _COMMON)
             else:
                 ok = (caps and (weak or population >= _BIG_CITY)) or strong or followed or asked \
                     or (weak and population >= _KNOWN_CITY) or population >= 1_000_000 \
@@ -225,7 +226,8 @@ def _locations(view: View) -> list[Finding]:
                                    COUNTRY_DETECTOR if country and end == j else DETECTOR))
                 i = end
                 continue
-        if strong and tok.low not in ambiguous and tok.low not in _stop_words():
+        if strong and tok.low not in ambiguous and tok.low not in _stop_words() \
+                and (tok.text[0].isupper() or zipf(tok.low) < _COMMON):
             # An unknown place after "I live in": its capitalised words, or in lower case (ASR)
             # up to two words that are not function words ("a house", "the area" stop).
             caps = tok.text[0].isupper()
