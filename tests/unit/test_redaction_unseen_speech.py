@@ -123,3 +123,64 @@ POSTCODES = [
 @pytest.mark.parametrize(("agent", "text", "expected"), POSTCODES)
 def test_uk_postcodes(agent: str | None, text: str, expected: Spans) -> None:
     assert spans(text, address.recognize, agent) == expected
+
+
+SPELLED_AND_IDS = [
+    ("Could you spell your last name?", "it's kilo oscar whiskey alpha lima",
+     [("PERSON", "kilo oscar whiskey alpha lima")]),
+    (None, "my surname is brandt that's bravo romeo alpha november delta tango",
+     [("PERSON", "brandt"), ("PERSON", "bravo romeo alpha november delta tango")]),
+    (None, "my iban is gb82 west 1234 5698 7654 32", [("IBAN_CODE", "gb82 west 1234 5698 7654 32")]),
+    # a NATO word or two in ordinary speech is not a spelling
+    (None, "the delta flight was fine but the hotel was not", []),
+]
+
+
+@pytest.mark.parametrize(("agent", "text", "expected"), SPELLED_AND_IDS)
+def test_spelled_and_ids(agent: str | None, text: str, expected: Spans) -> None:
+    from services.redaction.recognizers import recognize_all
+
+    assert spans(text, recognize_all, agent) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("i spell it bravo romeo alpha november delta tango", "bravo romeo alpha november delta tango"),
+])
+def test_nato_spelling(text: str, expected: str) -> None:
+    from services.redaction.recognizers import spelled
+
+    assert [s for _, s in spans(text, spelled.recognize)] == [expected]
+
+
+GROUPS = [
+    ("we're baptists and we tithe", [("NRP", "baptists")]),
+    ("i'm an orthodox jew", [("NRP", "orthodox jew")]),
+    ("my family are latter-day saints", [("NRP", "latter-day saints")]),
+    ("they're jehovah's witnesses", [("NRP", "jehovah's witnesses")]),
+    ("we're lds", [("NRP", "lds")]),
+    ("i'd like a glass of water", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), GROUPS)
+def test_groups_plural_and_hyphenated(text: str, expected: Spans) -> None:
+    assert [s for s in spans(text, places.recognize) if s[0] == "NRP"] == expected
+
+
+ADDRESSES = [
+    ("the flat is at twelve primrose gardens", [("STREET_ADDRESS", "twelve primrose gardens")]),
+    ("i live at seven kings mews", [("STREET_ADDRESS", "seven kings mews")]),
+    ("we're at nine cherry tree walk", [("STREET_ADDRESS", "nine cherry tree walk")]),
+    ("it's a two hour walk from the station", []),
+    ("the hotel is a ten minute walk to the beach", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ADDRESSES)
+def test_street_types(text: str, expected: Spans) -> None:
+    assert spans(text, address.recognize) == expected
+
+
+def test_the_town_after_a_street_is_a_place() -> None:
+    found = spans("my address is twenty two hawthorn grove stockport", places.recognize)
+    assert ("LOCATION", "stockport") in found

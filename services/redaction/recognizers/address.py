@@ -20,6 +20,9 @@ SUFFIXES = frozenset({
     "dr", "court", "ct", "way", "place", "pl", "terrace", "ter", "circle", "cir", "parkway",
     "pkwy", "highway", "hwy", "square", "sq", "trail", "trl", "loop", "alley", "crescent",
     "close", "row", "plaza", "pike", "run",
+    # British and suburban street types: "Rose Gardens", "Kings Mews", "Oak Hollow"
+    "gardens", "mews", "heights", "grove", "rise", "hill", "green", "walk", "hollow", "ridge",
+    "path", "park",
 })
 _UNIT_WORDS = frozenset({"apartment", "apt", "unit", "suite", "ste", "#", "number", "flat"})
 # Words that cannot be part of a street name: the lead-in or the rest of the sentence.
@@ -27,6 +30,9 @@ _STOP = frozenset({
     "i", "my", "is", "at", "on", "in", "the", "a", "to", "and", "it's", "its", "live", "it",
     "was", "for", "of", "we", "you", "me", "by", "from", "or", "that", "this", "about", "with",
     "minutes", "hours", "days", "dollars", "times", "items", "people",
+    # "a two hour walk", "ten minute walk", "five mile hill": measures, not street names
+    "minute", "hour", "day", "week", "weeks", "mile", "miles", "block", "blocks",
+    "step", "steps", "foot", "feet", "more", "other", "big", "small",
 })
 _MAX_NAME_WORDS = 4
 

@@ -19,7 +19,7 @@ RARE = 3.0  # below this, an English word is rare enough to be a name next to a 
 def _freq() -> dict[str, float]:
     import wordfreq
 
-    return wordfreq.get_frequency_dict("en")  # type: ignore[no-any-return]
+    return wordfreq.get_frequency_dict("en")
 
 
 def zipf(word: str) -> float:

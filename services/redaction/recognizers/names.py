@@ -15,7 +15,7 @@ from importlib.resources import files
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
-from services.redaction.recognizers.lexicon import is_rare
+from services.redaction.recognizers.lexicon import RARE, is_rare
 from services.redaction.recognizers.places import NRP_WORDS, is_place
 from services.redaction.spoken import Token
 
@@ -40,6 +40,7 @@ _NOT_NAME = frozenset({
     "billing", "sales", "team", "everyone", "all", "you", "we", "they", "he", "she",
     "happy", "glad", "trying", "having", "looking", "wondering", "going", "done", "back",
     "ready", "new", "here.", "bank", "account", "card", "phone", "as", "of", "by", "now",
+    "that's", "thats", "it's", "its", "spelled", "spelt", "like",
 })
 _MAX_WORDS = 3
 # Surname particles and prefixes: "van der Berg", "de la Cruz", "bin Said", "Mc Allister" (ASR
@@ -125,7 +126,7 @@ def is_last_name(word: str) -> bool:
     return word in last_names() and word not in _stop_words()
 
 
-def surname_like(t: Token) -> bool:
+def surname_like(t: Token, threshold: float = RARE) -> bool:
     """A lower-case word that can go on a name: a listed surname ("gomez", "o'reilly" as
     "reilly") or a rare word ("raghunathan"), never a stop word, group or ordinary English."""
     if not _name_word(t) or t.low in NRP_WORDS or t.low in TRAPS or t.low in _stop_words() \
@@ -135,7 +136,8 @@ def surname_like(t: Token) -> bool:
     if bare.endswith("'s"):
         bare = bare[:-2]
     parts = [bare, bare.replace("'", ""), bare.split("'")[-1]]
-    return any(p in last_names() or p in first_names() for p in parts) or is_rare(bare)
+    return any(p in last_names() or p in first_names() for p in parts) \
+        or is_rare(bare, threshold)
 
 
 def _more(toks: list[Token], j: int, limit: int) -> int:
@@ -145,9 +147,12 @@ def _more(toks: list[Token], j: int, limit: int) -> int:
     return j
 
 
+_AFTER_TITLE = 3.5  # after "mr", "my wife": rarer than "prescribed", "told", "called"
+
+
 def _could_be_name(t: Token) -> bool:
     """Capitalised, a listed first name, or surname-like (not "said", "told", "called")."""
-    return t.text[:1].isupper() or is_first_name(t.low) or surname_like(t)
+    return t.text[:1].isupper() or is_first_name(t.low) or surname_like(t, _AFTER_TITLE)
 
 
 def _pair(toks: list[Token], i: int) -> int:

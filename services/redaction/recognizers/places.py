@@ -20,6 +20,7 @@ from functools import cache
 from importlib.resources import files
 
 from services.redaction.context import Topic
+from services.redaction.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from services.redaction.recognizers.base import Finding, View
 from services.redaction.recognizers.lexicon import zipf
 
@@ -87,8 +88,14 @@ NRP_WORDS = frozenset({
 _NRP_PAIRS = frozenset({
     ("puerto", "rican"), ("african", "american"), ("native", "american"), ("jehovah's", "witness"),
     ("asian", "american"), ("sri", "lankan"), ("costa", "rican"), ("south", "african"),
-    ("new", "zealander"), ("latter", "day"), ("green", "party"), ("orthodox", "jewish"),
+    ("new", "zealander"), ("latter", "day"), ("green", "party"), ("orthodox", "jewish"), ("orthodox", "jew"),
+    ("jehovah's", "witnesses"),
     ("orthodox", "christian"), ("first", "nations"), ("pacific", "islander")})
+# Group words that are not adjectives of a country or faith above.
+_NRP_EXTRA = frozenset({"jew", "lds", "sikhs", "mormon"})
+_NRP_TAIL = frozenset({"saint", "saints", "witness", "witnesses", "american", "americans",
+                       "christian", "christians", "muslim", "muslims", "jew", "jews", "jewish",
+                       "catholic", "catholics"})
 # These alone are not groups; they only start pairs.
 _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "south", "new",
                             "latter", "green", "orthodox", "first", "pacific", "lankan", "rican",
@@ -187,6 +194,10 @@ def _locations(view: View) -> list[Finding]:
             i += 1
             continue
         strong, weak, personal = _lead(view, i)
+        # An address's town comes right after its street ("12 Hawthorn Grove, Stockport").
+        prev = toks[i - 2].low if i >= 2 and toks[i - 1].text == "," else \
+            (toks[i - 1].low if i else "")
+        strong = strong or prev in STREET_SUFFIXES
         if view.is_agent and not personal:
             i += 1
             continue
@@ -243,19 +254,39 @@ def _locations(view: View) -> list[Finding]:
     return out
 
 
+def _group_word(low: str) -> str:
+    """The group word itself, plural or not: "catholics" → "catholic", "jews" → "jew"."""
+    if low in NRP_WORDS or low in _NRP_PAIR_ONLY or low in _NRP_EXTRA:
+        return low
+    if low.endswith("s") and (low[:-1] in NRP_WORDS or low[:-1] in _NRP_EXTRA):
+        return low[:-1]
+    return low
+
+
 def _groups(view: View) -> list[Finding]:
     toks = view.tokens
     out: list[Finding] = []
-    for i, tok in enumerate(toks):
-        if tok.low not in NRP_WORDS and tok.low not in _NRP_PAIR_ONLY:
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        word = _group_word(tok.low)
+        if word not in NRP_WORDS and word not in _NRP_PAIR_ONLY and word not in _NRP_EXTRA:
+            i += 1
             continue
-        pair = i + 1 < len(toks) and (tok.low, toks[i + 1].low) in _NRP_PAIRS
-        if tok.low in _NRP_PAIR_ONLY and not pair:
+        # "latter-day saints", "african-american": the pair's second word after a hyphen
+        k = i + 2 if i + 2 < len(toks) and toks[i + 1].text == "-" else i + 1
+        pair = k < len(toks) and (word, _group_word(toks[k].low)) in _NRP_PAIRS
+        if word in _NRP_PAIR_ONLY and not pair:
+            i += 1
             continue
         if view.is_agent and not _lead(view, i)[2]:
+            i += 1
             continue
-        end = toks[i + 1].end if pair else tok.end
-        out.append(Finding("NRP", tok.start, end, 0.7, DETECTOR))
+        last = k if pair else i
+        while last + 1 < len(toks) and toks[last + 1].low in _NRP_TAIL:
+            last += 1  # "latter day saints", "jehovah's witnesses"
+        out.append(Finding("NRP", tok.start, toks[last].end, 0.7, DETECTOR))
+        i = last + 1
     return out
 
 
