@@ -74,7 +74,7 @@ _RELATION = re.compile(
     r"|brother|sister|partner|friend|boss|manager|grandmother|grandfather|grandma|grandpa|aunt"
     r"|uncle|cousin|niece|nephew|fianc[eé]e?|girlfriend|boyfriend|roommate|landlord|kid|child"
     r"|spouse|caregiver|stepson|stepdaughter|doctor|physician|dentist|therapist|lawyer"
-    r"|attorney|agent|advisor|colleague|coworker|neighbor|neighbour)\s+$")
+    r"|attorney|agent|advisor|colleague|coworker|neighbor|neighbour)(?:-in-law)?(?:'s name is)?\s+$")
 # Cues after which a name from the name lists (or a capitalised word) is a person.
 _MEDIUM = re.compile(
     r"\b(?:named|called|patient|policyholder|policy holder|beneficiary|cardholder|card holder"
@@ -208,6 +208,10 @@ def extend(toks: list[Token], first: int, last: int) -> tuple[int, int]:
         if last + 2 < n and toks[last + 1].low == "hyphen" and surname_like(toks[last + 2]):
             last += 2  # "smith hyphen jones"
             continue
+        if toks[last].low in PARTICLES and last + 1 < n and _name_word(toks[last + 1]) \
+                and toks[last + 1].low not in _stop_words():
+            last += 1  # "mrs van der | berg": a name that ended on its particles
+            continue
         k = last + 1
         while k < n and toks[k].low in PARTICLES and k - last <= 3:
             k += 1
@@ -243,50 +247,77 @@ def extend_span(view: View, start: int, end: int) -> tuple[int, int]:
     return min(start, toks[first].start), max(end, toks[last].end)
 
 
+def _initial(t: Token) -> bool:
+    """A single-letter initial ("f haddad", "s k patel"), not the words "a", "i", "o"."""
+    return len(t.text) == 1 and t.text.isalpha() and t.low not in ("a", "i", "o")
+
+
+def _name_end(view: View, i: int, lead: str) -> int:
+    """Index after the name that starts at token ``i`` (``i`` when there is none), given the
+    text before it (``lead``)."""
+    toks = view.tokens
+    j = i
+    if _STRONG.search(lead):
+        j = _take(toks, i, need_caps=False)
+    elif (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
+            or (i > 1 and toks[i - 1].text == "." and toks[i - 2].low in _TITLES):
+        j = _take(toks, i, need_caps=toks[i].low in TRAPS)  # "mr kowalski" in ASR case
+        k = i
+        while k + 1 < len(toks) and k - i < 3 and toks[k].low in PARTICLES:
+            k += 1  # "mrs van der linden": judge the name after its particles
+        if j > i and not _could_be_name(toks[k]):
+            j = i  # "my doctor told me"
+    elif _RELATION.search(lead):  # "my wife jennifer", "my son Tom Baker"
+        j = min(_take(toks, i, need_caps=toks[i].low in TRAPS), i + 1)
+        if j > i and not _could_be_name(toks[i]):
+            j = i  # "my agent said", "my wife called"
+        if j < len(toks) and j > i and (is_last_name(toks[j].low)
+                                        or toks[j].text[:1].isupper()):
+            j = _take(toks, i, need_caps=False)
+    elif _WEAK.search(lead):
+        j = _take(toks, i, need_caps=True)
+        if j == i:
+            j = _pair(toks, i)
+    elif _MEDIUM.search(lead) or _UNDER.search(lead):
+        j = _pair(toks, i)
+    if j == i and ((is_first_name(toks[i].low) and toks[i].low not in TRAPS)
+                   or (toks[i].text[0].isupper() and _MEDIUM.search(lead)
+                       and is_last_name(toks[i].low))):
+        # A known first name anywhere ("yeah so jennifer said"), and a last name after it.
+        j = i + 1
+        if j < len(toks) and (is_last_name(toks[j].low) or (
+                _name_word(toks[j]) and toks[j].text[0].isupper())):
+            j += 1
+    if j == i and toks[i].low in ("mc", "mac") and i + 1 < len(toks) \
+            and _name_word(toks[i + 1]) and toks[i + 1].low not in _stop_words():
+        j = i + 2  # "mc allister": ASR splits the prefix off
+    if j > i and j - i == 1 and i > 0 and toks[i - 1].low in _PLACE_LEAD \
+            and is_place(toks[i].low):
+        j = i  # "the hotel in orlando": a place that is also a first name
+    return j
+
+
 def recognize(view: View) -> list[Finding]:
     toks = view.tokens
     out: list[Finding] = []
     i = 0
     while i < len(toks):
         lead = view.text[max(0, toks[i].start - 40):toks[i].start].lower()
-        j = i
-        if _STRONG.search(lead):
-            j = _take(toks, i, need_caps=False)
-        elif (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
-                or (i > 1 and toks[i - 1].text == "." and toks[i - 2].low in _TITLES):
-            j = _take(toks, i, need_caps=toks[i].low in TRAPS)  # "mr kowalski" in ASR case
-            if j > i and not _could_be_name(toks[i]):
-                j = i  # "my doctor told me"
-        elif _RELATION.search(lead):  # "my wife jennifer", "my son Tom Baker"
-            j = min(_take(toks, i, need_caps=toks[i].low in TRAPS), i + 1)
-            if j > i and not _could_be_name(toks[i]):
-                j = i  # "my agent said", "my wife called"
-            if j < len(toks) and j > i and (is_last_name(toks[j].low)
-                                            or toks[j].text[:1].isupper()):
-                j = _take(toks, i, need_caps=False)
-        elif _WEAK.search(lead):
-            j = _take(toks, i, need_caps=True)
-            if j == i:
-                j = _pair(toks, i)
-        elif _MEDIUM.search(lead) or _UNDER.search(lead):
-            j = _pair(toks, i)
-        if j == i and ((is_first_name(toks[i].low) and toks[i].low not in TRAPS)
-                       or (toks[i].text[0].isupper() and _MEDIUM.search(lead)
-                           and is_last_name(toks[i].low))):
-            # A known first name anywhere ("yeah so jennifer said"), and a last name after it.
-            j = i + 1
-            if j < len(toks) and (is_last_name(toks[j].low) or (
-                    _name_word(toks[j]) and toks[j].text[0].isupper())):
-                j += 1
-        if j > i and j - i == 1 and i > 0 and toks[i - 1].low in _PLACE_LEAD \
-                and is_place(toks[i].low):
-            j = i  # "the hotel in orlando": a place that is also a first name
-        if j > i:
-            j = _more(toks, j, i + _MAX_WORDS + 1)
-            first, last = extend(toks, i, j - 1)
+        # Initials before a name go with it: "the name on the card is f haddad".
+        s = i
+        while s < len(toks) and s - i < 2 and _initial(toks[s]):
+            s += 1
+        j = _name_end(view, s, lead) if s < len(toks) else s
+        if s > i and j == s and s < len(toks) and surname_like(toks[s]) and any(
+                rx.search(lead) for rx in (_STRONG, _WEAK, _MEDIUM, _UNDER, _RELATION)):
+            j = s + 1  # "it's under s k patel"
+        if j > s:
+            j = _more(toks, j, s + _MAX_WORDS + 1)
+            first, last = extend(toks, s, j - 1)
             more = _more(toks, last + 1, last + 3)
             if more > last + 1:  # "jean-luc moreau": the surname after a hyphenated first name
                 first, last = extend(toks, first, more - 1)
+            first = min(first, i)
             out.append(Finding("PERSON", toks[first].start, toks[last].end, 0.8, DETECTOR))
             i = last + 1
         else:
