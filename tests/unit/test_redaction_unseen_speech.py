@@ -75,7 +75,15 @@ PLACES = [
     (None, "i live in scottsdale arizona", [("LOCATION", "scottsdale arizona")]),
     (None, "we're down in mobile alabama", [("LOCATION", "mobile alabama")]),
     (None, "i moved to yakima last spring", [("LOCATION", "yakima")]),
+    (None, "the property is in jefferson county", [("LOCATION", "jefferson county")]),
+    (None, "i moved here from sao paulo", [("LOCATION", "sao paulo")]),
+    (None, "i'm in port st lucie", [("LOCATION", "port st lucie")]),
+    (None, "i'm in port saint lucie", [("LOCATION", "port saint lucie")]),
+    (None, "i live in a small town called millbrook", [("LOCATION", "millbrook")]),
+    (None, "we're on the outskirts of tulsa", [("LOCATION", "tulsa")]),
     # an everyday word that is also a small town needs more than "in"; agents' own offices stay
+    (None, "is there a way to pay in four parts", []),
+    (None, "a lot of people asked", []),
     (None, "the red one is out of stock everywhere", []),
     (None, "i'm in trouble with the bank", []),
 ]

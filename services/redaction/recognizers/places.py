@@ -16,6 +16,7 @@ gazetteer is read once, lazily.
 from __future__ import annotations
 
 import json
+import unicodedata
 from functools import cache
 from importlib.resources import files
 
@@ -37,10 +38,12 @@ _STRONG = frozenset({
     "calling from", "grew up in", "born in", "reside in", "residing in", "i'm from", "im from",
     "i am from", "we're from", "we are from", "originally from", "relocated to", "stay in",
     "staying in", "home in", "house in", "out of", "address in", "apartment in", "city of",
-    "town of", "near", "outside of", "outside", "just outside",
+    "town of", "near", "outside of", "outside", "just outside", "town called", "city called",
+    "village called", "place called", "outskirts of", "suburb of", "suburbs of",
 })
 _NEAR = frozenset({"in", "from", "near", "outside", "around"})  # lower-case towns need these
-_WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "toward", "towards"})
+_WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "toward", "towards",
+                   "of"})
 # In an agent's turn a place is the caller's when the agent speaks of them or reads their data
 # back ("so you're in Denver", "I have 12 Elm Street, Springfield on file, is that correct?").
 _YOU = frozenset({"you", "your", "you're", "youre", "yours", "you've", "you'll"})
@@ -102,6 +105,15 @@ _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "so
                             "zealander"})
 
 
+_SHORT = {"saint": "st", "fort": "ft", "mount": "mt", "sainte": "ste"}
+_LONG = {v: k for k, v in _SHORT.items()}
+
+
+def _fold(word: str) -> str:
+    """"são" → "sao", "kraków" → "krakow": ASR often drops the accents."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
 @cache
 def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozenset[str]]:
     """Place names by first word: (words, population, is_country), and the ambiguous words."""
@@ -112,13 +124,22 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
 
     def add(name: str, population: int, country: bool) -> None:
         words = tuple(name.lower().replace("-", " ").replace(".", "").split())
-        if words and len(words) <= _MAX_WORDS:
-            by_first.setdefault(words[0], []).append((words, population, country))
+        if not words or len(words) > _MAX_WORDS:
+            return
+        # ASR writes "sao paulo" for "São Paulo" and "st"/"saint", "ft"/"fort" either way.
+        variants = {words, tuple(_fold(w) for w in words)}
+        for v in list(variants):
+            variants.add(tuple(_SHORT.get(w, w) for w in v))
+            variants.add(tuple(_LONG.get(w, w) for w in v))
+        for v in variants:
+            by_first.setdefault(v[0], []).append((v, population, country))
 
     for city in gc.get_cities().values():
         add(city["name"], int(city["population"]), False)
     for state in gc.get_us_states().values():
         add(state["name"], 1_000_000, False)
+    for county in gc.get_us_counties():  # "Jefferson County": the word "county" is the cue
+        add(county["name"], _SMALL, False)
     for country in gc.get_countries().values():
         add(country["name"], 10_000_000, True)
     for extra in ("USA", "US", "United States", "UK", "Britain", "Great Britain", "England",
@@ -197,12 +218,15 @@ def _locations(view: View) -> list[Finding]:
         # An address's town comes right after its street ("12 Hawthorn Grove, Stockport").
         prev = toks[i - 2].low if i >= 2 and toks[i - 1].text == "," else \
             (toks[i - 1].low if i else "")
-        strong = strong or prev in STREET_SUFFIXES
+        after_street = prev in STREET_SUFFIXES and tok.low not in _stop_words()
         if view.is_agent and not personal:
             i += 1
             continue
         hit = _match(view, i)
+        if hit is not None and hit[0] == i + 1 and tok.low in _stop_words():
+            hit = None  # a one-word place that is a function word ("To", "As")
         if hit is not None:
+            strong = strong or after_street
             j, population, country = hit
             caps = tok.text[0].isupper()
             multi = j - i > 1
