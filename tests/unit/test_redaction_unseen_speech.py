@@ -115,6 +115,14 @@ NETWORK = [
      [("IP_ADDRESS", "2001:db8:85a3::8a2e:370:7334")]),
     (None, "the link local one is fe80::1ff:fe23:4567:890a",
      [("IP_ADDRESS", "fe80::1ff:fe23:4567:890a")]),
+    (None, "check out the page at support dot lumenbooks dot com",
+     [("URL", "support dot lumenbooks dot com")]),
+    (None, "it's on my blog at janedoe dot wordpress dot com",
+     [("URL", "janedoe dot wordpress dot com")]),
+    (None, "the url is https://claims.oakmutual.com/start?id=42&x=1.",
+     [("URL", "https://claims.oakmutual.com/start?id=42&x=1")]),
+    # an email's domain is not a URL
+    (None, "write to priya at acme dot com", []),
     # not hosts: a sentence's full stop, "dot" before a stop word, clock times
     (None, "okay. me too", []),
     (None, "on the dot in the morning", []),
@@ -201,3 +209,28 @@ def test_street_types(text: str, expected: Spans) -> None:
 def test_the_town_after_a_street_is_a_place() -> None:
     found = spans("my address is twenty two hawthorn grove stockport", places.recognize)
     assert ("LOCATION", "stockport") in found
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("check out the page at support dot lumenbooks dot com", []),
+    ("visit our partner at travel dash deals dot org", []),
+    ("you can email me at tom smith at icloud dot com",
+     [("EMAIL_ADDRESS", "tom smith at icloud dot com")]),
+    ("write to priya at acme dot com", [("EMAIL_ADDRESS", "priya at acme dot com")]),
+])
+def test_email_or_web_address(text: str, expected: Spans) -> None:
+    from services.redaction.recognizers import email
+
+    assert spans(text, email.recognize) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("my date of birth is twenty third september two thousand",
+     "twenty third september two thousand"),
+    ("my birthday is 17 march 1992", "17 march 1992"),
+    ("i was born the fourth of july sixty nine", "fourth of july sixty nine"),
+])
+def test_day_first_birth_dates(text: str, expected: str) -> None:
+    from services.redaction.recognizers import dates
+
+    assert spans(text, dates.recognize) == [("DATE_OF_BIRTH", expected)]

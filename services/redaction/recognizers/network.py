@@ -16,6 +16,7 @@ from functools import cache
 
 from services.redaction.offline import use_bundled_suffix_list
 from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.email import is_local_part
 from services.redaction.spoken import NumberRun, Token
 
 DETECTOR = "network"
@@ -114,7 +115,7 @@ def _urls(view: View) -> list[Finding]:
             k += 1
             continue
         first = _host_start(toks, k - 1)
-        if first > 0 and toks[first - 1].low in ("at", "@"):
+        if first > 0 and toks[first - 1].low in ("at", "@") and is_local_part(toks, first - 1):
             k += 2
             continue  # an email's domain
         first = _scheme(toks, first)
@@ -244,5 +245,20 @@ def _ipv6(view: View) -> list[Finding]:
     return out
 
 
+# A written URL runs to the next space, query string and all ("…/start?id=42&ref=mail").
+_WRITTEN_URL = re.compile(r"(?i)(?<![\w@])(?:https?://|www\.)[^\s<>\"]{1,2000}")
+
+
+def _written_urls(view: View) -> list[Finding]:
+    out: list[Finding] = []
+    for m in _WRITTEN_URL.finditer(view.text):
+        end = m.end()
+        while end > m.start() and view.text[end - 1] in ".,;:!?)]}'":
+            end -= 1  # the sentence's punctuation, not the URL's
+        if end - m.start() > len("www."):
+            out.append(Finding("URL", m.start(), end, 0.9, DETECTOR))
+    return out
+
+
 def recognize(view: View) -> list[Finding]:
-    return _ips(view) + _ipv6(view) + _urls(view) + _crypto(view)
+    return _ips(view) + _ipv6(view) + _urls(view) + _written_urls(view) + _crypto(view)
