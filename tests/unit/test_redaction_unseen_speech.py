@@ -64,6 +64,24 @@ NAMES = [
 ]
 
 
+ANSWERS = [
+    ("who's the account holder", "that would be kofi mensah", [("PERSON", "kofi"),
+                                                              ("PERSON", "mensah")]),
+    ("whose name is the reservation under", "under tanaka", [("PERSON", "tanaka")]),
+    (None, "she's called thandiwe", [("PERSON", "thandiwe")]),
+    (None, "my mother is hyun-joo park", [("PERSON", "hyun-joo park")]),
+    (None, "it's called netflix or something", []),
+    (None, "my mother is sick so i'm calling for her", []),
+    ("who's the best person to contact", "probably me honestly", []),
+]
+
+
+@pytest.mark.parametrize(("agent", "text", "expected"), ANSWERS)
+def test_names_in_answers_and_after_named(agent: str | None, text: str,
+                                          expected: Spans) -> None:
+    assert spans(text, names.recognize, agent) == expected
+
+
 @pytest.mark.parametrize(("agent", "text", "expected"), NAMES)
 def test_names_unseen(agent: str | None, text: str, expected: Spans) -> None:
     assert spans(text, names.recognize, agent) == expected

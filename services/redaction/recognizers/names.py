@@ -74,7 +74,8 @@ _RELATION = re.compile(
     r"|brother|sister|partner|friend|boss|manager|grandmother|grandfather|grandma|grandpa|aunt"
     r"|uncle|cousin|niece|nephew|fianc[eé]e?|girlfriend|boyfriend|roommate|landlord|kid|child"
     r"|spouse|caregiver|stepson|stepdaughter|doctor|physician|dentist|therapist|lawyer"
-    r"|attorney|agent|advisor|colleague|coworker|neighbor|neighbour)(?:-in-law)?(?:'s name is)?\s+$")
+    r"|attorney|agent|advisor|colleague|coworker|neighbor|neighbour)(?:-in-law)?"
+    r"(?:'s name is|'s name's| is called| is named| is| was)?\s+$")
 # Cues after which a name from the name lists (or a capitalised word) is a person.
 _MEDIUM = re.compile(
     r"\b(?:named|called|patient|policyholder|policy holder|beneficiary|cardholder|card holder"
@@ -85,6 +86,9 @@ _MEDIUM = re.compile(
 # Lead-ins after which two name-like words are a person ("booked under", "the driver was").
 _UNDER = re.compile(r"\b(?:under|was|is|were|by|name|passenger|driver|guest|client|patient"
                     r"|husband|wife|son|daughter|named|called)\s+$")
+
+
+_NAMED = re.compile(r"\b(?:named|called|goes by|go by|known as)\s+$")
 
 
 # Words of spoken spelling and ordinary English that the name lists also hold.
@@ -278,6 +282,8 @@ def _name_end(view: View, i: int, lead: str) -> int:
         j = _take(toks, i, need_caps=True)
         if j == i:
             j = _pair(toks, i)
+    elif _NAMED.search(lead):  # "she's called thandiwe": one rare word is enough here
+        j = _more(toks, i, i + _MAX_WORDS)
     elif _MEDIUM.search(lead) or _UNDER.search(lead):
         j = _pair(toks, i)
     if j == i and ((is_first_name(toks[i].low) and toks[i].low not in TRAPS)
@@ -333,8 +339,10 @@ def _answer(view: View) -> list[Finding]:
     short = len(toks) <= 3
     out: list[Finding] = []
     for t in toks:
-        if t.low in _NOT_NAME or len(t.text) < 2:
-            continue
-        if t.text[0].isupper() or short:
+        if t.low in _NOT_NAME or len(t.text) < 2 \
+                or (t.low in _stop_words() and not t.text[0].isupper()):
+            continue  # "under tanaka": the lead-in is not the name
+        # A longer reply in lower case ("that would be kofi mensah"): its name-like words.
+        if t.text[0].isupper() or short or is_first_name(t.low) or surname_like(t):
             out.append(Finding("PERSON", t.start, t.end, 0.7, DETECTOR))
     return out
