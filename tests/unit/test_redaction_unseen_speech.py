@@ -139,6 +139,9 @@ NETWORK = [
      [("URL", "janedoe dot wordpress dot com")]),
     (None, "the url is https://claims.oakmutual.com/start?id=42&x=1.",
      [("URL", "https://claims.oakmutual.com/start?id=42&x=1")]),
+    (None, "ip is one seven two dot three one dot two five five dot two five four slash twenty four",
+     [("IP_ADDRESS", "one seven two dot three one dot two five five dot two five four")]),
+    (None, "my ip is 192.168.1.10:8080", [("IP_ADDRESS", "192.168.1.10")]),
     # an email's domain is not a URL
     (None, "write to priya at acme dot com", []),
     # not hosts: a sentence's full stop, "dot" before a stop word, clock times

@@ -59,12 +59,28 @@ def _ips(view: View) -> list[Finding]:
             if nxt - 1 >= len(toks) or toks[nxt - 1].low not in _DOTS or nxt not in by_first:
                 break
             chain.append(by_first[nxt])
-        if len(chain) == 4 and all(_octet(r.digits) for r in chain):
-            out.append(Finding("IP_ADDRESS", chain[0].start, chain[-1].end, 0.9, DETECTOR))
+        last_end = _octet_prefix_end(chain[-1]) if len(chain) == 4 else None
+        if len(chain) == 4 and all(_octet(r.digits) for r in chain[:3]) and last_end is not None:
+            out.append(Finding("IP_ADDRESS", chain[0].start, last_end, 0.9, DETECTOR))
             k += 4
         else:
             k += 1
     return out
+
+
+def _octet_prefix_end(run: NumberRun) -> int | None:
+    """End offset of the last octet: the whole run, or its longest first pieces that make one
+    ("… dot two five four slash twenty four": the prefix length is not part of the address)."""
+    if _octet(run.digits):
+        return run.end
+    digits, best = "", None
+    for piece in run.pieces:
+        digits += piece.digits
+        if len(digits) > 3:
+            break
+        if _octet(digits):
+            best = piece.end
+    return best
 
 
 def _octet(digits: str) -> bool:
