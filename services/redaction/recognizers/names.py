@@ -88,6 +88,12 @@ _UNDER = re.compile(r"\b(?:under|was|is|were|by|name|passenger|driver|guest|clie
                     r"|husband|wife|son|daughter|named|called)\s+$")
 
 
+# A name said before its cue: "kowalski is my last name", "mensah's the surname".
+_TRAILING = re.compile(r"\s*(?:is|was|'s)\s+(?:my|the|our|his|her|their)\s+"
+                       r"(?:(?:last|first|middle|full|maiden|family|sur)\s?)?name\b")
+# Greetings and thanks before a bare name: "thanks kwame", "hi aoife".
+_GREET = re.compile(r"(?:^|[\s,.])(?:hi|hello|hey|thanks|thank you|bye|goodbye|dear|cheers)"
+                    r"\s*,?\s+$")
 _NAMED = re.compile(r"\b(?:named|called|goes by|go by|known as)\s+$")
 
 
@@ -282,7 +288,10 @@ def _name_end(view: View, i: int, lead: str) -> int:
         j = _take(toks, i, need_caps=True)
         if j == i:
             j = _pair(toks, i)
-    elif _NAMED.search(lead):  # "she's called thandiwe": one rare word is enough here
+        if j == i and _GREET.search(lead):
+            j = _more(toks, i, i + _MAX_WORDS)  # "thanks kwame"
+    elif _NAMED.search(lead) or _GREET.search(lead):
+        # "she's called thandiwe", "cheers kwame": one rare word is enough here
         j = _more(toks, i, i + _MAX_WORDS)
     elif _MEDIUM.search(lead) or _UNDER.search(lead):
         j = _pair(toks, i)
@@ -294,6 +303,13 @@ def _name_end(view: View, i: int, lead: str) -> int:
         if j < len(toks) and (is_last_name(toks[j].low) or (
                 _name_word(toks[j]) and toks[j].text[0].isupper())):
             j += 1
+    if j == i and surname_like(toks[i]):
+        tail = view.text[toks[i].end:toks[i].end + 40].lower()
+        if _TRAILING.match(tail):
+            j = i + 1  # "kowalski is my last name"
+        elif i + 1 < len(toks) and surname_like(toks[i + 1]) \
+                and _TRAILING.match(view.text[toks[i + 1].end:toks[i + 1].end + 40].lower()):
+            j = i + 2  # "anna kowalski is my name"
     if j == i and toks[i].low in ("mc", "mac") and i + 1 < len(toks) \
             and _name_word(toks[i + 1]) and toks[i + 1].low not in _stop_words():
         j = i + 2  # "mc allister": ASR splits the prefix off
