@@ -46,7 +46,8 @@ _WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "towar
                    "of"})
 # In an agent's turn a place is the caller's when the agent speaks of them or reads their data
 # back ("so you're in Denver", "I have 12 Elm Street, Springfield on file, is that correct?").
-_YOU = frozenset({"you", "your", "you're", "youre", "yours", "you've", "you'll"})
+_YOU = frozenset({"you", "your", "you're", "youre", "yours", "you've", "you'll", "that's",
+                  "thats", "so"})
 _READ_BACK = frozenset({"confirm", "confirming", "file", "correct", "record", "right"})
 _OURS = frozenset({"our", "we", "we're", "we've", "us"})
 _PLACE_SUFFIX = frozenset({
