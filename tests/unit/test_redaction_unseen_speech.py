@@ -260,3 +260,20 @@ def test_day_first_birth_dates(text: str, expected: str) -> None:
     from services.redaction.recognizers import dates
 
     assert spans(text, dates.recognize) == [("DATE_OF_BIRTH", expected)]
+
+
+@pytest.mark.parametrize("text", [
+    "hi this is tamsin and my name is jonah, thanks kwame",
+    "my wife's name is ngozi and she's called thandiwe, booked under r j okonjo",
+    "İstanbul hi this is greta",  # lowercasing changes offsets: the per-token fallback
+])
+def test_cue_index_agrees_with_a_search_per_token(text: str) -> None:
+    """The one-pass cue index finds exactly what searching the text before each token finds."""
+    from services.redaction.recognizers.names import _CUE_PATTERNS, _CueIndex
+    from services.redaction.spoken import tokenize
+
+    index = _CueIndex(text)
+    for tok in tokenize(text):
+        lead = text[max(0, tok.start - 40):tok.start].lower()
+        expected = sum(kind for kind, rx in _CUE_PATTERNS.items() if rx.search(lead))
+        assert index.at(tok.start) == expected, tok.text

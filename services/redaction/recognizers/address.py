@@ -62,6 +62,7 @@ def recognize(view: View) -> list[Finding]:
 _POSTCODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}"
                        r"(?![A-Za-z0-9])")
 _DIGIT_WORDS = frozenset(UNITS) | frozenset(TEENS)
+_POSTCODE_CUES = frozenset({"postcode", "post", "postal", "zip", "postcodes"})
 
 
 def _postcodes(view: View) -> list[Finding]:
@@ -73,6 +74,8 @@ def _postcodes(view: View) -> list[Finding]:
         if upper or Topic.ZIP in view.topics_at(_index_at(view, m.start())):
             out.append(Finding("ZIP_CODE", m.start(), m.end(), 0.8, DETECTOR))
     toks = view.tokens
+    if Topic.ZIP not in view.context.asked and not any(t.low in _POSTCODE_CUES for t in toks):
+        return out
     i = 0
     while i < len(toks):
         j = i

@@ -91,6 +91,7 @@ _UNDER = re.compile(r"\b(?:under|was|is|were|by|name|passenger|driver|guest|clie
 # A name said before its cue: "kowalski is my last name", "mensah's the surname".
 _TRAILING = re.compile(r"\s*(?:is|was|'s)\s+(?:my|the|our|his|her|their)\s+"
                        r"(?:(?:last|first|middle|full|maiden|family|sur)\s?)?name\b")
+_TRAILING_START = (" is ", " was ", "'s ", " Is ", " IS ")
 # Greetings and thanks before a bare name: "thanks kwame", "hi aoife".
 _GREET = re.compile(r"(?:^|[\s,.])(?:hi|hello|hey|thanks|thank you|bye|goodbye|dear|cheers)"
                     r"\s*,?\s+$")
@@ -257,17 +258,65 @@ def extend_span(view: View, start: int, end: int) -> tuple[int, int]:
     return min(start, toks[first].start), max(end, toks[last].end)
 
 
+class Cue:
+    """Kinds of cue that end right before a token, as bits (each pattern ends in ``\\s+$``);
+    plain ints: enum flags cost more than the scan they save."""
+
+    STRONG = 1
+    WEAK = 2
+    RELATION = 4
+    MEDIUM = 8
+    UNDER = 16
+    NAMED = 32
+    GREET = 64
+
+
+_CUE_PATTERNS = {Cue.STRONG: _STRONG, Cue.WEAK: _WEAK, Cue.RELATION: _RELATION,
+                 Cue.MEDIUM: _MEDIUM, Cue.UNDER: _UNDER, Cue.NAMED: _NAMED, Cue.GREET: _GREET}
+
+
+def _ending(rx: re.Pattern[str]) -> re.Pattern[str]:
+    """``rx`` (anchored at the end of the text before a token) as an overlapping scan of the
+    whole text: every position where a cue ends, found in one pass instead of one search per
+    token."""
+    assert rx.pattern.endswith("$")
+    return re.compile(f"(?=({rx.pattern[:-1]}))")
+
+
+_CUE_SCANS = {kind: _ending(rx) for kind, rx in _CUE_PATTERNS.items()}
+
+
+class _CueIndex:
+    """The cues ending at each offset of an utterance, found once per utterance."""
+
+    def __init__(self, text: str) -> None:
+        low = text.lower()
+        self._text = text
+        self._exact = len(low) == len(text)  # lowercasing kept every offset
+        self._at: dict[int, int] = {}
+        if self._exact:
+            for kind, rx in _CUE_SCANS.items():
+                for m in rx.finditer(low):
+                    self._at[m.end(1)] = self._at.get(m.end(1), 0) | kind
+
+    def at(self, pos: int) -> int:
+        if self._exact:
+            return self._at.get(pos, 0)
+        lead = self._text[max(0, pos - 40):pos].lower()
+        return sum(kind for kind, rx in _CUE_PATTERNS.items() if rx.search(lead))
+
+
 def _initial(t: Token) -> bool:
     """A single-letter initial ("f haddad", "s k patel"), not the words "a", "i", "o"."""
     return len(t.text) == 1 and t.text.isalpha() and t.low not in ("a", "i", "o")
 
 
-def _name_end(view: View, i: int, lead: str) -> int:
+def _name_end(view: View, i: int, cue: int) -> int:
     """Index after the name that starts at token ``i`` (``i`` when there is none), given the
-    text before it (``lead``)."""
+    cues that end where the name would start (``cue``)."""
     toks = view.tokens
     j = i
-    if _STRONG.search(lead):
+    if cue & Cue.STRONG:
         j = _take(toks, i, need_caps=False)
     elif (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
             or (i > 1 and toks[i - 1].text == "." and toks[i - 2].low in _TITLES):
@@ -277,37 +326,39 @@ def _name_end(view: View, i: int, lead: str) -> int:
             k += 1  # "mrs van der linden": judge the name after its particles
         if j > i and not _could_be_name(toks[k]):
             j = i  # "my doctor told me"
-    elif _RELATION.search(lead):  # "my wife jennifer", "my son Tom Baker"
+    elif cue & Cue.RELATION:  # "my wife jennifer", "my son Tom Baker"
         j = min(_take(toks, i, need_caps=toks[i].low in TRAPS), i + 1)
         if j > i and not _could_be_name(toks[i]):
             j = i  # "my agent said", "my wife called"
         if j < len(toks) and j > i and (is_last_name(toks[j].low)
                                         or toks[j].text[:1].isupper()):
             j = _take(toks, i, need_caps=False)
-    elif _WEAK.search(lead):
+    elif cue & Cue.WEAK:
         j = _take(toks, i, need_caps=True)
         if j == i:
             j = _pair(toks, i)
-        if j == i and _GREET.search(lead):
+        if j == i and cue & Cue.GREET:
             j = _more(toks, i, i + _MAX_WORDS)  # "thanks kwame"
-    elif _NAMED.search(lead) or _GREET.search(lead):
+    elif cue & (Cue.NAMED | Cue.GREET):
         # "she's called thandiwe", "cheers kwame": one rare word is enough here
         j = _more(toks, i, i + _MAX_WORDS)
-    elif _MEDIUM.search(lead) or _UNDER.search(lead):
+    elif cue & (Cue.MEDIUM | Cue.UNDER):
         j = _pair(toks, i)
     if j == i and ((is_first_name(toks[i].low) and toks[i].low not in TRAPS)
-                   or (toks[i].text[0].isupper() and _MEDIUM.search(lead)
+                   or (toks[i].text[0].isupper() and cue & Cue.MEDIUM
                        and is_last_name(toks[i].low))):
         # A known first name anywhere ("yeah so jennifer said"), and a last name after it.
         j = i + 1
         if j < len(toks) and (is_last_name(toks[j].low) or (
                 _name_word(toks[j]) and toks[j].text[0].isupper())):
             j += 1
-    if j == i and surname_like(toks[i]):
+    if j == i and view.text.startswith(_TRAILING_START, toks[i].end) and surname_like(toks[i]):
         tail = view.text[toks[i].end:toks[i].end + 40].lower()
         if _TRAILING.match(tail):
             j = i + 1  # "kowalski is my last name"
-        elif i + 1 < len(toks) and surname_like(toks[i + 1]) \
+        elif i + 1 < len(toks) \
+                and view.text.startswith(_TRAILING_START, toks[i + 1].end) \
+                and surname_like(toks[i + 1]) \
                 and _TRAILING.match(view.text[toks[i + 1].end:toks[i + 1].end + 40].lower()):
             j = i + 2  # "anna kowalski is my name"
     if j == i and toks[i].low in ("mc", "mac") and i + 1 < len(toks) \
@@ -321,17 +372,18 @@ def _name_end(view: View, i: int, lead: str) -> int:
 
 def recognize(view: View) -> list[Finding]:
     toks = view.tokens
+    cues = _CueIndex(view.text)
     out: list[Finding] = []
     i = 0
     while i < len(toks):
-        lead = view.text[max(0, toks[i].start - 40):toks[i].start].lower()
+        cue = cues.at(toks[i].start)
         # Initials before a name go with it: "the name on the card is f haddad".
         s = i
         while s < len(toks) and s - i < 2 and _initial(toks[s]):
             s += 1
-        j = _name_end(view, s, lead) if s < len(toks) else s
-        if s > i and j == s and s < len(toks) and surname_like(toks[s]) and any(
-                rx.search(lead) for rx in (_STRONG, _WEAK, _MEDIUM, _UNDER, _RELATION)):
+        j = _name_end(view, s, cue) if s < len(toks) else s
+        if s > i and j == s and s < len(toks) and surname_like(toks[s]) and (
+                cue & (Cue.STRONG | Cue.WEAK | Cue.MEDIUM | Cue.UNDER | Cue.RELATION)):
             j = s + 1  # "it's under s k patel"
         if j > s:
             j = _more(toks, j, s + _MAX_WORDS + 1)

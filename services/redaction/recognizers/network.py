@@ -250,6 +250,8 @@ _IPV6 = re.compile(r"(?<![0-9A-Za-z:])[0-9A-Fa-f:]{2,39}(?![0-9A-Za-z:])")
 
 def _ipv6(view: View) -> list[Finding]:
     out: list[Finding] = []
+    if view.text.count(":") < 2:
+        return out
     for m in _IPV6.finditer(view.text):
         if m.group().count(":") < 2:
             continue

@@ -185,6 +185,8 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     # An agent speaks of the caller ("so you're in Denver") or reads their data back ("I have
     # 12 Elm Street, Springfield on file, correct?"), not of its own offices ("our branch in
     # Denver", "we have flights to Paris").
+    if not view.is_agent:  # only an agent's turn needs it: spare the scan
+        return strong, weak, True
     before = [t.low for t in toks[max(0, i - 6):i]]
     after = [t.low for t in toks[i + 1:i + 9]]
     ours = any(w in _OURS for w in before[-4:])
@@ -197,11 +199,26 @@ def _match(view: View, i: int) -> tuple[int, int, bool] | None:
     """Longest gazetteer name at token ``i``: (end index, population, is_country)."""
     by_first, _ = _data()
     toks = view.tokens
-    for words, population, country in by_first.get(toks[i].low, ()):
-        j = i + len(words)
-        if j <= len(toks) and all(toks[i + k].low == w for k, w in enumerate(words)):
-            return j, population, country
+    if toks[i].low not in by_first:
+        return None
+    index = _by_words()
+    for width in range(min(_MAX_WORDS, len(toks) - i), 0, -1):
+        hit = index.get(tuple(t.low for t in toks[i:i + width]))
+        if hit is not None:
+            return i + width, hit[0], hit[1]
     return None
+
+
+@cache
+def _by_words() -> dict[tuple[str, ...], tuple[int, bool]]:
+    """Every place name's words → (population, is_country) of its biggest bearer."""
+    by_first, _ = _data()
+    out: dict[tuple[str, ...], tuple[int, bool]] = {}
+    for names in by_first.values():
+        for words, population, country in names:
+            if words not in out or population > out[words][0]:
+                out[words] = (population, country)
+    return out
 
 
 def _locations(view: View) -> list[Finding]:
