@@ -147,6 +147,8 @@ NETWORK = [
     (None, "ip is one seven two dot three one dot two five five dot two five four slash twenty four",
      [("IP_ADDRESS", "one seven two dot three one dot two five five dot two five four")]),
     (None, "my ip is 192.168.1.10:8080", [("IP_ADDRESS", "192.168.1.10")]),
+    (None, "the ip is one nine two period one six eight period one period one",
+     [("IP_ADDRESS", "one nine two period one six eight period one period one")]),
     # an email's domain is not a URL
     (None, "write to priya at acme dot com", []),
     # not hosts: a sentence's full stop, "dot" before a stop word, clock times
@@ -166,6 +168,8 @@ POSTCODES = [
     (None, "my post code is SW1A 1AA", [("ZIP_CODE", "SW1A 1AA")]),
     ("What's your postcode?", "it's m one four five l q", [("ZIP_CODE", "m one four five l q")]),
     (None, "send it to LS6 2AB please", [("ZIP_CODE", "LS6 2AB")]),
+    (None, "postal code K1A 0B1", [("ZIP_CODE", "K1A 0B1")]),
+    ("And your postal code?", "k one a zero b one", [("ZIP_CODE", "k one a zero b one")]),
     # letters and numbers without a postcode cue are not a postcode
     (None, "i bought a b c one two three of them", []),
 ]
@@ -209,6 +213,13 @@ GROUPS = [
     ("my family are latter-day saints", [("NRP", "latter-day saints")]),
     ("they're jehovah's witnesses", [("NRP", "jehovah's witnesses")]),
     ("we're lds", [("NRP", "lds")]),
+    ("i'm a registered independent", [("NRP", "independent")]),
+    ("we're roman catholic", [("NRP", "roman catholic")]),
+    ("i'm greek orthodox", [("NRP", "greek orthodox")]),
+    ("i'm a born again christian", [("NRP", "born again christian")]),
+    ("i'm english by the way", [("NRP", "english")]),
+    ("do you have anyone who speaks english", []),
+    ("it's an independent shop on the corner", []),
     ("i'd like a glass of water", []),
 ]
 

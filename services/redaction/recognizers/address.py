@@ -59,8 +59,9 @@ def recognize(view: View) -> list[Finding]:
 
 
 # UK postcodes as written ("SW1A 1AA", "BS8 1TH"); in lower case only after a postcode cue.
-_POSTCODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}"
-                       r"(?![A-Za-z0-9])")
+# Canadian postal codes too ("K1A 0B1").
+_POSTCODE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}"
+                       r"|[A-Za-z][0-9][A-Za-z] ?[0-9][A-Za-z][0-9])(?![A-Za-z0-9])")
 _DIGIT_WORDS = frozenset(UNITS) | frozenset(TEENS)
 _POSTCODE_CUES = frozenset({"postcode", "post", "postal", "zip", "postcodes"})
 

@@ -20,7 +20,7 @@ from services.redaction.recognizers.email import is_local_part
 from services.redaction.spoken import NumberRun, Token
 
 DETECTOR = "network"
-_DOTS = frozenset({"dot", ".", "point"})
+_DOTS = frozenset({"dot", ".", "point", "period"})
 _TLDS = frozenset({
     "com", "net", "org", "edu", "gov", "io", "co", "us", "uk", "ca", "de", "fr", "es", "it",
     "nl", "au", "info", "biz", "me", "ai", "app", "dev", "tech", "online", "store", "xyz", "ie",

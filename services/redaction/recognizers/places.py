@@ -92,16 +92,25 @@ NRP_WORDS = frozenset({
 _NRP_PAIRS = frozenset({
     ("puerto", "rican"), ("african", "american"), ("native", "american"), ("jehovah's", "witness"),
     ("asian", "american"), ("sri", "lankan"), ("costa", "rican"), ("south", "african"),
-    ("new", "zealander"), ("latter", "day"), ("green", "party"), ("orthodox", "jewish"), ("orthodox", "jew"),
+    ("new", "zealander"), ("latter", "day"), ("green", "party"), ("orthodox", "jewish"), ("orthodox", "jew"), ("roman", "catholic"), ("born", "again"),
     ("jehovah's", "witnesses"),
     ("orthodox", "christian"), ("first", "nations"), ("pacific", "islander")})
 # Group words that are not adjectives of a country or faith above.
-_NRP_EXTRA = frozenset({"jew", "lds", "sikhs", "mormon"})
-_NRP_TAIL = frozenset({"saint", "saints", "witness", "witnesses", "american", "americans",
+_NRP_EXTRA = frozenset({"jew", "lds", "sikhs", "mormon", "hasidic", "sephardic", "ashkenazi"})
+# Words that are a group only when said of someone: "i'm english" (not "do you speak
+# english"), "a registered independent" (not "an independent shop").
+_NRP_IF_SAID_OF = frozenset({"english", "independent", "conservative", "liberal", "progressive",
+                             "tory", "brit", "aussie", "kiwi", "orthodox", "green"})
+_SAID_OF = frozenset({"i'm", "im", "am", "we're", "were", "she's", "he's", "they're", "is",
+                      "are", "was", "registered", "lifelong", "devout", "practicing",
+                      "practising", "proud", "vote", "a", "an"})
+_NRP_TAIL = frozenset({"orthodox", "saint", "saints", "witness", "witnesses", "american",
+                       "americans",
                        "christian", "christians", "muslim", "muslims", "jew", "jews", "jewish",
                        "catholic", "catholics"})
 # These alone are not groups; they only start pairs.
 _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "south", "new",
+                            "roman", "born", "again",
                             "latter", "green", "orthodox", "first", "pacific", "lankan", "rican",
                             "zealander"})
 
@@ -312,7 +321,10 @@ def _groups(view: View) -> list[Finding]:
     while i < len(toks):
         tok = toks[i]
         word = _group_word(tok.low)
-        if word not in NRP_WORDS and word not in _NRP_PAIR_ONLY and word not in _NRP_EXTRA:
+        said_of = word in _NRP_IF_SAID_OF and i > 0 and toks[i - 1].low in _SAID_OF \
+            and (toks[i - 1].low not in ("a", "an") or (i > 1 and toks[i - 2].low in _SAID_OF))
+        if word not in NRP_WORDS and word not in _NRP_PAIR_ONLY and word not in _NRP_EXTRA \
+                and not said_of:
             i += 1
             continue
         # "latter-day saints", "african-american": the pair's second word after a hyphen
