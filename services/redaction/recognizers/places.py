@@ -92,7 +92,8 @@ NRP_WORDS = frozenset({
 _NRP_PAIRS = frozenset({
     ("puerto", "rican"), ("african", "american"), ("native", "american"), ("jehovah's", "witness"),
     ("asian", "american"), ("sri", "lankan"), ("costa", "rican"), ("south", "african"),
-    ("new", "zealander"), ("latter", "day"), ("green", "party"), ("orthodox", "jewish"), ("orthodox", "jew"), ("roman", "catholic"), ("born", "again"),
+    ("new", "zealander"), ("latter", "day"), ("green", "party"), ("orthodox", "jewish"), ("orthodox", "jew"),
+    ("roman", "catholic"), ("born", "again"),
     ("jehovah's", "witnesses"),
     ("orthodox", "christian"), ("first", "nations"), ("pacific", "islander")})
 # Group words that are not adjectives of a country or faith above.
