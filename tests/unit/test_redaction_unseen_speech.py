@@ -122,6 +122,9 @@ def test_places_unseen(agent: str | None, text: str, expected: Spans) -> None:
     ("we have flights to paris on monday", []),
     ("so you're in tacoma is that right", [("LOCATION", "tacoma")]),
     ("i have you at forty two elm street in boise on file", [("LOCATION", "boise")]),
+    ("just to confirm springfield illinois", [("LOCATION", "springfield illinois")]),
+    ("i'm showing boise idaho on the account", [("LOCATION", "boise idaho")]),
+    ("the branch in denver opens at nine", []),
 ])
 def test_agent_places(text: str, expected: Spans) -> None:
     found = spans(text, places.recognize, speaker="agent")
@@ -233,6 +236,10 @@ ADDRESSES = [
     ("the flat is at twelve primrose gardens", [("STREET_ADDRESS", "twelve primrose gardens")]),
     ("i live at seven kings mews", [("STREET_ADDRESS", "seven kings mews")]),
     ("we're at nine cherry tree walk", [("STREET_ADDRESS", "nine cherry tree walk")]),
+    ("my address is four fifty six kestrel", [("STREET_ADDRESS", "four fifty six kestrel")]),
+    ("i live at nine oh one brambleton", [("STREET_ADDRESS", "nine oh one brambleton")]),
+    ("my address changed two weeks ago", []),
+    ("i live at home with my parents", []),
     ("it's a two hour walk from the station", []),
     ("the hotel is a ten minute walk to the beach", []),
 ]

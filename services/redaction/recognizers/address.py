@@ -8,6 +8,7 @@ Pure logic.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
@@ -37,6 +38,14 @@ _STOP = frozenset({
 _MAX_NAME_WORDS = 4
 
 
+@cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | _STOP
+
+
+
 def recognize(view: View) -> list[Finding]:
     toks = view.tokens
     ends = {run.last: run for run in view.runs}
@@ -53,7 +62,8 @@ def recognize(view: View) -> list[Finding]:
             continue
         end = _unit(toks, firsts, k)
         out.append(Finding("STREET_ADDRESS", start, toks[end].end, 0.85, DETECTOR))
-    if Topic.ADDRESS in view.context.asked and not out:
+    if not out and (Topic.ADDRESS in view.context.asked or _LIVE_AT.search(view.text.lower())
+                    or any(t.low == "address" for t in toks)):
         out.extend(_bare(view))
     return out + _postcodes(view)
 
@@ -142,12 +152,21 @@ def _unit(toks: list[Token], firsts: dict[int, NumberRun], k: int) -> int:
     return k
 
 
+_LIVE_AT = re.compile(r"\b(?:live|lives|living|located|stay|staying|send it|ship it|mail it)"
+                      r" (?:at|to)\b")
+
+
 def _bare(view: View) -> list[Finding]:
-    """After "what's the address?": a number and one to three capitalised words."""
+    """After "what's the address?" (or "my address is", "I live at"): a number and one to
+    three capitalised words, or in lower case (ASR) words that are not function words."""
     toks = view.tokens
     for run in view.runs:
+        if len(run.digits) > 5:
+            continue  # a phone or account number, not a house number
         j = run.last + 1
-        while j < len(toks) and j - run.last <= 3 and toks[j].text[:1].isupper():
+        caps = j < len(toks) and toks[j].text[:1].isupper()
+        while j < len(toks) and j - run.last <= 3 and toks[j].text.isalpha() and (
+                toks[j].text[:1].isupper() if caps else toks[j].low not in _stop_words()):
             j += 1
         if j - run.last > 1:
             return [Finding("STREET_ADDRESS", run.start, toks[j - 1].end, 0.6, DETECTOR)]

@@ -49,6 +49,9 @@ _WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "towar
 _YOU = frozenset({"you", "your", "you're", "youre", "yours", "you've", "you'll", "that's",
                   "thats", "so"})
 _READ_BACK = frozenset({"confirm", "confirming", "file", "correct", "record", "right"})
+# Said before a place the agent reads back: "just to confirm, Springfield", "I'm showing Boise".
+_READ_BACK_BEFORE = frozenset({"confirm", "confirming", "verify", "verifying", "file", "record",
+                               "records", "showing", "shows", "listed", "updated", "changed"})
 _OURS = frozenset({"our", "we", "we're", "we've", "us"})
 _PLACE_SUFFIX = frozenset({
     "falls", "springs", "heights", "city", "beach", "park", "valley", "hills", "creek", "lake",
@@ -200,7 +203,7 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     before = [t.low for t in toks[max(0, i - 6):i]]
     after = [t.low for t in toks[i + 1:i + 9]]
     ours = any(w in _OURS for w in before[-4:])
-    personal = not ours and (any(w in _YOU for w in before)
+    personal = not ours and (any(w in _YOU or w in _READ_BACK_BEFORE for w in before)
                              or any(w in _READ_BACK for w in after))
     return strong, weak, personal
 
