@@ -238,6 +238,7 @@ ADDRESSES = [
     ("we're at nine cherry tree walk", [("STREET_ADDRESS", "nine cherry tree walk")]),
     ("my address is four fifty six kestrel", [("STREET_ADDRESS", "four fifty six kestrel")]),
     ("i live at nine oh one brambleton", [("STREET_ADDRESS", "nine oh one brambleton")]),
+    ("i live on 5th avenue, number 910", [("STREET_ADDRESS", "5th avenue, number 910")]),
     ("my address changed two weeks ago", []),
     ("i live at home with my parents", []),
     ("it's a two hour walk from the station", []),

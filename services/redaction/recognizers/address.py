@@ -58,9 +58,12 @@ def recognize(view: View) -> list[Finding]:
         if tok.low not in SUFFIXES or k == 0:
             continue
         start = _house_number(toks, ends, k)
+        end = _unit(toks, firsts, k)
+        if start is None and end > k and toks[k - 1].text[:1].isdigit() \
+                and not toks[k - 1].text.isdigit():
+            start = toks[k - 1].start  # "5th Avenue, number 910": the number comes after
         if start is None:
             continue
-        end = _unit(toks, firsts, k)
         out.append(Finding("STREET_ADDRESS", start, toks[end].end, 0.85, DETECTOR))
     if not out and (Topic.ADDRESS in view.context.asked or _LIVE_AT.search(view.text.lower())
                     or any(t.low == "address" for t in toks)):
