@@ -349,9 +349,9 @@ def _name_end(view: View, i: int, cue: int) -> int:
                        and is_last_name(toks[i].low))):
         # A known first name anywhere ("yeah so jennifer said"), and a last name after it.
         j = i + 1
-        if j < len(toks) and (is_last_name(toks[j].low) or (
-                _name_word(toks[j]) and toks[j].text[0].isupper())):
-            j += 1
+        if j < len(toks) and (is_last_name(toks[j].low) or surname_like(toks[j], _AFTER_TITLE)
+                              or (_name_word(toks[j]) and toks[j].text[0].isupper())):
+            j += 1  # "yuki tanaka": after a listed first name, a surname less rare than alone
     if j == i and view.text.startswith(_TRAILING_START, toks[i].end) and surname_like(toks[i]):
         tail = view.text[toks[i].end:toks[i].end + 40].lower()
         if _TRAILING.match(tail):

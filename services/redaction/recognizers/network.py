@@ -145,12 +145,7 @@ def _host_start(toks: list[Token], j: int) -> int:
     """Walk left over host labels and their separators (at most eight tokens); a spoken label
     may be a few words ("cheap flights now dot travel"), and "www dot" or "w w w dot" before
     them takes them all ("w w w dot help my router dot com")."""
-    first = j
-    i = j - 1
-    while i >= 0 and j - i <= 8 and toks[i].low in _HOST_SEP and i - 1 >= 0 \
-            and toks[i - 1].is_word and toks[i - 1].low not in _LEAD_IN:
-        first = i - 1
-        i -= 2
+    first = _walk_labels(toks, j, j)
     www = _www_before(toks, first)
     if www is not None:
         return www
@@ -161,7 +156,8 @@ def _host_start(toks: list[Token], j: int) -> int:
             first -= 1
             words += 1
         if words:
-            return first
+            # "chart dot riverside health dot org": labels go on before a spoken one
+            return _walk_labels(toks, first, j)
     if first >= 2 and [t.low for t in toks[first - 2:first + 1]] == ["w", "w", "w"]:
         first -= 2  # "w w w dot …": the walk took the last "w" as a host label
     elif first >= 3 and toks[first - 1].low in _DOTS \
@@ -174,6 +170,17 @@ def _host_start(toks: list[Token], j: int) -> int:
         first -= 1
     elif first > 1 and toks[first - 1].low in _DOTS and toks[first - 2].low == "www":
         first -= 2
+    return first
+
+
+def _walk_labels(toks: list[Token], first: int, j: int) -> int:
+    """Walk left from label ``first`` over separators and labels, at most eight tokens from
+    ``j`` (the label before the TLD)."""
+    i = first - 1
+    while i >= 1 and j - i <= 8 and toks[i].low in _HOST_SEP \
+            and toks[i - 1].is_word and toks[i - 1].low not in _LEAD_IN:
+        first = i - 1
+        i -= 2
     return first
 
 
