@@ -16,6 +16,7 @@ gazetteer is read once, lazily.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from functools import cache
 from importlib.resources import files
@@ -119,6 +120,7 @@ _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "so
                             "zealander"})
 
 
+_BRACKETED = re.compile(r"\s*[\[(][^\])]*[\])]")
 _SHORT = {"saint": "st", "fort": "ft", "mount": "mt", "sainte": "ste"}
 _LONG = {v: k for k, v in _SHORT.items()}
 
@@ -154,6 +156,14 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
         add(state["name"], 1_000_000, False)
     for county in gc.get_us_counties():  # "Jefferson County": the word "county" is the cue
         add(county["name"], _SMALL, False)
+    # Provinces, regions and counties of every country (ISO 3166-2, pinned pycountry): "Ontario",
+    # "New South Wales", "North Yorkshire". Weighed like a small town: a cue is needed.
+    import pycountry
+
+    for sub in pycountry.subdivisions:
+        name = _BRACKETED.sub("", str(sub.name)).strip()
+        if name and "," not in name:
+            add(name, _SMALL, False)
     for country in gc.get_countries().values():
         add(country["name"], 10_000_000, True)
     for extra in ("USA", "US", "United States", "UK", "Britain", "Great Britain", "England",
@@ -253,6 +263,13 @@ def _locations(view: View) -> list[Finding]:
         if view.is_agent and not personal:
             i += 1
             continue
+        if tok.low == "county" and i + 1 < len(toks) and (strong or weak or i == 0 or (
+                toks[i - 1].low in _NEAR)):
+            county = _match(view, i + 1)
+            if county is not None:  # "from county cork"
+                out.append(Finding("LOCATION", tok.start, toks[county[0] - 1].end, 0.7, DETECTOR))
+                i = county[0]
+                continue
         hit = _match(view, i)
         if hit is not None and hit[0] == i + 1 and tok.low in _stop_words():
             hit = None  # a one-word place that is a function word ("To", "As")
