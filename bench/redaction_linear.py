@@ -25,6 +25,8 @@ PATTERNS = {
     "dot chain": "acme dot ", "spelled": "k ", "as in": "w as in william ",
     "particles": "van der ", "capitals": "Maria ", "code": "A1 ", "slashes": "slash ",
     "base58": "1A", "at dot": "a at b dot ", "hyphens": "Smith-",
+    "www": "www.", "web at": "page at b dot travel ", "initials": "s k ", "mc": "mc ",
+    "ipv6": "1:2:", "places": "in the outskirts of ",
 }
 SIZES = (10_000, 40_000, 160_000)
 

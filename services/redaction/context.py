@@ -57,7 +57,10 @@ _CUES: tuple[tuple[Topic, re.Pattern[str]], ...] = tuple(
         (Topic.DOB, r"\b(born|birth|birthday|dob|d o b|date of birth|birthdate)\b"),
         (Topic.NAME, r"\b(your name|full name|first name|last name|surname|maiden name"
                      r"|who am i speaking|who i'm speaking|who is calling|who's calling"
-                     r"|spell (it|that|your)|name on the)\b"),
+                     r"|spell (it|that|your)|name on the|whose name|what name|which name"
+                     r"|account ?holder|policy ?holder|card ?holder|patient'?s name"
+                     r"|beneficiary|who('s| is| will be) (traveling|travelling)"
+                     r"|who (should|can) i (ask|speak) for)\b"),
         (Topic.SPELL, r"\b(spell|spelled|spelt|letter by letter)\b"),
         (Topic.EMAIL, r"\b(email|e-mail|e mail)\b"),
         (Topic.ADDRESS, r"\b(address|street|where do you live|billing address"
@@ -81,8 +84,10 @@ _CUES: tuple[tuple[Topic, re.Pattern[str]], ...] = tuple(
 )
 # "the card was declined", "your account is active": a noun alone is not a question. The agent's
 # turn raises confidence only when it asks (or confirms) something.
+# ASR often drops the question mark: "who's the account holder", "and your zip".
 _ASKS = re.compile(r"\?|\b(what|what's|whats|can i|could i|may i|can you|could you|please"
-                   r"|tell me|give me|read|confirm|verify|go ahead|provide|need|spell)\b")
+                   r"|tell me|give me|read|confirm|verify|go ahead|provide|need|spell"
+                   r"|who|who's|whose|which|where|and your|and the)\b")
 
 
 @dataclass(frozen=True, slots=True)

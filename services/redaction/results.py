@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-DETECTOR_VERSION = "voxledger-speech/2"
+# 3: unseen-speech recognizers (issue 19): rare-word surnames, towns, public suffixes, IPv6 …
+DETECTOR_VERSION = "voxledger-speech/3"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,12 @@ Pure logic.
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
-from services.redaction.spoken import NumberRun, Token
+from services.redaction.spoken import TEENS, UNITS, NumberRun, Token
 
 DETECTOR = "address"
 
@@ -18,6 +21,9 @@ SUFFIXES = frozenset({
     "dr", "court", "ct", "way", "place", "pl", "terrace", "ter", "circle", "cir", "parkway",
     "pkwy", "highway", "hwy", "square", "sq", "trail", "trl", "loop", "alley", "crescent",
     "close", "row", "plaza", "pike", "run",
+    # British and suburban street types: "Rose Gardens", "Kings Mews", "Oak Hollow"
+    "gardens", "mews", "heights", "grove", "rise", "hill", "green", "walk", "hollow", "ridge",
+    "path", "park",
 })
 _UNIT_WORDS = frozenset({"apartment", "apt", "unit", "suite", "ste", "#", "number", "flat"})
 # Words that cannot be part of a street name: the lead-in or the rest of the sentence.
@@ -25,8 +31,19 @@ _STOP = frozenset({
     "i", "my", "is", "at", "on", "in", "the", "a", "to", "and", "it's", "its", "live", "it",
     "was", "for", "of", "we", "you", "me", "by", "from", "or", "that", "this", "about", "with",
     "minutes", "hours", "days", "dollars", "times", "items", "people",
+    # "a two hour walk", "ten minute walk", "five mile hill": measures, not street names
+    "minute", "hour", "day", "week", "weeks", "mile", "miles", "block", "blocks",
+    "step", "steps", "foot", "feet", "more", "other", "big", "small",
 })
 _MAX_NAME_WORDS = 4
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | _STOP
+
 
 
 def recognize(view: View) -> list[Finding]:
@@ -41,13 +58,61 @@ def recognize(view: View) -> list[Finding]:
         if tok.low not in SUFFIXES or k == 0:
             continue
         start = _house_number(toks, ends, k)
+        end = _unit(toks, firsts, k)
+        if start is None and end > k and toks[k - 1].text[:1].isdigit() \
+                and not toks[k - 1].text.isdigit():
+            start = toks[k - 1].start  # "5th Avenue, number 910": the number comes after
         if start is None:
             continue
-        end = _unit(toks, firsts, k)
         out.append(Finding("STREET_ADDRESS", start, toks[end].end, 0.85, DETECTOR))
-    if Topic.ADDRESS in view.context.asked and not out:
+    if not out and (Topic.ADDRESS in view.context.asked or _LIVE_AT.search(view.text.lower())
+                    or any(t.low == "address" for t in toks)):
         out.extend(_bare(view))
+    return out + _postcodes(view)
+
+
+# UK postcodes as written ("SW1A 1AA", "BS8 1TH"); in lower case only after a postcode cue.
+# Canadian postal codes too ("K1A 0B1").
+_POSTCODE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}"
+                       r"|[A-Za-z][0-9][A-Za-z] ?[0-9][A-Za-z][0-9])(?![A-Za-z0-9])")
+_DIGIT_WORDS = frozenset(UNITS) | frozenset(TEENS)
+_POSTCODE_CUES = frozenset({"postcode", "post", "postal", "zip", "postcodes"})
+
+
+def _postcodes(view: View) -> list[Finding]:
+    """UK postcodes: written, or spoken letter by letter and digit by digit after "postcode"
+    ("b s eight one t h")."""
+    out: list[Finding] = []
+    for m in _POSTCODE.finditer(view.text):
+        upper = m.group().upper() == m.group()
+        if upper or Topic.ZIP in view.topics_at(_index_at(view, m.start())):
+            out.append(Finding("ZIP_CODE", m.start(), m.end(), 0.8, DETECTOR))
+    toks = view.tokens
+    if Topic.ZIP not in view.context.asked and not any(t.low in _POSTCODE_CUES for t in toks):
+        return out
+    i = 0
+    while i < len(toks):
+        j = i
+        letters = digits = 0
+        while j < len(toks) and j - i < 9:
+            t = toks[j]
+            if len(t.text) == 1 and t.text.isalpha() and t.low not in ("o",):
+                letters += 1
+            elif t.low in _DIGIT_WORDS or (t.text.isdigit() and len(t.text) <= 2):
+                digits += 1
+            else:
+                break
+            j += 1
+        if j - i >= 5 and letters >= 2 and digits >= 1 and Topic.ZIP in view.topics_at(i):
+            out.append(Finding("ZIP_CODE", toks[i].start, toks[j - 1].end, 0.8, DETECTOR))
+            i = j
+        else:
+            i = max(j, i + 1)
     return out
+
+
+def _index_at(view: View, offset: int) -> int:
+    return next((k for k, t in enumerate(view.tokens) if t.start >= offset), len(view.tokens))
 
 
 def _house_number(toks: list[Token], ends: dict[int, NumberRun], k: int) -> int | None:
@@ -90,12 +155,21 @@ def _unit(toks: list[Token], firsts: dict[int, NumberRun], k: int) -> int:
     return k
 
 
+_LIVE_AT = re.compile(r"\b(?:live|lives|living|located|stay|staying|send it|ship it|mail it)"
+                      r" (?:at|to)\b")
+
+
 def _bare(view: View) -> list[Finding]:
-    """After "what's the address?": a number and one to three capitalised words."""
+    """After "what's the address?" (or "my address is", "I live at"): a number and one to
+    three capitalised words, or in lower case (ASR) words that are not function words."""
     toks = view.tokens
     for run in view.runs:
+        if len(run.digits) > 5:
+            continue  # a phone or account number, not a house number
         j = run.last + 1
-        while j < len(toks) and j - run.last <= 3 and toks[j].text[:1].isupper():
+        caps = j < len(toks) and toks[j].text[:1].isupper()
+        while j < len(toks) and j - run.last <= 3 and toks[j].text.isalpha() and (
+                toks[j].text[:1].isupper() if caps else toks[j].low not in _stop_words()):
             j += 1
         if j - run.last > 1:
             return [Finding("STREET_ADDRESS", run.start, toks[j - 1].end, 0.6, DETECTOR)]

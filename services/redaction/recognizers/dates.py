@@ -31,6 +31,7 @@ def recognize(view: View) -> list[Finding]:
     toks = view.tokens
     out: list[Finding] = []
     runs_by_first = {r.first: r for r in view.runs}
+    runs_by_last = {r.last: r for r in view.runs}
     for k, tok in enumerate(toks):
         # "May" is also a verb: only a capitalised "May" next to a number or ordinal is a month.
         if tok.low not in MONTHS or (tok.low == "may" and not tok.text[0].isupper()
@@ -43,12 +44,16 @@ def recognize(view: View) -> list[Finding]:
             continue
         start, end = tok.start, tok.end
         j = k - 1
-        # "the fifth of March"
-        if j >= 1 and toks[j].low == "of" and (toks[j - 1].low in ORDINALS
-                                               or _is_numeric_ordinal(toks[j - 1].low)):
-            start = toks[j - 1].start
-            if j >= 2 and toks[j - 2].low in TENS:  # "the twenty second of"
-                start = toks[j - 2].start
+        # "the fifth of March", and day first without "of": "twenty third September",
+        # "23rd September", "23 September"
+        if j >= 0 and toks[j].low == "of":
+            j -= 1
+        if j >= 0 and (toks[j].low in ORDINALS or _is_numeric_ordinal(toks[j].low)):
+            start = toks[j].start
+            if j >= 1 and toks[j - 1].low in TENS:  # "the twenty second of"
+                start = toks[j - 1].start
+        elif j >= 0 and j == k - 1 and j in runs_by_last and len(runs_by_last[j].digits) <= 2:
+            start = runs_by_last[j].start
         j, reached = k + 1, False
         while j < len(toks) and j - k <= _MAX_REACH:
             t = toks[j]

@@ -35,6 +35,25 @@ _LEAD_IN = frozenset({
 })
 
 
+# "the page at support dot acme dot com", "my blog at jane dot blog dot com": a web address
+# said after "at", not an email's local part.
+_WEB_NOUNS = frozenset({
+    "page", "site", "website", "web", "blog", "link", "portal", "url", "online", "partner",
+    "partners", "store", "shop", "us", "them", "here", "there", "found", "posted", "listed",
+    "app", "forum", "login", "homepage", "dashboard", "go",
+})
+
+
+def is_local_part(tokens: list[Token], at: int) -> bool:
+    """Whether the word before a spoken "at" (token ``at``) can end an email's local part."""
+    if at == 0:
+        return False
+    if tokens[at].low == "@":
+        return True
+    before = tokens[at - 1].low
+    return before not in _LEAD_IN and before not in _WEB_NOUNS
+
+
 def _piece(tok: Token) -> str:
     if tok.low in _SYMBOLS:
         return _SYMBOLS[tok.low]
@@ -83,6 +102,9 @@ def recognize(view: View) -> list[Finding]:
     for m in _EMAIL.finditer(form):
         first = _token_at(offsets, m.start("email"))
         last = _token_at(offsets, m.end("email") - 1)
+        at = _token_at(offsets, m.start("email") + m.group("email").index("@"))
+        if not is_local_part(view.tokens, at):
+            continue  # "check the page at support dot acme dot com": a URL
         first = _extend_left(view.tokens, first)
         out.append(Finding("EMAIL_ADDRESS", view.tokens[first].start, view.tokens[last].end,
                            0.95, DETECTOR))

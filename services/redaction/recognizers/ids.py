@@ -19,7 +19,7 @@ from services.redaction.spoken import REPEATS, Token, element
 
 DETECTOR = "ids"
 _SEPARATORS = frozenset({",", "-", ".", "/", "dash", "hyphen", "then"})
-_NATO = {
+NATO = _NATO = {
     "alpha": "A", "alfa": "A", "bravo": "B", "charlie": "C", "delta": "D", "echo": "E",
     "foxtrot": "F", "golf": "G", "hotel": "H", "india": "I", "juliet": "J", "juliett": "J",
     "kilo": "K", "lima": "L", "mike": "M", "november": "N", "oscar": "O", "papa": "P",
@@ -38,6 +38,7 @@ _NOT_ID_BEFORE = frozenset({
     "coupon", "product", "firmware", "build", "release", "plan", "route", "bus", "train",
 })
 _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
+_IBAN_START = re.compile(r"[A-Z]{2}\d{2}")
 _DEA = re.compile(r"[A-Z]{2}\d{7}")
 _PASSPORT = re.compile(r"[A-Z]\d{8}|\d{9}")
 
@@ -107,6 +108,9 @@ def codes(view: View) -> list[Code]:
         while i < len(toks):
             j = i + 1 if toks[i].low in _SEPARATORS else i
             nxt = _piece(toks, j) if j < len(toks) else None
+            if nxt is None and j < len(toks) and _IBAN_START.fullmatch(chars) \
+                    and len(toks[j].text) == 4 and toks[j].text.isalpha():
+                nxt = toks[j].text.upper(), j + 1  # "gb82 west 1234 …": a bank code group
             if nxt is None:
                 break
             chars += nxt[0]

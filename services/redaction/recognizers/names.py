@@ -15,14 +15,15 @@ from importlib.resources import files
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
-from services.redaction.recognizers.places import NRP_WORDS
+from services.redaction.recognizers.lexicon import RARE, is_rare
+from services.redaction.recognizers.places import NRP_WORDS, is_place
 from services.redaction.spoken import Token
 
 DETECTOR = "names"
 
 _STRONG = re.compile(
-    r"\b(?:my name is|my name's|name is|name's|names is|first name is|last name is"
-    r"|surname is|full name is|call me|under the name|the name is|name on the card is"
+    r"\b(?:my name is|my name's|name is|name's|names is|(?:first|last|middle|sur|full) ?name"
+    r"(?: is|'s)?|call me|under the name|the name is|name on the card is"
     r"|account holder is|spelled|goes by)\s+$")
 _WEAK = re.compile(r"(?:^|[\s,.])(?:this is|i'm|i am|it's|its|speaking with|talking to|hi|hello"
                    r"|hey|thanks|thank you|bye|sorry|dear|with)\s+$")
@@ -39,6 +40,7 @@ _NOT_NAME = frozenset({
     "billing", "sales", "team", "everyone", "all", "you", "we", "they", "he", "she",
     "happy", "glad", "trying", "having", "looking", "wondering", "going", "done", "back",
     "ready", "new", "here.", "bank", "account", "card", "phone", "as", "of", "by", "now",
+    "that's", "thats", "it's", "its", "spelled", "spelt", "like",
 })
 _MAX_WORDS = 3
 # Surname particles and prefixes: "van der Berg", "de la Cruz", "bin Said", "Mc Allister" (ASR
@@ -62,18 +64,38 @@ TRAPS = frozenset({
     "noble", "royal", "sage", "storm", "marshall", "baker", "carter", "cooper", "porter",
     "mason", "taylor", "parker", "chance", "lucky", "honey", "ginger", "coral",
     "sierra", "dakota", "phoenix", "tuesday", "winter", "forest",
+    # virtue names: ordinary nouns far more often than names
+    "patience", "constance", "verity", "mercy", "honor", "honour", "felicity", "temperance",
+    "serenity", "unity", "glory", "bliss", "promise",
 })
+_PLACE_LEAD = frozenset({"in", "to", "near", "from", "at", "outside", "around", "of"})
 _RELATION = re.compile(
     r"\b(?:my|our|her|his|their|your)\s+(?:wife|husband|son|daughter|mom|mother|dad|father"
     r"|brother|sister|partner|friend|boss|manager|grandmother|grandfather|grandma|grandpa|aunt"
     r"|uncle|cousin|niece|nephew|fianc[eé]e?|girlfriend|boyfriend|roommate|landlord|kid|child"
     r"|spouse|caregiver|stepson|stepdaughter|doctor|physician|dentist|therapist|lawyer"
-    r"|attorney|agent|advisor|colleague|coworker|neighbor|neighbour)\s+$")
+    r"|attorney|agent|advisor|colleague|coworker|neighbor|neighbour)(?:-in-law)?"
+    r"(?:'s name is|'s name's| is called| is named| is| was)?\s+$")
 # Cues after which a name from the name lists (or a capitalised word) is a person.
 _MEDIUM = re.compile(
     r"\b(?:named|called|patient|policyholder|policy holder|beneficiary|cardholder|card holder"
     r"|member|is this|speaking with|speak to|speak with|ask for|transfer me to|attention"
     r"|for|from|to|with|and|thanks|thank you|hi|hello|hey|ok|okay|bye|sorry)\s+$")
+
+
+# Lead-ins after which two name-like words are a person ("booked under", "the driver was").
+_UNDER = re.compile(r"\b(?:under|was|is|were|by|name|passenger|driver|guest|client|patient"
+                    r"|husband|wife|son|daughter|named|called)\s+$")
+
+
+# A name said before its cue: "kowalski is my last name", "mensah's the surname".
+_TRAILING = re.compile(r"\s*(?:is|was|'s)\s+(?:my|the|our|his|her|their)\s+"
+                       r"(?:(?:last|first|middle|full|maiden|family|sur)\s?)?name\b")
+_TRAILING_START = (" is ", " was ", "'s ", " Is ", " IS ")
+# Greetings and thanks before a bare name: "thanks kwame", "hi aoife".
+_GREET = re.compile(r"(?:^|[\s,.])(?:hi|hello|hey|thanks|thank you|bye|goodbye|dear|cheers)"
+                    r"\s*,?\s+$")
+_NAMED = re.compile(r"\b(?:named|called|goes by|go by|known as)\s+$")
 
 
 # Words of spoken spelling and ordinary English that the name lists also hold.
@@ -115,6 +137,49 @@ def is_last_name(word: str) -> bool:
     return word in last_names() and word not in _stop_words()
 
 
+def surname_like(t: Token, threshold: float = RARE) -> bool:
+    """A lower-case word that can go on a name: a listed surname ("gomez", "o'reilly" as
+    "reilly") or a rare word ("raghunathan"), never a stop word, group or ordinary English."""
+    if not _name_word(t) or t.low in NRP_WORDS or t.low in TRAPS or t.low in _stop_words() \
+            or t.low in _NOT_NAMES or t.low in PARTICLES:
+        return False
+    bare = t.low.replace("\u2019", "'")
+    if bare.endswith("'s"):
+        bare = bare[:-2]
+    parts = [bare, bare.replace("'", ""), bare.split("'")[-1]]
+    return any(p in last_names() or p in first_names() for p in parts) \
+        or is_rare(bare, threshold)
+
+
+def _more(toks: list[Token], j: int, limit: int) -> int:
+    """Go on over surname-like words after a name ("priya raghunathan", "luis alberto gomez")."""
+    while j < len(toks) and j < limit and surname_like(toks[j]):
+        j += 1
+    return j
+
+
+_AFTER_TITLE = 3.5  # after "mr", "my wife": rarer than "prescribed", "told", "called"
+
+
+def _could_be_name(t: Token) -> bool:
+    """Capitalised, a listed first name, or surname-like (not "said", "told", "called")."""
+    return t.text[:1].isupper() or is_first_name(t.low) or surname_like(t, _AFTER_TITLE)
+
+
+def _pair(toks: list[Token], i: int) -> int:
+    """After a weak cue in lower case ("this is dev patel", "the driver was chidi okeke"): two
+    name-like words, the first a listed first name or rare, the second a listed surname or rare,
+    one of them listed. Index after them, or ``i``."""
+    if i + 1 >= len(toks):
+        return i
+    a, b = toks[i], toks[i + 1]
+    if not (surname_like(a) and surname_like(b)):
+        return i
+    listed = is_first_name(a.low) or is_last_name(b.low) or is_last_name(a.low)
+    both_rare = is_rare(a.low) and is_rare(b.low)
+    return i + 2 if listed or both_rare else i
+
+
 def _name_word(t: Token) -> bool:
     return (t.text.replace("'", "").replace("\u2019", "").isalpha() and len(t.text) >= 2
             and t.low not in _NOT_NAME)
@@ -144,8 +209,19 @@ def extend(toks: list[Token], first: int, last: int) -> tuple[int, int]:
     caps = toks[first].text[:1].isupper()
     for _ in range(4):
         if last + 2 < n and toks[last + 1].text in ("-", "'", "\u2019") \
-                and toks[last + 2].text.isalpha() and toks[last + 2].low not in _NOT_NAME:
+                and _name_word(toks[last + 2]) and toks[last + 2].low not in _NOT_NAME:
             last += 2
+            continue
+        if last + 3 < n and toks[last + 1].low in PARTICLES and toks[last + 2].text == "-" \
+                and _name_word(toks[last + 3]):
+            last += 3  # "el-sayed", "al-amin" after a first name
+            continue
+        if last + 2 < n and toks[last + 1].low == "hyphen" and surname_like(toks[last + 2]):
+            last += 2  # "smith hyphen jones"
+            continue
+        if toks[last].low in PARTICLES and last + 1 < n and _name_word(toks[last + 1]) \
+                and toks[last + 1].low not in _stop_words():
+            last += 1  # "mrs van der | berg": a name that ended on its particles
             continue
         k = last + 1
         while k < n and toks[k].low in PARTICLES and k - last <= 3:
@@ -182,35 +258,140 @@ def extend_span(view: View, start: int, end: int) -> tuple[int, int]:
     return min(start, toks[first].start), max(end, toks[last].end)
 
 
+class Cue:
+    """Kinds of cue that end right before a token, as bits (each pattern ends in ``\\s+$``);
+    plain ints: enum flags cost more than the scan they save."""
+
+    STRONG = 1
+    WEAK = 2
+    RELATION = 4
+    MEDIUM = 8
+    UNDER = 16
+    NAMED = 32
+    GREET = 64
+
+
+_CUE_PATTERNS = {Cue.STRONG: _STRONG, Cue.WEAK: _WEAK, Cue.RELATION: _RELATION,
+                 Cue.MEDIUM: _MEDIUM, Cue.UNDER: _UNDER, Cue.NAMED: _NAMED, Cue.GREET: _GREET}
+
+
+def _ending(rx: re.Pattern[str]) -> re.Pattern[str]:
+    """``rx`` (anchored at the end of the text before a token) as an overlapping scan of the
+    whole text: every position where a cue ends, found in one pass instead of one search per
+    token."""
+    assert rx.pattern.endswith("$")
+    return re.compile(f"(?=({rx.pattern[:-1]}))")
+
+
+_CUE_SCANS = {kind: _ending(rx) for kind, rx in _CUE_PATTERNS.items()}
+
+
+class _CueIndex:
+    """The cues ending at each offset of an utterance, found once per utterance."""
+
+    def __init__(self, text: str) -> None:
+        low = text.lower()
+        self._text = text
+        self._exact = len(low) == len(text)  # lowercasing kept every offset
+        self._at: dict[int, int] = {}
+        if self._exact:
+            for kind, rx in _CUE_SCANS.items():
+                for m in rx.finditer(low):
+                    self._at[m.end(1)] = self._at.get(m.end(1), 0) | kind
+
+    def at(self, pos: int) -> int:
+        if self._exact:
+            return self._at.get(pos, 0)
+        lead = self._text[max(0, pos - 40):pos].lower()
+        return sum(kind for kind, rx in _CUE_PATTERNS.items() if rx.search(lead))
+
+
+def _initial(t: Token) -> bool:
+    """A single-letter initial ("f haddad", "s k patel"), not the words "a", "i", "o"."""
+    return len(t.text) == 1 and t.text.isalpha() and t.low not in ("a", "i", "o")
+
+
+def _name_end(view: View, i: int, cue: int) -> int:
+    """Index after the name that starts at token ``i`` (``i`` when there is none), given the
+    cues that end where the name would start (``cue``)."""
+    toks = view.tokens
+    j = i
+    if cue & Cue.STRONG:
+        j = _take(toks, i, need_caps=False)
+    elif (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
+            or (i > 1 and toks[i - 1].text == "." and toks[i - 2].low in _TITLES):
+        j = _take(toks, i, need_caps=toks[i].low in TRAPS)  # "mr kowalski" in ASR case
+        k = i
+        while k + 1 < len(toks) and k - i < 3 and toks[k].low in PARTICLES:
+            k += 1  # "mrs van der linden": judge the name after its particles
+        if j > i and not _could_be_name(toks[k]):
+            j = i  # "my doctor told me"
+    elif cue & Cue.RELATION:  # "my wife jennifer", "my son Tom Baker"
+        j = min(_take(toks, i, need_caps=toks[i].low in TRAPS), i + 1)
+        if j > i and not _could_be_name(toks[i]):
+            j = i  # "my agent said", "my wife called"
+        if j < len(toks) and j > i and (is_last_name(toks[j].low)
+                                        or toks[j].text[:1].isupper()):
+            j = _take(toks, i, need_caps=False)
+    elif cue & Cue.WEAK:
+        j = _take(toks, i, need_caps=True)
+        if j == i:
+            j = _pair(toks, i)
+        if j == i and cue & Cue.GREET:
+            j = _more(toks, i, i + _MAX_WORDS)  # "thanks kwame"
+    elif cue & (Cue.NAMED | Cue.GREET):
+        # "she's called thandiwe", "cheers kwame": one rare word is enough here
+        j = _more(toks, i, i + _MAX_WORDS)
+    elif cue & (Cue.MEDIUM | Cue.UNDER):
+        j = _pair(toks, i)
+    if j == i and ((is_first_name(toks[i].low) and toks[i].low not in TRAPS)
+                   or (toks[i].text[0].isupper() and cue & Cue.MEDIUM
+                       and is_last_name(toks[i].low))):
+        # A known first name anywhere ("yeah so jennifer said"), and a last name after it.
+        j = i + 1
+        if j < len(toks) and (is_last_name(toks[j].low) or surname_like(toks[j], _AFTER_TITLE)
+                              or (_name_word(toks[j]) and toks[j].text[0].isupper())):
+            j += 1  # "yuki tanaka": after a listed first name, a surname less rare than alone
+    if j == i and view.text.startswith(_TRAILING_START, toks[i].end) and surname_like(toks[i]):
+        tail = view.text[toks[i].end:toks[i].end + 40].lower()
+        if _TRAILING.match(tail):
+            j = i + 1  # "kowalski is my last name"
+        elif i + 1 < len(toks) \
+                and view.text.startswith(_TRAILING_START, toks[i + 1].end) \
+                and surname_like(toks[i + 1]) \
+                and _TRAILING.match(view.text[toks[i + 1].end:toks[i + 1].end + 40].lower()):
+            j = i + 2  # "anna kowalski is my name"
+    if j == i and toks[i].low in ("mc", "mac") and i + 1 < len(toks) \
+            and _name_word(toks[i + 1]) and toks[i + 1].low not in _stop_words():
+        j = i + 2  # "mc allister": ASR splits the prefix off
+    if j > i and j - i == 1 and i > 0 and toks[i - 1].low in _PLACE_LEAD \
+            and is_place(toks[i].low):
+        j = i  # "the hotel in orlando": a place that is also a first name
+    return j
+
+
 def recognize(view: View) -> list[Finding]:
     toks = view.tokens
+    cues = _CueIndex(view.text)
     out: list[Finding] = []
     i = 0
     while i < len(toks):
-        lead = view.text[max(0, toks[i].start - 40):toks[i].start].lower()
-        j = i
-        if _STRONG.search(lead):
-            j = _take(toks, i, need_caps=False)
-        elif (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
-                or (i > 1 and toks[i - 1].text == "." and toks[i - 2].low in _TITLES):
-            j = _take(toks, i, need_caps=toks[i].low in TRAPS)  # "mr kowalski" in ASR case
-        elif _RELATION.search(lead):  # "my wife jennifer", "my son Tom Baker"
-            j = min(_take(toks, i, need_caps=toks[i].low in TRAPS), i + 1)
-            if j < len(toks) and j > i and (is_last_name(toks[j].low)
-                                            or toks[j].text[:1].isupper()):
-                j = _take(toks, i, need_caps=False)
-        elif _WEAK.search(lead):
-            j = _take(toks, i, need_caps=True)
-        if j == i and ((is_first_name(toks[i].low) and toks[i].low not in TRAPS)
-                       or (toks[i].text[0].isupper() and _MEDIUM.search(lead)
-                           and is_last_name(toks[i].low))):
-            # A known first name anywhere ("yeah so jennifer said"), and a last name after it.
-            j = i + 1
-            if j < len(toks) and (is_last_name(toks[j].low) or (
-                    _name_word(toks[j]) and toks[j].text[0].isupper())):
-                j += 1
-        if j > i:
-            first, last = extend(toks, i, j - 1)
+        cue = cues.at(toks[i].start)
+        # Initials before a name go with it: "the name on the card is f haddad".
+        s = i
+        while s < len(toks) and s - i < 2 and _initial(toks[s]):
+            s += 1
+        j = _name_end(view, s, cue) if s < len(toks) else s
+        if s > i and j == s and s < len(toks) and surname_like(toks[s]) and (
+                cue & (Cue.STRONG | Cue.WEAK | Cue.MEDIUM | Cue.UNDER | Cue.RELATION)):
+            j = s + 1  # "it's under s k patel"
+        if j > s:
+            j = _more(toks, j, s + _MAX_WORDS + 1)
+            first, last = extend(toks, s, j - 1)
+            more = _more(toks, last + 1, last + 3)
+            if more > last + 1:  # "jean-luc moreau": the surname after a hyphenated first name
+                first, last = extend(toks, first, more - 1)
+            first = min(first, i)
             out.append(Finding("PERSON", toks[first].start, toks[last].end, 0.8, DETECTOR))
             i = last + 1
         else:
@@ -226,8 +407,10 @@ def _answer(view: View) -> list[Finding]:
     short = len(toks) <= 3
     out: list[Finding] = []
     for t in toks:
-        if t.low in _NOT_NAME or len(t.text) < 2:
-            continue
-        if t.text[0].isupper() or short:
+        if t.low in _NOT_NAME or len(t.text) < 2 \
+                or (t.low in _stop_words() and not t.text[0].isupper()):
+            continue  # "under tanaka": the lead-in is not the name
+        # A longer reply in lower case ("that would be kofi mensah"): its name-like words.
+        if t.text[0].isupper() or short or is_first_name(t.low) or surname_like(t):
             out.append(Finding("PERSON", t.start, t.end, 0.7, DETECTOR))
     return out

