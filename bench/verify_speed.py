@@ -58,8 +58,8 @@ async def main(entries: int) -> None:
         for start in range(0, entries, per_session):
             session = f"s-{start // per_session}"
             sessions = await repo.lock_sessions(conn, tenant, [session],
-                                                lambda: keys.wrap_dek(tenant, new_dek()))
-            dek = keys.unwrap_dek(tenant, sessions[session].wrapped_dek or b"")
+                                                lambda sid: keys.wrap_dek(tenant, new_dek(), sid))
+            dek = keys.unwrap_dek(tenant, sessions[session].wrapped_dek or b"", session)
             fresh = [Fresh(start + i, "x", Envelope(
                 event_id=_uuid7(), tenant_id=tenant, session_id=session, seq=i,
                 provider=Provider.OPENAI_REALTIME, direction=Direction.SERVER,
