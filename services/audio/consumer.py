@@ -36,7 +36,7 @@ from services.audio.job import RecordingDiverged, SessionJob
 from services.audio.recording import MIN_PART
 from services.audio.render import HEARD, LAYOUT, UNHEARD
 from services.audio.source import SegmentReader, entries_after, session_row
-from services.platform.consumer import Delivered
+from services.platform.consumer import Delivered, HandlerDefaults
 from services.platform.keys import KeyProvider
 from services.platform.settings import Settings
 
@@ -46,10 +46,10 @@ ROWS_PER_STEP = 2000
 STEP_RETRY_MAX_S = 60.0  # a failing session is retried at least this often (an outage ends)
 
 
-class AudioRecorder:
+class AudioRecorder(HandlerDefaults):
     # Recordings advance in ``maintain``, which runs after every fetch: an idle fetch waiting
     # the default 0.5 s for a system event held each recording back by as much.
-    fetch_timeout = 0.1
+    fetch_timeout: float | None = 0.1
 
     def __init__(self, settings: Settings, keys: KeyProvider, s3: Any, *,
                  tenant: str | None = None, part_size: int = MIN_PART) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from schemas.envelope import Direction
 from services.ledger.catalog_models import SessionRow
 from services.ledger.catalog_seqs import SeenSeqs
-from services.platform.consumer import Delivered
+from services.platform.consumer import Delivered, HandlerDefaults
 
 _T = SessionRow.__table__
 
@@ -89,7 +89,7 @@ def _session_rows(batch: list[Delivered]
     return sessions, events
 
 
-class SessionCatalog:
+class SessionCatalog(HandlerDefaults):
     # A projection, not the evidence: longer batches (fewer statements per event) for at most
     # 0.5 s more delay behind the ledger.
     linger = 0.5

@@ -32,7 +32,7 @@ from services.ledger.journal_ids import is_reserved_session
 from services.ledger.sealing import Fresh, SealPlan, group_by_tenant, plan_batch
 from services.ledger.storage import LedgerStorage, checkpoint_key
 from services.ledger.witnessing import WitnessSubmitter
-from services.platform.consumer import Delivered
+from services.platform.consumer import Delivered, HandlerDefaults
 from services.platform.deadletter import Letter, record_dead_letter
 from services.platform.isolation import Rejected
 from services.platform.keys import KeyError_, KeyProvider, new_dek, subject_index
@@ -45,7 +45,7 @@ CHECKPOINT_CADENCE_S = 5.0
 _DEK_CACHE = 10_000
 
 
-class Sealer:
+class Sealer(HandlerDefaults):
     ordered = True
 
     def __init__(self, settings: Settings, keys: KeyProvider, storage: LedgerStorage, *,

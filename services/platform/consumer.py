@@ -31,10 +31,10 @@ are read ``FOR KEY SHARE``; key destruction takes ``FOR UPDATE`` on the row firs
 a batch that saw the key alive, and the erasure's forgetters (which run after it) delete what that
 batch wrote. Every later batch drops the session's events. The sealer handles them itself.
 
-A handler may define ``async def maintain(engine)``: called after each committed batch and when a
-fetch comes back empty (outboxes, periodic jobs). Its failures are logged, never fatal. A handler
-may define ``def warm_up()``: run once in a thread before the consumer subscribes (loading models
-up front rather than on the first live batch).
+Handlers implement :class:`BatchHandler` (inheriting :class:`HandlerDefaults`): ``maintain`` runs
+after each committed batch and when a fetch comes back empty (outboxes, periodic jobs), its
+failures logged, never fatal; ``warm_up`` runs once in a thread before the consumer subscribes
+(loading models up front rather than on the first live batch); ``close`` at shutdown.
 """
 
 from __future__ import annotations
@@ -126,14 +126,47 @@ PURGE_EVERY_S = 600.0  # dead-letter retention is in days: a sweep every ten min
 
 
 class BatchHandler(Protocol):
+    """Every hook a consumer calls, named and typed (no attribute discovery): a handler inherits
+    :class:`HandlerDefaults` and overrides what it uses."""
+
     name: str
     filter_subjects: list[str]
+    ordered: bool  # keep stream order exactly (the sealer; see the module's docstring)
+    linger: float  # seconds to wait for a fuller batch once caught up (0: the consumer's)
+    fetch_timeout: float | None  # a shorter fetch wait (None: the consumer's)
 
     async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
         """Apply the batch idempotently inside ``conn``'s transaction.
 
         May raise :class:`~services.platform.isolation.Rejected` naming events to dead-letter.
         """
+
+    def warm_up(self) -> None:
+        """Run once in a thread before the consumer subscribes (loading models up front)."""
+
+    async def maintain(self, engine: AsyncEngine) -> None:
+        """After each committed batch and when a fetch comes back empty (outboxes, periodic
+        jobs); its failures are logged, never fatal."""
+
+    async def close(self) -> None:
+        """Release what the handler holds of its own (connections, locks) at shutdown."""
+
+
+class HandlerDefaults:
+    """The defaults of :class:`BatchHandler`'s optional hooks."""
+
+    ordered: bool = False
+    linger: float = 0.0
+    fetch_timeout: float | None = None
+
+    def warm_up(self) -> None:
+        return None
+
+    async def maintain(self, engine: AsyncEngine) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
 
 
 @dataclass
@@ -164,14 +197,14 @@ class PullConsumer:
         self.batch_size = batch_size
         # A handler that works in ``maintain`` between fetches (the audio recorder follows the
         # ledger, woken only by rare system events) sets a shorter wait of its own.
-        self.fetch_timeout = min(fetch_timeout, getattr(handler, "fetch_timeout", fetch_timeout))
+        self.fetch_timeout = min(fetch_timeout, handler.fetch_timeout or fetch_timeout)
         # Caught up (the last fetch was not full): wait this long before the next one, so a
         # live stream arrives in batches of `linger` seconds instead of a few events each.
         # Every batch costs round trips and statements whatever its size; under load this cut
         # the pipeline's CPU per event, for at most `linger` more latency.
         # A projection whose freshness is not on the evidence's clock (catalog, transcripts)
         # may ask for longer batches with a ``linger`` of its own.
-        self.linger = max(linger, getattr(handler, "linger", linger))
+        self.linger = max(linger, handler.linger)
         self.stats = ConsumerStats()
         self._stopping = asyncio.Event()
         self._next_delivery = 1  # ordered mode: the consumer sequence the next message must have
@@ -182,7 +215,7 @@ class PullConsumer:
 
     @property
     def ordered(self) -> bool:
-        return bool(getattr(self.handler, "ordered", False))
+        return self.handler.ordered
 
     def _config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -239,19 +272,14 @@ class PullConsumer:
             except Exception as exc:
                 log.warning("%s: dead-letter purge failed (%s)", self.handler.name,
                             type(exc).__name__)
-        hook = getattr(self.handler, "maintain", None)
-        if hook is None:
-            return
         try:
-            await hook(self.engine)
+            await self.handler.maintain(self.engine)
         except Exception as exc:
             log.warning("%s: maintenance failed (%s: %s)", self.handler.name,
                         type(exc).__name__, str(exc)[:200])
 
     async def run(self) -> None:
-        warm_up = getattr(self.handler, "warm_up", None)
-        if warm_up is not None:
-            await asyncio.to_thread(warm_up)
+        await asyncio.to_thread(self.handler.warm_up)
         if not self.ordered:
             await self._run()
             return

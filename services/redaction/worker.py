@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.platform.consumer import Delivered
+from services.platform.consumer import Delivered, HandlerDefaults
 from services.platform.keys import KeyProvider, key_provider
 from services.platform.settings import Settings
 from services.redaction import assemble, language, repository
@@ -145,7 +145,7 @@ async def reprocess(db: AsyncEngine, engine: RedactionEngine, keys: KeyProvider,
     return done
 
 
-class RedactionWorker:
+class RedactionWorker(HandlerDefaults):
     name = "redaction"
 
     def __init__(self, engine: RedactionEngine, keys: KeyProvider, subject_prefix: str = "voice",

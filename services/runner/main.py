@@ -112,10 +112,8 @@ async def run_all(settings: Settings, only: list[str] | None = None,
         with contextlib.suppress(Exception):
             await nc.flush(timeout=5)  # acks are fire-and-forget publishes: push them out
         for c in consumers:  # handlers holding connections of their own (the audio locks)
-            close = getattr(c.handler, "close", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    await close()
+            with contextlib.suppress(Exception):
+                await c.handler.close()
         await nc.close()
         await engine.dispose()
         log.info("stopped")

@@ -57,7 +57,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schemas.envelope import Direction, Envelope
-from services.platform.consumer import Delivered
+from services.platform.consumer import Delivered, HandlerDefaults
 from services.providers import interpret
 from services.providers.interpret import interpret_from
 from services.transcripts import repository
@@ -104,7 +104,7 @@ class Rebuilt:
     frames: int  # frames that rebuild saw
 
 
-class TranscriptBuilder:
+class TranscriptBuilder(HandlerDefaults):
     # A projection, not the evidence: longer batches (fewer statements per event) for at most
     # 0.5 s more delay behind the ledger.
     linger = 0.5

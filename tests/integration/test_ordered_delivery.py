@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.platform.consumer import Delivered
+from services.platform.consumer import Delivered, HandlerDefaults
 from services.platform.nats import connect
 from services.platform.settings import Settings
 from tests.integration.consumers import isolate, running, wait_for
@@ -22,7 +22,7 @@ from tests.integration.ledger_helpers import publish_small_session
 pytestmark = pytest.mark.integration
 
 
-class Thieved:
+class Thieved(HandlerDefaults):
     """An ordered handler that records what it applied; during its first batch another client
     takes the consumer's next delivery and never acks it."""
 

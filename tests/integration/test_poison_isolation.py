@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.platform.consumer import Delivered
+from services.platform.consumer import Delivered, HandlerDefaults
 from services.platform.db import make_async_engine
 from services.platform.deadletter import purge_expired
 from services.platform.settings import Settings
@@ -27,7 +27,7 @@ from tests.integration.ledger_helpers import publish_small_session
 pytestmark = pytest.mark.integration
 
 
-class Casting:
+class Casting(HandlerDefaults):
     """Casts a number derived from each event to smallint in Postgres: seqs listed in ``poison``
     get a value out of its range. Records the stream sequences it committed."""
 
