@@ -5,11 +5,15 @@ the ledger holds it encrypted. Once a session's ``session.ended`` is sealed, the
 ``maintain`` asks :class:`StreamBuffer` to purge that session's subjects (``voice.T.S.>``) from
 the stream, but only when no durable consumer whose filter matches them still needs any of its
 messages: every such consumer's ack floor must be at or past the session's last sealed stream
-sequence. It also waits ``stream_purge_grace_s`` after the end was sealed, so a consumer created
-just after (a new projection) still finds the frames. A consumer that is behind, stopped or
-stuck holds the purge back (never loses data for it); ``max_age`` stays the safety bound for
-sessions that never end. A frame of the session that arrives after the purge (a spool drained
-late) is a new message: sealed, then purged by a later sweep.
+sequence. The consumers the pipeline runs (``stream_purge_consumers``) must also exist: a
+projection still starting (the redaction worker loads its NLP model before it subscribes, which
+took minutes on a loaded machine) or not started yet has no ack floor to hold the purge back, and
+purging then lost its input for good. It also waits ``stream_purge_grace_s`` after the end was
+sealed, so a consumer created just after (a new projection) still finds the frames. A consumer
+that is behind, stopped, stuck or missing holds the purge back (never loses data for it);
+``max_age`` stays the safety bound for sessions that never end. A frame of the session that
+arrives after the purge (a spool drained late) is a new message: sealed, then purged by a later
+sweep.
 
 Errors: NATS or Postgres failures propagate to the sealer, which logs them and sweeps again at
 its next maintain.
@@ -84,10 +88,16 @@ def blocking(consumers: list[Floor], prefix: str, tenant: str, session: str,
             and filters_overlap(c.filters, prefix, tenant, session)]
 
 
+def absent(required: list[str], consumers: list[Floor]) -> list[str]:
+    """The required consumers that do not exist yet: each holds every purge back."""
+    return sorted(set(required) - {c.name for c in consumers})
+
+
 class StreamBuffer:
     def __init__(self, settings: Settings, js: Any, batch: int = 200) -> None:
         self.settings, self.js, self.batch = settings, js, batch
         self.purged = 0
+        self._missing: list[str] = []
 
     async def sweep(self, engine: AsyncEngine) -> int:
         """Purge every ended, sealed session no consumer still needs; returns how many."""
@@ -97,6 +107,14 @@ class StreamBuffer:
         if not due:
             return 0
         consumers = floors(await self.js.consumers_info(self.settings.stream_name))
+        missing = absent(self.settings.stream_purge_consumers, consumers)
+        if missing:
+            if missing != self._missing:  # said once per change, not every sweep
+                log.info("stream buffer: purge waits for consumer(s) %s to exist",
+                         ", ".join(missing))
+            self._missing = missing
+            return 0
+        self._missing = []
         done = 0
         for tenant, session, last in due:
             prefix = self.settings.subject_prefix

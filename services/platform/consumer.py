@@ -33,8 +33,9 @@ batch wrote. Every later batch drops the session's events. The sealer handles th
 
 Handlers implement :class:`BatchHandler` (inheriting :class:`HandlerDefaults`): ``maintain`` runs
 after each committed batch and when a fetch comes back empty (outboxes, periodic jobs), its
-failures logged, never fatal; ``warm_up`` runs once in a thread before the consumer subscribes
-(loading models up front rather than on the first live batch); ``close`` at shutdown.
+failures logged, never fatal; ``warm_up`` runs once in a thread after the durable consumer is
+created (so it exists, and holds the stream's purge back, while a model loads) and before the
+first fetch (loading models up front rather than on the first live batch); ``close`` at shutdown.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ class BatchHandler(Protocol):
         """
 
     def warm_up(self) -> None:
-        """Run once in a thread before the consumer subscribes (loading models up front)."""
+        """Run once in a thread after subscribing, before the first fetch (models up front)."""
 
     async def maintain(self, engine: AsyncEngine) -> None:
         """After each committed batch and when a fetch comes back empty (outboxes, periodic
@@ -279,7 +280,6 @@ class PullConsumer:
                         type(exc).__name__, str(exc)[:200])
 
     async def run(self) -> None:
-        await asyncio.to_thread(self.handler.warm_up)
         if not self.ordered:
             await self._run()
             return
@@ -294,7 +294,11 @@ class PullConsumer:
                     func.hashtext(f"voxledger-consumer:{self.handler.name}"))))
 
     async def _run(self) -> None:
+        # Subscribe first: the durable consumer then exists (and holds the stream's purge of its
+        # input back, services/ledger/buffer.py) while the handler warms up, which can take
+        # minutes. Nothing is fetched before the warm-up is done.
         sub = await self._resubscribe(None)
+        await asyncio.to_thread(self.handler.warm_up)
         backoff, failing = BACKOFF_MIN_S, 0
         full, fetched_at = True, 0.0
         while not self._stopping.is_set():

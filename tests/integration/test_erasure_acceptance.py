@@ -94,7 +94,13 @@ def world(stack: PrivateStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
                     "SELECT t.session_id, t.frames, r.expected_frames, r.redacted_at FROM "
                     "transcript_sessions t LEFT JOIN redaction_sessions r USING (tenant_id, "
                     "session_id) WHERE t.tenant_id = :t"), {"t": tenant}).all()
-            raise AssertionError(f"redaction incomplete: {[tuple(r) for r in rows]}") from None
+                letters = conn.execute(text(
+                    "SELECT consumers, session_id, reason FROM dead_letters")).all()
+            warnings = [line for line in (logs / "pipeline.log").read_text(
+                errors="replace").splitlines() if "WARNING" in line or "ERROR" in line]
+            raise AssertionError(f"redaction incomplete: {[tuple(r) for r in rows]}; dead "
+                                 f"letters {[tuple(r) for r in letters]}; pipeline "
+                                 f"warnings {warnings[-30:]}") from None
     except BaseException:
         stop(pipeline)
         engine.dispose()

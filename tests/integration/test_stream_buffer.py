@@ -5,6 +5,7 @@ is behind holds the purge back. `voxledger replay` of the same run is identical.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 
@@ -70,5 +71,53 @@ async def test_sealed_sessions_leave_the_stream_once_every_consumer_has_them(
         assert verify.returncode == 0, verify.stdout[-1500:]
     finally:
         stop(proc)
+        await nc.close()
+        await engine.dispose()
+
+
+async def test_a_projection_not_started_yet_finds_its_input_still_in_the_stream(
+        stack: PrivateStack) -> None:
+    """The redaction worker loads its NLP model before it subscribes (minutes on a loaded
+    machine): sessions sealed meanwhile must wait for it, not be purged from under it."""
+    from nats.js.errors import NotFoundError
+
+    settings = stack.settings()
+    tenant = "t-" + secrets.token_hex(4)
+    nc = await connect(settings, name="test-late-projection")
+    js = nc.jetstream()
+    with contextlib.suppress(NotFoundError):  # a fresh deployment: redaction never subscribed
+        await js.delete_consumer(settings.stream_name, "redaction")
+    logs = stack.home / "logs"
+    early = stack.run(logs / "run-early.log", ["sealer", "catalog", "audio", "transcripts"],
+                      VOXLEDGER_STREAM_PURGE_GRACE_S="0")
+    late = None
+    engine = make_async_engine(settings)
+    subject = f"voice.{tenant}.>"
+    try:
+        stack.vox("simulate", "--provider", "openai", "--sessions", "1", "--seed", "5",
+                  "--tenant", tenant, "--json")
+        stack.vox("wait", "--timeout", "300", "--consumer", "sealer", "--consumer", "catalog",
+                  "--consumer", "audio", "--consumer", "transcripts", timeout=400)
+        await asyncio.sleep(12)  # two sealer maintain cadences: a purge would have happened
+        assert await _messages(settings, subject) > 0, "purged before redaction subscribed"
+
+        late = stack.run(logs / "run-late.log", ["redaction"])
+
+        async def redacted() -> bool:
+            async with engine.connect() as conn:
+                return bool((await conn.execute(text(
+                    "SELECT count(*) FROM redaction_sessions WHERE tenant_id = :t AND "
+                    "redacted_at IS NOT NULL"), {"t": tenant})).scalar_one())
+
+        await wait_for(redacted, timeout=300)
+
+        async def purged() -> bool:
+            return await _messages(settings, subject) == 0
+
+        await wait_for(purged, timeout=120)
+    finally:
+        stop(early)
+        if late is not None:
+            stop(late)
         await nc.close()
         await engine.dispose()

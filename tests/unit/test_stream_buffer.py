@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.ledger.buffer import Floor, blocking, filters_overlap, subject_matches
+from services.ledger.buffer import Floor, absent, blocking, filters_overlap, subject_matches
 
 
 @pytest.mark.parametrize(("pattern", "subject", "expected"), [
@@ -33,3 +33,10 @@ def test_only_consumers_that_see_the_session_and_are_behind_block() -> None:
     assert blocking(consumers, "voice", "t", "s", 10) == []
     assert filters_overlap([], "voice", "t", "s")
     assert not filters_overlap(["voice.t.other.>"], "voice", "t", "s")
+
+
+def test_a_required_consumer_that_does_not_exist_yet_holds_every_purge_back() -> None:
+    running = [Floor("sealer", ["voice.*.>"], 500), Floor("catalog", ["voice.>"], 500)]
+    assert absent(["sealer", "catalog", "redaction"], running) == ["redaction"]
+    assert absent(["sealer"], running) == []
+    assert absent([], []) == []
