@@ -17,7 +17,7 @@ from functools import cache
 from services.redaction.offline import use_bundled_suffix_list
 from services.redaction.recognizers.base import Finding, View
 from services.redaction.recognizers.email import is_local_part
-from services.redaction.spoken import NumberRun, Token
+from services.redaction.spoken import NumberRun, Token, element
 
 DETECTOR = "network"
 _DOTS = frozenset({"dot", ".", "point", "period"})
@@ -65,6 +65,58 @@ def _ips(view: View) -> list[Finding]:
             k += 4
         else:
             k += 1
+    covered = {(f.start, f.end) for f in out}
+    out.extend(f for f in _spoken_ips(toks) if (f.start, f.end) not in covered
+               and not any(a <= f.start < b for a, b in covered))
+    return out
+
+
+_VERSION = frozenset({"version", "v", "firmware", "build", "release", "update", "ios",
+                      "android", "windows"})  # "version two point one point four point seven"
+_OCTET_TOKENS = 3  # "two fifty five", "one oh one": at most three number tokens per octet
+
+
+def _spoken_octet(toks: list[Token], i: int, last: bool) -> tuple[str, int] | None:
+    """The octet said from token ``i``: (digits, next index), "oh" a zero ("ten dot oh dot oh
+    dot one"); the last octet stops where more digits would not make one ("... dot oh no
+    wait")."""
+    digits, j, best = "", i, None
+    while j < len(toks) and j - i < _OCTET_TOKENS:
+        el = element(toks, j)
+        if el is None or not el[0].isdigit():
+            break
+        digits += el[0]
+        if not _octet(digits):
+            break
+        j = el[1]
+        best = (digits, j)
+        if not last and j < len(toks) and toks[j].low in _DOTS:
+            break
+    return best
+
+
+def _spoken_ips(toks: list[Token]) -> list[Finding]:
+    """Four octets said with "dot"/"point" between, read token by token: a zero said "oh" is
+    no number run of its own, so the run-based reader above misses "ten dot oh dot oh dot one".
+    Each start reads at most four bounded octets: linear."""
+    out: list[Finding] = []
+    i = 0
+    while i < len(toks):
+        j, octets = i, 0
+        while octets < 4:
+            got = _spoken_octet(toks, j, octets == 3)
+            if got is None:
+                break
+            octets, j = octets + 1, got[1]
+            if octets < 4:
+                if j + 1 >= len(toks) or toks[j].low not in _DOTS:
+                    break
+                j += 1
+        if octets == 4 and (i == 0 or toks[i - 1].low not in _VERSION):
+            out.append(Finding("IP_ADDRESS", toks[i].start, toks[j - 1].end, 0.9, DETECTOR))
+            i = j
+        else:
+            i += 1
     return out
 
 
