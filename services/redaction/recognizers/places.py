@@ -25,6 +25,7 @@ from services.redaction.context import Topic
 from services.redaction.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from services.redaction.recognizers.base import Finding, View
 from services.redaction.recognizers.lexicon import zipf
+from services.redaction.spoken import Token
 
 DETECTOR = "places"
 COUNTRY_DETECTOR = "places:country"
@@ -92,6 +93,30 @@ NRP_WORDS = frozenset({
     "ojibwe", "hmong", "punjabi", "gujarati", "tamil", "bengali", "kurdish", "pashtun",
     "berber", "yoruba", "igbo", "hausa", "zulu", "xhosa", "basque", "catalan", "cajun",
     "creole", "scots"
+}) | frozenset({
+    # Demonyms and faiths cross-checked against presidio-evaluator's nationalities.csv and
+    # religions.csv (pinned dev data, read when this list was written, not at run time).
+    "andorran", "bahraini", "belizean", "belizian", "beninese", "bhutanese", "botswanan",
+    "briton", "bruneian", "burkinabe", "burmese", "burundian", "californian", "cambodian",
+    "chadian", "djiboutian", "ecuadorean", "european", "gabonese", "gambian", "grenadian",
+    "guinean", "icelander", "kurd", "laotian", "lao", "liberian", "liechtensteiner",
+    "luxembourger", "malagasy", "malawian", "maldivian", "malian", "mauritanian", "mauritian",
+    "moldovan", "monegasque", "montenegrin", "mozambican", "namibian", "nepalese", "nigerien",
+    "salvadorean", "seychellois", "spaniard", "surinamese", "swazi", "tajik", "togolese",
+    "tswana", "turkmen", "tuvaluan", "vanuatuan", "yugoslav", "zairean", "kyrgyz",
+    "frenchman", "frenchwoman", "englishman", "englishwoman", "irishman", "irishwoman",
+    "dutchman", "dutchwoman", "welshman", "welshwoman", "scotsman", "scotswoman",
+    "islam", "islamic", "christianity", "judaism", "buddhism", "hinduism", "sikhism",
+    "jainism", "confucian", "confucianism", "shinto", "shintoism", "taoism", "bahai",
+    "baha'i", "zoroastrianism", "atheism", "agnosticism", "rastafari", "druze", "yazidi",
+    "chaldean", "maronite", "wahhabi", "salafi", "ismaili", "ahmadi", "ahmadiyya", "hasid",
+    "lubavitch", "pagan", "neopagan", "druid", "unitarian", "nazarene", "pentecostalist",
+    "calvinist", "congregationalist", "anabaptist", "hutterite",
+    "vietnamese-american", "chinese-american", "filipino-american", "indian-american",
+    "arab-american", "irish-american", "italian-american", "african-american",
+    "afro-caribbean", "afro-latino", "afro-latina", "chicano", "chicana", "mestizo",
+    "indigenous", "romani", "gypsy", "aborigine", "uyghur", "rohingya", "tatar",
+    "chechen", "dagestani", "ossetian", "abkhaz",
 })
 _NRP_PAIRS = frozenset({
     ("puerto", "rican"), ("african", "american"), ("native", "american"), ("jehovah's", "witness"),
@@ -99,17 +124,29 @@ _NRP_PAIRS = frozenset({
     ("new", "zealander"), ("latter", "day"), ("green", "party"), ("orthodox", "jewish"), ("orthodox", "jew"),
     ("roman", "catholic"), ("born", "again"),
     ("jehovah's", "witnesses"),
-    ("orthodox", "christian"), ("first", "nations"), ("pacific", "islander")})
+    ("orthodox", "christian"), ("first", "nations"), ("pacific", "islander"),
+    ("north", "korean"), ("south", "korean"), ("saudi", "arabian"), ("cape", "verdean"),
+    ("sierra", "leonean"), ("sierra", "leonian"), ("middle", "eastern"), ("north", "american"),
+    ("south", "american"), ("central", "american"), ("latin", "american"), ("seventh", "day"),
+    ("solomon", "islander"), ("papua", "new"), ("new", "guinean"), ("east", "timorese"),
+    ("liberal", "democrat"), ("social", "democrat"), ("christian", "democrat"),
+    ("green", "party"), ("labour", "party"), ("tea", "party"), ("sinn", "fein"),
+    ("west", "indian"), ("hong", "konger"), ("faroese", "islander")})
 # Group words that are not adjectives of a country or faith above.
 _NRP_EXTRA = frozenset({"jew", "lds", "sikhs", "mormon", "hasidic", "sephardic", "ashkenazi"})
 # Words that are a group only when said of someone: "i'm english" (not "do you speak
 # english"), "a registered independent" (not "an independent shop").
 _NRP_IF_SAID_OF = frozenset({"english", "independent", "conservative", "liberal", "progressive",
-                             "tory", "brit", "aussie", "kiwi", "orthodox", "green"})
+                             "tory", "brit", "aussie", "kiwi", "orthodox", "green",
+                             # demonyms that are everyday words too ("a pole", "a swede")
+                             "pole", "dane", "finn", "scot", "turk", "swede", "georgian",
+                             "labour", "whig", "maga", "leftist", "centrist", "moderate"})
 _SAID_OF = frozenset({"i'm", "im", "am", "we're", "were", "she's", "he's", "they're", "is",
                       "are", "was", "registered", "lifelong", "devout", "practicing",
                       "practising", "proud", "vote", "a", "an"})
 _NRP_TAIL = frozenset({"orthodox", "saint", "saints", "witness", "witnesses", "american",
+                       "adventist", "adventists", "democrat", "democrats", "party", "guinean",
+                       "supporter", "supporters", "voter", "voters", "member",
                        "americans",
                        "christian", "christians", "muslim", "muslims", "jew", "jews", "jewish",
                        "catholic", "catholics"})
@@ -117,7 +154,9 @@ _NRP_TAIL = frozenset({"orthodox", "saint", "saints", "witness", "witnesses", "a
 _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "south", "new",
                             "roman", "born", "again",
                             "latter", "green", "orthodox", "first", "pacific", "lankan", "rican",
-                            "zealander"})
+                            "zealander", "north", "cape", "sierra", "middle", "central",
+                            "latin", "seventh", "solomon", "papua", "east", "social", "labour",
+                            "tea", "sinn", "west", "hong"})
 
 
 _BRACKETED = re.compile(r"\s*[\[(][^\])]*[\])]")
@@ -335,6 +374,36 @@ def _group_word(low: str) -> str:
     return low
 
 
+# After a group adjective, words that make it about a person or their people ("a bangladeshi
+# passport", "my korean grandmother"); any other noun makes it about a thing ("swiss cheese").
+_OF_PEOPLE = frozenset({
+    "citizen", "citizens", "citizenship", "national", "nationals", "nationality", "passport",
+    "man", "woman", "men", "women", "guy", "guys", "girl", "boy", "lady", "gentleman", "person",
+    "people", "folks", "family", "families", "parents", "mother", "father", "mom", "dad", "wife",
+    "husband", "son", "daughter", "grandmother", "grandfather", "grandma", "grandpa", "kids",
+    "children", "immigrant", "immigrants", "descent", "heritage", "background", "origin",
+    "ancestry", "roots", "community", "church", "mosque", "temple", "synagogue", "parish",
+    "congregation", "faith", "voter", "voters", "household", "myself", "born", "raised",
+    "decent", "blood", "extraction", "side", "neighbor", "neighbour", "friend", "partner",
+})
+# Before a group word, words that make it said of someone ("i'm thai", "we're both dutch").
+_SELF = frozenset({"i'm", "im", "am", "we're", "were", "she's", "he's", "they're", "is", "are",
+                   "was", "half", "both", "registered", "devout", "practicing", "practising",
+                   "proud", "lifelong", "fellow", "being"})
+
+
+def _of_a_thing(toks: list[Token], i: int) -> bool:
+    """A group adjective said of a thing: another content word follows and nothing before it
+    says it of a person ("the mexican peso", not "i'm mexican", "a mexican citizen")."""
+    if i + 1 >= len(toks) or (i > 0 and toks[i - 1].low in _SELF):
+        return False
+    if i > 1 and toks[i - 1].low in ("a", "an") and toks[i - 2].low in _SELF:
+        return False  # "she's a filipino nurse"
+    nxt = toks[i + 1]
+    return nxt.text.isalpha() and nxt.low not in _stop_words() and nxt.low not in _OF_PEOPLE \
+        and _group_word(nxt.low) not in NRP_WORDS and nxt.low not in _NRP_EXTRA
+
+
 def _groups(view: View) -> list[Finding]:
     toks = view.tokens
     out: list[Finding] = []
@@ -360,6 +429,9 @@ def _groups(view: View) -> list[Finding]:
         last = k if pair else i
         while last + 1 < len(toks) and toks[last + 1].low in _NRP_TAIL:
             last += 1  # "latter day saints", "jehovah's witnesses"
+        if last == i and word == tok.low and _of_a_thing(toks, i):
+            i += 1  # "the french press", "thai food", "an italian restaurant"
+            continue
         out.append(Finding("NRP", tok.start, toks[last].end, 0.7, DETECTOR))
         i = last + 1
     return out
