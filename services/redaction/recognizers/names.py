@@ -108,18 +108,36 @@ _NOT_NAMES = frozenset({
 })
 
 
+def _read(name: str) -> dict[str, list[str]]:
+    raw = files("services.redaction.recognizers").joinpath(f"data/{name}")
+    data: dict[str, list[str]] = json.loads(raw.read_text(encoding="utf-8"))
+    return data
+
+
+@cache
+def core_first_names() -> frozenset[str]:
+    """The first release's first names (21 locales): also what sends a lower-case line to
+    spaCy (``engine.needs_ner``)."""
+    return frozenset(_read("first_names.json")["names"]) - TRAPS - _NOT_NAMES - NRP_WORDS
+
+
+@cache
+def core_last_names() -> frozenset[str]:
+    return frozenset(_read("last_names.json")["names"]) - TRAPS - _NOT_NAMES - NRP_WORDS
+
+
 @cache
 def first_names() -> frozenset[str]:
-    raw = files("services.redaction.recognizers").joinpath("data/first_names.json")
-    names = frozenset(json.loads(raw.read_text(encoding="utf-8"))["names"])
-    return names - TRAPS - _NOT_NAMES - NRP_WORDS
+    """Every listed first name: the core list and ``more_names.json`` (Faker's other
+    Latin-script locales, romanized Japanese and Chinese; bench/build_name_lists.py)."""
+    more = frozenset(_read("more_names.json")["first"])
+    return core_first_names() | (more - TRAPS - _NOT_NAMES - NRP_WORDS)
 
 
 @cache
 def last_names() -> frozenset[str]:
-    raw = files("services.redaction.recognizers").joinpath("data/last_names.json")
-    names = frozenset(json.loads(raw.read_text(encoding="utf-8"))["names"])
-    return names - TRAPS - _NOT_NAMES - NRP_WORDS
+    more = frozenset(_read("more_names.json")["last"])
+    return core_last_names() | (more - TRAPS - _NOT_NAMES - NRP_WORDS)
 
 
 @cache

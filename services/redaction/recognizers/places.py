@@ -42,7 +42,30 @@ _STRONG = frozenset({
     "staying in", "home in", "house in", "out of", "address in", "apartment in", "city of",
     "town of", "near", "outside of", "outside", "just outside", "town called", "city called",
     "village called", "place called", "outskirts of", "suburb of", "suburbs of",
+    "lives in", "live near", "lives near", "live out in", "lives out in", "moved here from",
+    "moved from", "moved out to", "moved down to", "moved up to", "moved back to",
+    "moving out to", "moving from", "traveling from", "travelling from", "flying from",
+    "flying in from", "visiting from", "home is in", "house is in", "family is in",
+    "parents live in", "family lives in", "stationed in", "back home in", "live over in",
+    "lives over in", "live up in", "live down in", "relocating to", "relocated from",
 })
+# Words that start a town's name ("north jessicaville", "lake tahoe", "port harcourt"): common
+# words themselves, so after a cue the word after them decides.
+_PREFIX = frozenset({
+    "north", "south", "east", "west", "new", "lake", "port", "mount", "mt", "fort", "ft",
+    "saint", "st", "upper", "lower", "great", "little", "glen", "san", "santa", "los", "las",
+    "el", "la", "le", "point", "cape", "isle", "bay", "palm", "royal", "old", "grand", "big",
+    "rock", "spring", "cedar", "pine", "oak", "elk", "bear", "eagle", "red", "white", "black",
+    "green", "sandy", "silver", "golden",
+})
+# How town names end ("johnsonberg", "bakerstown", "amandaborough", "williamsport"): a rare
+# word with one of these endings after "in"/"from"/"near" is a town.
+_TOWN_ENDINGS = ("ville", "borough", "boro", "burgh", "burg", "berg", "bury", "ton", "town",
+                 "land", "port", "mouth", "stad", "furt", "chester", "fort", "haven", "side",
+                 "shire", "ford", "field", "wood", "dale", "mont", "view", "wick", "worth",
+                 "ham", "sville", "polis", "grad", "abad", "pur", "pore", "heim", "hausen",
+                 "dorf", "stadt", "ingen", "thorpe", "by", "ness", "minster", "caster", "cester")
+_RARE_TOWN = 3.0
 _NEAR = frozenset({"in", "from", "near", "outside", "around"})  # lower-case towns need these
 _WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "toward", "towards",
                    "of"})
@@ -159,6 +182,14 @@ _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "so
                             "tea", "sinn", "west", "hong"})
 
 
+# Regions a town is said with ("saskatoon saskatchewan", "lafayette louisiana"): US states and
+# the first-level subdivisions of every country.
+_REGIONS: set[tuple[str, ...]] = set()
+_REGION_TYPES = frozenset({"State", "Province", "Region", "Territory", "Autonomous community",
+                           "Autonomous region", "Federal district", "Land", "Prefecture",
+                           "Canton", "Department", "Governorate", "Emirate", "County",
+                           "Two-tier county", "Country", "Nation", "Metropolitan region",
+                           "Autonomous province", "Federal territory", "Federal Territory"})
 _BRACKETED = re.compile(r"\s*[\[(][^\])]*[\])]")
 _SHORT = {"saint": "st", "fort": "ft", "mount": "mt", "sainte": "ste"}
 _LONG = {v: k for k, v in _SHORT.items()}
@@ -215,6 +246,13 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
         add(place, 1_000_000, False)
     for names in by_first.values():
         names.sort(key=lambda n: (-len(n[0]), -n[1]))  # longest, then biggest, first
+    for state in gc.get_us_states().values():
+        _REGIONS.add(tuple(state["name"].lower().split()))
+    for sub in pycountry.subdivisions:
+        name = _BRACKETED.sub("", str(sub.name)).strip()
+        if name and "," not in name and str(sub.type) in _REGION_TYPES:
+            words = tuple(name.lower().replace("-", " ").split())
+            _REGIONS.update({words, tuple(_fold(w) for w in words)})
     raw = files("services.redaction.recognizers").joinpath("data/places_ambiguous.json")
     ambiguous = frozenset(json.loads(raw.read_text(encoding="utf-8"))["words"])
     return by_first, ambiguous
@@ -255,6 +293,42 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     personal = not ours and (any(w in _YOU or w in _READ_BACK_BEFORE for w in before)
                              or any(w in _READ_BACK for w in after))
     return strong, weak, personal
+
+
+def _is_region(toks: list[Token], i: int, j: int) -> bool:
+    _data()
+    return tuple(t.low for t in toks[i:j]) in _REGIONS
+
+
+def _unknown_town(view: View, i: int, strong: bool) -> int | None:
+    """End index of a town no list holds at token ``i``, after a cue: a place prefix and a name
+    ("north jessicaville", "lake tahoe", "port jessica"), or one rare word shaped like a
+    town's name ("johnsonberg", "williamsport"); or such a name followed by a region
+    ("bakerstown ohio"), which needs no cue."""
+    toks = view.tokens
+    tok = toks[i]
+    near = strong or (i > 0 and toks[i - 1].low in _NEAR_TOWN)
+    stops = _stop_words()
+    end: int | None = None
+    if tok.low in _PREFIX and i + 1 < len(toks) and toks[i + 1].text.isalpha() \
+            and toks[i + 1].low not in stops and toks[i + 1].low not in _PREFIX \
+            and zipf(toks[i + 1].low) < 4.5:
+        end = i + 2
+        near = near and (strong or zipf(toks[i + 1].low) < _COMMON)
+    elif tok.text.isalpha() and len(tok.low) >= 6 and tok.low.endswith(_TOWN_ENDINGS) \
+            and tok.low not in stops and zipf(tok.low) < _RARE_TOWN:
+        end = i + 1
+    if end is None:
+        return None
+    if near:
+        return end
+    state = _match(view, end) if end < len(toks) else None
+    if state is not None and _is_region(toks, end, state[0]):
+        return state[0]
+    return None
+
+
+_NEAR_TOWN = frozenset({"in", "from", "near", "outside", "around", "to", "of"})
 
 
 def _match(view: View, i: int) -> tuple[int, int, bool] | None:
@@ -312,6 +386,9 @@ def _locations(view: View) -> list[Finding]:
         hit = _match(view, i)
         if hit is not None and hit[0] == i + 1 and tok.low in _stop_words():
             hit = None  # a one-word place that is a function word ("To", "As")
+        if hit is not None and hit[0] == i + 1 and tok.low in _PREFIX \
+                and _unknown_town(view, i, True) is not None:
+            hit = None  # "north jessicaville": not the region called "North"
         if hit is not None:
             strong = strong or after_street
             j, population, country = hit
@@ -321,7 +398,8 @@ def _locations(view: View) -> list[Finding]:
             nxt_at = j + 1 if after == "," else j
             state = _match(view, nxt_at) if nxt_at < len(toks) else None
             # "Austin, Texas" or (ASR, no comma) "austin texas": a state after the city.
-            followed = state is not None and (after == "," or state[1] >= 1_000_000)
+            followed = state is not None and (after == "," or state[1] >= 1_000_000 or (
+                not state[2] and _is_region(toks, nxt_at, state[0])))
             amb = not multi and tok.low in ambiguous
             if after in _NOT_AFTER and not multi:
                 ok = False
@@ -348,6 +426,17 @@ def _locations(view: View) -> list[Finding]:
                                    COUNTRY_DETECTOR if country and end == j else DETECTOR))
                 i = end
                 continue
+        town = _unknown_town(view, i, strong or after_street) if hit is None else None
+        if town is not None:
+            out.append(Finding("LOCATION", tok.start, toks[town - 1].end, 0.6, DETECTOR))
+            i = town
+            continue
+        if strong and tok.low == "the" and i + 1 < len(toks) and toks[i + 1].text.isalpha() \
+                and zipf(toks[i + 1].low) < _RARE_TOWN:
+            # "calling from the algarve", "i live in the cotswolds"
+            out.append(Finding("LOCATION", tok.start, toks[i + 1].end, 0.6, DETECTOR))
+            i += 2
+            continue
         if strong and tok.low not in ambiguous and tok.low not in _stop_words() \
                 and (tok.text[0].isupper() or zipf(tok.low) < _COMMON):
             # An unknown place after "I live in": its capitalised words, or in lower case (ASR)
@@ -402,6 +491,16 @@ def _of_a_thing(toks: list[Token], i: int) -> bool:
     nxt = toks[i + 1]
     return nxt.text.isalpha() and nxt.low not in _stop_words() and nxt.low not in _OF_PEOPLE \
         and _group_word(nxt.low) not in NRP_WORDS and nxt.low not in _NRP_EXTRA
+
+
+def group_of_a_thing(view: View, start: int, end: int) -> bool:
+    """Whether the span (another detector's NRP, e.g. spaCy's) is one group adjective said of a
+    thing ("Thai food", "the Mexican peso"), which the groups reader here would not report."""
+    idx = [k for k, t in enumerate(view.tokens) if t.start < end and start < t.end]
+    if len(idx) != 1:
+        return False
+    k = idx[0]
+    return view.tokens[k].low in NRP_WORDS and _of_a_thing(view.tokens, k)
 
 
 def _groups(view: View) -> list[Finding]:
