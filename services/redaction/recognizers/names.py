@@ -41,8 +41,13 @@ _NOT_NAME = frozenset({
     "happy", "glad", "trying", "having", "looking", "wondering", "going", "done", "back",
     "ready", "new", "here.", "bank", "account", "card", "phone", "as", "of", "by", "now",
     "that's", "thats", "it's", "its", "spelled", "spelt", "like",
+    "you're", "i'm", "we're", "they're", "he's", "she's", "let", "let's", "you've", "i've",
 })
 _MAX_WORDS = 3
+# What follows a name that introduces its speaker: "this is grace from billing", "this is
+# will speaking", "this is june, how can i help".
+_INTRO_END = frozenset({"from", "with", "speaking", "here", "calling", "at", "on", "in", ",",
+                        ".", "how", "and", "again", "over"})
 # Surname particles and prefixes: "van der Berg", "de la Cruz", "bin Said", "Mc Allister" (ASR
 # splits "McAllister"), "O ' Connor". They belong to the name only between name words.
 PARTICLES = frozenset({
@@ -203,14 +208,16 @@ def _name_word(t: Token) -> bool:
             and t.low not in _NOT_NAME)
 
 
-def _take(toks: list[Token], i: int, need_caps: bool) -> int:
-    """Index after the name words starting at ``i`` (``i`` when there are none)."""
+def _take(toks: list[Token], i: int, need_caps: bool, strong: bool = False) -> int:
+    """Index after the name words starting at ``i`` (``i`` when there are none); ``strong``:
+    right after "my name is", a first name that is also a word counts ("my name is will")."""
     j = i
     while j < len(toks) and j - i < _MAX_WORDS:
         t = toks[j]
         if not _name_word(t) or t.low in NRP_WORDS or (j > i and t.low in PARTICLES):
             break  # particles are taken by extend(), only when a name word follows
-        if not t.text[0].isupper() and t.low in _stop_words():
+        if not t.text[0].isupper() and t.low in _stop_words() \
+                and not (strong and j == i and t.low in TRAPS):
             break
         if need_caps and not t.text[0].isupper() and not (
                 (j == i and t.low in first_names())
@@ -335,7 +342,7 @@ def _name_end(view: View, i: int, cue: int) -> int:
     toks = view.tokens
     j = i
     if cue & Cue.STRONG:
-        j = _take(toks, i, need_caps=False)
+        j = _take(toks, i, need_caps=False, strong=True)
     elif (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
             or (i > 1 and toks[i - 1].text == "." and toks[i - 2].low in _TITLES):
         j = _take(toks, i, need_caps=toks[i].low in TRAPS)  # "mr kowalski" in ASR case
@@ -379,6 +386,9 @@ def _name_end(view: View, i: int, cue: int) -> int:
                 and surname_like(toks[i + 1]) \
                 and _TRAILING.match(view.text[toks[i + 1].end:toks[i + 1].end + 40].lower()):
             j = i + 2  # "anna kowalski is my name"
+    if j == i and toks[i].low in TRAPS and i >= 2 and toks[i - 2].low == "this" \
+            and toks[i - 1].low == "is" and (i + 1 == len(toks) or toks[i + 1].low in _INTRO_END):
+        j = i + 1  # "this is grace from scheduling", "... this is jordan"
     if j == i and toks[i].low in ("mc", "mac") and i + 1 < len(toks) \
             and _name_word(toks[i + 1]) and toks[i + 1].low not in _stop_words():
         j = i + 2  # "mc allister": ASR splits the prefix off
