@@ -104,6 +104,7 @@ def recognize(view: View) -> list[Finding]:
         out.append(Finding("STREET_ADDRESS", start, toks[end].end, 0.85, DETECTOR))
     out.extend(_type_first(toks, ends, firsts))
     out.extend(_po_box(toks, firsts))
+    out.extend(_corners(toks))
     if not out and (Topic.ADDRESS in view.context.asked or _LIVE_AT.search(view.text.lower())
                     or any(t.low == "address" for t in toks)):
         out.extend(_bare(view))
@@ -209,6 +210,50 @@ def _type_first(toks: list[Token], ends: dict[int, NumberRun],
             j -= 1
         if j - 1 > k:
             out.append(Finding("STREET_ADDRESS", ends[k - 1].start, toks[j - 1].end, 0.7,
+                               DETECTOR))
+    return out
+
+
+_ORDINALS = frozenset({
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+    "seventeenth", "eighteenth", "nineteenth", "twentieth", "thirtieth", "fortieth", "fiftieth",
+    "1st", "2nd", "3rd", "4th", "5th", "6th", "7th", "8th", "9th", "10th", "11th", "12th",
+    "main", "broadway", "market", "church", "high"})
+
+
+def _street_words(toks: list[Token], i: int) -> int:
+    """Index after one or two street-name words at ``i`` (``i`` if none)."""
+    j = i
+    while j < len(toks) and j - i < 2 and toks[j].text.isalnum() and toks[j].low != "and" \
+            and (toks[j].low not in _stop_words() or toks[j].low in _ORDINALS):
+        j += 1
+    if j < len(toks) and toks[j].low in SUFFIXES:
+        j += 1
+    return j
+
+
+def _corners(toks: list[Token]) -> list[Finding]:
+    """Intersections: "the corner of fifth and maple", "at main and third"."""
+    out: list[Finding] = []
+    for k, tok in enumerate(toks):
+        if tok.low != "and" or k < 2:
+            continue
+        a = k - 1
+        while a > 0 and k - a < 2 and toks[a - 1].text.isalnum() \
+                and toks[a - 1].low not in _stop_words():
+            a -= 1
+        if _street_words(toks, a) != k:
+            continue
+        end = _street_words(toks, k + 1)
+        if end == k + 1:
+            continue
+        lead = " ".join(t.low for t in toks[max(0, a - 2):a])
+        ordinal = any(t.low in _ORDINALS for t in toks[a:end])
+        if lead.endswith("corner of") or lead.endswith("corners of") or (
+                ordinal and (lead.endswith(" at") or lead == "at" or lead.endswith(" on")
+                             or lead == "on")):
+            out.append(Finding("STREET_ADDRESS", toks[a].start, toks[end - 1].end, 0.6,
                                DETECTOR))
     return out
 

@@ -222,6 +222,12 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
 
     for city in gc.get_cities().values():
         add(city["name"], int(city["population"]), False)
+        # "Frankfurt am Main", "Klagenfurt am Wörthersee", "Logan City": said by its first
+        # word, which geonames also lists as the city's name.
+        words = city["name"].split()
+        if len(words) > 1 and (words[1][:1].islower() or words[1:] == ["City"]) \
+                and words[0] in city["alternatenames"]:
+            add(words[0], int(city["population"]), False)
     for state in gc.get_us_states().values():
         add(state["name"], 1_000_000, False)
     for county in gc.get_us_counties():  # "Jefferson County": the word "county" is the cue
@@ -287,7 +293,7 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     # Denver", "we have flights to Paris").
     if not view.is_agent:  # only an agent's turn needs it: spare the scan
         return strong, weak, True
-    before = [t.low for t in toks[max(0, i - 6):i]]
+    before = [t.low for t in toks[max(0, i - 10):i]]
     after = [t.low for t in toks[i + 1:i + 9]]
     ours = any(w in _OURS for w in before[-4:])
     personal = not ours and (any(w in _YOU or w in _READ_BACK_BEFORE for w in before)
@@ -311,10 +317,10 @@ def _unknown_town(view: View, i: int, strong: bool) -> int | None:
     stops = _stop_words()
     end: int | None = None
     if tok.low in _PREFIX and i + 1 < len(toks) and toks[i + 1].text.isalpha() \
-            and toks[i + 1].low not in stops and toks[i + 1].low not in _PREFIX \
-            and zipf(toks[i + 1].low) < 4.5:
+            and toks[i + 1].low not in stops and toks[i + 1].low not in _PREFIX:
         end = i + 2
-        near = near and (strong or zipf(toks[i + 1].low) < _COMMON)
+        common = zipf(toks[i + 1].low)
+        near = near and common < 4.5 and (strong or common < _COMMON)
     elif tok.text.isalpha() and len(tok.low) >= 6 and tok.low.endswith(_TOWN_ENDINGS) \
             and tok.low not in stops and zipf(tok.low) < _RARE_TOWN:
         end = i + 1
@@ -369,6 +375,9 @@ def _locations(view: View) -> list[Finding]:
             i += 1
             continue
         strong, weak, personal = _lead(view, i)
+        if not strong and i >= 1 and toks[i - 1].low == "to" and out \
+                and out[-1].end == toks[i - 2].end and i >= 2:
+            strong = True  # "i moved from tallahassee to macon"
         # An address's town comes right after its street ("12 Hawthorn Grove, Stockport").
         prev = toks[i - 2].low if i >= 2 and toks[i - 1].text == "," else \
             (toks[i - 1].low if i else "")
@@ -438,7 +447,10 @@ def _locations(view: View) -> list[Finding]:
             i += 2
             continue
         if strong and tok.low not in ambiguous and tok.low not in _stop_words() \
+                and not (i >= 2 and toks[i - 2].low == "out" and toks[i - 1].low == "of") \
                 and (tok.text[0].isupper() or zipf(tok.low) < _COMMON):
+            # ("out of" names a known place, "out of fresno", never an unknown word: "we live
+            # out of suitcases")
             # An unknown place after "I live in": its capitalised words, or in lower case (ASR)
             # up to two words that are not function words ("a house", "the area" stop).
             caps = tok.text[0].isupper()
