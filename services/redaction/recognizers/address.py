@@ -12,7 +12,7 @@ from functools import cache
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
-from services.redaction.spoken import TEENS, UNITS, NumberRun, Token
+from services.redaction.spoken import TEENS, TENS, UNITS, NumberRun, Token
 
 DETECTOR = "address"
 
@@ -116,6 +116,7 @@ def recognize(view: View) -> list[Finding]:
 _POSTCODE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}"
                        r"|[A-Za-z][0-9][A-Za-z] ?[0-9][A-Za-z][0-9])(?![A-Za-z0-9])")
 _DIGIT_WORDS = frozenset(UNITS) | frozenset(TEENS)
+_NUMBER_WORDS = _DIGIT_WORDS | frozenset(TENS) | {"hundred", "thousand"}
 _POSTCODE_CUES = frozenset({"postcode", "post", "postal", "zip", "postcodes"})
 
 
@@ -163,8 +164,9 @@ def _house_number(toks: list[Token], ends: dict[int, NumberRun], k: int) -> int 
         if j in ends and words > 0:
             return ends[j].start
         tok = toks[j]
-        if tok.low in _STOP or not tok.text[0].isalnum():
-            return None
+        if tok.low in _STOP or not tok.text[0].isalnum() or (
+                tok.low in _NUMBER_WORDS and toks[k].low in _USPS):
+            return None  # "two point one point four": a number, not a street called "one"
         if tok.text[0].isdigit() and not tok.text.isdigit():
             # "221B Baker", "42nd Street": a house number with a letter, or an ordinal street.
             if j > 0 and j - 1 in ends:

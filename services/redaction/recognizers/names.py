@@ -100,7 +100,8 @@ _TRAILING_START = (" is ", " was ", "'s ", " Is ", " IS ")
 # Greetings and thanks before a bare name: "thanks kwame", "hi aoife".
 _GREET = re.compile(r"(?:^|[\s,.])(?:hi|hello|hey|thanks|thank you|bye|goodbye|dear|cheers)"
                     r"\s*,?\s+$")
-_NAMED = re.compile(r"\b(?:named|called|goes by|go by|known as)\s+$")
+_NAMED = re.compile(r"\b(?:named|called|goes by|go by|known as|(?:reservation|booking|table"
+                    r"|appointment|room|tickets?|booked|reserved) (?:for|under))\s+$")
 
 
 # Words of spoken spelling and ordinary English that the name lists also hold.
@@ -386,9 +387,10 @@ def _name_end(view: View, i: int, cue: int) -> int:
                 and surname_like(toks[i + 1]) \
                 and _TRAILING.match(view.text[toks[i + 1].end:toks[i + 1].end + 40].lower()):
             j = i + 2  # "anna kowalski is my name"
-    if j == i and toks[i].low in TRAPS and i >= 2 and toks[i - 2].low == "this" \
-            and toks[i - 1].low == "is" and (i + 1 == len(toks) or toks[i + 1].low in _INTRO_END):
-        j = i + 1  # "this is grace from scheduling", "... this is jordan"
+    if j == i and i >= 2 and toks[i - 2].low == "this" and toks[i - 1].low == "is" \
+            and (toks[i].low in TRAPS or surname_like(toks[i])) \
+            and (i + 1 == len(toks) or toks[i + 1].low in _INTRO_END):
+        j = i + 1  # "this is grace from scheduling", "this is sunil calling", "this is jordan"
     if j == i and toks[i].low in ("mc", "mac") and i + 1 < len(toks) \
             and _name_word(toks[i + 1]) and toks[i + 1].low not in _stop_words():
         j = i + 2  # "mc allister": ASR splits the prefix off

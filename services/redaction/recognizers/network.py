@@ -68,7 +68,13 @@ def _ips(view: View) -> list[Finding]:
     covered = {(f.start, f.end) for f in out}
     out.extend(f for f in _spoken_ips(toks) if (f.start, f.end) not in covered
                and not any(a <= f.start < b for a, b in covered))
-    return out
+    return [f for f in out if not _after_version(toks, f.start)]
+
+
+def _after_version(toks: list[Token], start: int) -> bool:
+    """"version two point one point four point seven", "firmware version is 1.2.3.4"."""
+    k = next((n for n, t in enumerate(toks) if t.start >= start), len(toks))
+    return any(t.low in _VERSION for t in toks[max(0, k - 3):k])
 
 
 _VERSION = frozenset({"version", "v", "firmware", "build", "release", "update", "ios",
@@ -112,7 +118,7 @@ def _spoken_ips(toks: list[Token]) -> list[Finding]:
                 if j + 1 >= len(toks) or toks[j].low not in _DOTS:
                     break
                 j += 1
-        if octets == 4 and (i == 0 or toks[i - 1].low not in _VERSION):
+        if octets == 4:
             out.append(Finding("IP_ADDRESS", toks[i].start, toks[j - 1].end, 0.9, DETECTOR))
             i = j
         else:
@@ -337,5 +343,14 @@ def _written_urls(view: View) -> list[Finding]:
     return out
 
 
+def _numeric(view: View, f: Finding) -> bool:
+    """A spoken "URL" that is only numbers and dots ("point four point seven"): a version."""
+    inside = [k for k, t in enumerate(view.tokens) if f.start <= t.start and t.end <= f.end]
+    return bool(inside) and all(view.tokens[k].low in _DOTS
+                                or element(view.tokens, k) is not None for k in inside)
+
+
 def recognize(view: View) -> list[Finding]:
-    return _ips(view) + _ipv6(view) + _urls(view) + _written_urls(view) + _crypto(view)
+    found = _urls(view)
+    urls = [f for f in found if not _numeric(view, f)] if found else found
+    return _ips(view) + _ipv6(view) + urls + _written_urls(view) + _crypto(view)
