@@ -10,6 +10,7 @@ the scan stays linear. Pure logic.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 from functools import cache
@@ -73,7 +74,7 @@ def _ips(view: View) -> list[Finding]:
 
 def _after_version(toks: list[Token], start: int) -> bool:
     """"version two point one point four point seven", "firmware version is 1.2.3.4"."""
-    k = next((n for n, t in enumerate(toks) if t.start >= start), len(toks))
+    k = bisect.bisect_left(toks, start, key=lambda t: t.start)
     return any(t.low in _VERSION for t in toks[max(0, k - 3):k])
 
 
@@ -345,9 +346,14 @@ def _written_urls(view: View) -> list[Finding]:
 
 def _numeric(view: View, f: Finding) -> bool:
     """A spoken "URL" that is only numbers and dots ("point four point seven"): a version."""
-    inside = [k for k, t in enumerate(view.tokens) if f.start <= t.start and t.end <= f.end]
-    return bool(inside) and all(view.tokens[k].low in _DOTS
-                                or element(view.tokens, k) is not None for k in inside)
+    toks = view.tokens
+    k = bisect.bisect_left(toks, f.start, key=lambda t: t.start)
+    seen = False
+    while k < len(toks) and toks[k].end <= f.end:
+        if toks[k].low not in _DOTS and element(toks, k) is None:
+            return False
+        seen, k = True, k + 1
+    return seen
 
 
 def recognize(view: View) -> list[Finding]:

@@ -191,6 +191,7 @@ _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "so
 # Regions a town is said with ("saskatoon saskatchewan", "lafayette louisiana"): US states and
 # the first-level subdivisions of every country.
 _REGIONS: set[tuple[str, ...]] = set()
+_REGION_FIRST: set[str] = set()
 _REGION_TYPES = frozenset({"State", "Province", "Region", "Territory", "Autonomous community",
                            "Autonomous region", "Federal district", "Land", "Prefecture",
                            "Canton", "Department", "Governorate", "Emirate", "County",
@@ -265,6 +266,7 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
         if name and "," not in name and str(sub.type) in _REGION_TYPES:
             words = tuple(name.lower().replace("-", " ").split())
             _REGIONS.update({words, tuple(_fold(w) for w in words)})
+    _REGION_FIRST.update(words[0] for words in _REGIONS)
     raw = files("services.redaction.recognizers").joinpath("data/places_ambiguous.json")
     ambiguous = frozenset(json.loads(raw.read_text(encoding="utf-8"))["words"])
     return by_first, ambiguous
@@ -358,6 +360,12 @@ def _unknown_town(view: View, i: int, strong: bool) -> int | None:
     if state is not None and _is_region(toks, at, state[0]):
         return state[0] if at == end else end
     return None
+
+
+def _confirmed(toks: list[Token], end: int) -> bool:
+    """A region or state code follows: the town is sure, whatever a name reader says."""
+    at = end + 1 if end < len(toks) and toks[end].text == "," else end
+    return at < len(toks) and (_state_code(toks, at) or toks[at].low in _REGION_FIRST)
 
 
 _NEAR_TOWN = frozenset({"in", "from", "near", "outside", "around", "to", "of"})
@@ -467,7 +475,8 @@ def _locations(view: View) -> list[Finding]:
                 continue
         town = _unknown_town(view, i, strong or after_street) if hit is None else None
         if town is not None:
-            out.append(Finding("LOCATION", tok.start, toks[town - 1].end, 0.6, DETECTOR))
+            out.append(Finding("LOCATION", tok.start, toks[town - 1].end,
+                               0.85 if _confirmed(toks, town) else 0.6, DETECTOR))
             i = town
             continue
         if strong and tok.low == "the" and i + 1 < len(toks) and toks[i + 1].text.isalpha() \
