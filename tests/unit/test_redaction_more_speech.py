@@ -94,3 +94,24 @@ KEPT = [
 @pytest.mark.parametrize("text", KEPT)
 def test_ordinary_speech_stays(text: str) -> None:
     assert spans(text) == []
+
+
+CUED = [
+    ("where are you calling from", "uh phoenix", [("LOCATION", "phoenix")]),
+    (None, "we're driving down to savannah for the weekend", [("LOCATION", "savannah")]),
+    (None, "i went to your bellevue branch yesterday", [("LOCATION", "bellevue")]),
+    (None, "i'm renting in shoreditch", [("LOCATION", "shoreditch")]),
+]
+
+
+@pytest.mark.parametrize(("agent", "text", "expected"), CUED)
+def test_places_after_travel_and_branch_cues(agent: str | None, text: str,
+                                             expected: Spans) -> None:
+    assert spans(text, agent) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "we're down to the last payment on the plan", "i'm driving to work so i'll be quick",
+    "here in the app it shows a different balance", "we're renting in the meantime"])
+def test_travel_cues_before_ordinary_words_stay(text: str) -> None:
+    assert spans(text) == []

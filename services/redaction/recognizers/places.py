@@ -48,7 +48,16 @@ _STRONG = frozenset({
     "flying in from", "visiting from", "home is in", "house is in", "family is in",
     "parents live in", "family lives in", "stationed in", "back home in", "live over in",
     "lives over in", "live up in", "live down in", "relocating to", "relocated from",
+    "down to", "driving to", "drive to", "flying to", "fly to", "headed to", "heading to",
+    "trip to", "resident of", "native of", "hometown is", "hometown of", "village is",
+    "town is", "city is", "suburb is", "neighborhood is", "neighbourhood is", "renting in",
+    "rent in", "here in", "over here in", "down here in", "up here in", "out here in",
+    "commute from", "commute to", "land in", "landing in", "fly into", "flying into",
 })
+# After a place in a caller's turn, words that make it the caller's own ("your bellevue
+# branch", "the fort myers clinic").
+_LOCAL = frozenset({"branch", "office", "store", "location", "clinic", "hospital", "airport",
+                    "area", "campus", "dealership", "pharmacy"})
 # Words that start a town's name ("north jessicaville", "lake tahoe", "port harcourt"): common
 # words themselves, so after a cue the word after them decides.
 _PREFIX = frozenset({
@@ -452,7 +461,8 @@ def _locations(view: View) -> list[Finding]:
                 ok = False
             elif amb:
                 ok = (strong or followed or (asked and len(toks) <= 6)) \
-                    and (caps or strong or followed)  # "mobile alabama"
+                    and (caps or strong or followed or (asked and len(toks) <= 3))
+                # "mobile alabama"; "uh phoenix" to "where are you calling from?"
             elif multi:
                 ok = caps or strong or weak or asked or population >= _KNOWN_CITY
             elif population < _SMALL:  # a town: only after a cue, never an everyday word
@@ -462,6 +472,9 @@ def _locations(view: View) -> list[Finding]:
                 ok = (caps and (weak or population >= _BIG_CITY)) or strong or followed or asked \
                     or (weak and population >= _KNOWN_CITY) or population >= 1_000_000 \
                     or (toks[i - 1].low in _NEAR if i else False)
+            if not ok and not amb and not view.is_agent and after in _LOCAL and i > 0 \
+                    and toks[i - 1].low in ("your", "the", "our"):
+                ok = True  # "i went to your bellevue branch", "the fort myers clinic"
             if ok:
                 end = j
                 while end < len(toks) and toks[end].low in _PLACE_SUFFIX and end - i < 4:
