@@ -115,3 +115,14 @@ def test_places_after_travel_and_branch_cues(agent: str | None, text: str,
     "here in the app it shows a different balance", "we're renting in the meantime"])
 def test_travel_cues_before_ordinary_words_stay(text: str) -> None:
     assert spans(text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("me and my wife carol both use the account", [("PERSON", "carol")]),
+    ("my husband frank said it was fine", [("PERSON", "frank")]),
+    ("my son will call you", []),
+    ("my wife may be on the account", []),
+    ("my doctor drew blood", []),
+])
+def test_word_like_first_names_after_family_words(text: str, expected: Spans) -> None:
+    assert spans(text) == expected

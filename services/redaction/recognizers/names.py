@@ -44,6 +44,12 @@ _NOT_NAME = frozenset({
     "you're", "i'm", "we're", "they're", "he's", "she's", "let", "let's", "you've", "i've",
 })
 _MAX_WORDS = 3
+# Right after these a word-like first name is a name ("my wife carol", "my son mark"); not after
+# "my doctor" ("my doctor drew blood").
+_FAMILY = frozenset({"wife", "husband", "son", "daughter", "mom", "mother", "dad", "father",
+                     "brother", "sister", "grandma", "grandpa", "grandmother", "grandfather",
+                     "aunt", "uncle", "cousin", "niece", "nephew", "fiance", "fiancee",
+                     "girlfriend", "boyfriend", "stepson", "stepdaughter"})
 # What follows a name that introduces its speaker: "this is grace from billing", "this is
 # will speaking", "this is june, how can i help".
 _INTRO_END = frozenset({"from", "with", "speaking", "here", "calling", "at", "on", "in", ",",
@@ -353,8 +359,9 @@ def _name_end(view: View, i: int, cue: int) -> int:
         if j > i and not _could_be_name(toks[k]):
             j = i  # "my doctor told me"
     elif cue & Cue.RELATION:  # "my wife jennifer", "my son Tom Baker"
-        j = min(_take(toks, i, need_caps=toks[i].low in TRAPS), i + 1)
-        if j > i and not _could_be_name(toks[i]):
+        family = i > 0 and toks[i - 1].low in _FAMILY and toks[i].low not in _stop_words()
+        j = min(_take(toks, i, need_caps=toks[i].low in TRAPS and not family), i + 1)
+        if j > i and not _could_be_name(toks[i]) and not (family and toks[i].low in TRAPS):
             j = i  # "my agent said", "my wife called"
         if j < len(toks) and j > i and (is_last_name(toks[j].low)
                                         or toks[j].text[:1].isupper()):
