@@ -67,8 +67,8 @@ _CUES: tuple[tuple[Topic, re.Pattern[str]], ...] = tuple(
                         r"|shipping address|mailing address)\b"),
         (Topic.LAST_FOUR, r"\b(last (four|4)|final (four|4)|ending in)\b"),
         (Topic.PASSPORT, r"\bpassports?\b"),
-        (Topic.LICENSE, r"\b(driver'?s?|driving|dl|licen[cs]e (number|no|id|#)|licen[cs]e is"
-                        r"|permit number)\b"),
+        (Topic.LICENSE, r"\b(driver'?s?|driving|dl|d l|licen[cs]es?|licen[cs]e'?s"
+                        r"|permit number|state id|id card number)\b"),
         (Topic.MEDICAL, r"\b(medical licen[cs]e|npi|dea|prescriber|provider (number|id)"
                         r"|state licen[cs]e|board licen[cs]e|nursing licen[cs]e)\b"),
         (Topic.NHS, r"\b(nhs|n h s|national health)\b"),

@@ -34,7 +34,8 @@ from services.redaction.offline import require_installed, use_bundled_suffix_lis
 from services.redaction.policy import DEFAULT_POLICY, Pseudonyms, RedactionPolicy, replacement
 from services.redaction.recognizers import View, recognize_all
 from services.redaction.recognizers.base import Finding
-from services.redaction.recognizers.names import extend_span, first_names, last_names
+from services.redaction.recognizers.names import core_first_names, core_last_names, extend_span
+from services.redaction.recognizers.places import group_of_a_thing
 from services.redaction.results import (
     DETECTOR_VERSION,
     FindingRecord,
@@ -92,7 +93,7 @@ def needs_ner(text: str) -> bool:
 
 @cache
 def _known_names() -> frozenset[str]:
-    return first_names() | last_names()
+    return core_first_names() | core_last_names()
 
 
 def windows_of(text: str, limit: int) -> list[tuple[int, str]]:
@@ -212,6 +213,8 @@ class RedactionEngine:
                 if r.entity_type in _CALLER_ONLY and views[k].is_agent:
                     continue
                 start, end = r.start + off, r.end + off
+                if r.entity_type == "NRP" and group_of_a_thing(views[k], start, end):
+                    continue  # "Thai food", "the Mexican peso"
                 if r.entity_type == "PERSON":  # "D'Angelo", "van der Berg": the whole name
                     start, end = extend_span(views[k], start, end)
                 out[k].append(Finding(r.entity_type, start, end, r.score, "presidio"))

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict
 
 # 3: unseen-speech recognizers (issue 19): rare-word surnames, towns, public suffixes, IPv6 …
-DETECTOR_VERSION = "voxledger-speech/3"
+# 4: second round: towns no list holds, USPS streets, intersections, more name locales, more
+#    demonyms, group adjectives of things kept, spoken IPv4 with "oh"/"point"
+DETECTOR_VERSION = "voxledger-speech/4"
 
 
 @dataclass(frozen=True, slots=True)

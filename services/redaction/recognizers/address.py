@@ -12,7 +12,7 @@ from functools import cache
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
-from services.redaction.spoken import TEENS, UNITS, NumberRun, Token
+from services.redaction.spoken import TEENS, TENS, UNITS, NumberRun, Token
 
 DETECTOR = "address"
 
@@ -25,6 +25,41 @@ SUFFIXES = frozenset({
     "gardens", "mews", "heights", "grove", "rise", "hill", "green", "walk", "hollow", "ridge",
     "path", "park",
 })
+# The rest of USPS Publication 28's street suffixes ("Wilson Overpass", "Garcia Views",
+# "Lopez Mills"): everyday words, so only with a house number before the street's name.
+_USPS = frozenset({
+    "branch", "bridge", "brook", "brooks", "burg", "burgs", "bypass", "camp", "canyon", "cape",
+    "causeway", "center", "centers", "circles", "cliff", "cliffs", "club", "common", "corner",
+    "corners", "course", "courts", "cove", "coves", "creek", "crest", "crossing", "crossroad",
+    "curve", "dale", "dam", "divide", "drives", "estate", "estates", "expressway", "extension",
+    "extensions", "fall", "falls", "ferry", "field", "fields", "flat", "flats", "ford", "fords",
+    "forest", "forge", "forges", "fork", "forks", "fort", "freeway", "garden", "gateway", "glen",
+    "glens", "greens", "groves", "harbor", "harbors", "haven", "hills", "inlet", "island",
+    "islands", "isle", "junction", "junctions", "key", "keys", "knoll", "knolls", "lake",
+    "lakes", "land", "landing", "light", "lights", "loaf", "lock", "locks", "lodge", "mall",
+    "manor", "manors", "meadow", "meadows", "mill", "mills", "mission", "motorway", "mount",
+    "mountain", "mountains", "neck", "orchard", "oval", "overpass", "parks", "parkways", "pass",
+    "passage", "pine", "pines", "plain", "plains", "point", "points", "port", "ports", "prairie",
+    "radial", "ramp", "ranch", "rapid", "rapids", "rest", "ridges", "river", "roads", "route",
+    "rue", "shoal", "shoals", "shore", "shores", "skyway", "spring", "springs", "spur", "spurs",
+    "squares", "station", "stravenue", "stream", "streets", "summit", "throughway", "trace",
+    "track", "trafficway", "tunnel", "turnpike", "underpass", "union", "unions", "valley",
+    "valleys", "via", "viaduct", "view", "views", "village", "villages", "ville", "vista",
+    "walks", "wall", "ways", "well", "wells", "yard", "yards", "wharf", "quay", "parade",
+    "esplanade", "promenade", "chase", "croft", "fold", "gate", "wynd", "brae",
+})
+# Street types that stand first ("rue de la Paix", "calle Mayor", "via Roma") and the particles
+# inside such names.
+_TYPE_FIRST = frozenset({"rue", "calle", "avenida", "via", "viale", "rua", "avenue", "boulevard",
+                         "strada", "carrer", "plaza", "placa", "piazza", "chemin", "allee",
+                         "route", "highway", "interstate", "camino", "paseo", "praca"})
+_PARTICLES = frozenset({"de", "la", "le", "les", "du", "des", "del", "da", "do", "dos", "das",
+                        "di", "della", "von", "van", "der", "den", "el", "los", "las"})
+# A street said without its number, after these: "i live on maple street".
+_ON = frozenset({"on", "off"})
+_STRICT = frozenset({"street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane",
+                     "drive", "court", "terrace", "parkway", "crescent", "plaza", "mews",
+                     "gardens", "highway"})
 _UNIT_WORDS = frozenset({"apartment", "apt", "unit", "suite", "ste", "#", "number", "flat"})
 # Words that cannot be part of a street name: the lead-in or the rest of the sentence.
 _STOP = frozenset({
@@ -55,9 +90,11 @@ def recognize(view: View) -> list[Finding]:
         firsts.setdefault(run.first, run)
     out: list[Finding] = []
     for k, tok in enumerate(toks):
-        if tok.low not in SUFFIXES or k == 0:
+        if (tok.low not in SUFFIXES and tok.low not in _USPS) or k == 0:
             continue
         start = _house_number(toks, ends, k)
+        if start is None and tok.low in _STRICT:
+            start = _named_street(toks, k)  # "i live on maple street"
         end = _unit(toks, firsts, k)
         if start is None and end > k and toks[k - 1].text[:1].isdigit() \
                 and not toks[k - 1].text.isdigit():
@@ -65,6 +102,9 @@ def recognize(view: View) -> list[Finding]:
         if start is None:
             continue
         out.append(Finding("STREET_ADDRESS", start, toks[end].end, 0.85, DETECTOR))
+    out.extend(_type_first(toks, ends, firsts))
+    out.extend(_po_box(toks, firsts))
+    out.extend(_corners(toks))
     if not out and (Topic.ADDRESS in view.context.asked or _LIVE_AT.search(view.text.lower())
                     or any(t.low == "address" for t in toks)):
         out.extend(_bare(view))
@@ -76,6 +116,7 @@ def recognize(view: View) -> list[Finding]:
 _POSTCODE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}"
                        r"|[A-Za-z][0-9][A-Za-z] ?[0-9][A-Za-z][0-9])(?![A-Za-z0-9])")
 _DIGIT_WORDS = frozenset(UNITS) | frozenset(TEENS)
+_NUMBER_WORDS = _DIGIT_WORDS | frozenset(TENS) | {"hundred", "thousand"}
 _POSTCODE_CUES = frozenset({"postcode", "post", "postal", "zip", "postcodes"})
 
 
@@ -123,8 +164,9 @@ def _house_number(toks: list[Token], ends: dict[int, NumberRun], k: int) -> int 
         if j in ends and words > 0:
             return ends[j].start
         tok = toks[j]
-        if tok.low in _STOP or not tok.text[0].isalnum():
-            return None
+        if tok.low in _STOP or not tok.text[0].isalnum() or (
+                tok.low in _NUMBER_WORDS and toks[k].low in _USPS):
+            return None  # "two point one point four": a number, not a street called "one"
         if tok.text[0].isdigit() and not tok.text.isdigit():
             # "221B Baker", "42nd Street": a house number with a letter, or an ordinal street.
             if j > 0 and j - 1 in ends:
@@ -134,6 +176,102 @@ def _house_number(toks: list[Token], ends: dict[int, NumberRun], k: int) -> int 
         words += 1
         j -= 1
     return None
+
+
+def _named_street(toks: list[Token], k: int) -> int | None:
+    """Start offset of a street named without a number after "on"/"off": one to three words
+    that are not function words ("on maple street", "off old mill road")."""
+    j = k - 1
+    while j >= 0 and k - j <= 3 and toks[j].text.isalpha() and toks[j].low not in _stop_words():
+        j -= 1
+    if j == k - 1 or j < 0 or toks[j].low not in _ON:
+        return None
+    return toks[j + 1].start
+
+
+def _type_first(toks: list[Token], ends: dict[int, NumberRun],
+                firsts: dict[int, NumberRun]) -> list[Finding]:
+    """"twenty three rue de la paix", "on route nine", "calle mayor": a street type before
+    the name, after a house number (or, for a road number, after "on")."""
+    out: list[Finding] = []
+    for k, tok in enumerate(toks):
+        if tok.low not in _TYPE_FIRST or k == 0:
+            continue
+        if tok.low in ("route", "highway", "interstate") and toks[k - 1].low in _ON \
+                and k + 1 in firsts:
+            out.append(Finding("STREET_ADDRESS", toks[k - 1].end + 1, toks[firsts[k + 1].last].end,
+                               0.6, DETECTOR))
+            continue
+        if k - 1 not in ends:
+            continue
+        j = k + 1
+        while j < len(toks) and j - k <= 4 and toks[j].text.isalpha() and (
+                toks[j].low in _PARTICLES or toks[j].low not in _stop_words()):
+            j += 1
+        while j - 1 > k and toks[j - 1].low in _PARTICLES:
+            j -= 1
+        if j - 1 > k:
+            out.append(Finding("STREET_ADDRESS", ends[k - 1].start, toks[j - 1].end, 0.7,
+                               DETECTOR))
+    return out
+
+
+_ORDINALS = frozenset({
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+    "seventeenth", "eighteenth", "nineteenth", "twentieth", "thirtieth", "fortieth", "fiftieth",
+    "1st", "2nd", "3rd", "4th", "5th", "6th", "7th", "8th", "9th", "10th", "11th", "12th",
+    "main", "broadway", "market", "church", "high"})
+
+
+def _street_words(toks: list[Token], i: int) -> int:
+    """Index after one or two street-name words at ``i`` (``i`` if none)."""
+    j = i
+    while j < len(toks) and j - i < 2 and toks[j].text.isalnum() and toks[j].low != "and" \
+            and (toks[j].low not in _stop_words() or toks[j].low in _ORDINALS):
+        j += 1
+    if j < len(toks) and toks[j].low in SUFFIXES:
+        j += 1
+    return j
+
+
+def _corners(toks: list[Token]) -> list[Finding]:
+    """Intersections: "the corner of fifth and maple", "at main and third"."""
+    out: list[Finding] = []
+    for k, tok in enumerate(toks):
+        if tok.low != "and" or k < 2:
+            continue
+        a = k - 1
+        while a > 0 and k - a < 2 and toks[a - 1].text.isalnum() \
+                and toks[a - 1].low not in _stop_words():
+            a -= 1
+        if _street_words(toks, a) != k:
+            continue
+        end = _street_words(toks, k + 1)
+        if end == k + 1:
+            continue
+        lead = " ".join(t.low for t in toks[max(0, a - 2):a])
+        ordinal = any(t.low in _ORDINALS for t in toks[a:end])
+        if lead.endswith("corner of") or lead.endswith("corners of") or (
+                ordinal and (lead.endswith(" at") or lead == "at" or lead.endswith(" on")
+                             or lead == "on")):
+            out.append(Finding("STREET_ADDRESS", toks[a].start, toks[end - 1].end, 0.6,
+                               DETECTOR))
+    return out
+
+
+def _po_box(toks: list[Token], firsts: dict[int, NumberRun]) -> list[Finding]:
+    """"p o box four seven seven", "PO Box 12", "post office box 9"."""
+    out: list[Finding] = []
+    for k, tok in enumerate(toks):
+        if tok.low != "box" or k == 0 or k + 1 not in firsts:
+            continue
+        before = [t.low for t in toks[max(0, k - 2):k]]
+        if before[-1:] in (["po"], ["p.o"]) or before == ["p", "o"] or before == ["post", "office"]:
+            first = k - 1 if before[-1:] in (["po"], ["p.o"]) else k - 2
+            out.append(Finding("STREET_ADDRESS", toks[first].start,
+                               toks[firsts[k + 1].last].end, 0.8, DETECTOR))
+    return out
 
 
 def _unit(toks: list[Token], firsts: dict[int, NumberRun], k: int) -> int:

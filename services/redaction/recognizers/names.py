@@ -41,8 +41,19 @@ _NOT_NAME = frozenset({
     "happy", "glad", "trying", "having", "looking", "wondering", "going", "done", "back",
     "ready", "new", "here.", "bank", "account", "card", "phone", "as", "of", "by", "now",
     "that's", "thats", "it's", "its", "spelled", "spelt", "like",
+    "you're", "i'm", "we're", "they're", "he's", "she's", "let", "let's", "you've", "i've",
 })
 _MAX_WORDS = 3
+# Right after these a word-like first name is a name ("my wife carol", "my son mark"); not after
+# "my doctor" ("my doctor drew blood").
+_FAMILY = frozenset({"wife", "husband", "son", "daughter", "mom", "mother", "dad", "father",
+                     "brother", "sister", "grandma", "grandpa", "grandmother", "grandfather",
+                     "aunt", "uncle", "cousin", "niece", "nephew", "fiance", "fiancee",
+                     "girlfriend", "boyfriend", "stepson", "stepdaughter"})
+# What follows a name that introduces its speaker: "this is grace from billing", "this is
+# will speaking", "this is june, how can i help".
+_INTRO_END = frozenset({"from", "with", "speaking", "here", "calling", "at", "on", "in", ",",
+                        ".", "how", "and", "again", "over"})
 # Surname particles and prefixes: "van der Berg", "de la Cruz", "bin Said", "Mc Allister" (ASR
 # splits "McAllister"), "O ' Connor". They belong to the name only between name words.
 PARTICLES = frozenset({
@@ -95,7 +106,8 @@ _TRAILING_START = (" is ", " was ", "'s ", " Is ", " IS ")
 # Greetings and thanks before a bare name: "thanks kwame", "hi aoife".
 _GREET = re.compile(r"(?:^|[\s,.])(?:hi|hello|hey|thanks|thank you|bye|goodbye|dear|cheers)"
                     r"\s*,?\s+$")
-_NAMED = re.compile(r"\b(?:named|called|goes by|go by|known as)\s+$")
+_NAMED = re.compile(r"\b(?:named|called|goes by|go by|known as|(?:reservation|booking|table"
+                    r"|appointment|room|tickets?|booked|reserved) (?:for|under))\s+$")
 
 
 # Words of spoken spelling and ordinary English that the name lists also hold.
@@ -108,18 +120,36 @@ _NOT_NAMES = frozenset({
 })
 
 
+def _read(name: str) -> dict[str, list[str]]:
+    raw = files("services.redaction.recognizers").joinpath(f"data/{name}")
+    data: dict[str, list[str]] = json.loads(raw.read_text(encoding="utf-8"))
+    return data
+
+
+@cache
+def core_first_names() -> frozenset[str]:
+    """The first release's first names (21 locales): also what sends a lower-case line to
+    spaCy (``engine.needs_ner``)."""
+    return frozenset(_read("first_names.json")["names"]) - TRAPS - _NOT_NAMES - NRP_WORDS
+
+
+@cache
+def core_last_names() -> frozenset[str]:
+    return frozenset(_read("last_names.json")["names"]) - TRAPS - _NOT_NAMES - NRP_WORDS
+
+
 @cache
 def first_names() -> frozenset[str]:
-    raw = files("services.redaction.recognizers").joinpath("data/first_names.json")
-    names = frozenset(json.loads(raw.read_text(encoding="utf-8"))["names"])
-    return names - TRAPS - _NOT_NAMES - NRP_WORDS
+    """Every listed first name: the core list and ``more_names.json`` (Faker's other
+    Latin-script locales, romanized Japanese and Chinese; bench/build_name_lists.py)."""
+    more = frozenset(_read("more_names.json")["first"])
+    return core_first_names() | (more - TRAPS - _NOT_NAMES - NRP_WORDS)
 
 
 @cache
 def last_names() -> frozenset[str]:
-    raw = files("services.redaction.recognizers").joinpath("data/last_names.json")
-    names = frozenset(json.loads(raw.read_text(encoding="utf-8"))["names"])
-    return names - TRAPS - _NOT_NAMES - NRP_WORDS
+    more = frozenset(_read("more_names.json")["last"])
+    return core_last_names() | (more - TRAPS - _NOT_NAMES - NRP_WORDS)
 
 
 @cache
@@ -185,14 +215,16 @@ def _name_word(t: Token) -> bool:
             and t.low not in _NOT_NAME)
 
 
-def _take(toks: list[Token], i: int, need_caps: bool) -> int:
-    """Index after the name words starting at ``i`` (``i`` when there are none)."""
+def _take(toks: list[Token], i: int, need_caps: bool, strong: bool = False) -> int:
+    """Index after the name words starting at ``i`` (``i`` when there are none); ``strong``:
+    right after "my name is", a first name that is also a word counts ("my name is will")."""
     j = i
     while j < len(toks) and j - i < _MAX_WORDS:
         t = toks[j]
         if not _name_word(t) or t.low in NRP_WORDS or (j > i and t.low in PARTICLES):
             break  # particles are taken by extend(), only when a name word follows
-        if not t.text[0].isupper() and t.low in _stop_words():
+        if not t.text[0].isupper() and t.low in _stop_words() \
+                and not (strong and j == i and t.low in TRAPS):
             break
         if need_caps and not t.text[0].isupper() and not (
                 (j == i and t.low in first_names())
@@ -317,7 +349,7 @@ def _name_end(view: View, i: int, cue: int) -> int:
     toks = view.tokens
     j = i
     if cue & Cue.STRONG:
-        j = _take(toks, i, need_caps=False)
+        j = _take(toks, i, need_caps=False, strong=True)
     elif (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
             or (i > 1 and toks[i - 1].text == "." and toks[i - 2].low in _TITLES):
         j = _take(toks, i, need_caps=toks[i].low in TRAPS)  # "mr kowalski" in ASR case
@@ -327,8 +359,9 @@ def _name_end(view: View, i: int, cue: int) -> int:
         if j > i and not _could_be_name(toks[k]):
             j = i  # "my doctor told me"
     elif cue & Cue.RELATION:  # "my wife jennifer", "my son Tom Baker"
-        j = min(_take(toks, i, need_caps=toks[i].low in TRAPS), i + 1)
-        if j > i and not _could_be_name(toks[i]):
+        family = i > 0 and toks[i - 1].low in _FAMILY and toks[i].low not in _stop_words()
+        j = min(_take(toks, i, need_caps=toks[i].low in TRAPS and not family), i + 1)
+        if j > i and not _could_be_name(toks[i]) and not (family and toks[i].low in TRAPS):
             j = i  # "my agent said", "my wife called"
         if j < len(toks) and j > i and (is_last_name(toks[j].low)
                                         or toks[j].text[:1].isupper()):
@@ -361,6 +394,10 @@ def _name_end(view: View, i: int, cue: int) -> int:
                 and surname_like(toks[i + 1]) \
                 and _TRAILING.match(view.text[toks[i + 1].end:toks[i + 1].end + 40].lower()):
             j = i + 2  # "anna kowalski is my name"
+    if j == i and i >= 2 and toks[i - 2].low == "this" and toks[i - 1].low == "is" \
+            and (toks[i].low in TRAPS or surname_like(toks[i])) \
+            and (i + 1 == len(toks) or toks[i + 1].low in _INTRO_END):
+        j = i + 1  # "this is grace from scheduling", "this is sunil calling", "this is jordan"
     if j == i and toks[i].low in ("mc", "mac") and i + 1 < len(toks) \
             and _name_word(toks[i + 1]) and toks[i + 1].low not in _stop_words():
         j = i + 2  # "mc allister": ASR splits the prefix off

@@ -10,6 +10,7 @@ the scan stays linear. Pure logic.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 from functools import cache
@@ -17,7 +18,7 @@ from functools import cache
 from services.redaction.offline import use_bundled_suffix_list
 from services.redaction.recognizers.base import Finding, View
 from services.redaction.recognizers.email import is_local_part
-from services.redaction.spoken import NumberRun, Token
+from services.redaction.spoken import NumberRun, Token, element
 
 DETECTOR = "network"
 _DOTS = frozenset({"dot", ".", "point", "period"})
@@ -65,6 +66,64 @@ def _ips(view: View) -> list[Finding]:
             k += 4
         else:
             k += 1
+    covered = {(f.start, f.end) for f in out}
+    out.extend(f for f in _spoken_ips(toks) if (f.start, f.end) not in covered
+               and not any(a <= f.start < b for a, b in covered))
+    return [f for f in out if not _after_version(toks, f.start)]
+
+
+def _after_version(toks: list[Token], start: int) -> bool:
+    """"version two point one point four point seven", "firmware version is 1.2.3.4"."""
+    k = bisect.bisect_left(toks, start, key=lambda t: t.start)
+    return any(t.low in _VERSION for t in toks[max(0, k - 3):k])
+
+
+_VERSION = frozenset({"version", "v", "firmware", "build", "release", "update", "ios",
+                      "android", "windows"})  # "version two point one point four point seven"
+_OCTET_TOKENS = 3  # "two fifty five", "one oh one": at most three number tokens per octet
+
+
+def _spoken_octet(toks: list[Token], i: int, last: bool) -> tuple[str, int] | None:
+    """The octet said from token ``i``: (digits, next index), "oh" a zero ("ten dot oh dot oh
+    dot one"); the last octet stops where more digits would not make one ("... dot oh no
+    wait")."""
+    digits, j, best = "", i, None
+    while j < len(toks) and j - i < _OCTET_TOKENS:
+        el = element(toks, j)
+        if el is None or not el[0].isdigit():
+            break
+        digits += el[0]
+        if not _octet(digits):
+            break
+        j = el[1]
+        best = (digits, j)
+        if not last and j < len(toks) and toks[j].low in _DOTS:
+            break
+    return best
+
+
+def _spoken_ips(toks: list[Token]) -> list[Finding]:
+    """Four octets said with "dot"/"point" between, read token by token: a zero said "oh" is
+    no number run of its own, so the run-based reader above misses "ten dot oh dot oh dot one".
+    Each start reads at most four bounded octets: linear."""
+    out: list[Finding] = []
+    i = 0
+    while i < len(toks):
+        j, octets = i, 0
+        while octets < 4:
+            got = _spoken_octet(toks, j, octets == 3)
+            if got is None:
+                break
+            octets, j = octets + 1, got[1]
+            if octets < 4:
+                if j + 1 >= len(toks) or toks[j].low not in _DOTS:
+                    break
+                j += 1
+        if octets == 4:
+            out.append(Finding("IP_ADDRESS", toks[i].start, toks[j - 1].end, 0.9, DETECTOR))
+            i = j
+        else:
+            i += 1
     return out
 
 
@@ -285,5 +344,19 @@ def _written_urls(view: View) -> list[Finding]:
     return out
 
 
+def _numeric(view: View, f: Finding) -> bool:
+    """A spoken "URL" that is only numbers and dots ("point four point seven"): a version."""
+    toks = view.tokens
+    k = bisect.bisect_left(toks, f.start, key=lambda t: t.start)
+    seen = False
+    while k < len(toks) and toks[k].end <= f.end:
+        if toks[k].low not in _DOTS and element(toks, k) is None:
+            return False
+        seen, k = True, k + 1
+    return seen
+
+
 def recognize(view: View) -> list[Finding]:
-    return _ips(view) + _ipv6(view) + _urls(view) + _written_urls(view) + _crypto(view)
+    found = _urls(view)
+    urls = [f for f in found if not _numeric(view, f)] if found else found
+    return _ips(view) + _ipv6(view) + urls + _written_urls(view) + _crypto(view)

