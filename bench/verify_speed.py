@@ -22,21 +22,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from schemas.envelope import Direction, Envelope, Provider  # noqa: E402
-from services.ledger import reads  # noqa: E402
-from services.ledger import repository as repo  # noqa: E402
-from services.ledger.checkpoint import Checkpoint, origin_for, sign_checkpoint  # noqa: E402
-from services.ledger.leaf import LeafFields, leaf_data  # noqa: E402
-from services.ledger.merkle import leaf_hash  # noqa: E402
-from services.ledger.sealing import Fresh, plan_batch  # noqa: E402
-from services.ledger.storage import LedgerStorage, checkpoint_key  # noqa: E402
-from services.ledger.trust import Trust  # noqa: E402
-from services.ledger.verify import verify_ledger  # noqa: E402
-from services.platform.db import make_async_engine  # noqa: E402
-from services.platform.keys import LocalKeyProvider, new_dek  # noqa: E402
-from services.platform.s3 import make_s3_client  # noqa: E402
-from services.platform.settings import load_settings  # noqa: E402
-from services.platform.signing import PublicKeys, load_signer  # noqa: E402
+from schemas.envelope import Direction, Envelope, Provider
+from services.ledger import reads
+from services.ledger import repository as repo
+from services.ledger.checkpoint import Checkpoint, origin_for, sign_checkpoint
+from services.ledger.leaf import LeafFields, leaf_data
+from services.ledger.merkle import leaf_hash
+from services.ledger.sealing import Fresh, plan_batch
+from services.ledger.storage import LedgerStorage, checkpoint_key
+from services.ledger.trust import Trust
+from services.ledger.verify import verify_ledger
+from services.platform.db import make_async_engine
+from services.platform.keys import LocalKeyProvider, new_dek
+from services.platform.s3 import make_s3_client
+from services.platform.settings import load_settings
+from services.platform.signing import PublicKeys, load_signer
 
 
 def _uuid7() -> str:
