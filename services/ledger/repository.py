@@ -1,10 +1,10 @@
 """SQL of the sealer (write side). Every function runs inside the caller's transaction.
 
-Bulk rows go through psycopg ``COPY`` on the SQLAlchemy connection's own driver connection, so
-they share the batch transaction with the consumer progress row. Entry rows (one per sealed
-event, the hottest write) use binary COPY: ``bench/ledger_copy.py`` measured it against text COPY
-and asyncpg's ``copy_records_to_table``; asyncpg, on its own connection, could not join this
-transaction (README "Ledger write path").
+Bulk rows go through ``COPY`` on the SQLAlchemy connection's own driver connection, so they share
+the batch transaction with the tree, the session rows and the consumer progress row. Entry rows
+(one per sealed event, the hottest write) go in binary: asyncpg's ``copy_records_to_table`` on
+the asyncpg engine ``voxledger run`` gives the sealer, psycopg's binary ``COPY`` on a psycopg
+engine (``bench/ledger_copy.py``; README "The sealer's write path").
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""The Postgres engine. SQLAlchemy 2 with psycopg 3 (sync and async share one driver)."""
+"""The Postgres engine. SQLAlchemy 2 with psycopg 3 (sync and async share one driver); the
+sealer's async engine runs on asyncpg instead (``services.runner.main.SEALER_DRIVER``: its entry
+rows go in by ``copy_records_to_table``, README "The sealer's write path")."""
 
 from __future__ import annotations
 

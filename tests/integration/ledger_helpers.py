@@ -29,6 +29,7 @@ from services.platform.s3 import make_s3_client
 from services.platform.settings import Settings
 from services.platform.signing import PublicKeys
 from services.recorder import Recorder
+from services.runner.main import SEALER_DRIVER
 
 PHONE = "+14155550123"
 
@@ -58,11 +59,11 @@ class TenantSealer:
     """A running partition sealer for one tenant, inside the test's event loop."""
 
     def __init__(self, settings: Settings, tenant: str, *, backfill_days: float | None = None,
-                 driver: str = "psycopg") -> None:
+                 driver: str = SEALER_DRIVER) -> None:
         # ``backfill_days``: accept events recorded up to that many days ago (the operator's
         # ``envelope_max_past_s``), for tests that record sessions on a shifted clock.
-        # ``driver``: the engine the consumer seals on (psycopg or asyncpg); reads and verify
-        # always use a psycopg ``engine``.
+        # ``driver``: the engine the consumer seals on, by default the one ``voxledger run``
+        # gives the sealer; reads and verify always use a psycopg ``engine``.
         if backfill_days is not None:
             settings = settings.model_copy(update={"envelope_max_past_s": backfill_days * 86400.0})
         self.settings = settings

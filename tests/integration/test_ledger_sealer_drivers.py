@@ -1,6 +1,6 @@
-"""The sealer on an asyncpg engine (``postgresql+asyncpg``): entry rows and the audio index go in
-by ``copy_records_to_table`` inside the batch's one SQLAlchemy transaction, and the ledger is the
-same: complete, gapless, verifiable, append-only."""
+"""The sealer on either engine: asyncpg (``voxledger run``'s: entry rows and the audio index by
+``copy_records_to_table`` inside the batch's one SQLAlchemy transaction) and psycopg (the
+journal's: binary ``COPY``). The ledger is the same: complete, gapless, verifiable, append-only."""
 
 from __future__ import annotations
 
@@ -15,16 +15,17 @@ from tests.integration.ledger_helpers import TenantSealer
 pytestmark = pytest.mark.integration
 
 
-async def test_sessions_sealed_on_asyncpg_verify_and_stay_append_only(settings: Settings,
-                                                                      tenant: str) -> None:
+@pytest.mark.parametrize("driver", ["asyncpg", "psycopg"])
+async def test_sessions_sealed_verify_and_stay_append_only(settings: Settings, tenant: str,
+                                                           driver: str) -> None:
     published, sessions = 0, 0
     for seed, provider in enumerate(("openai", "gemini", "twilio")):
         for result in await simulate(settings, provider, sessions=1, seed=seed + 1,
                                      tenant=tenant):
             published += result.events
             sessions += 1
-    sealer = TenantSealer(settings, tenant, driver="asyncpg")
-    assert sealer.seal_engine.dialect.driver == "asyncpg"
+    sealer = TenantSealer(settings, tenant, driver=driver)
+    assert sealer.seal_engine.dialect.driver == driver
     await sealer.start()
     try:
         await sealer.wait_for(published)
