@@ -15,6 +15,9 @@ tenant-partitioned :class:`~services.ledger.sealer.Sealer` driven by:
   ordered-mode recovery (delivery-sequence check, re-creating the consumer from the committed
   position): the FastStream side is the cheaper of the two by that much.
 
+Both run on a psycopg engine (``own-asyncpg`` adds the driver ``voxledger run`` gives the
+sealer), so only the loop differs between ``own`` and ``faststream``.
+
 CPU is this process's (``time.process_time``: every thread, so the sealer's S3 puts and
 AES-GCM count) from the first fetch to the last sealed event, divided by the events sealed.
 The variants alternate which goes first each round; the median per variant is reported with
