@@ -180,6 +180,10 @@ def check_limits(env: Envelope, limits: Limits, now: datetime) -> None:
         raise EnvelopeError("invalid envelope: mono_ns: exceeds_max_call_length")
 
 
+# The last token of a subject (``subject_for``): what ``kind_of`` can return.
+SUBJECT_KINDS: Final = ("system", "audio", "event")
+
+
 def kind_of(direction: Direction, type_: str, payload: dict[str, Any]) -> str:
     if direction is Direction.SYSTEM:
         return "system"

@@ -36,6 +36,9 @@ def register(app: typer.Typer) -> None:
     from services.bench.cli import register as bench
 
     bench(app)
+    from services.platform.asyncapi_cli import register as asyncapi
+
+    asyncapi(app)
     from services.platform.deadletter_cli import register as deadletters
 
     deadletters(app)

@@ -1,7 +1,10 @@
 """SQL of the sealer (write side). Every function runs inside the caller's transaction.
 
-Bulk rows go through psycopg ``COPY`` on the SQLAlchemy connection's own driver connection, so
-they share the batch transaction with the consumer progress row.
+Bulk rows go through ``COPY`` on the SQLAlchemy connection's own driver connection, so they share
+the batch transaction with the tree, the session rows and the consumer progress row. Entry rows
+(one per sealed event, the hottest write) go in binary: asyncpg's ``copy_records_to_table`` on
+the asyncpg engine ``voxledger run`` gives the sealer, psycopg's binary ``COPY`` on a psycopg
+engine (``bench/ledger_copy.py``; README "The sealer's write path").
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,9 +32,14 @@ from services.ledger.models import (
 )
 from services.ledger.sealing import SessionDelta
 
+ENTRY_TABLE = LedgerEntry.__tablename__
 ENTRY_COLUMNS = ("tenant_id", "position", "event_id", "session_id", "seq", "stream_seq",
                  "schema_version", "provider", "direction", "type", "recorded_at", "mono_ns",
                  "payload_ct", "payload_sha256", "audio_sha256", "leaf_hash")
+# Binary COPY sends each value in the column type's own wire format, so the types are named
+# exactly (one per ENTRY_COLUMNS entry; a mismatch fails the batch, never stores a wrong value).
+ENTRY_TYPES = ("varchar", "int8", "varchar", "varchar", "int8", "int8", "int2", "varchar",
+               "varchar", "varchar", "timestamptz", "int8", "bytea", "bytea", "bytea", "bytea")
 REF_COLUMNS = ("tenant_id", "position", "ordinal", "session_id", "segment_key", "offset",
                "length", "sha256")
 
@@ -115,24 +124,47 @@ async def _select_sessions(conn: AsyncConnection, tenant: str, ids: list[str]
     return {r.session_id: SessionState(r.wrapped_dek, r.max_seq) for r in rows}
 
 
-async def _copy(conn: AsyncConnection, table: str, columns: Sequence[str],
-                rows: Sequence[dict[str, Any]]) -> None:
+async def _driver(conn: AsyncConnection) -> Any:
+    return (await conn.get_raw_connection()).driver_connection
+
+
+async def copy_rows_text(conn: AsyncConnection, table: str, columns: Sequence[str],
+                         rows: Sequence[dict[str, Any]]) -> None:
+    """Text-format ``COPY`` in the caller's transaction (binary on an asyncpg connection)."""
     if not rows:
         return
-    raw = await conn.get_raw_connection()
-    pg: Any = raw.driver_connection
+    driver = await _driver(conn)
+    if isinstance(driver, asyncpg.Connection):
+        await driver.copy_records_to_table(
+            table, records=[tuple(row[c] for c in columns) for row in rows], columns=columns)
+        return
     cols = ", ".join(f'"{c}"' for c in columns)
-    async with pg.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+    async with driver.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
         for row in rows:
             await copy.write_row(tuple(row[c] for c in columns))
 
 
 async def copy_entries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    await _copy(conn, LedgerEntry.__tablename__, ENTRY_COLUMNS, rows)
+    """The batch's entry rows by binary ``COPY`` in the caller's transaction: asyncpg's
+    ``copy_records_to_table`` when the engine runs on asyncpg, psycopg's otherwise."""
+    if not rows:
+        return
+    driver = await _driver(conn)
+    if isinstance(driver, asyncpg.Connection):
+        await driver.copy_records_to_table(
+            ENTRY_TABLE, records=[tuple(row[c] for c in ENTRY_COLUMNS) for row in rows],
+            columns=ENTRY_COLUMNS)
+        return
+    cols = ", ".join(f'"{c}"' for c in ENTRY_COLUMNS)
+    async with driver.cursor() as cur, cur.copy(
+            f"COPY {ENTRY_TABLE} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(ENTRY_TYPES)
+        for row in rows:
+            await copy.write_row(tuple(row[c] for c in ENTRY_COLUMNS))
 
 
 async def copy_audio_refs(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    await _copy(conn, LedgerAudioRef.__tablename__, REF_COLUMNS, rows)
+    await copy_rows_text(conn, LedgerAudioRef.__tablename__, REF_COLUMNS, rows)
 
 
 async def upsert_segments(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:

@@ -59,9 +59,10 @@ def is_transient(exc: BaseException) -> bool:
             if type(e).__name__ in ("InterfaceError", "DisconnectionError", "TimeoutError",
                                     "ResourceClosedError"):
                 return True
-        if module == "psycopg":
+        if module in ("psycopg", "asyncpg"):  # the two drivers an engine may run on
             state = getattr(e, "sqlstate", None)
-            if state is None and type(e).__name__ in ("OperationalError", "InterfaceError"):
+            if state is None and type(e).__name__ in ("OperationalError", "InterfaceError",
+                                                      "InternalClientError"):
                 return True  # no SQLSTATE: the client lost or never had a connection
             if state is not None and state.startswith(_TRANSIENT_SQLSTATE):
                 return True

@@ -29,6 +29,7 @@ from services.platform.s3 import make_s3_client
 from services.platform.settings import Settings
 from services.platform.signing import PublicKeys
 from services.recorder import Recorder
+from services.runner.main import SEALER_DRIVER
 
 PHONE = "+14155550123"
 
@@ -57,14 +58,19 @@ async def publish_small_session(settings: Settings, tenant: str, session: str,
 class TenantSealer:
     """A running partition sealer for one tenant, inside the test's event loop."""
 
-    def __init__(self, settings: Settings, tenant: str, *, backfill_days: float | None = None) -> None:
+    def __init__(self, settings: Settings, tenant: str, *, backfill_days: float | None = None,
+                 driver: str = SEALER_DRIVER) -> None:
         # ``backfill_days``: accept events recorded up to that many days ago (the operator's
         # ``envelope_max_past_s``), for tests that record sessions on a shifted clock.
+        # ``driver``: the engine the consumer seals on, by default the one ``voxledger run``
+        # gives the sealer; reads and verify always use a psycopg ``engine``.
         if backfill_days is not None:
             settings = settings.model_copy(update={"envelope_max_past_s": backfill_days * 86400.0})
         self.settings = settings
         self.tenant = tenant
         self.engine = make_async_engine(settings)
+        self.seal_engine = (self.engine if driver == "psycopg"
+                            else make_async_engine(settings, driver=driver))
         self.keys = LocalKeyProvider.from_file(settings.keyring_path)
         self.storage = LedgerStorage(settings, make_s3_client(settings))
         self.sealer = Sealer(settings, self.keys, self.storage, tenant=tenant)
@@ -74,7 +80,7 @@ class TenantSealer:
 
     async def start(self) -> None:
         self._nc = await connect(self.settings, name="test-sealer")
-        self._consumer = PullConsumer(self._nc, self.engine, self.settings.stream_name,
+        self._consumer = PullConsumer(self._nc, self.seal_engine, self.settings.stream_name,
                                       self.sealer, fetch_timeout=0.2, keys=self.keys,
                                       limits=self.settings.envelope_limits())
         self._task = asyncio.create_task(self._consumer.run())
@@ -99,7 +105,7 @@ class TenantSealer:
             self._consumer.stop()
             await asyncio.wait_for(self._task, 30)
             # The outbox: any checkpoint committed in the last batch gets its WORM copy now.
-            await self.sealer.flush_worm(self.engine)
+            await self.sealer.flush_worm(self.seal_engine)
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await self._nc.jetstream().delete_consumer(self.settings.stream_name,
@@ -113,6 +119,8 @@ class TenantSealer:
                                    tenant=self.tenant, session=session, since=since)
 
     async def close(self) -> None:
+        if self.seal_engine is not self.engine:
+            await self.seal_engine.dispose()
         await self.engine.dispose()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import psycopg
 import pytest
 from sqlalchemy.exc import DataError, OperationalError
@@ -81,6 +82,15 @@ def test_an_outage_is_not_blamed_on_the_events() -> None:
     (ValueError("bad"), False),
     (UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"), False),
     (OverflowError(), False),
+    # asyncpg (an engine on postgresql+asyncpg): the same SQLSTATE classes decide
+    (asyncpg.exceptions.ConnectionDoesNotExistError("closed in the middle of operation"), True),
+    (asyncpg.exceptions.AdminShutdownError("terminating connection"), True),
+    (asyncpg.exceptions.CannotConnectNowError("the database system is starting up"), True),
+    (asyncpg.exceptions.SerializationError("could not serialize access"), True),
+    (asyncpg.exceptions.InterfaceError("connection is closed"), True),
+    (DataError("x", {}, asyncpg.exceptions.NumericValueOutOfRangeError("out of range")), False),
+    (asyncpg.exceptions.UniqueViolationError("duplicate key"), False),
+    (asyncpg.exceptions.UntranslatableCharacterError("unsupported Unicode escape"), False),
 ])
 def test_transient_or_poison(exc: BaseException, transient: bool) -> None:
     assert is_transient(exc) is transient
