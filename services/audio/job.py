@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from services.audio.recording import MIN_PART, Part, RecordingSink
 from services.audio.render import HEARD, LAYOUT, UNHEARD, Rendered, SessionRenderer
-from services.audio.source import SegmentReader, decode, segment_keys, to_event
+from services.audio.source import SegmentReader, decode, segment_refs, to_event
 
 
 class RecordingDiverged(Exception):
@@ -74,7 +74,7 @@ class SessionJob:
 
     def process(self, rows: Sequence[Any]) -> None:
         decoded = [decode(row, self.tenant, self.session, self.dek) for row in rows]
-        self.segments.prefetch(segment_keys(decoded))
+        self.segments.prefetch(segment_refs(decoded))
         for row, entry in zip(rows, decoded, strict=True):
             event, audio = to_event(row, self.tenant, self.session, self.dek, self.segments, entry)
             self._write(self.renderer.feed(event, audio))

@@ -184,12 +184,14 @@ def test_segment_prefetch_reads_once_and_leaves_failures_to_the_entry() -> None:
     client = _Segments({k: encrypt(dek, v, segment_aad("t", "s", k)) for k, v in plain.items()},
                        broken={keys[2]})
     reader = SegmentReader(client, "b", "t", "s", dek, keep=1)
-    reader.prefetch([keys[0], keys[1], keys[0], keys[2], "raw/other/s/0"])
+    # Segments sealed before batch objects: a reference without a byte range is a whole object.
+    refs = [{"segment": k} for k in keys]
+    reader.prefetch([refs[0], refs[1], refs[0], refs[2], {"segment": "raw/other/s/0"}])
     assert client.gets == 3  # each of this session's keys once, none outside it
-    assert reader.segment(keys[0]) == plain[keys[0]]
-    assert reader.segment(keys[1]) == plain[keys[1]]
+    assert reader.segment(refs[0]) == plain[keys[0]]
+    assert reader.segment(refs[1]) == plain[keys[1]]
     assert client.gets == 3
     with pytest.raises(ConnectionError):
-        reader.segment(keys[2])
+        reader.segment(refs[2])
     with pytest.raises(AudioSourceError):
-        reader.segment("raw/other/s/0")
+        reader.segment({"segment": "raw/other/s/0"})
