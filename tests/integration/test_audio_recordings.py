@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 from typing import Any
 
 import numpy as np
 import pytest
 
 from services.audio import store
-from services.audio.codec import parse_wav_header
+from services.audio.codec import is_flac, stored_pcm
 from services.audio.consumer import AudioRecorder
 from services.audio.crypto import decrypt_stream
 from services.audio.job import context_for
@@ -73,8 +74,10 @@ async def _decoded(settings: Settings, sealer: TenantSealer, tenant: str, sessio
     blob = await asyncio.to_thread(fetch)
     assert hashlib.sha256(blob).hexdigest() == row.sha256
     plain = b"".join(decrypt_stream(dek, context_for(tenant, session, kind), [blob]))
-    rate, channels = parse_wav_header(plain[:44])
-    pcm = plain[44:]
+    assert is_flac(row.object_key) and (plain[:4] == b"fLaC" or not row.pcm_bytes)
+    rate, channels, pieces = stored_pcm(iter([plain]), True, io.BytesIO(), row.pcm_bytes,
+                                        row.sample_rate, row.channels)
+    pcm = b"".join(pieces)
     assert hashlib.sha256(pcm).hexdigest() == row.pcm_sha256
     frames = np.frombuffer(pcm, "<i2").reshape(-1, channels).astype(np.float64)
     return frames, rate, row

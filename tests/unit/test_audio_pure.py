@@ -13,7 +13,7 @@ import soxr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.audio.codec import parse_wav_header, to_int16, wav_header
+from services.audio.codec import FlacStream, parse_wav_header, stored_pcm, to_int16, wav_header
 from services.audio.crypto import ChunkEncryptor, RecordingCryptoError, decrypt_stream
 from services.audio.mixer import Canvas, Lane, to_index
 from services.audio.recording import RecordingSink
@@ -91,8 +91,46 @@ def test_sink_parts_and_hashes() -> None:
     obj = b"".join(p.body for p in parts)
     assert sink.object_sha256 == hashlib.sha256(obj).hexdigest()
     plain = b"".join(decrypt_stream(dek, b"c", [obj]))
-    assert plain[44:] == pcm and sink.pcm_sha256 == hashlib.sha256(pcm).hexdigest()
+    assert plain[:4] == b"fLaC"  # streamed FLAC: lossless, total samples left unknown
+    rate, channels, pieces = stored_pcm(iter([plain]), True, io.BytesIO(), len(pcm), 16000, 2)
+    assert (rate, channels) == (16000, 2) and b"".join(pieces) == pcm
+    assert sink.pcm_sha256 == hashlib.sha256(pcm).hexdigest()
     assert sink.duration_ms == round(len(pcm) / 4 / 16)
+
+
+def test_wav_sink_still_made_for_a_recording_begun_as_wav() -> None:
+    dek = os.urandom(32)
+    sink = RecordingSink(dek, os.urandom(16), b"c", 16000, 1, part_size=10_000, flac=False)
+    pcm = os.urandom(3200)
+    obj = b"".join(p.body for p in sink.write(pcm) + sink.finish())
+    plain = b"".join(decrypt_stream(dek, b"c", [obj]))
+    assert plain[44:] == pcm
+    rate, channels, pieces = stored_pcm(iter([plain[:10], plain[10:]]), False, io.BytesIO(),
+                                        len(pcm), 16000, 1)
+    assert (rate, channels) == (16000, 1) and b"".join(pieces) == pcm
+
+
+def test_flac_stream_is_independent_of_write_splits_and_lossless() -> None:
+    pcm = (np.random.default_rng(3).standard_normal(40_001 * 2) * 4000).astype("<i2").tobytes()
+    made = set()
+    for cut in (4, 1000, 64_002):
+        enc = FlacStream(16000, 2)
+        out = bytearray(enc.header())
+        for i in range(0, len(pcm), cut):
+            out += enc.write(pcm[i:i + cut])
+        out += enc.finish()
+        made.add(bytes(out))
+    [flac] = made
+    assert len(flac) < len(pcm)
+    spool = io.BytesIO()
+    _, _, pieces = stored_pcm(iter([flac]), True, spool, len(pcm), 16000, 2)
+    assert b"".join(pieces) == pcm
+    with pytest.raises(ValueError):
+        stored_pcm(iter([b"RIFF" + bytes(60)]), True, io.BytesIO(), 4, 16000, 2)
+    empty = FlacStream(16000, 1)
+    assert empty.header() + empty.finish() == b""  # libFLAC writes nothing without samples
+    _, _, none = stored_pcm(iter([b""]), True, io.BytesIO(), 0, 16000, 1)
+    assert list(none) == []
 
 
 def test_same_salt_same_parts() -> None:
