@@ -143,3 +143,16 @@ def test_compression_is_lossless_and_bounded() -> None:
     with pytest.raises(SegmentError):
         decompress(b"x", "lz4")
     assert decompress(b"raw", None) == b"raw"
+
+
+def test_standalone_bundle_verifier_decompresses_within_the_stated_length() -> None:
+    from services.evidence.verify_bundle import Bad, _decompress
+
+    data = bytes(range(256)) * 40
+    frame = zstandard.ZstdCompressor().compress(data)
+    assert _decompress("s.seg", "zstd", frame, len(data)) == data
+    for bad, length in ((frame, len(data) - 1), (frame[:-3], len(data)), (b"junk", 4)):
+        with pytest.raises(Bad):
+            _decompress("s.seg", "zstd", bad, length)
+    with pytest.raises(Bad):
+        _decompress("s.seg", "brotli", frame, len(data))
