@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -134,21 +135,26 @@ def export(
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw, \
                 tempfile.TemporaryFile(dir=tmp.parent) as spool:
             # A FLAC-stored recording is spooled (0600, unnamed) to be decoded: codec.stored_pcm.
-            rate, channels, pcm = stored_pcm(plain, is_flac(rec.object_key), spool,
-                                             rec.pcm_bytes, rec.sample_rate, rec.channels)
+            flac = is_flac(rec.object_key)
+            rate, channels, pcm = stored_pcm(plain, flac, spool, rec.pcm_bytes,
+                                             rec.sample_rate, rec.channels)
             sink: Any = None
             if fmt == "wav":
                 raw.write(wav_header(rate, channels, rec.pcm_bytes))
-            else:
+            elif not flac:
                 sink = soundfile.SoundFile(raw, "w", rate, channels, "PCM_16", format="FLAC")
             for piece in pcm:
                 pcm_sha.update(piece)
-                if sink is None:
+                if fmt == "wav":
                     raw.write(piece)
-                else:
+                elif sink is not None:
                     sink.write(np.frombuffer(piece, "<i2").reshape(-1, channels))
             if sink is not None:
                 sink.close()
+            if fmt == "flac" and flac:
+                # The stored FLAC itself (length filled in), as the API serves it.
+                spool.seek(0)
+                shutil.copyfileobj(spool, raw)
         if obj_sha.hexdigest() != rec.sha256 or pcm_sha.hexdigest() != rec.pcm_sha256:
             raise RecordingCryptoError("recording does not match its recorded SHA-256")
     except (RecordingCryptoError, ValueError) as exc:
