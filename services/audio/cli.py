@@ -1,7 +1,8 @@
 """``voxledger audio export | rebuild`` and the ``audio`` section of ``sessions show``.
 
-Export streams the object: download → decrypt chunk by chunk → PCM → WAV or FLAC in a temporary
-file next to the output; the file is moved into place only when the object's SHA-256 and the PCM's
+Export streams the object: download → decrypt chunk by chunk → PCM (a FLAC-stored recording is
+spooled to an unnamed temporary file and decoded) → WAV or FLAC in a temporary file next to the
+output; the file is moved into place only when the object's SHA-256 and the PCM's
 SHA-256 both equal what the consumer recorded, so a tampered or truncated recording never yields
 a plausible-looking file. Exit codes: 0 ok, 1 verification failed, 2 not found / not complete.
 """
@@ -12,6 +13,8 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,7 +97,7 @@ def export(
     """Decrypt a recording, verify its recorded hashes and write a standard audio file."""
     import soundfile
 
-    from services.audio.codec import WAV_HEADER_BYTES, parse_wav_header, wav_header
+    from services.audio.codec import is_flac, stored_pcm, wav_header
     from services.audio.crypto import RecordingCryptoError, decrypt_stream
     from services.audio.job import context_for
     from services.audio.store import Uploads
@@ -126,32 +129,32 @@ def export(
             yield block
 
     tmp = output.with_name(f".{output.name}.partial")
-    head = bytearray()
     try:
         plain = decrypt_stream(dek, context_for(rec.tenant_id, session_id, kind), counted())
-        sink: Any = None
         tmp.unlink(missing_ok=True)  # decrypted audio: 0600 from its first byte (O_EXCL)
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw:
-            for piece in plain:
-                if sink is None:
-                    head += piece
-                    if len(head) < WAV_HEADER_BYTES:
-                        continue
-                    rate, channels = parse_wav_header(bytes(head))
-                    piece = bytes(head[WAV_HEADER_BYTES:])
-                    if fmt == "wav":
-                        raw.write(wav_header(rate, channels, rec.pcm_bytes))
-                        sink = raw
-                    else:
-                        sink = soundfile.SoundFile(raw, "w", rate, channels, "PCM_16",
-                                                   format="FLAC")
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw, \
+                tempfile.TemporaryFile(dir=tmp.parent) as spool:
+            # A FLAC-stored recording is spooled (0600, unnamed) to be decoded: codec.stored_pcm.
+            flac = is_flac(rec.object_key)
+            rate, channels, pcm = stored_pcm(plain, flac, spool, rec.pcm_bytes,
+                                             rec.sample_rate, rec.channels)
+            sink: Any = None
+            if fmt == "wav":
+                raw.write(wav_header(rate, channels, rec.pcm_bytes))
+            elif not flac:
+                sink = soundfile.SoundFile(raw, "w", rate, channels, "PCM_16", format="FLAC")
+            for piece in pcm:
                 pcm_sha.update(piece)
                 if fmt == "wav":
                     raw.write(piece)
-                else:
+                elif sink is not None:
                     sink.write(np.frombuffer(piece, "<i2").reshape(-1, channels))
-            if fmt == "flac" and sink is not None:
+            if sink is not None:
                 sink.close()
+            if fmt == "flac" and flac:
+                # The stored FLAC itself (length filled in), as the API serves it.
+                spool.seek(0)
+                shutil.copyfileobj(spool, raw)
         if obj_sha.hexdigest() != rec.sha256 or pcm_sha.hexdigest() != rec.pcm_sha256:
             raise RecordingCryptoError("recording does not match its recorded SHA-256")
     except (RecordingCryptoError, ValueError) as exc:

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from services.audio.codec import is_flac
 from services.audio.recording import MIN_PART, Part, RecordingSink
 from services.audio.render import HEARD, LAYOUT, UNHEARD, Rendered, SessionRenderer
-from services.audio.source import SegmentReader, decode, segment_keys, to_event
+from services.audio.source import SegmentReader, decode, segment_refs, to_event
 
 
 class RecordingDiverged(Exception):
@@ -63,7 +64,7 @@ class SessionJob:
         self.kinds: dict[str, KindState] = {}
         for kind, (key, upload_id, salt, parts) in states.items():
             sink = RecordingSink(dek, salt, context_for(tenant, session, kind), rate,
-                                 len(LAYOUT[kind]), part_size=part_size)
+                                 len(LAYOUT[kind]), part_size=part_size, flac=is_flac(key))
             self.kinds[kind] = KindState(kind, key, upload_id, sink, list(parts), len(parts))
         self.uploaded = 0  # parts sent by this process
         self.verified = 0  # parts regenerated and matched after a resume
@@ -74,7 +75,7 @@ class SessionJob:
 
     def process(self, rows: Sequence[Any]) -> None:
         decoded = [decode(row, self.tenant, self.session, self.dek) for row in rows]
-        self.segments.prefetch(segment_keys(decoded))
+        self.segments.prefetch(segment_refs(decoded))
         for row, entry in zip(rows, decoded, strict=True):
             event, audio = to_event(row, self.tenant, self.session, self.dek, self.segments, entry)
             self._write(self.renderer.feed(event, audio))

@@ -1,14 +1,20 @@
 """Serving a recording as a standard file with random access (the API's audio route).
 
-A stored recording is ``crypto`` chunks over a streamed WAV (44-byte header, then PCM). The
-served WAV is the same bytes with the header's sizes filled in, so byte ``o`` of the file is byte
-``o`` of the plaintext past the header: a Range request opens only the chunks it covers, fetched
-with an S3 range read (blocking: call from a thread). A request for the whole file also checks
-the object's and the PCM's SHA-256 against the recorded ones and fails (cutting the response
-short) on a mismatch, like ``voxledger audio export``.
+A stored recording is ``crypto`` chunks over a streamed FLAC (since issue 13) or, for recordings
+made before, a streamed WAV (44-byte header, then PCM); the object key says which.
 
-FLAC has no such mapping: it is encoded whole into an unnamed temporary file (mode 0600,
-deleted on close), checked, then served from there.
+FLAC-stored: whichever format is asked for, the object is decrypted into an unnamed temporary file
+(mode 0600, deleted on close) and checked against the recorded object SHA-256 and, decoded, the
+PCM SHA-256 before a byte is served. FLAC is then that file with its total-samples field filled in;
+WAV is the decoded PCM behind an exact header, in a second temporary file. Ranges are served from
+the file.
+
+WAV-stored: the served WAV is the same bytes with the header's sizes filled in, so byte ``o`` of
+the file is byte ``o`` of the plaintext past the header: a Range request opens only the chunks it
+covers, fetched with an S3 range read (blocking: call from a thread). A request for the whole file
+also checks the object's and the PCM's SHA-256 against the recorded ones and fails (cutting the
+response short) on a mismatch, like ``voxledger audio export``. Its FLAC is encoded whole into a
+temporary file, checked, then served from there.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from services.audio.codec import WAV_HEADER_BYTES, parse_wav_header, wav_header
+from services.audio.codec import WAV_HEADER_BYTES, is_flac, stored_pcm, wav_header
 from services.audio.crypto import (
     HEADER_BYTES,
     TAG_BYTES,
@@ -58,6 +64,10 @@ class Recording:
     @property
     def wav_size(self) -> int:
         return WAV_HEADER_BYTES + self.pcm_bytes
+
+    @property
+    def flac(self) -> bool:
+        return is_flac(self.object_key)
 
 
 class WavReader:
@@ -109,40 +119,76 @@ class WavReader:
             raise RecordingCryptoError("recording does not match its recorded SHA-256")
 
 
-def flac_file(s3: Any, bucket: str, rec: Recording, dek: bytes, tmp_dir: Path) -> IO[bytes]:
-    """The whole recording as FLAC in an unnamed temporary file, checked against its hashes."""
-    import soundfile
-
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    out = tempfile.TemporaryFile(dir=tmp_dir)  # noqa: SIM115 - handed to the caller to serve
+def _decoded(s3: Any, bucket: str, rec: Recording, dek: bytes, spool: IO[bytes]
+             ) -> tuple[int, int, Iterator[bytes], Any]:
+    """The recording's (rate, channels, PCM pieces) and its running object SHA-256."""
     body = s3.get_object(Bucket=bucket, Key=rec.object_key)["Body"]
-    obj_sha, pcm_sha = hashlib.sha256(), hashlib.sha256()
+    obj_sha = hashlib.sha256()
 
     def blocks() -> Iterator[bytes]:
         for block in iter(lambda: body.read(1 << 20), b""):
             obj_sha.update(block)
             yield block
 
+    plain = decrypt_stream(dek, context_for(rec.tenant, rec.session, rec.kind), blocks())
     try:
-        head, sink = bytearray(), None
-        channels = rec.channels
-        for piece in decrypt_stream(dek, context_for(rec.tenant, rec.session, rec.kind),
-                                    blocks()):
-            if sink is None:
-                head += piece
-                if len(head) < WAV_HEADER_BYTES:
-                    continue
-                rate, channels = parse_wav_header(bytes(head))
-                piece = bytes(head[WAV_HEADER_BYTES:])
-                sink = soundfile.SoundFile(out, "w", rate, channels, "PCM_16", format="FLAC")
+        rate, channels, pcm = stored_pcm(plain, rec.flac, spool, rec.pcm_bytes, rec.rate,
+                                         rec.channels)
+    except ValueError as exc:
+        raise RecordingCryptoError(str(exc)) from None
+    return rate, channels, pcm, obj_sha
+
+
+def _temp(tmp_dir: Path) -> IO[bytes]:
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryFile(dir=tmp_dir)
+
+
+def flac_file(s3: Any, bucket: str, rec: Recording, dek: bytes, tmp_dir: Path) -> IO[bytes]:
+    """The whole recording as FLAC in an unnamed temporary file, checked against its hashes."""
+    import soundfile
+
+    spool = _temp(tmp_dir)
+    out = spool if rec.flac else _temp(tmp_dir)
+    try:
+        rate, channels, pcm, obj_sha = _decoded(s3, bucket, rec, dek, spool)
+        pcm_sha = hashlib.sha256()
+        sink = None if rec.flac else soundfile.SoundFile(out, "w", rate, channels, "PCM_16",
+                                                         format="FLAC")
+        for piece in pcm:
             pcm_sha.update(piece)
-            sink.write(np.frombuffer(piece, "<i2").reshape(-1, channels))
+            if sink is not None:
+                sink.write(np.frombuffer(piece, "<i2").reshape(-1, channels))
         if sink is not None:
             sink.close()
         if obj_sha.hexdigest() != rec.sha256 or pcm_sha.hexdigest() != rec.pcm_sha256:
             raise RecordingCryptoError("recording does not match its recorded SHA-256")
     except BaseException:
         out.close()
+        spool.close()
         raise
+    if out is not spool:
+        spool.close()
+    out.seek(0)
+    return out
+
+
+def wav_file(s3: Any, bucket: str, rec: Recording, dek: bytes, tmp_dir: Path) -> IO[bytes]:
+    """A FLAC-stored recording as WAV (exact sizes) in an unnamed temporary file, checked."""
+    spool, out = _temp(tmp_dir), _temp(tmp_dir)
+    try:
+        _rate, _channels, pcm, obj_sha = _decoded(s3, bucket, rec, dek, spool)
+        out.write(wav_header(rec.rate, rec.channels, rec.pcm_bytes))
+        pcm_sha = hashlib.sha256()
+        for piece in pcm:
+            pcm_sha.update(piece)
+            out.write(piece)
+        if obj_sha.hexdigest() != rec.sha256 or pcm_sha.hexdigest() != rec.pcm_sha256:
+            raise RecordingCryptoError("recording does not match its recorded SHA-256")
+    except BaseException:
+        out.close()
+        raise
+    finally:
+        spool.close()
     out.seek(0)
     return out

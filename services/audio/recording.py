@@ -1,4 +1,7 @@
-"""One recording's byte pipeline: PCM → streamed WAV → chunked AES-GCM → multipart parts (pure).
+"""One recording's byte pipeline: PCM → streamed FLAC → chunked AES-GCM → multipart parts (pure).
+
+FLAC (lossless) since issue 13; a recording begun as streamed WAV (``flac=False``, the object key
+says which: ``codec.is_flac``) is finished as WAV, so a resumed upload regenerates its parts.
 
 The sink never holds more than one part of ciphertext. It also keeps the running SHA-256 of the
 PCM and of the stored object, and the MD5 of each part (the S3 ETag of an unencrypted-at-rest
@@ -12,7 +15,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Final
 
-from services.audio.codec import wav_header
+from services.audio.codec import FlacStream, wav_header
 from services.audio.crypto import DEFAULT_CHUNK, ChunkEncryptor
 
 MIN_PART: Final = 5 * 1024 * 1024  # S3's minimum for every part but the last
@@ -38,6 +41,7 @@ class RecordingSink:
     channels: int
     part_size: int = MIN_PART
     chunk_size: int = DEFAULT_CHUNK
+    flac: bool = True
     pcm_bytes: int = 0
     object_bytes: int = 0
     parts_made: int = 0
@@ -47,7 +51,9 @@ class RecordingSink:
         self._enc = ChunkEncryptor(self.dek, self.salt, self.context, self.chunk_size)
         self._pcm_sha = hashlib.sha256()
         self._obj_sha = hashlib.sha256()
-        self._push(self._enc.update(wav_header(self.rate, self.channels)))
+        self._flac = FlacStream(self.rate, self.channels) if self.flac else None
+        self._push(self._enc.update(self._flac.header() if self._flac is not None
+                                    else wav_header(self.rate, self.channels)))
 
     @property
     def frame_bytes(self) -> int:
@@ -59,10 +65,12 @@ class RecordingSink:
             return []
         self._pcm_sha.update(pcm)
         self.pcm_bytes += len(pcm)
-        self._push(self._enc.update(pcm))
+        self._push(self._enc.update(pcm if self._flac is None else self._flac.write(pcm)))
         return self._cut(final=False)
 
     def finish(self) -> list[Part]:
+        if self._flac is not None:
+            self._push(self._enc.update(self._flac.finish()))
         self._push(self._enc.finish())
         return self._cut(final=True)
 

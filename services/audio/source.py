@@ -2,8 +2,9 @@
 
 Entries are read in ``seq`` order; each payload is decrypted with the session key and every
 ``{"$audio": ...}`` reference the sealer left in it is replaced by the bytes of the raw segment
-it points at, checked against the reference's SHA-256 (itself inside the payload the leaf commits
-to). The interpreters thus see the frame exactly as it crossed the wire.
+it points at (a ranged read of the part in the batch object, decrypted, then decompressed:
+``services/ledger/segments.py``), checked against the reference's SHA-256 (itself inside the
+payload the leaf commits to). The interpreters thus see the frame exactly as it crossed the wire.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from services.audio.render import Event
 from services.ledger.audio_fields import candidate_paths
 from services.ledger.models import LedgerEntry, LedgerSession
 from services.ledger.sealing import payload_aad, segment_aad
+from services.ledger.segments import Locator, SegmentError, open_part
 from services.platform.keys import decrypt
 
 E = LedgerEntry
@@ -50,11 +52,12 @@ async def entries_after(conn: AsyncConnection, tenant: str, session: str, after_
 
 
 class SegmentReader:
-    """Decrypted raw segments, a few kept (entries of one batch share a segment).
+    """Decrypted, decompressed raw audio parts, a few kept (entries of one batch share a part).
 
-    ``prefetch`` reads the segments a batch of entries will need in parallel (one GET each, which
-    otherwise ran one after another, a round trip per sealer batch); a failed read is left to the
-    entry that needs it, so errors surface exactly where they did without prefetching.
+    ``prefetch`` reads the parts a batch of entries will need in parallel (one ranged GET each,
+    which otherwise ran one after another, a round trip per sealer batch); a failed read is left
+    to the entry that needs it, so errors surface exactly where they did without prefetching.
+    Only this session's parts are read: its key opens nothing else (the part id is in the AAD).
     """
 
     def __init__(self, client: Any, bucket: str, tenant: str, session: str, dek: bytes,
@@ -65,50 +68,73 @@ class SegmentReader:
         self._ahead: dict[str, bytes] = {}  # prefetched for the current batch, not yet used
         self.keep, self.workers = keep, workers
 
-    def _mine(self, key: str) -> bool:
-        return key.startswith(f"raw/{self.tenant}/{self.session}/")
+    def _mine(self, loc: Locator) -> bool:
+        if loc.at is None:  # a segment sealed before batch objects
+            return loc.part.startswith(f"raw/{self.tenant}/{self.session}/")
+        return (loc.object.startswith(f"raw/{self.tenant}/")
+                and loc.part.startswith(f"{loc.object}#{self.session}/"))
 
-    def _read(self, key: str) -> bytes:
-        blob = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        return decrypt(self.dek, blob, segment_aad(self.tenant, self.session, key))
-
-    def _try_read(self, key: str) -> bytes | None:
+    def _read(self, loc: Locator) -> bytes:
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": loc.object}
+        rng = loc.range_header()
+        if rng is not None:
+            kwargs["Range"] = rng
+        blob = self.client.get_object(**kwargs)["Body"].read()
         try:
-            return self._read(key)
+            return open_part(self.dek, segment_aad(self.tenant, self.session, loc.part), blob,
+                             loc.codec)
+        except SegmentError as exc:
+            raise AudioSourceError(str(exc)) from None
+
+    def _try_read(self, loc: Locator) -> bytes | None:
+        try:
+            return self._read(loc)
         except Exception:  # retried (and raised) by the entry that needs it
             return None
 
-    def prefetch(self, keys: Iterable[str]) -> None:
+    def prefetch(self, refs: Iterable[dict[str, Any]]) -> None:
         self._ahead.clear()
-        missing = [k for k in dict.fromkeys(keys) if k not in self._cache and self._mine(k)]
+        locs = {loc.part: loc for loc in map(_locate, refs) if loc is not None}
+        missing = [loc for part, loc in locs.items() if part not in self._cache and self._mine(loc)]
         if len(missing) < 2:
             return  # one read gains nothing from a pool
         with ThreadPoolExecutor(max_workers=min(self.workers, len(missing))) as pool:
-            for key, plain in zip(missing, pool.map(self._try_read, missing), strict=True):
+            for loc, plain in zip(missing, pool.map(self._try_read, missing), strict=True):
                 if plain is not None:
-                    self._ahead[key] = plain
+                    self._ahead[loc.part] = plain
 
-    def segment(self, key: str) -> bytes:
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        if not self._mine(key):
+    def segment(self, ref: dict[str, Any]) -> bytes:
+        """The whole decompressed part an audio reference points into."""
+        loc = _locate(ref)
+        if loc is None:
+            raise AudioSourceError("malformed audio reference")
+        if loc.part in self._cache:
+            self._cache.move_to_end(loc.part)
+            return self._cache[loc.part]
+        if not self._mine(loc):
             raise AudioSourceError("audio reference points outside its session")
-        plain = self._ahead.pop(key, None)
+        plain = self._ahead.pop(loc.part, None)
         if plain is None:
-            plain = self._read(key)
-        self._cache[key] = plain
+            plain = self._read(loc)
+        self._cache[loc.part] = plain
         while len(self._cache) > self.keep:
             self._cache.popitem(last=False)
         return plain
 
     def resolve(self, ref: dict[str, Any]) -> bytes:
-        seg = self.segment(str(ref["segment"]))
+        seg = self.segment(ref)
         offset, length = int(ref["offset"]), int(ref["length"])
         data = seg[offset:offset + length]
         if len(data) != length or hashlib.sha256(data).hexdigest() != ref["sha256"]:
             raise AudioSourceError("raw audio does not match its ledger reference")
         return data
+
+
+def _locate(ref: dict[str, Any]) -> Locator | None:
+    try:
+        return Locator.of(ref)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 # An audio field of a decoded payload: (its parent container, its key, the ``$audio`` reference).
@@ -139,8 +165,10 @@ def decode(row: Row[Any], tenant: str, session: str,
     return payload, refs
 
 
-def segment_keys(decoded: Iterable[tuple[dict[str, Any], list[AudioRef]]]) -> Iterator[str]:
-    return (str(ref.get("segment")) for _, refs in decoded for _, _, ref in refs)
+def segment_refs(decoded: Iterable[tuple[dict[str, Any], list[AudioRef]]]
+                 ) -> Iterator[dict[str, Any]]:
+    """The audio references of decoded entries (what ``SegmentReader.prefetch`` takes)."""
+    return (ref for _, refs in decoded for _, _, ref in refs)
 
 
 def to_event(row: Row[Any], tenant: str, session: str, dek: bytes, segments: SegmentReader,

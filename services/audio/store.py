@@ -1,6 +1,7 @@
 """Adapters of the audio projection: S3 multipart uploads (blocking: call from threads) and SQL.
 
-Object keys are ``recordings/<tenant>/<session>/<kind>.wav.vxa``: ids only (law 7).
+Object keys are ``recordings/<tenant>/<session>/<kind>.flac.vxa``: ids only (law 7). Recordings
+made before issue 13 are ``<kind>.wav.vxa`` (streamed WAV); readers tell them apart by the key.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.audio.codec import FLAC_SUFFIX
 from services.audio.models import AudioRecording
 from services.audio.recording import Part
 
@@ -19,7 +21,7 @@ R = AudioRecording
 
 
 def object_key(tenant: str, session: str, kind: str) -> str:
-    return f"recordings/{tenant}/{session}/{kind}.wav.vxa"
+    return f"recordings/{tenant}/{session}/{kind}{FLAC_SUFFIX}"
 
 
 class Uploads:

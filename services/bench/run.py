@@ -107,19 +107,27 @@ async def _throughput(bench: Bench, engine: AsyncEngine) -> dict[str, Any]:
 
 async def _storage(bench: Bench, engine: AsyncEngine, tenant: str, call_seconds: float
                    ) -> dict[str, float]:
+    return await storage_report(bench.stack.settings(), engine, tenant, call_seconds)
+
+
+async def storage_report(settings: Any, engine: AsyncEngine, tenant: str, call_seconds: float
+                         ) -> dict[str, float]:
+    """Bytes stored for a tenant's calls (raw audio objects, recordings, ledger rows) per
+    call-minute, and ``storage_ratio``: those bytes over the raw PCM of both directions."""
     from services.platform.s3 import make_s3_client
 
-    settings = bench.stack.settings()
     s3 = make_s3_client(settings)
 
-    def size(bucket: str, prefix: str) -> int:
-        total = 0
+    def size(bucket: str, prefix: str) -> tuple[int, int]:
+        total, count = 0, 0
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             total += sum(int(o["Size"]) for o in page.get("Contents", []))
-        return total
+            count += len(page.get("Contents", []))
+        return total, count
 
-    raw_seg = await asyncio.to_thread(size, settings.bucket_ledger, f"raw/{tenant}/")
-    recordings = await asyncio.to_thread(size, settings.bucket_audio, f"recordings/{tenant}/")
+    raw_seg, raw_objects = await asyncio.to_thread(size, settings.bucket_ledger, f"raw/{tenant}/")
+    recordings, rec_objects = await asyncio.to_thread(size, settings.bucket_audio,
+                                                      f"recordings/{tenant}/")
     async with engine.connect() as conn:
         pg = int((await conn.execute(text(
             "SELECT (SELECT coalesce(sum(pg_column_size(e.*)), 0) FROM ledger_entries e "
@@ -128,7 +136,8 @@ async def _storage(bench: Bench, engine: AsyncEngine, tenant: str, call_seconds:
     minutes = call_seconds / 60
     stored = raw_seg + recordings + pg
     return {"bytes_per_call_minute": stored / minutes, "ledger_audio_bytes": raw_seg,
-            "recording_bytes": recordings, "postgres_bytes": pg,
+            "ledger_audio_objects": raw_objects, "recording_bytes": recordings,
+            "recording_objects": rec_objects, "postgres_bytes": pg,
             "storage_ratio": stored / (RAW_PCM_BYTES_PER_MIN * minutes)}
 
 

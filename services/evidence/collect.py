@@ -139,10 +139,15 @@ async def _segments(conn: AsyncConnection, storage: LedgerStorage, tenant: str, 
          "offset": r.offset, "length": r.length, "sha256": bytes(r.sha256).hex()} for r in refs]}
     for s in segs:
         name = f"audio/segments/{s.direction}-{s.first_position:012d}.seg"
-        part.files[name] = await asyncio.to_thread(storage.get_segment, s.key)
+        # Only this session's part of a shared batch object, exactly as sealed (compressed,
+        # encrypted): the other sessions' parts never enter the bundle.
+        part.files[name] = await asyncio.to_thread(
+            storage.get_segment, s.key) if s.object_key is None else await asyncio.to_thread(
+            storage.get_part, s.object_key, int(s.object_offset), int(s.object_length))
         index["segments"].append({"key": s.key, "file": name, "direction": s.direction,
                                   "first_position": s.first_position, "length": s.length,
-                                  "ct_sha256": bytes(s.ct_sha256).hex()})
+                                  "ct_sha256": bytes(s.ct_sha256).hex(), "codec": s.codec,
+                                  "object": s.object_key, "object_offset": s.object_offset})
     part.files["audio/segments/index.json"] = _dumps(index)
 
 
@@ -158,4 +163,6 @@ def _keys(part: LedgerPart, public: PublicKeys, tenant: str, session: str) -> No
             "dek": _b64(part.dek),
             "payload_aad": "voxledger/payload/v1/<tenant>/<session>/<event_id>",
             "segment_aad": "voxledger/audio/v1/<tenant>/<session>/<segment key>",
+            "segment_codec": "zstd: the plaintext of a segment whose codec is zstd is a "
+                             "Zstandard frame of its audio bytes (RFC 8878)",
             "layout": "nonce (12 bytes) || ciphertext || tag (16 bytes)"})

@@ -30,7 +30,7 @@ def recordings(conn: Connection, tenant: str, session: str) -> dict[str, Any]:
 def flac(rec: Any, dek: bytes, client: Any, bucket: str) -> bytes:
     import soundfile
 
-    from services.audio.codec import WAV_HEADER_BYTES, parse_wav_header
+    from services.audio.codec import is_flac, stored_pcm
     from services.audio.crypto import RecordingCryptoError, decrypt_stream
     from services.audio.job import context_for
     from services.audio.store import Uploads
@@ -44,18 +44,23 @@ def flac(rec: Any, dek: bytes, client: Any, bucket: str) -> bytes:
             obj_sha.update(block)
             yield block
 
+    spool = io.BytesIO()  # a FLAC-stored recording is decoded from here (codec.stored_pcm)
     pcm = bytearray()
     try:
-        for piece in decrypt_stream(dek, context_for(rec.tenant_id, rec.session_id, rec.kind),
-                                    counted()):
+        rate, channels, pieces = stored_pcm(
+            decrypt_stream(dek, context_for(rec.tenant_id, rec.session_id, rec.kind), counted()),
+            is_flac(rec.object_key), spool, int(rec.pcm_bytes or 0), int(rec.sample_rate),
+            int(rec.channels))
+        for piece in pieces:
             pcm += piece
-    except RecordingCryptoError as exc:
+    except (RecordingCryptoError, ValueError) as exc:
         raise MediaError(f"{rec.kind} recording: {exc}") from None
-    rate, channels = parse_wav_header(bytes(pcm[:WAV_HEADER_BYTES]))
-    body = bytes(pcm[WAV_HEADER_BYTES:])
+    body = bytes(pcm)
     pcm_sha.update(body)
     if obj_sha.hexdigest() != rec.sha256 or pcm_sha.hexdigest() != rec.pcm_sha256:
         raise MediaError(f"{rec.kind} recording does not match its recorded SHA-256")
+    if is_flac(rec.object_key):
+        return spool.getvalue()  # the stored FLAC, length filled in: as the API serves it
     out = io.BytesIO()
     with soundfile.SoundFile(out, "w", rate, channels, "PCM_16", format="FLAC") as sink:
         sink.write(np.frombuffer(body, "<i2").reshape(-1, channels))

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Standalone verifier of a Voxledger session evidence bundle. Needs Python 3.10+ and
-``cryptography`` only; reads nothing but the bundle (and, optionally, keys you pin).
+``cryptography``, and for raw audio sealed compressed (since issue 13) a Zstandard decoder: the
+standard library's ``compression.zstd`` (Python 3.14+) or the ``zstandard`` package. Reads
+nothing but the bundle (and, optionally, keys you pin).
 
     python verify_bundle.py bundle.zip [--trusted-key FILE] [--policy FILE] [--json]
 
@@ -474,9 +476,12 @@ def _check_audio(files: dict[str, bytes], manifest: dict[str, Any],
         if blob is None:
             raise Bad(path, "segment missing")
         try:
-            plain[seg["key"]] = AESGCM(dek).decrypt(blob[:12], blob[12:], aad.encode())
+            audio = AESGCM(dek).decrypt(blob[:12], blob[12:], aad.encode())
         except InvalidTag:
             raise Bad(path, "segment does not decrypt (altered)") from None
+        if seg.get("codec") is not None:
+            audio = _decompress(path, seg["codec"], audio, int(seg["length"]))
+        plain[seg["key"]] = audio
     refs: dict[int, list[dict[str, Any]]] = {}
     for r in index.get("refs", []):
         refs.setdefault(int(r["position"]), []).append(r)
@@ -495,6 +500,35 @@ def _check_audio(files: dict[str, bytes], manifest: dict[str, Any],
         with_audio += pos in refs
     return (f"raw audio: {len(plain)} segment(s) decrypt; {with_audio} entries' audio bytes match "
             "their leaves")
+
+
+def _decompress(path: str, codec: str, data: bytes, length: int) -> bytes:
+    """A compressed raw audio segment's audio bytes (bounded by the length the index states)."""
+    if codec != "zstd":
+        raise Bad(path, f"unknown segment codec {codec!r}")
+    try:
+        from compression import zstd  # Python 3.14+
+
+        def decode() -> bytes:
+            return bytes(zstd.ZstdDecompressor().decompress(data, max_length=length + 1))
+    except ImportError:
+        try:
+            import zstandard
+        except ImportError:
+            raise Bad(path, "cannot check: raw audio is Zstandard-compressed; install the "
+                      "`zstandard` package (or use Python 3.14+)") from None
+
+        def decode() -> bytes:
+            if zstandard.frame_content_size(data) > length:
+                return b"\0" * (length + 1)  # refused below, never decoded
+            return bytes(zstandard.ZstdDecompressor().decompress(data, max_output_size=length))
+    try:
+        out = decode()
+    except Exception:  # either decoder's error type: a changed or cut frame
+        raise Bad(path, "segment does not decompress (altered)") from None
+    if len(out) != length:
+        raise Bad(path, "segment length differs from the index")
+    return out
 
 
 def _check_custody(files: dict[str, bytes], manifest: dict[str, Any]) -> str:

@@ -4,7 +4,15 @@ Erasing a session in the ledger is crypto-shredding, not deletion: entries, leav
 and the audio index stay (law 5: erasure never breaks proof), the session's data key is destroyed
 through :func:`destroy_session_key` (payloads, subject values, raw segments and recordings become
 unreadable), the subject index rows are deleted (nothing finds the person any more) and the raw
-segment objects are deleted, every version, where no object lock forbids it.
+audio objects are deleted, every version, where no object lock forbids it.
+
+Raw audio of a sealed batch is one object shared by the sessions of that batch, each session's
+part encrypted under its own key (services/ledger/segments.py). Destroying the key shreds the
+session's part in every such object at once; an object is deleted as soon as no session with a
+live key has a part in it (the erasure of the last one deletes it), and until then it holds only
+ciphertext the erased session's destroyed key alone could open (counted as
+``raw_shared_objects``). Retention disposal runs the same erasure, so the same holds there.
+Objects sealed before batch objects (``raw/<tenant>/<session>/``) are deleted by prefix.
 
 The catalog row of a session (provider, times, event counts: no identifiers, no content) is kept
 so ``sessions list|show`` can say the session existed and was erased.
@@ -17,6 +25,7 @@ import asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.ledger import reads
 from services.ledger.journal_ids import is_reserved_session
 from services.ledger.key_destruction import MAX_REASON
 from services.ledger.key_destruction import destroy_session_key as _destroy
@@ -72,14 +81,21 @@ class LedgerForgetter:
                     {"t": scope.tenant_id, "s": session})).rowcount
                 out.deleted += gone
                 out.detail["ledger_subjects"] = out.detail.get("ledger_subjects", 0) + gone
-            deletion = await asyncio.to_thread(
-                delete_prefix, ctx.s3, ctx.settings.bucket_ledger,
-                raw_prefix(scope.tenant_id, session))
-            out.deleted += deletion.deleted
-            out.detail["raw_segment_objects"] = (out.detail.get("raw_segment_objects", 0)
-                                                 + deletion.deleted)
-            out.beyond_use.extend(BeyondUse(self.store, key, until)
-                                  for key, until in deletion.locked)
+                shared = await reads.segment_objects(conn, scope.tenant_id, session)
+                dead = await reads.objects_without_live_parts(conn, scope.tenant_id, shared)
+            # A batch object's key has a fixed-width position and a suffix: as a prefix it
+            # matches that object's versions only.
+            for prefix in [raw_prefix(scope.tenant_id, session), *dead]:
+                deletion = await asyncio.to_thread(
+                    delete_prefix, ctx.s3, ctx.settings.bucket_ledger, prefix)
+                out.deleted += deletion.deleted
+                out.detail["raw_segment_objects"] = (out.detail.get("raw_segment_objects", 0)
+                                                     + deletion.deleted)
+                out.beyond_use.extend(BeyondUse(self.store, key, until)
+                                      for key, until in deletion.locked)
+            kept = len(shared) - len(dead)
+            if kept:
+                out.detail["raw_shared_objects"] = out.detail.get("raw_shared_objects", 0) + kept
         return out
 
     async def dispose(self, ctx: ForgetContext, scope: ForgetScope,

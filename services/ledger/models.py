@@ -173,7 +173,14 @@ class LedgerSubject(Base):
 
 
 class LedgerAudioSegment(Base):
-    """One encrypted raw audio object: a session's audio of one direction from one batch."""
+    """A session's raw audio of one direction from one batch: one part of the batch's object.
+
+    ``key`` is the part id the audio index (and each entry's reference) names; ``object_key``,
+    ``object_offset`` and ``object_length`` locate its ciphertext in the batch object, ``codec``
+    says how the plaintext was compressed before encryption and ``length`` is the uncompressed
+    length. Rows sealed before batch objects have no ``object_key``: ``key`` is then the object,
+    its whole body the ciphertext of uncompressed audio (services/ledger/segments.py).
+    """
 
     __tablename__ = "ledger_audio_segments"
 
@@ -184,11 +191,16 @@ class LedgerAudioSegment(Base):
     first_position: Mapped[int] = mapped_column(BigInteger, nullable=False)
     length: Mapped[int] = mapped_column(BigInteger, nullable=False)
     ct_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    object_key: Mapped[str | None] = mapped_column(String(512))
+    object_offset: Mapped[int | None] = mapped_column(BigInteger)
+    object_length: Mapped[int | None] = mapped_column(BigInteger)
+    codec: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
 
-    __table_args__ = (Index("ix_ledger_audio_segments_session", "tenant_id", "session_id"),)
+    __table_args__ = (Index("ix_ledger_audio_segments_session", "tenant_id", "session_id"),
+                      Index("ix_ledger_audio_segments_object", "object_key"))
 
 
 class LedgerAudioRef(Base):

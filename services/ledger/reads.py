@@ -79,11 +79,47 @@ async def audio_refs(conn: AsyncConnection, tenant: str, session: str | None = N
 async def segments(conn: AsyncConnection, tenant: str, session: str | None = None
                    ) -> dict[str, Any]:
     stmt = select(LedgerAudioSegment.key, LedgerAudioSegment.session_id,
-                  LedgerAudioSegment.length, LedgerAudioSegment.ct_sha256).where(
+                  LedgerAudioSegment.length, LedgerAudioSegment.ct_sha256,
+                  LedgerAudioSegment.object_key, LedgerAudioSegment.object_offset,
+                  LedgerAudioSegment.object_length, LedgerAudioSegment.codec).where(
         LedgerAudioSegment.tenant_id == tenant)
     if session is not None:
         stmt = stmt.where(LedgerAudioSegment.session_id == session)
     return {r.key: r for r in await conn.execute(stmt)}
+
+
+async def segment_objects(conn: AsyncConnection, tenant: str, session: str) -> list[str]:
+    """Keys of the batch objects holding a part of this session (shared with other sessions of
+    the same batch; pre-batch segments are under ``raw/<tenant>/<session>/`` and not listed)."""
+    rows = await conn.execute(
+        select(LedgerAudioSegment.object_key).where(
+            LedgerAudioSegment.tenant_id == tenant, LedgerAudioSegment.session_id == session,
+            LedgerAudioSegment.object_key.is_not(None)).distinct()
+        .order_by(LedgerAudioSegment.object_key))
+    return [str(r[0]) for r in rows]
+
+
+async def object_sessions(conn: AsyncConnection, tenant: str, key: str) -> set[str]:
+    """Sessions with a part in one batch object."""
+    rows = await conn.execute(select(LedgerAudioSegment.session_id).where(
+        LedgerAudioSegment.tenant_id == tenant, LedgerAudioSegment.object_key == key).distinct())
+    return {str(r[0]) for r in rows}
+
+
+async def objects_without_live_parts(conn: AsyncConnection, tenant: str, keys: Sequence[str]
+                                     ) -> list[str]:
+    """Of these batch objects, those where every part belongs to a session whose key is
+    destroyed: nothing in them can be read any more, so they may be deleted."""
+    if not keys:
+        return []
+    live = {str(r[0]) for r in await conn.execute(
+        select(LedgerAudioSegment.object_key).join(
+            LedgerSession, (LedgerSession.tenant_id == LedgerAudioSegment.tenant_id)
+            & (LedgerSession.session_id == LedgerAudioSegment.session_id))
+        .where(LedgerAudioSegment.tenant_id == tenant,
+               LedgerAudioSegment.object_key.in_(list(keys)),
+               LedgerSession.wrapped_dek.is_not(None)).distinct())}
+    return [k for k in keys if k not in live]
 
 
 async def sessions(conn: AsyncConnection, tenant: str, session: str | None = None

@@ -173,7 +173,8 @@ async def upsert_segments(conn: AsyncConnection, rows: Sequence[dict[str, Any]])
     stmt = pg_insert(LedgerAudioSegment).values(list(rows))
     # A retried batch may reuse a key an uncommitted attempt never recorded; last write wins.
     await conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={
-        "length": stmt.excluded.length, "ct_sha256": stmt.excluded.ct_sha256}))
+        c: getattr(stmt.excluded, c) for c in ("length", "ct_sha256", "object_key",
+                                               "object_offset", "object_length", "codec")}))
 
 
 async def insert_subjects(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:

@@ -3,8 +3,8 @@
 Runs as a :class:`~services.platform.consumer.PullConsumer` handler in ordered mode, so batches
 arrive in JetStream stream order and nothing is applied twice. Per batch and tenant, in the
 consumer's one transaction: lock the tenant's tree row, drop events already sealed (counted per
-session), assign gapless positions, encrypt payloads with the session key, write raw audio
-segments to S3 (before commit: deterministic keys make a retry overwrite its own objects), COPY
+session), assign gapless positions, encrypt payloads with the session key, write the batch's one
+raw audio object to S3 (before commit: a deterministic key makes a retry overwrite its own object), COPY
 entries and the audio index, advance the tree frontier, and sign a checkpoint at session end or
 when the last one is older than the cadence. WORM copies of checkpoints are written after commit
 (an outbox: a crash in between is repaired by :meth:`Sealer.maintain`), because a checkpoint of a
@@ -150,16 +150,19 @@ class Sealer(HandlerDefaults):
         self.sealed += len(plan.entries)
 
     async def _write(self, conn: AsyncConnection, tenant: str, plan: SealPlan) -> None:
-        # S3 first: a segment without a committed row is an orphan, a row without its segment
-        # would be a hole in the evidence.
-        await asyncio.gather(*(asyncio.to_thread(self.storage.put_segment, s.key, s.ciphertext)
-                               for s in plan.segments))
+        # S3 first: an object without committed rows is an orphan, a row without its object
+        # would be a hole in the evidence. One object per batch and tenant (not per session and
+        # direction): its parts are each session's audio, compressed and under that session's key.
+        if plan.object_key is not None:
+            await asyncio.to_thread(self.storage.put_segment, plan.object_key, plan.object_body)
         await repo.copy_entries(conn, plan.entries)
         await repo.copy_audio_refs(conn, plan.audio_refs)
         await repo.upsert_segments(conn, [{
             "key": s.key, "tenant_id": tenant, "session_id": s.session_id,
             "direction": s.direction, "first_position": s.first_position,
-            "length": len(s.plaintext), "ct_sha256": _sha256(s.ciphertext)} for s in plan.segments])
+            "length": len(s.plaintext), "ct_sha256": _sha256(s.ciphertext),
+            "object_key": s.object_key, "object_offset": s.at,
+            "object_length": len(s.ciphertext), "codec": s.codec} for s in plan.segments])
         await repo.insert_subjects(conn, plan.subjects)
         for item, reason in plan.problems:
             env = item.envelope

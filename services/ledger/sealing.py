@@ -1,9 +1,15 @@
 """Turn one tenant's slice of a batch into what the sealer writes (pure apart from random nonces).
 
 Input: fresh (not yet sealed) envelopes in stream order, the tenant's next position, each
-session's data key. Output: entry rows with leaf hashes, raw audio segments (encrypted), the
-audio index, subject rows, per-session statistics and per-event problems for the dead-letter
-table. Nothing here touches Postgres or S3, so it is unit-testable end to end.
+session's data key. Output: entry rows with leaf hashes, the batch's one raw audio object (a part
+per session and direction, compressed then encrypted under the session's key: see
+``services/ledger/segments.py``), the audio index, subject rows, per-session statistics and
+per-event problems for the dead-letter table. Nothing here touches Postgres or S3, so it is
+unit-testable end to end.
+
+Payloads are encrypted after the audio parts are laid out, because each ``$audio`` reference
+names its part's byte range in the object; the leaf commits to that payload ciphertext and to the
+SHA-256 of the uncompressed audio bytes, as before.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any
 from schemas.envelope import Direction, Envelope
 from services.ledger.leaf import EMPTY_SHA256, LeafFields, leaf_data
 from services.ledger.merkle import leaf_hash
+from services.ledger.segments import CODEC_ZSTD, batch_key, part_id, seal_part
 from services.ledger.subjects import split_subjects
 from services.platform.keys import encrypt
 from services.providers.frames import (
@@ -42,7 +49,8 @@ def subject_aad(tenant: str, session: str, kind: str) -> bytes:
 
 
 def segment_key(tenant: str, session: str, direction: str, first_position: int) -> str:
-    # Ids only (law 7), and deterministic so a retried batch overwrites its own object.
+    """Object key of a segment sealed before batch objects (one object per session, direction
+    and batch); still read, never written (services/ledger/segments.py)."""
     return f"raw/{tenant}/{session}/{direction}/{first_position:012d}.seg"
 
 
@@ -70,12 +78,18 @@ class SessionDelta:
 
 @dataclass
 class Segment:
-    key: str
+    """One part of the batch object: a session's audio of one direction, in arrival order."""
+
+    key: str  # the part id (services/ledger/segments.py part_id)
     session_id: str
     direction: str
     first_position: int
+    object_key: str = ""
     plaintext: bytearray = field(default_factory=bytearray)
     ciphertext: bytes = b""
+    at: int = 0  # byte offset of the ciphertext in the object
+    codec: str = CODEC_ZSTD
+    refs: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -83,6 +97,8 @@ class SealPlan:
     entries: list[dict[str, Any]] = field(default_factory=list)
     leaves: list[bytes] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
+    object_key: str | None = None  # the batch's raw audio object (None: no audio in the batch)
+    object_body: bytes = b""
     audio_refs: list[dict[str, Any]] = field(default_factory=list)
     subjects: list[dict[str, Any]] = field(default_factory=list)
     sessions: dict[str, SessionDelta] = field(default_factory=dict)
@@ -99,6 +115,8 @@ def plan_batch(tenant: str, fresh: list[Fresh], next_position: int,
                subject_index: Callable[[str], str]) -> SealPlan:
     plan = SealPlan()
     segments: dict[tuple[str, str], Segment] = {}
+    object_key = batch_key(tenant, next_position)
+    pending: list[tuple[Fresh, dict[str, Any], bytes, int]] = []
     position = next_position
     for item in fresh:
         env = item.envelope
@@ -146,8 +164,8 @@ def plan_batch(tenant: str, fresh: list[Fresh], next_position: int,
         for ordinal, f in enumerate(fields):
             seg = segments.get((env.session_id, direction))
             if seg is None:
-                seg = Segment(segment_key(tenant, env.session_id, direction, position),
-                              env.session_id, direction, position)
+                seg = Segment(part_id(object_key, env.session_id, direction),
+                              env.session_id, direction, position, object_key)
                 segments[(env.session_id, direction)] = seg
                 plan.segments.append(seg)
             digest = hashlib.sha256(f.data).digest()
@@ -155,8 +173,10 @@ def plan_batch(tenant: str, fresh: list[Fresh], next_position: int,
             seg.plaintext += f.data
             audio.update(f.data)
             delta.audio_bytes += len(f.data)
-            refs[f.path] = {"$audio": {"sha256": digest.hex(), "length": len(f.data),
-                                       "segment": seg.key, "offset": offset}}
+            ref = {"sha256": digest.hex(), "length": len(f.data), "segment": seg.key,
+                   "offset": offset}
+            seg.refs.append(ref)  # the object range is added once the parts are laid out
+            refs[f.path] = {"$audio": ref}
             plan.audio_refs.append({
                 "tenant_id": tenant, "position": position, "ordinal": ordinal,
                 "session_id": env.session_id, "segment_key": seg.key, "offset": offset,
@@ -164,29 +184,45 @@ def plan_batch(tenant: str, fresh: list[Fresh], next_position: int,
             })
         if refs:
             payload = replace_fields(payload, refs)
-        audio_sha = audio.digest() if fields else EMPTY_SHA256
-
-        ct = encrypt(dek, _canonical_payload(payload),
+        pending.append((item, payload, audio.digest() if fields else EMPTY_SHA256, position))
+        position += 1
+    _lay_out(plan, tenant, deks)
+    for item, payload, audio_sha, pos in pending:
+        env = item.envelope
+        ct = encrypt(deks[env.session_id], _canonical_payload(payload),
                      payload_aad(tenant, env.session_id, env.event_id))
         payload_sha = hashlib.sha256(ct).digest()
-        lf = LeafFields(tenant, position, env.event_id, env.session_id, env.seq,
+        lf = LeafFields(tenant, pos, env.event_id, env.session_id, env.seq,
                         env.schema_version, env.provider.value, env.direction.value, env.type,
                         env.recorded_at, env.mono_ns, payload_sha, audio_sha)
         lh = leaf_hash(leaf_data(lf))
         plan.leaves.append(lh)
         plan.entries.append({
-            "tenant_id": tenant, "position": position, "event_id": env.event_id,
+            "tenant_id": tenant, "position": pos, "event_id": env.event_id,
             "session_id": env.session_id, "seq": env.seq, "stream_seq": item.stream_seq,
             "schema_version": env.schema_version, "provider": env.provider.value,
             "direction": env.direction.value, "type": env.type, "recorded_at": env.recorded_at,
             "mono_ns": env.mono_ns, "payload_ct": ct, "payload_sha256": payload_sha,
             "audio_sha256": audio_sha, "leaf_hash": lh,
         })
-        position += 1
-    for seg in plan.segments:
-        seg.ciphertext = encrypt(deks[seg.session_id], bytes(seg.plaintext),
-                                 segment_aad(tenant, seg.session_id, seg.key))
     return plan
+
+
+def _lay_out(plan: SealPlan, tenant: str, deks: dict[str, bytes]) -> None:
+    """Seal each part under its session's key and concatenate them into the batch object."""
+    if not plan.segments:
+        return
+    body = bytearray()
+    for seg in plan.segments:
+        seg.ciphertext = seal_part(deks[seg.session_id],
+                                   segment_aad(tenant, seg.session_id, seg.key),
+                                   bytes(seg.plaintext))
+        seg.at = len(body)
+        body += seg.ciphertext
+        for ref in seg.refs:
+            ref.update({"at": seg.at, "size": len(seg.ciphertext), "codec": seg.codec})
+    plan.object_key = plan.segments[0].object_key
+    plan.object_body = bytes(body)
 
 
 def group_by_tenant(items: list[Fresh]) -> dict[str, list[Fresh]]:

@@ -1,4 +1,4 @@
-"""S3 side of the ledger: raw audio segments and WORM checkpoint copies (blocking: use threads).
+"""S3 side of the ledger: raw audio objects and WORM checkpoint copies (blocking: use threads).
 
 Object keys carry tenant and session ids and positions only (law 7). Checkpoints go to the WORM
 bucket under object lock in COMPLIANCE mode: no one, root included, can delete or shorten them.
@@ -38,6 +38,14 @@ class LedgerStorage:
 
     def get_segment(self, key: str) -> bytes:
         return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def get_part(self, key: str, offset: int, length: int) -> bytes:
+        """One session's part of a batch object (services/ledger/segments.py): a ranged GET."""
+        if length <= 0:
+            return b""
+        return bytes(self.client.get_object(Bucket=self.bucket, Key=key,
+                                            Range=f"bytes={offset}-{offset + length - 1}"
+                                            )["Body"].read())
 
     def put_cosigned(self, key: str, note: str) -> None:
         self.put_checkpoint(key, note)

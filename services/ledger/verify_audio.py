@@ -1,8 +1,11 @@
 """Raw audio checks of ``verify``: objects intact, decryptable, slices matching the leaves.
 
 The leaf commits to ``audio_sha256``; the index (``ledger_audio_refs``) only says where the bytes
-are. So the proof is: decrypt each segment under the session key (GCM fails on any changed byte),
-hash each entry's slices in order, compare with the committed hash.
+are. So the proof is: read each part (its byte range in the batch object, or the whole object of
+a segment sealed before batch objects), compare its ciphertext hash with the one recorded at
+sealing, decrypt under the session key (GCM fails on any changed byte), decompress, hash each
+entry's slices in order, compare with the committed hash. A batch object is fetched once for all
+the parts in it that are checked.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger import reads
 from services.ledger.sealing import segment_aad
+from services.ledger.segments import SegmentError, open_part
 from services.ledger.storage import LedgerStorage
 from services.ledger.verify_report import Entries, Issue, Report
-from services.platform.keys import KeyProvider, decrypt
+from services.platform.keys import KeyProvider
 
 Progress = Callable[[str], None]
 
@@ -38,8 +42,9 @@ async def check_audio(conn: AsyncConnection, keys: KeyProvider, storage: LedgerS
         if ref.position in entries.audio_sha:  # verify --since: only the entries it recomputed
             refs_by_pos[ref.position].append(ref)
     plain: dict[str, bytes | None] = {}
+    objects = _Objects(storage)
     for key in sorted({r.segment_key for refs in refs_by_pos.values() for r in refs}):
-        plain[key] = await _load_segment(storage, tenant, key, segs.get(key), deks, report)
+        plain[key] = await _load_segment(objects, tenant, key, segs.get(key), deks, report)
         report.audio_objects += 1
         if report.audio_objects % 500 == 0:
             progress(f"{report.audio_objects} audio objects checked")
@@ -64,7 +69,27 @@ async def check_audio(conn: AsyncConnection, keys: KeyProvider, storage: LedgerS
                                        object=refs[0].segment_key))
 
 
-async def _load_segment(storage: LedgerStorage, tenant: str, key: str, seg: Any,
+class _Objects:
+    """The last batch object read (parts are checked in key order, so an object's parts are
+    consecutive): one GET per object, not one per part."""
+
+    def __init__(self, storage: LedgerStorage) -> None:
+        self.storage = storage
+        self.key: str | None = None
+        self.body = b""
+
+    async def part(self, seg: Any) -> bytes:
+        if seg.object_key is None:  # sealed before batch objects: the object is the segment
+            return await asyncio.to_thread(self.storage.get_segment, seg.key)
+        if self.key != seg.object_key:
+            self.key, self.body = None, b""
+            self.body = await asyncio.to_thread(self.storage.get_segment, seg.object_key)
+            self.key = seg.object_key
+        start = int(seg.object_offset)
+        return self.body[start:start + int(seg.object_length)]
+
+
+async def _load_segment(objects: _Objects, tenant: str, key: str, seg: Any,
                         deks: dict[str, bytes | None], report: Report) -> bytes | None:
     if seg is None:
         report.errors.append(Issue(tenant, "audio segment referenced but not recorded",
@@ -73,7 +98,7 @@ async def _load_segment(storage: LedgerStorage, tenant: str, key: str, seg: Any,
     if deks.get(seg.session_id, b"") is None:
         return None  # erased: nothing to decrypt, the leaf hashes still stand
     try:
-        blob = await asyncio.to_thread(storage.get_segment, key)
+        blob = await objects.part(seg)
     except Exception as exc:  # the object store answers with many exception types
         report.errors.append(Issue(tenant, f"audio object unreadable ({type(exc).__name__})",
                                    session=seg.session_id, object=key))
@@ -87,7 +112,11 @@ async def _load_segment(storage: LedgerStorage, tenant: str, key: str, seg: Any,
                                    object=key))
         return None
     try:
-        return decrypt(dek, blob, segment_aad(tenant, seg.session_id, key))
+        return open_part(dek, segment_aad(tenant, seg.session_id, key), blob, seg.codec)
+    except SegmentError:
+        report.errors.append(Issue(tenant, "audio object does not decompress (altered)",
+                                   session=seg.session_id, object=key))
+        return None
     except Exception:  # InvalidTag: altered, truncated or swapped object
         report.errors.append(Issue(tenant, "audio object does not decrypt (altered)",
                                    session=seg.session_id, object=key))

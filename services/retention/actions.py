@@ -21,7 +21,7 @@ async def sync_locks(ctx: ForgetContext, tenant: str) -> LockReport:
     report = await lock_sessions(ctx, tenant, sorted(held))
     stale = sorted(await locked_sessions(ctx, tenant) - held)
     if stale:
-        report.unlocked = (await unlock_sessions(ctx, tenant, stale)).unlocked
+        report.unlocked = (await unlock_sessions(ctx, tenant, stale, held)).unlocked
     return report
 
 

@@ -127,3 +127,24 @@ class TenantSealer:
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
+
+
+async def raw_object_versions(engine: Any, s3: Any, bucket: str, tenant: str, session: str
+                              ) -> list[tuple[str, str]]:
+    """(key, version id) of every raw audio object holding a part of ``session``: the batch
+    objects it shares with the other sessions sealed in the same batches, and any segment sealed
+    before batch objects under ``raw/<tenant>/<session>/``."""
+    from services.ledger.reads import segment_objects
+
+    async with engine.connect() as conn:
+        keys = await segment_objects(conn, tenant, session)
+
+    def versions() -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for prefix in [f"raw/{tenant}/{session}/", *keys]:
+            page = s3.list_object_versions(Bucket=bucket, Prefix=prefix)
+            out += [(str(v["Key"]), str(v["VersionId"])) for v in page.get("Versions", [])
+                    if prefix.endswith("/") or v["Key"] == prefix]
+        return out
+
+    return await asyncio.to_thread(versions)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from services.ledger import reads
 from services.platform.forget import (
     DataClass,
     ForgetContext,
@@ -62,16 +63,19 @@ class RawEvents(_Base):
         out = StoreOutcome(self.store)
         if data_class not in self.classes:
             return out
-        for sid in scope.session_ids:
-            out.deleted += await asyncio.to_thread(
-                _delete_versions, ctx.s3, ctx.settings.bucket_ledger,
-                f"raw/{scope.tenant_id}/{sid}/")
         async with ctx.engine.begin() as conn:
             res = await conn.execute(text(
                 "UPDATE ledger_sessions SET wrapped_dek = NULL WHERE tenant_id = :t "
                 "AND session_id = ANY(CAST(:s AS text[])) AND wrapped_dek IS NOT NULL"),
                 {"t": scope.tenant_id, "s": list(scope.session_ids)})
             out.shredded += int(res.rowcount)
+            # Shared batch objects go once no session with a live key has a part in them.
+            shared = sorted({k for sid in scope.session_ids
+                             for k in await reads.segment_objects(conn, scope.tenant_id, sid)})
+            dead = await reads.objects_without_live_parts(conn, scope.tenant_id, shared)
+        for prefix in [*(f"raw/{scope.tenant_id}/{sid}/" for sid in scope.session_ids), *dead]:
+            out.deleted += await asyncio.to_thread(
+                _delete_versions, ctx.s3, ctx.settings.bucket_ledger, prefix)
         return out
 
 

@@ -95,9 +95,13 @@ async def _audio_byte(conn: AsyncConnection, tenant: str, sealer: TenantSealer
                       ) -> dict[str, Any]:
     key = (await conn.execute(text("SELECT segment_key FROM ledger_audio_refs WHERE tenant_id = "
                                    ":t ORDER BY position LIMIT 1"), {"t": tenant})).scalar_one()
+    # The part of the batch object the first audio entry points into: one byte in its middle.
+    obj, at, size = (await conn.execute(text(
+        "SELECT object_key, object_offset, object_length FROM ledger_audio_segments "
+        "WHERE key = :k"), {"k": key})).one()
     storage = sealer.storage
-    blob = await asyncio.to_thread(storage.get_segment, key)
-    await asyncio.to_thread(storage.put_segment, key, _flip(blob, len(blob) // 2))
+    blob = await asyncio.to_thread(storage.get_segment, obj)
+    await asyncio.to_thread(storage.put_segment, obj, _flip(blob, at + size // 2))
     return {"object": key, "what": "audio object"}
 
 

@@ -20,7 +20,7 @@ from services.retention.holds import Holds, Target
 from services.retention.job import dry_run, run
 from services.retention.policy import set_policy
 from services.transcripts.reads import SearchFilters, search
-from tests.integration.ledger_helpers import TenantSealer
+from tests.integration.ledger_helpers import TenantSealer, raw_object_versions
 from tests.integration.retention_helpers import (
     acli,
     context,
@@ -92,9 +92,12 @@ async def test_policy_dry_run_run_hold_release(settings: Settings, tenant: str,
                                        "test-counsel")
             assert hold["objects_locked"] > 0 and hold["warnings"] == []
             locked = {
-                b: _versions(ctx.s3, getattr(settings, b), p) for b, p in (
-                    ("bucket_audio", f"recordings/{tenant}/{held_sid}/"),
-                    ("bucket_ledger", f"raw/{tenant}/{held_sid}/"))}
+                "bucket_audio": _versions(ctx.s3, settings.bucket_audio,
+                                          f"recordings/{tenant}/{held_sid}/"),
+                # the batch objects holding its raw audio parts (shared with other sessions)
+                "bucket_ledger": await raw_object_versions(ctx.engine, ctx.s3,
+                                                           settings.bucket_ledger, tenant,
+                                                           held_sid)}
             assert locked["bucket_audio"] and locked["bucket_ledger"]
             for field, versions in locked.items():
                 for key, version in versions:

@@ -5,15 +5,18 @@ request completes. The hold checker is the real one (services.retention.holds.Ho
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from sqlalchemy import text
 
 from services.platform.settings import Settings
 from services.retention import actions
 from services.retention.holds import Holds, Target
-from tests.integration.ledger_helpers import PHONE, TenantSealer, publish_small_session
+from tests.integration.ledger_helpers import (
+    PHONE,
+    TenantSealer,
+    publish_small_session,
+    raw_object_versions,
+)
 from tests.integration.retention_helpers import context
 
 pytestmark = pytest.mark.integration
@@ -44,10 +47,9 @@ async def test_a_held_session_survives_its_callers_erasure_until_released(
                         "SELECT session_id, wrapped_dek IS NOT NULL FROM ledger_sessions "
                         "WHERE tenant_id = :t AND session_id LIKE 's-%'"), {"t": tenant})).all()}
             assert await keys() == {"s-held": True, "s-free": False}
-            segments = await asyncio.to_thread(ctx.s3.list_object_versions,
-                                               Bucket=settings.bucket_ledger,
-                                               Prefix=f"raw/{tenant}/s-held/")
-            assert segments.get("Versions")  # the held session's evidence is intact
+            # the held session's evidence is intact (its batch objects, shared or not)
+            assert await raw_object_versions(ctx.engine, ctx.s3, settings.bucket_ledger, tenant,
+                                             "s-held")
             async with ctx.engine.connect() as conn:
                 refused = (await conn.execute(text(
                     "SELECT count(*) FROM ledger_entries WHERE tenant_id = :t "

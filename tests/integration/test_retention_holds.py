@@ -16,17 +16,29 @@ from services.retention import actions
 from services.retention.holds import HoldError, Holds, Target
 from services.retention.job import dry_run
 from services.retention.policy import PolicyError, set_policy
-from tests.integration.ledger_helpers import PHONE, TenantSealer, b64, publish_small_session
+from tests.integration.ledger_helpers import (
+    PHONE,
+    TenantSealer,
+    b64,
+    publish_small_session,
+    raw_object_versions,
+)
 from tests.integration.retention_helpers import context
 from tests.integration.retention_registry import registry
 
 pytestmark = pytest.mark.integration
 
 
-def _legal_holds(s3: Any, bucket: str, prefix: str) -> list[str]:
-    versions = s3.list_object_versions(Bucket=bucket, Prefix=prefix).get("Versions", [])
-    return [s3.get_object_legal_hold(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
-            ["LegalHold"]["Status"] for v in versions]
+async def _legal_holds(ctx: Any, bucket: str, tenant: str, sid: str) -> list[str]:
+    """Legal-hold status of every version of the raw audio objects holding a part of ``sid``."""
+    versions = await raw_object_versions(ctx.engine, ctx.s3, bucket, tenant, sid)
+    assert versions, f"{sid} has no raw audio object"
+
+    def status() -> list[str]:
+        return [ctx.s3.get_object_legal_hold(Bucket=bucket, Key=k, VersionId=v)
+                ["LegalHold"]["Status"] for k, v in versions]
+
+    return await asyncio.to_thread(status)
 
 
 async def _publish_class(settings: Settings, tenant: str, session: str, retention_class: str
@@ -76,8 +88,7 @@ async def test_subject_and_tenant_holds_cover_later_sessions(settings: Settings,
             # The S3 mirror catches up with the new session on the next sync.
             await actions.sync_locks(ctx, tenant)
             for sid in ("s-before", "s-after"):
-                assert set(await asyncio.to_thread(
-                    _legal_holds, ctx.s3, settings.bucket_ledger, f"raw/{tenant}/{sid}/")) == {"ON"}
+                assert set(await _legal_holds(ctx, settings.bucket_ledger, tenant, sid)) == {"ON"}
 
             everything = await actions.place(ctx, tenant, Target("tenant"), "M-all",
                                              "regulator inquiry", "test")
@@ -90,9 +101,7 @@ async def test_subject_and_tenant_holds_cover_later_sessions(settings: Settings,
             assert released["objects_unlocked"] > 0
             assert await checker.held(ctx, tenant, ("s-before", "s-after", "s-other")) == {}
             for sid in ("s-before", "s-after", "s-other"):
-                assert set(await asyncio.to_thread(
-                    _legal_holds, ctx.s3, settings.bucket_ledger,
-                    f"raw/{tenant}/{sid}/")) <= {"OFF"}
+                assert set(await _legal_holds(ctx, settings.bucket_ledger, tenant, sid)) == {"OFF"}
             async with ctx.engine.connect() as conn:
                 types = [str(r[0]) for r in await conn.execute(text(
                     "SELECT type FROM ledger_entries WHERE tenant_id = :t AND "

@@ -13,7 +13,7 @@ import soxr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.audio.codec import parse_wav_header, to_int16, wav_header
+from services.audio.codec import FlacStream, parse_wav_header, stored_pcm, to_int16, wav_header
 from services.audio.crypto import ChunkEncryptor, RecordingCryptoError, decrypt_stream
 from services.audio.mixer import Canvas, Lane, to_index
 from services.audio.recording import RecordingSink
@@ -91,8 +91,46 @@ def test_sink_parts_and_hashes() -> None:
     obj = b"".join(p.body for p in parts)
     assert sink.object_sha256 == hashlib.sha256(obj).hexdigest()
     plain = b"".join(decrypt_stream(dek, b"c", [obj]))
-    assert plain[44:] == pcm and sink.pcm_sha256 == hashlib.sha256(pcm).hexdigest()
+    assert plain[:4] == b"fLaC"  # streamed FLAC: lossless, total samples left unknown
+    rate, channels, pieces = stored_pcm(iter([plain]), True, io.BytesIO(), len(pcm), 16000, 2)
+    assert (rate, channels) == (16000, 2) and b"".join(pieces) == pcm
+    assert sink.pcm_sha256 == hashlib.sha256(pcm).hexdigest()
     assert sink.duration_ms == round(len(pcm) / 4 / 16)
+
+
+def test_wav_sink_still_made_for_a_recording_begun_as_wav() -> None:
+    dek = os.urandom(32)
+    sink = RecordingSink(dek, os.urandom(16), b"c", 16000, 1, part_size=10_000, flac=False)
+    pcm = os.urandom(3200)
+    obj = b"".join(p.body for p in sink.write(pcm) + sink.finish())
+    plain = b"".join(decrypt_stream(dek, b"c", [obj]))
+    assert plain[44:] == pcm
+    rate, channels, pieces = stored_pcm(iter([plain[:10], plain[10:]]), False, io.BytesIO(),
+                                        len(pcm), 16000, 1)
+    assert (rate, channels) == (16000, 1) and b"".join(pieces) == pcm
+
+
+def test_flac_stream_is_independent_of_write_splits_and_lossless() -> None:
+    pcm = (np.random.default_rng(3).standard_normal(40_001 * 2) * 4000).astype("<i2").tobytes()
+    made = set()
+    for cut in (4, 1000, 64_002):
+        enc = FlacStream(16000, 2)
+        out = bytearray(enc.header())
+        for i in range(0, len(pcm), cut):
+            out += enc.write(pcm[i:i + cut])
+        out += enc.finish()
+        made.add(bytes(out))
+    [flac] = made
+    assert len(flac) < len(pcm)
+    spool = io.BytesIO()
+    _, _, pieces = stored_pcm(iter([flac]), True, spool, len(pcm), 16000, 2)
+    assert b"".join(pieces) == pcm
+    with pytest.raises(ValueError):
+        stored_pcm(iter([b"RIFF" + bytes(60)]), True, io.BytesIO(), 4, 16000, 2)
+    empty = FlacStream(16000, 1)
+    assert empty.header() + empty.finish() == b""  # libFLAC writes nothing without samples
+    _, _, none = stored_pcm(iter([b""]), True, io.BytesIO(), 0, 16000, 1)
+    assert list(none) == []
 
 
 def test_same_salt_same_parts() -> None:
@@ -102,8 +140,9 @@ def test_same_salt_same_parts() -> None:
     b = RecordingSink(dek, salt, b"c", 16000, 1, part_size=5000, chunk_size=512)
     data = os.urandom(20_000)
     pa = a.write(data) + a.finish()
-    pb = b.write(data[:7000]) + b.write(data[7000:]) + b.finish()
-    assert [p.md5 for p in pa] == [p.md5 for p in pb]
+    # Another split, one sample cut in two: the FLAC stream depends on the PCM alone.
+    pb = b.write(data[:7001]) + b.write(data[7001:12000]) + b.write(data[12000:]) + b.finish()
+    assert len(pa) > 2 and [p.md5 for p in pa] == [p.md5 for p in pb]
 
 
 def test_soxr_stream_is_independent_of_input_splits() -> None:
@@ -184,12 +223,14 @@ def test_segment_prefetch_reads_once_and_leaves_failures_to_the_entry() -> None:
     client = _Segments({k: encrypt(dek, v, segment_aad("t", "s", k)) for k, v in plain.items()},
                        broken={keys[2]})
     reader = SegmentReader(client, "b", "t", "s", dek, keep=1)
-    reader.prefetch([keys[0], keys[1], keys[0], keys[2], "raw/other/s/0"])
+    # Segments sealed before batch objects: a reference without a byte range is a whole object.
+    refs = [{"segment": k} for k in keys]
+    reader.prefetch([refs[0], refs[1], refs[0], refs[2], {"segment": "raw/other/s/0"}])
     assert client.gets == 3  # each of this session's keys once, none outside it
-    assert reader.segment(keys[0]) == plain[keys[0]]
-    assert reader.segment(keys[1]) == plain[keys[1]]
+    assert reader.segment(refs[0]) == plain[keys[0]]
+    assert reader.segment(refs[1]) == plain[keys[1]]
     assert client.gets == 3
     with pytest.raises(ConnectionError):
-        reader.segment(keys[2])
+        reader.segment(refs[2])
     with pytest.raises(AudioSourceError):
-        reader.segment("raw/other/s/0")
+        reader.segment({"segment": "raw/other/s/0"})

@@ -13,7 +13,8 @@ import uuid_utils
 from schemas.envelope import Direction, Envelope, Provider
 from services.ledger.leaf import EMPTY_SHA256, LeafFields, leaf_data
 from services.ledger.merkle import leaf_hash
-from services.ledger.sealing import Fresh, payload_aad, plan_batch, segment_aad, segment_key
+from services.ledger.sealing import Fresh, payload_aad, plan_batch, segment_aad
+from services.ledger.segments import batch_key, open_part, part_id
 from services.ledger.subjects import normalize, split_subjects
 from services.platform.keys import decrypt, new_dek, subject_index
 
@@ -70,15 +71,22 @@ def test_audio_goes_to_segments_exactly_and_payload_keeps_a_reference() -> None:
     dek = new_dek()
     plan = plan_batch(T, batch(), 0, {S: dek}, {}, lambda n: "i")
     segs = {s.direction: s for s in plan.segments}
-    assert segs["client"].key == segment_key(T, S, "client", 1)
-    client = decrypt(dek, segs["client"].ciphertext, segment_aad(T, S, segs["client"].key))
+    # One object for the whole batch, a compressed and encrypted part per session and direction.
+    assert plan.object_key == batch_key(T, 0) == "raw/acme/_batch/000000000000.seg"
+    assert segs["client"].key == part_id(plan.object_key, S, "client")
+    c = segs["client"]
+    assert plan.object_body[c.at:c.at + len(c.ciphertext)] == c.ciphertext
+    assert len(plan.object_body) == sum(len(s.ciphertext) for s in plan.segments)
+    client = open_part(dek, segment_aad(T, S, c.key), c.ciphertext, "zstd")
     assert client == b"\x01" * 960 + b"\x03" * 320
+    assert len(c.ciphertext) < len(client)  # compressed before encryption
     e1 = plan.entries[1]
     assert e1["audio_sha256"] == hashlib.sha256(b"\x01" * 960).digest()
     stored = json.loads(decrypt(dek, e1["payload_ct"], payload_aad(T, S, e1["event_id"])))
     assert stored["audio"] == {"$audio": {"sha256": hashlib.sha256(b"\x01" * 960).hexdigest(),
-                                          "length": 960, "segment": segs["client"].key,
-                                          "offset": 0}}
+                                          "length": 960, "segment": c.key, "offset": 0,
+                                          "at": c.at, "size": len(c.ciphertext),
+                                          "codec": "zstd"}}
     refs = [(r["position"], r["offset"], r["length"]) for r in plan.audio_refs]
     assert refs == [(1, 0, 960), (2, 0, 480), (3, 960, 320)]
 

@@ -83,18 +83,23 @@ async def audio(
     """The recording, decrypted and checked, as a standard stereo file (caller left, agent
     right). Needs a reason; sealed in the access log before the first byte."""
     from services.audio.crypto import RecordingCryptoError
-    from services.audio.reads import Recording, WavReader, flac_file
+    from services.audio.reads import Recording, WavReader, flac_file, wav_file
 
     why = access.check_reason(reason, "audio")
     rec, dek = await _find(st, who.tenant_id, session_id, track.value)
     bucket = st.settings.bucket_audio
+    recording = Recording.from_row(rec)
     tmp: IO[bytes] | None = None
+    reader: WavReader | None = None
     try:
-        if format is Format.WAV:
-            reader = await asyncio.to_thread(WavReader, st.s3, bucket, Recording.from_row(rec), dek)
+        if format is Format.WAV and not recording.flac:
+            reader = await asyncio.to_thread(WavReader, st.s3, bucket, recording, dek)
             size = reader.rec.wav_size
         else:
-            tmp = await asyncio.to_thread(flac_file, st.s3, bucket, Recording.from_row(rec), dek,
+            # Stored as FLAC (or FLAC asked of a WAV-stored one): decoded into a checked
+            # temporary file (services/audio/reads.py), served from there.
+            make = wav_file if format is Format.WAV else flac_file
+            tmp = await asyncio.to_thread(make, st.s3, bucket, recording, dek,
                                           st.settings.home / "tmp")
             size = await asyncio.to_thread(lambda: tmp.seek(0, 2) if tmp else 0)
     except RecordingCryptoError:
@@ -116,7 +121,7 @@ async def audio(
         if tmp is not None:
             tmp.close()
         raise
-    body: Iterator[bytes] = (reader.read(first, last) if format is Format.WAV
+    body: Iterator[bytes] = (reader.read(first, last) if reader is not None
                              else _from_file(tmp, first, last))  # type: ignore[arg-type]
     headers = {"Accept-Ranges": "bytes", "Content-Length": str(last - first + 1),
                "Cache-Control": "no-store"}

@@ -1,0 +1,158 @@
+"""Raw audio batch objects: one object per sealed batch, a part per session and direction,
+compressed then encrypted under the session's own key; exact per-entry addressing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import uuid_utils
+import zstandard
+from cryptography.exceptions import InvalidTag
+
+from schemas.envelope import Direction, Envelope, Provider
+from services.audio.source import AudioSourceError, SegmentReader
+from services.ledger.sealing import Fresh, payload_aad, plan_batch, segment_aad
+from services.ledger.segments import (
+    Locator,
+    SegmentError,
+    batch_key,
+    decompress,
+    open_part,
+    seal_part,
+)
+from services.platform.keys import decrypt, new_dek
+
+T = "acme"
+
+
+def _env(session: str, seq: int, direction: Direction, data: bytes) -> Envelope:
+    kind = ("input_audio_buffer.append" if direction is Direction.CLIENT
+            else "response.output_audio.delta")
+    field = "audio" if direction is Direction.CLIENT else "delta"
+    return Envelope(event_id=str(uuid_utils.uuid7()), tenant_id=T, session_id=session, seq=seq,
+                    provider=Provider.OPENAI_REALTIME, direction=direction, type=kind,
+                    recorded_at=datetime.now(UTC), mono_ns=seq * 20_000_000,
+                    payload={"type": kind, field: base64.b64encode(data).decode()})
+
+
+def _mixed_batch() -> tuple[list[Fresh], dict[str, bytes]]:
+    pcm = {s: bytes(range(256)) * 8 for s in ("call-a", "call-b")}
+    envs = [_env("call-a", 0, Direction.CLIENT, pcm["call-a"][:1000]),
+            _env("call-b", 0, Direction.CLIENT, pcm["call-b"][:700]),
+            _env("call-a", 1, Direction.SERVER, pcm["call-a"][1000:]),
+            _env("call-a", 2, Direction.CLIENT, pcm["call-a"][:48])]
+    return [Fresh(i, "voice.acme.x.y", e) for i, e in enumerate(envs)], pcm
+
+
+class _Store:
+    """The ledger bucket, with HTTP Range on GET as S3 serves it."""
+
+    def __init__(self, objects: dict[str, bytes]) -> None:
+        self.objects, self.gets = objects, 0
+
+    def get_object(self, Bucket: str, Key: str, Range: str | None = None) -> dict[str, Any]:
+        self.gets += 1
+        body = self.objects[Key]
+        if Range is not None:
+            first, last = (int(x) for x in Range.removeprefix("bytes=").split("-"))
+            body = body[first:last + 1]
+        return {"Body": io.BytesIO(body)}
+
+
+def _refs(plan: Any, deks: dict[str, bytes]) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for e in plan.entries:
+        payload = json.loads(decrypt(deks[e["session_id"]], e["payload_ct"],
+                                     payload_aad(T, e["session_id"], e["event_id"])))
+        field = payload.get("audio") or payload.get("delta")
+        out.append((e["session_id"], field["$audio"]))
+    return out
+
+
+def test_one_object_per_batch_each_session_under_its_own_key() -> None:
+    fresh, _ = _mixed_batch()
+    deks = {"call-a": new_dek(), "call-b": new_dek()}
+    plan = plan_batch(T, fresh, 7, deks, {}, lambda n: "i")
+    assert plan.object_key == batch_key(T, 7)
+    assert {(s.session_id, s.direction) for s in plan.segments} == {
+        ("call-a", "client"), ("call-b", "client"), ("call-a", "server")}
+    for seg in plan.segments:
+        part = plan.object_body[seg.at:seg.at + len(seg.ciphertext)]
+        assert part == seg.ciphertext
+        aad = segment_aad(T, seg.session_id, seg.key)
+        assert open_part(deks[seg.session_id], aad, part, seg.codec) == bytes(seg.plaintext)
+        other = deks["call-b" if seg.session_id == "call-a" else "call-a"]
+        with pytest.raises(InvalidTag):  # another session's key opens nothing: erasure shreds
+            open_part(other, aad, part, seg.codec)
+
+
+def test_every_entry_resolves_to_its_exact_bytes_with_one_ranged_read_per_part() -> None:
+    fresh, _ = _mixed_batch()
+    deks = {"call-a": new_dek(), "call-b": new_dek()}
+    plan = plan_batch(T, fresh, 0, deks, {}, lambda n: "i")
+    store = _Store({plan.object_key: plan.object_body})
+    readers = {s: SegmentReader(store, "b", T, s, deks[s]) for s in deks}
+    for (session, ref), f in zip(_refs(plan, deks), fresh, strict=True):
+        data = readers[session].resolve(ref)
+        sent = f.envelope.payload.get("audio") or f.envelope.payload.get("delta")
+        assert data == base64.b64decode(sent)
+        assert hashlib.sha256(data).digest() == plan.entries[fresh.index(f)]["audio_sha256"]
+    assert store.gets == 3  # one ranged GET per part, none of the whole object
+
+
+def test_a_reader_refuses_another_sessions_part() -> None:
+    fresh, _ = _mixed_batch()
+    deks = {"call-a": new_dek(), "call-b": new_dek()}
+    plan = plan_batch(T, fresh, 0, deks, {}, lambda n: "i")
+    store = _Store({plan.object_key: plan.object_body})
+    ref_b = next(ref for s, ref in _refs(plan, deks) if s == "call-b")
+    with pytest.raises(AudioSourceError):
+        SegmentReader(store, "b", T, "call-a", deks["call-a"]).resolve(ref_b)
+    assert store.gets == 0
+
+
+def test_locator_of_batch_and_legacy_references() -> None:
+    legacy = Locator.of({"segment": "raw/t/s/client/000000000001.seg", "offset": 0})
+    assert (legacy.object, legacy.at, legacy.range_header()) == (
+        "raw/t/s/client/000000000001.seg", None, None)
+    loc = Locator.of({"segment": "raw/t/_batch/000000000009.seg#s/server", "at": 100,
+                      "size": 50, "codec": "zstd"})
+    assert loc.object == "raw/t/_batch/000000000009.seg"
+    assert loc.range_header() == "bytes=100-149" and loc.codec == "zstd"
+
+
+def test_compression_is_lossless_and_bounded() -> None:
+    dek, aad = new_dek(), b"aad"
+    data = bytes(range(256)) * 100 + b"\x00" * 5000
+    assert open_part(dek, aad, seal_part(dek, aad, data), "zstd") == data
+    assert open_part(dek, aad, seal_part(dek, aad, b""), "zstd") == b""
+    bomb = zstandard.ZstdCompressor().compress(b"\x00" * 10_000)
+    with pytest.raises(SegmentError):
+        decompress(bomb, "zstd", limit=1000)
+    unsized = zstandard.ZstdCompressor(write_content_size=False).compress(b"\x00" * 10_000)
+    with pytest.raises(SegmentError):
+        decompress(unsized, "zstd", limit=1000)
+    with pytest.raises(SegmentError):
+        decompress(b"not zstd", "zstd")
+    with pytest.raises(SegmentError):
+        decompress(b"x", "lz4")
+    assert decompress(b"raw", None) == b"raw"
+
+
+def test_standalone_bundle_verifier_decompresses_within_the_stated_length() -> None:
+    from services.evidence.verify_bundle import Bad, _decompress
+
+    data = bytes(range(256)) * 40
+    frame = zstandard.ZstdCompressor().compress(data)
+    assert _decompress("s.seg", "zstd", frame, len(data)) == data
+    for bad, length in ((frame, len(data) - 1), (frame[:-3], len(data)), (b"junk", 4)):
+        with pytest.raises(Bad):
+            _decompress("s.seg", "zstd", bad, length)
+    with pytest.raises(Bad):
+        _decompress("s.seg", "brotli", frame, len(data))
