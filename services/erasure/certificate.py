@@ -57,6 +57,18 @@ def _leaf_fields(d: dict[str, Any]) -> LeafFields:
                       bytes.fromhex(d["payload_sha256"]), bytes.fromhex(d["audio_sha256"]))
 
 
+def _b64(text: str, what: str) -> bytes:
+    """Canonical base64 only: the padding bits of a last character are otherwise free, and a
+    changed byte there would still decode to the same value."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise CertificateError(f"{what} is not valid base64") from None
+    if base64.b64encode(raw).decode() != text:
+        raise CertificateError(f"{what} is not canonical base64")
+    return raw
+
+
 def tlog_proof(index: int, proof: list[bytes], note: str) -> str:
     lines = [PROOF_HEADER, f"index {index}", *(base64.b64encode(h).decode() for h in proof)]
     return "\n".join(lines) + "\n\n" + note
@@ -69,7 +81,7 @@ def parse_tlog_proof(text: str) -> tuple[int, list[bytes], str]:
         raise CertificateError("tlog_proof is not a c2sp.org/tlog-proof@v1 text")
     try:
         index = int(lines[1][6:])
-        hashes = [base64.b64decode(line, validate=True) for line in lines[2:]
+        hashes = [_b64(line, "tlog_proof hash") for line in lines[2:]
                   if not line.startswith("extra ")]
     except ValueError:
         raise CertificateError("tlog_proof has a bad index or proof hash") from None
@@ -110,14 +122,20 @@ def verify_certificate(cert: dict[str, Any], public_key: bytes | None = None) ->
         if cert.get("format") != FORMAT:
             raise CertificateError(f"not a {FORMAT} file")
         statement, sig = cert["statement"], cert["signature"]
-        embedded = base64.b64decode(sig["public_key"], validate=True)
+        embedded = _b64(sig["public_key"], "public_key")
         key = public_key if public_key is not None else embedded
         if public_key is not None and embedded != public_key:
             raise CertificateError("the certificate was signed by another key than the one given")
         tenant = statement["tenant_id"]
+        # The descriptive fields must describe that key too: every byte of the file is checked.
+        named = Verifier.from_public_key(origin_for(tenant), key)
+        if (sig.get("algorithm"), sig.get("key_name"), sig.get("key_id"), sig.get("vkey")) != (
+                "ed25519", named.name, named.key_id.hex(), named.vkey()):
+            raise CertificateError("the signature's algorithm, key name, key id or vkey does "
+                                   "not match its key")
         try:
             Ed25519PublicKey.from_public_bytes(key).verify(
-                base64.b64decode(sig["value"], validate=True), canonical(statement))
+                _b64(sig["value"], "signature value"), canonical(statement))
         except InvalidSignature:
             raise CertificateError("statement signature does not verify") from None
         completion = statement["completion"]
@@ -131,7 +149,7 @@ def verify_certificate(cert: dict[str, Any], public_key: bytes | None = None) ->
         if index != fields.position:
             raise CertificateError("the inclusion proof is for another position")
         try:
-            checkpoint = open_checkpoint(note, Verifier.from_public_key(origin_for(tenant), key))
+            checkpoint = open_checkpoint(note, named)
         except NoteError as exc:
             raise CertificateError(f"checkpoint: {exc}") from None
         try:

@@ -96,3 +96,21 @@ def test_certificate_verifies_and_any_change_fails() -> None:
     with pytest.raises(CertificateError, match="checkpoint"):
         verify_certificate(forged)  # re-signed statement, but the checkpoint is not its key's
     assert base64.b64decode(cert["signature"]["public_key"])  # type: ignore[index]
+
+
+def test_every_byte_of_a_certificate_is_checked() -> None:
+    """Each single-byte change of the serialised certificate fails (the signature's descriptive
+    fields included: a changed vkey once passed with a pinned key)."""
+    cert, _keys = _certificate()
+    pinned = base64.b64decode(cert["signature"]["public_key"])  # type: ignore[index]
+    raw = json.dumps(cert, indent=2).encode()
+    assert verify_certificate(json.loads(raw), pinned)
+    for offset in range(len(raw)):
+        bad = bytearray(raw)
+        bad[offset] = ord("0") if bad[offset] != ord("0") else ord("1")
+        try:
+            parsed = json.loads(bytes(bad))
+        except ValueError:
+            continue  # not JSON any more: refused before any check
+        with pytest.raises(CertificateError):
+            verify_certificate(parsed, pinned)
