@@ -41,6 +41,7 @@ from services.audio.source import SegmentReader, decode
 from services.ledger.journal_ids import is_reserved_session
 from services.ledger.models import LedgerEntry, LedgerTree
 from services.platform.keys import KeyProvider
+from services.platform.settings import Settings
 
 E = LedgerEntry
 AudioMode = Literal["bytes", "lengths"]
@@ -232,3 +233,13 @@ def first_by_seq(events: Iterable[Envelope]) -> list[Envelope]:
         first.setdefault(env.seq, env)
     return [first[s] for s in sorted(first)]
 
+
+
+def make_reader(settings: Settings, *, audio_bytes: bool = False) -> LedgerReader:
+    """A reader with the settings' keyring (and, for audio bytes, the ledger bucket)."""
+    from services.platform.keys import key_provider
+    from services.platform.s3 import make_s3_client
+
+    s3 = make_s3_client(settings) if audio_bytes else None
+    return LedgerReader(key_provider(settings), s3,
+                        settings.bucket_ledger, settings.subject_prefix)

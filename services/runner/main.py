@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ledger.follower import Follower, Projection
-from services.ledger.reader import LedgerReader
+from services.ledger.reader import make_reader
 from services.platform.consumer import BatchHandler, PullConsumer
 from services.platform.db import make_async_engine
 from services.platform.nats import connect, ensure_stream
@@ -60,13 +60,8 @@ def consumer_factories() -> dict[str, HandlerFactory | ProjectionFactory]:
 
 def make_follower(settings: Settings, engine: AsyncEngine, projection: Projection) -> Follower:
     """A follower for ``projection``: audio bytes come from the ledger bucket when it asks."""
-    from services.platform.keys import LocalKeyProvider
-    from services.platform.s3 import make_s3_client
-
-    keys = LocalKeyProvider.from_file(settings.keyring_path)
-    s3 = make_s3_client(settings) if projection.audio == "bytes" else None
-    reader = LedgerReader(keys, s3, settings.bucket_ledger, settings.subject_prefix)
-    return Follower(engine, projection, reader, keys=keys)
+    reader = make_reader(settings, audio_bytes=projection.audio == "bytes")
+    return Follower(engine, projection, reader, keys=reader.keys)
 
 
 def consumer_options(settings: Settings) -> dict[str, Any]:

@@ -53,6 +53,9 @@ class Entry:
     # ``interpret_from``); dropped when late frames land inside that prefix.
     progress: Progress | None = None
 
+    def __post_init__(self) -> None:
+        self.seqs.update(e.seq for e in self.envs)
+
     def add(self, new: Sequence[Envelope], version: UUID) -> None:
         """Take in new frames (seqs this entry does not hold) under ``version``."""
         if not new:

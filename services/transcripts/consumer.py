@@ -47,14 +47,14 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schemas.envelope import Direction, Envelope
 from services.ledger.follower import ProjectionDefaults
-from services.ledger.reader import AudioMode, LedgerReader, SealedEvent, first_by_seq
+from services.ledger.reader import AudioMode, SealedEvent, first_by_seq
 from services.providers import interpret
 from services.providers.interpret import interpret_from
 from services.transcripts import repository
@@ -214,8 +214,7 @@ class TranscriptBuilder(ProjectionDefaults):
         self.cache.evict_idle(now)
 
 
-def make_transcripts(settings: Settings) -> TranscriptBuilder:
-    from services.platform.keys import key_provider
+def make_transcripts(settings: Settings, **options: Any) -> TranscriptBuilder:
+    from services.ledger.reader import make_reader
 
-    return TranscriptBuilder(LedgerReader(key_provider(settings),
-                                          subject_prefix=settings.subject_prefix))
+    return TranscriptBuilder(make_reader(settings), **options)

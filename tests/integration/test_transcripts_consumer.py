@@ -17,7 +17,7 @@ from services.platform.nats import connect
 from services.platform.settings import Settings
 from services.recorder import Recorder
 from services.simulator import SimulatedSession, simulate
-from services.transcripts.consumer import TranscriptBuilder
+from services.transcripts.consumer import make_transcripts
 from services.transcripts.models import TranscriptFrame, TranscriptSession, TranscriptTurn
 from services.transcripts.reads import transcript
 from tests.integration.consumers import isolate, running, wait_for
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 def running_transcripts(settings: Settings, tenant: str) -> Any:
     """A private durable consumer that sees only this test's tenant."""
-    return running(settings, isolate(TranscriptBuilder(), "transcripts", tenant), stop_timeout=30)
+    return running(settings, isolate(make_transcripts(settings), "transcripts", tenant), stop_timeout=30)
 
 
 def frames_kept(engine: Engine, tenant: str) -> Callable[[], Awaitable[bool]]:
