@@ -16,10 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 import uuid_utils
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schemas.envelope import Direction, Envelope, Provider
-from services.ledger.reader import AudioMode, SealedEvent
+from services.ledger.memory import MemoryLedger
 from services.platform.db import make_async_engine
 from services.platform.settings import load_settings
 from services.recorder.frames import frame_type
@@ -52,37 +51,19 @@ def envelopes(tenant: str, sessions: int) -> list[tuple[float, Envelope]]:
     return out
 
 
-class _Sealed:
-    """The ledger's read port over the events handed out so far (the bench seals nothing)."""
-
-    def __init__(self) -> None:
-        self.by_session: dict[str, list[SealedEvent]] = {}
-
-    def deliver(self, events: list[SealedEvent]) -> list[SealedEvent]:
-        for e in events:
-            self.by_session.setdefault(e.session, []).append(e)
-        return events
-
-    async def session_events(self, conn: AsyncConnection, tenant: str, session: str, *,
-                             audio: AudioMode = "lengths") -> list[SealedEvent] | None:
-        return list(self.by_session.get(session, []))
-
-
 async def main(sessions: int, batch: int, every: float | None) -> None:
     settings = load_settings()
     engine = make_async_engine(settings)
     tenant = "t-bench-" + secrets.token_hex(4)
     envs = [e for _, e in envelopes(tenant, sessions)]
-    delivered = [SealedEvent(tenant, i, e.session_id, i, "voice.x", e, None, ())
-                 for i, e in enumerate(envs)]
-    sealed = _Sealed()
+    sealed = MemoryLedger()
     handler = (TranscriptBuilder(sealed) if every is None
                else TranscriptBuilder(sealed, rebuild_every=every))
     t0 = time.perf_counter()
     try:
-        for i in range(0, len(delivered), batch):
+        for i in range(0, len(envs), batch):
             async with engine.begin() as conn:
-                await handler.handle(conn, sealed.deliver(delivered[i:i + batch]))
+                await handler.handle(conn, sealed.seal(envs[i:i + batch]))
             await handler.maintain(engine)
         took = time.perf_counter() - t0
         audio = sum(e.kind == "audio" for e in envs)
