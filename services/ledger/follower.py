@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.ledger.models import ProjectionPosition
 from services.ledger.reader import AudioMode, LedgerReader, SealedEvent, lock_keys
 from services.ledger.repository import NOTIFY_CHANNEL
+from services.platform.consumer import ConsumerStats
 from services.platform.deadletter import Letter, record_dead_letter
 from services.platform.isolation import bisect_apply
 from services.platform.keys import KeyProvider
@@ -125,7 +126,8 @@ class Follower:
         self.batch_size, self.poll_s, self.keys, self.listen = batch_size, poll_s, keys, listen
         self._stopping = asyncio.Event()
         self._woken = asyncio.Event()
-        self.applied = self.dead_lettered = self.batches = self.notified = 0
+        self.stats = ConsumerStats()  # delivered: events applied
+        self.notified = 0
         self._logged_at = 0.0
 
     @property
@@ -161,6 +163,7 @@ class Follower:
                 moved = await self.round()
             except Exception as exc:
                 failing += 1
+                self.stats.failures += 1
                 log.warning("%s: batch not committed (%s: %s); attempt %d, retrying in %.1f s",
                             self.name, type(exc).__name__, str(exc)[:200], failing, backoff)
                 await asyncio.sleep(backoff)
@@ -191,8 +194,8 @@ class Follower:
             if time.monotonic() - self._logged_at >= LOG_EVERY_S:
                 self._logged_at = time.monotonic()
                 log.info("%s: tenant %s at %d of %d (%d behind); %d applied, %d dead-lettered",
-                         self.name, tenant, position, head, head - position, self.applied,
-                         self.dead_lettered)
+                         self.name, tenant, position, head, head - position,
+                         self.stats.delivered, self.stats.dead_lettered)
         return moved
 
     async def _batch(self, tenant: str, start: int) -> int:
@@ -213,9 +216,9 @@ class Follower:
         for pos, reason in sorted(outcome.letters.items()):
             log.warning("%s: dead-lettered tenant %s position %d (%s)", self.name, tenant, pos,
                         reason[:200])
-        self.applied += len(events) - len(outcome.letters)
-        self.dead_lettered += len(outcome.letters)
-        self.batches += 1
+        self.stats.delivered += len(events) - len(outcome.letters)
+        self.stats.dead_lettered += len(outcome.letters)
+        self.stats.batches += 1
         return batch.next_position - start
 
     async def _commit(self, tenant: str, part: list[SealedEvent], letters: dict[int, str],

@@ -11,8 +11,8 @@ from sqlalchemy import select, text
 
 from schemas.envelope import Direction, Envelope, Provider, decode_envelope
 from services.ledger.catalog import SessionCatalog
-from services.ledger.reader import SealedEvent
 from services.ledger.catalog_models import SessionRow
+from services.ledger.reader import SealedEvent
 from services.platform.db import make_async_engine
 from services.platform.deadletter import decrypt_raw
 from services.platform.keys import LocalKeyProvider
