@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         import time
 
         from services.platform.settings import load_settings
-        from services.runner.main import consumer_factories, projection_factories
+        from services.runner.main import consumer_factories
         from services.runner.progress import ConsumerLag, wait_caught_up
 
         expect = consumer or list(consumer_factories())
@@ -78,8 +78,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"waiting… {line or 'no consumers yet'}", err=True)
                 last[0], shown[0] = line, now
 
-        ok = asyncio.run(wait_caught_up(load_settings(), expect, timeout, show,
-                                        projections=list(projection_factories())))
+        ok = asyncio.run(wait_caught_up(load_settings(), expect, timeout, show))
         if not ok:
             typer.echo(f"error: consumers not caught up after {timeout:.0f}s "
                        "(is `voxledger run` running?)", err=True)

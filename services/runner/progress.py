@@ -52,8 +52,12 @@ async def wait_caught_up(settings: Settings, expect: list[str], timeout: float,
                          projections: list[str] | None = None) -> bool:
     """True once every expected stream consumer exists and has nothing pending or unacked, and
     then every expected projection (``projections``: the names that follow the ledger) has
-    reached every tenant's ledger head."""
-    followers = [n for n in expect if n in (projections or [])]
+    reached every tenant's ledger head (default: the projections ``voxledger run`` starts)."""
+    if projections is None:
+        from services.runner.main import projection_factories
+
+        projections = list(projection_factories())
+    followers = [n for n in expect if n in projections]
     streams = [n for n in expect if n not in followers]
     nc = await connect(settings, name="voxledger-wait")
     engine = make_async_engine(settings, pool_size=1)
