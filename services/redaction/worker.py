@@ -7,7 +7,7 @@ not be written yet, and late events keep changing them after. So the worker does
 events. Its handler only records facts from the session's ``system`` events (it reads no other
 entry of the ledger), in the batch's transaction: consent events (latest per scope, see ``consent.py``) and
 ``session.ended`` as a ``redaction_sessions`` row expecting ``seq + 1`` frames (seq is gapless
-from 0). Its ``maintain`` hook (after each batch and whenever the stream is idle) then polls
+from 0). Its ``maintain`` hook (after each round of batches and on every wake or poll) then polls
 for ended sessions whose transcript has caught up (``transcript_sessions.frames`` ≥ expected)
 and whose stored redaction is of an older transcript revision, and redacts each in its own
 transaction under a row lock (``SKIP LOCKED``: several instances share the work). Compared

@@ -1,5 +1,5 @@
 """SQL of the transcript builder's write side. Every statement is idempotent: the consumer may
-run a batch twice (redelivery) and the result is the same rows."""
+apply a batch twice (a retry) and the result is the same rows."""
 
 from __future__ import annotations
 
