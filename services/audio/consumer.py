@@ -1,15 +1,16 @@
 """The audio recorder: builds each session's recordings as the ledger commits its entries.
 
-Input choice. The recorder follows the sealer's *committed* entries and raw audio segments rather
-than subscribing to NATS itself. Then the live recording and the rebuild read the same bytes
-through the same code (``job.py``), so they agree by construction (law 3); a crashed recorder
-resumes by replaying the session from the ledger (which never loses anything) and checking the
-parts it had stored, instead of needing NATS to redeliver audio it already acked; and it never
-records a frame the ledger refused. The cost is latency (a recording trails the sealer by one
-poll) and, after a crash, replay work proportional to the session so far.
+Input choice. The recorder follows the sealer's *committed* entries and raw audio segments, like
+every projection (no consumer but the sealer reads the raw stream). Then the live recording and
+the rebuild read the same bytes through the same code (``job.py``), so they agree by construction
+(law 3); a crashed recorder resumes by replaying the session from the ledger (which never loses
+anything) and checking the parts it had stored, instead of needing NATS to redeliver audio it
+already acked; and it never records a frame the ledger refused. The cost is latency (a recording
+trails the sealer by one poll) and, after a crash, replay work proportional to the session so far.
 
-As a :class:`~services.platform.consumer.BatchHandler` it subscribes to system subjects only to be
-woken up; the work happens in ``maintain`` (after each batch and on every idle fetch): find
+As a :class:`~services.ledger.follower.Projection` it follows the ledger's system events only to
+be woken up (the follower wakes it on the sealer's NOTIFY); the work happens in ``maintain``
+(after each round of batches and on every wake or poll): find
 sessions whose recording is not complete, take a per-session advisory lock (one writer per
 recording across processes; a killed process's locks go with its connection), feed new entries in
 ``seq`` order (stopping at a hole until the session ends), upload full parts, persist the upload
@@ -36,7 +37,8 @@ from services.audio.job import RecordingDiverged, SessionJob
 from services.audio.recording import MIN_PART
 from services.audio.render import HEARD, LAYOUT, UNHEARD
 from services.audio.source import SegmentReader, entries_after, session_row
-from services.platform.consumer import Delivered, HandlerDefaults
+from services.ledger.follower import ProjectionDefaults
+from services.ledger.reader import SealedEvent
 from services.platform.keys import KeyProvider
 from services.platform.settings import Settings
 
@@ -46,15 +48,14 @@ ROWS_PER_STEP = 2000
 STEP_RETRY_MAX_S = 60.0  # a failing session is retried at least this often (an outage ends)
 
 
-class AudioRecorder(HandlerDefaults):
-    # Recordings advance in ``maintain``, which runs after every fetch: an idle fetch waiting
-    # the default 0.5 s for a system event held each recording back by as much.
-    fetch_timeout: float | None = 0.1
+class AudioRecorder(ProjectionDefaults):
+    # Its input is read in ``maintain`` (entries and raw segments by session and seq); the
+    # follower only needs to wake it, so it reads no entry but the system ones.
+    system_only = True
 
     def __init__(self, settings: Settings, keys: KeyProvider, s3: Any, *,
                  tenant: str | None = None, part_size: int = MIN_PART) -> None:
         self.name = "audio" if tenant is None else f"audio-{tenant}"
-        self.filter_subjects = [f"{settings.subject_prefix}.{tenant or '*'}.*.system"]
         self.settings, self.keys, self.s3, self.tenant = settings, keys, s3, tenant
         self.uploads = store.Uploads(s3, settings.bucket_audio)
         self.part_size = part_size
@@ -66,7 +67,7 @@ class AudioRecorder(HandlerDefaults):
         # after a growing delay, not on every poll: consecutive failures and when to try next.
         self._failing: dict[tuple[str, str], tuple[int, float]] = {}
 
-    async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
+    async def handle(self, conn: AsyncConnection, batch: list[SealedEvent]) -> None:
         """Nothing to write here: a system event only means "look at the ledger again"."""
 
     async def maintain(self, engine: AsyncEngine) -> None:

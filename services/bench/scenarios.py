@@ -102,15 +102,19 @@ class Bench:
     # -- processes -------------------------------------------------------------------------
     async def start_pipeline(self, settings: Any) -> None:
         from services.platform.nats import connect
+        from services.runner.main import stream_factories
         from services.runner.progress import consumer_lags
 
+        # The sealer's durable shows it runs; projections follow the ledger (no durable) and
+        # ``wait_caught_up`` waits for their positions.
+        durables = set(CONSUMERS) & set(stream_factories())
         self.run_proc = self.stack.run(self.logs / "run.log")
         nc = await connect(settings, name="voxledger-bench")
         try:
             deadline = time.monotonic() + 180
             while True:
                 names = {lag.name for lag in await consumer_lags(nc, settings.stream_name)}
-                if set(CONSUMERS) <= names:
+                if durables <= names:
                     return
                 if self.run_proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("`voxledger run` did not start its consumers; see "

@@ -31,6 +31,7 @@ FORGETTERS: Final[tuple[Forgetter, ...]] = (
 # Tables that hold no data about a session's content or its subject, with the reason.
 NOT_SESSION_DATA: Final[dict[str, str]] = {
     "consumer_progress": "stream positions of consumers; no session data",
+    "projection_positions": "ledger positions of projections per tenant; no session data",
     "alembic_version": "schema revision",
     "redaction_policies": "the tenant's redaction policy; removed by `tenants erase`",
     "erasure_requests": "the record of erasures: ids and HMACs only (kept as proof of erasure)",

@@ -1,13 +1,14 @@
 """``voxledger replay``: rebuild projections from the sealed ledger and compare (DESIGN law 3).
 
-For each tenant and session the ledger's entries are decrypted into the envelopes every consumer
-received (position order is stream order), fed through the same pure code the live consumers
-run, and the result is compared row by row with what the live projection stored:
+For each tenant and session the ledger's entries are decrypted into the envelopes every projection
+reads through the ledger's read port (``services/ledger/reader.py``: position order, audio as
+zeros of each recorded length), fed through the same pure code the live projections run, and the
+result is compared row by row with what the live projection stored:
 
 - ``catalog``: ``catalog._session_rows`` plus the same seq bookkeeping (``SeenSeqs``) → the
   ``sessions`` row;
-- ``transcripts``: ``frames.compact`` (audio fields replaced by their lengths, which the ledger's
-  ``$audio`` references carry, so no audio byte needs to be read) then the builder's ``rebuild``
+- ``transcripts``: the builder's ``rebuild`` (one frame per seq, the first sealed winning; audio
+  lengths come from the ledger's ``$audio`` references, so no audio byte needs to be read)
   → ``transcript_sessions``, ``transcript_turns``, ``tool_calls``;
 - ``audio``: ``audio.rebuild`` (decrypts the raw segments, renders both recordings, PCM SHA-256)
   against the recorded hash, and the stored object's SHA-256 against the recorded one.
@@ -22,7 +23,6 @@ Errors: :class:`ReplayError` (nothing to replay); differences are results, not e
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -32,19 +32,17 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from schemas.envelope import Direction, Envelope, Provider
+from schemas.envelope import Envelope
 from services.audio import store as audio_store
 from services.audio.rebuild import rebuild as rebuild_audio
-from services.audio.source import decode
 from services.ledger import reads
 from services.ledger.catalog import _session_rows
 from services.ledger.catalog_repo import catalog_rows
 from services.ledger.catalog_seqs import SeenSeqs
 from services.ledger.journal_ids import is_reserved_session
-from services.platform.consumer import Delivered
+from services.ledger.reader import decode_entry, first_by_seq
 from services.platform.keys import KeyProvider
 from services.transcripts.consumer import rebuild as rebuild_transcript
-from services.transcripts.frames import compact
 from services.transcripts.repository import projection_rows
 
 PROJECTIONS: Final = ("catalog", "transcripts", "audio")
@@ -125,24 +123,15 @@ def _digest(hashes: Iterable[str]) -> str:
 
 
 def envelopes(rows: Iterable[Any], tenant: str, session: str, dek: bytes) -> list[Envelope]:
-    """The envelopes as the consumers received them, audio as zeros of each recorded length
-    (every projection compared here depends on audio lengths only; ``audio`` reads the bytes)."""
-    out = []
-    for row in rows:
-        payload, refs = decode(row, tenant, session, dek)
-        for parent, key, ref in refs:
-            parent[key] = base64.b64encode(bytes(int(ref["length"]))).decode()
-        out.append(Envelope(
-            schema_version=row.schema_version, event_id=row.event_id, tenant_id=tenant,
-            session_id=session, seq=row.seq, provider=Provider(row.provider),
-            direction=Direction(row.direction), type=row.type, recorded_at=row.recorded_at,
-            mono_ns=row.mono_ns, payload=payload))
-    return out
+    """The envelopes as the projections read them through the ledger's read port (audio as
+    zeros of each recorded length: every projection compared here depends on lengths only;
+    ``audio`` reads the bytes)."""
+    return [decode_entry(row, tenant, dek, "lengths", None, "voice").envelope for row in rows]
 
 
 def catalog_row(envs: list[Envelope]) -> dict[str, Any]:
     """The ``sessions`` row the catalog consumer writes for these envelopes (same code path)."""
-    sessions, events = _session_rows([Delivered(0, "", e) for e in envs])
+    sessions, events = _session_rows(envs)
     (key, row), = sessions.items()
     seen = SeenSeqs(-1, [])
     kinds: dict[str, int] = {}
@@ -156,13 +145,9 @@ def catalog_row(envs: list[Envelope]) -> dict[str, Any]:
 def transcript_rows(tenant: str, session: str, envs: list[Envelope]
                     ) -> dict[str, list[dict[str, Any]]]:
     """The rows the transcript builder writes: frames kept by seq (first sealed wins)."""
-    first: dict[int, Envelope] = {}
-    for env in envs:
-        first.setdefault(env.seq, env)
-    stored = [compact(first[s]) for s in sorted(first)]
-    t = rebuild_transcript(tenant, session, stored)
+    t = rebuild_transcript(envs)
     key = {"session_id": session}
-    summary = {**key, **vars(t.summary), "frames": len(stored)}
+    summary = {**key, **vars(t.summary), "frames": len(first_by_seq(envs))}
     return {"transcript_sessions": [summary],
             "transcript_turns": [{**key, **vars(r)} for r in t.turns],
             "tool_calls": [{**key, **vars(r)} for r in t.tool_calls]}

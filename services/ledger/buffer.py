@@ -5,15 +5,14 @@ the ledger holds it encrypted. Once a session's ``session.ended`` is sealed, the
 ``maintain`` asks :class:`StreamBuffer` to purge that session's subjects (``voice.T.S.>``) from
 the stream, but only when no durable consumer whose filter matches them still needs any of its
 messages: every such consumer's ack floor must be at or past the session's last sealed stream
-sequence. The consumers the pipeline runs (``stream_purge_consumers``) must also exist: a
-projection still starting (the redaction worker loads its NLP model before it subscribes, which
-took minutes on a loaded machine) or not started yet has no ack floor to hold the purge back, and
-purging then lost its input for good. It also waits ``stream_purge_grace_s`` after the end was
-sealed, so a consumer created just after (a new projection) still finds the frames. A consumer
-that is behind, stopped, stuck or missing holds the purge back (never loses data for it);
-``max_age`` stays the safety bound for sessions that never end. A frame of the session that
-arrives after the purge (a spool drained late) is a new message: sealed, then purged by a later
-sweep.
+sequence. The consumers the pipeline runs on the stream (``stream_purge_consumers``: the sealer
+alone, since every projection follows the sealed ledger instead) must also exist: one not started
+yet has no ack floor to hold the purge back, and purging then lost its input for good. It also
+waits ``stream_purge_grace_s`` after the end was sealed, so a raw-stream consumer created just
+after still finds the frames. A consumer that is behind, stopped, stuck or missing holds the
+purge back (never loses data for it); ``max_age`` stays the safety bound for sessions that never
+end. A frame of the session that arrives after the purge (a spool drained late) is a new message:
+sealed, then purged by a later sweep.
 
 Errors: NATS or Postgres failures propagate to the sealer, which logs them and sweeps again at
 its next maintain.

@@ -1,8 +1,9 @@
-"""The session catalog consumer: one metadata row per session (tenant, provider, start/end, counts).
+"""The session catalog: one metadata row per session (tenant, provider, start/end, counts).
 
-Idempotent without a row per event: each session row keeps which seqs it counted (``max_seq``
-and the holes below it, see catalog_seqs.py), so an event counts once however often JetStream
-redelivers it or a gateway republishes it. Per batch: one upsert of every touched session that
+A ledger :class:`~services.ledger.follower.Projection` (no audio bytes). Idempotent without a row
+per event: each session row keeps which seqs it counted (``max_seq`` and the holes below it, see
+catalog_seqs.py), so an event counts once however often it is applied or a gateway republishes
+it under a new event id. Per batch: one upsert of every touched session that
 also locks the rows and returns their bookkeeping, then one executemany of the new counts.
 """
 
@@ -15,10 +16,11 @@ from sqlalchemy import bindparam, case, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from schemas.envelope import Direction
+from schemas.envelope import Direction, Envelope
 from services.ledger.catalog_models import SessionRow
 from services.ledger.catalog_seqs import SeenSeqs
-from services.platform.consumer import Delivered, HandlerDefaults
+from services.ledger.follower import ProjectionDefaults
+from services.ledger.reader import SealedEvent
 
 _T = SessionRow.__table__
 
@@ -56,13 +58,12 @@ COUNTS = (
 _META = ("started_at", "ended_at", "last_seq_declared", "end_reason")
 
 
-def _session_rows(batch: list[Delivered]
+def _session_rows(batch: list[Envelope]
                   ) -> tuple[dict[tuple[str, str], dict[str, Any]],
                              dict[tuple[str, str], list[tuple[int, str]]]]:
     sessions: dict[tuple[str, str], dict[str, Any]] = {}
     events: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-    for d in batch:
-        env = d.envelope
+    for env in batch:
         key = (env.tenant_id, env.session_id)
         events[key].append((env.seq, env.kind))
         row = sessions.get(key)
@@ -89,18 +90,15 @@ def _session_rows(batch: list[Delivered]
     return sessions, events
 
 
-class SessionCatalog(HandlerDefaults):
-    # A projection, not the evidence: longer batches (fewer statements per event) for at most
-    # 0.5 s more delay behind the ledger.
-    linger = 0.5
+class SessionCatalog(ProjectionDefaults):
     name = "catalog"
 
-    def __init__(self, subject_prefix: str = "voice") -> None:
+    def __init__(self, *, tenant: str | None = None) -> None:
         # Metadata only: audio frames count as events but their bytes are never needed here.
-        self.filter_subjects = [f"{subject_prefix}.>"]
+        self.tenant = tenant
 
-    async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
-        sessions, events = _session_rows(batch)
+    async def handle(self, conn: AsyncConnection, batch: list[SealedEvent]) -> None:
+        sessions, events = _session_rows([e.envelope for e in batch])
         # Sorted, so two transactions touching the same sessions lock them in the same order.
         rows = [sessions[k] for k in sorted(sessions)]
         # The upsert locks each row until commit, so the bookkeeping read here stays ours.

@@ -239,3 +239,18 @@ class LedgerCosignature(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+
+
+class ProjectionPosition(Base):
+    """How far a projection has applied a tenant's ledger: the next position it reads (so
+    ``position == ledger_trees.size`` means caught up). Written in the same transaction as the
+    projection's effect (the tracking record), so a restart resumes exactly where it stopped."""
+
+    __tablename__ = "projection_positions"
+
+    projection: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )

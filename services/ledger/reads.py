@@ -190,6 +190,6 @@ stored_leaves = leaf_hashes  # ``verify --since``: the sealed leaves, not recomp
 async def session_entries(conn: AsyncConnection, tenant: str, session: str) -> Sequence[Any]:
     """One session's entries in position order (stream order: what every consumer received)."""
     return (await conn.execute(
-        select(E.position, E.event_id, E.seq, E.schema_version, E.provider, E.direction, E.type,
-               E.recorded_at, E.mono_ns, E.payload_ct)
+        select(E.position, E.event_id, E.session_id, E.seq, E.stream_seq, E.schema_version,
+               E.provider, E.direction, E.type, E.recorded_at, E.mono_ns, E.payload_ct)
         .where(E.tenant_id == tenant, E.session_id == session).order_by(E.position))).all()

@@ -284,3 +284,13 @@ async def mark_timed_out(conn: AsyncConnection, timeout_s: float) -> int:
         t.last_event_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("timeout")),
     ).values(timed_out_at=func.now()), {"timeout": timeout_s})
     return int(result.rowcount or 0)
+
+
+NOTIFY_CHANNEL = "voxledger_sealed"  # payload: the tenant whose ledger grew
+_NOTIFY = text("SELECT pg_notify(:channel, :tenant)")
+
+
+async def notify_sealed(conn: AsyncConnection, tenant: str) -> None:
+    """Tell projections (services/ledger/follower.py) that ``tenant``'s ledger grew; Postgres
+    sends it when the transaction commits, and drops it if it rolls back."""
+    await conn.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "tenant": tenant})

@@ -147,6 +147,9 @@ class Sealer(HandlerDefaults):
             await self._checkpoint(conn, tree, "session-end" if plan.ended_sessions else "cadence",
                                    now)
         await repo.save_tree(conn, tree)
+        if plan.entries:
+            # Delivered on commit: wakes every projection following this tenant's ledger.
+            await repo.notify_sealed(conn, tenant)
         self.sealed += len(plan.entries)
 
     async def _write(self, conn: AsyncConnection, tenant: str, plan: SealPlan) -> None:

@@ -25,8 +25,10 @@ content is bisected until the failing event stands alone, which is dead-lettered
 commits. A failure of a server (Postgres, S3, NATS down) is retried whole after a growing,
 capped backoff, logged, and never dead-letters anything.
 
-Erased sessions (issue 14): a handler that is not ordered (the projections) never sees an event
-of a session whose data key is destroyed. In the batch's own transaction the sessions' ledger rows
+Erased sessions (issue 14): a handler that is not ordered never sees an event of a session whose
+data key is destroyed (the pipeline's projections follow the sealed ledger instead,
+``services/ledger/follower.py``, with the same guarantee; the sealer is the only stream consumer
+``voxledger run`` starts). In the batch's own transaction the sessions' ledger rows
 are read ``FOR KEY SHARE``; key destruction takes ``FOR UPDATE`` on the row first, so it waits for
 a batch that saw the key alive, and the erasure's forgetters (which run after it) delete what that
 batch wrote. Every later batch drops the session's events. The sealer handles them itself.

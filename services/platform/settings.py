@@ -63,12 +63,10 @@ class Settings(BaseSettings):
     stream_purge_sealed: bool = True
     stream_purge_grace_s: float = Field(default=30.0, ge=0, le=86400)
     # The durable consumers a purge waits for: until each exists and has acknowledged a session's
-    # frames, they stay in the stream. A projection still starting (the redaction worker loads
-    # its NLP model first) or not started yet must not find its input purged. A deployment that
-    # runs fewer projections names them here (JSON list); one never started holds purges back
-    # and max_age stays the bound.
-    stream_purge_consumers: list[str] = Field(
-        default=["sealer", "catalog", "audio", "transcripts", "redaction"], max_length=64)
+    # frames, they stay in the stream. Only the sealer reads the raw stream (every projection
+    # follows the sealed ledger), so it is the only one by default; a deployment that adds a
+    # raw-stream consumer of its own names it here too (JSON list).
+    stream_purge_consumers: list[str] = Field(default=["sealer"], max_length=64)
 
     key_file: Path | None = Field(default=None, description="development keyring (mode 0600)")
     session_idle_timeout_s: float = Field(default=3600.0, gt=0)

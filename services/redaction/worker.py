@@ -1,12 +1,13 @@
-"""The redaction worker: ``BatchHandler`` named ``redaction``.
+"""The redaction worker: a ledger :class:`~services.ledger.follower.Projection` named
+``redaction``.
 
-Trigger. The transcript is whole-session work done by another consumer (``transcripts``), and
-JetStream gives no order between two consumers: when this worker sees ``session.ended`` the
-turns may not be written yet, and late events keep changing them after. So the worker does not
-redact from events. Its handler only records facts from the session's ``system`` subject, in
-the batch's transaction: consent events (latest per scope, see ``consent.py``) and
+Trigger. The transcript is whole-session work done by another projection (``transcripts``),
+which follows the ledger at its own pace: when this worker sees ``session.ended`` the turns may
+not be written yet, and late events keep changing them after. So the worker does not redact from
+events. Its handler only records facts from the session's ``system`` events (it reads no other
+entry of the ledger), in the batch's transaction: consent events (latest per scope, see ``consent.py``) and
 ``session.ended`` as a ``redaction_sessions`` row expecting ``seq + 1`` frames (seq is gapless
-from 0). Its ``maintain`` hook (after each batch and whenever the stream is idle) then polls
+from 0). Its ``maintain`` hook (after each round of batches and on every wake or poll) then polls
 for ended sessions whose transcript has caught up (``transcript_sessions.frames`` ≥ expected)
 and whose stored redaction is of an older transcript revision, and redacts each in its own
 transaction under a row lock (``SKIP LOCKED``: several instances share the work). Compared
@@ -39,7 +40,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.platform.consumer import Delivered, HandlerDefaults
+from services.ledger.follower import ProjectionDefaults
+from services.ledger.reader import SealedEvent
 from services.platform.keys import KeyProvider, key_provider
 from services.platform.settings import Settings
 from services.redaction import assemble, language, repository
@@ -145,17 +147,17 @@ async def reprocess(db: AsyncEngine, engine: RedactionEngine, keys: KeyProvider,
     return done
 
 
-class RedactionWorker(HandlerDefaults):
+class RedactionWorker(ProjectionDefaults):
     name = "redaction"
+    # Only the recorder's own events: consent and session.ended are all this handler reads.
+    system_only = True
 
-    def __init__(self, engine: RedactionEngine, keys: KeyProvider, subject_prefix: str = "voice",
-                 *, sessions_per_poll: int = 20) -> None:
+    def __init__(self, engine: RedactionEngine, keys: KeyProvider, *,
+                 sessions_per_poll: int = 20, tenant: str | None = None) -> None:
         self.engine = engine
         self.keys = keys
-        # Only the recorder's own events: consent and session.ended are all this handler reads.
-        self.filter_subjects = [f"{subject_prefix}.*.*.system"]
         self.sessions_per_poll = sessions_per_poll
-        self.tenant: str | None = None  # tests confine a private worker to one tenant
+        self.tenant = tenant  # tests confine a private worker to one tenant
         self._failed: dict[tuple[str, str], float] = {}
 
     def warm_up(self) -> None:
@@ -163,10 +165,10 @@ class RedactionWorker(HandlerDefaults):
         seconds of CPU in the middle of live calls."""
         self.engine.warm_up()
 
-    async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
+    async def handle(self, conn: AsyncConnection, batch: list[SealedEvent]) -> None:
         events = []
-        for d in batch:
-            env = d.envelope
+        for e in batch:
+            env = e.envelope
             events.extend(consent_events(env))
             if env.type == "session.ended":
                 await repository.mark_ended(conn, env.tenant_id, env.session_id, env.seq + 1,
@@ -192,5 +194,4 @@ class RedactionWorker(HandlerDefaults):
 
 def make_redaction_worker(settings: Settings) -> RedactionWorker:
     return RedactionWorker(shared_engine(settings.spacy_model, settings.redaction_batch_size),
-                           key_provider(settings),
-                           settings.subject_prefix)
+                           key_provider(settings))

@@ -1,7 +1,10 @@
 """The composition root of ``voxledger run``: one process, every consumer, clean shutdown.
 
-Each consumer is a :class:`~services.platform.consumer.BatchHandler`; CONSUMERS lists their
-factories. A consumer can also run alone (``voxledger run --only NAME``) to scale out.
+The sealer is the only :class:`~services.platform.consumer.BatchHandler` of the raw stream
+(:func:`stream_factories`); every other consumer is a ledger
+:class:`~services.ledger.follower.Projection` run by a :class:`~services.ledger.follower.Follower`
+(:func:`projection_factories`). :func:`consumer_factories` names them all. A consumer can also run
+alone (``voxledger run --only NAME``) to scale out.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ import signal
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.ledger.follower import Follower, Projection
+from services.ledger.reader import make_reader
 from services.platform.consumer import BatchHandler, PullConsumer
 from services.platform.db import make_async_engine
 from services.platform.nats import connect, ensure_stream
@@ -25,23 +32,40 @@ SEALER = "sealer"
 # Measured (bench/ledger_copy.py --sealer): the sealer's batch costs ~5% less client CPU on
 # asyncpg than on psycopg, and its COPY half; both keep the batch in one transaction.
 SEALER_DRIVER = "asyncpg"
+ProjectionFactory = Callable[[Settings], Projection]
 
 
-def consumer_factories() -> dict[str, HandlerFactory]:
+def stream_factories() -> dict[str, HandlerFactory]:
+    """Consumers of the raw stream: the sealer alone."""
+    from services.ledger.sealer import make_sealer
+
+    return {"sealer": make_sealer}
+
+
+def projection_factories() -> dict[str, ProjectionFactory]:
+    """Projections of the sealed ledger."""
     from services.audio.consumer import make_audio_recorder
     from services.ledger.catalog import SessionCatalog
-    from services.ledger.sealer import make_sealer
     from services.redaction.worker import make_redaction_worker
     from services.transcripts.consumer import make_transcripts
 
-    factories: dict[str, HandlerFactory] = {
+    return {
         "catalog": lambda s: SessionCatalog(),
-        "sealer": make_sealer,
         "audio": make_audio_recorder,
         "transcripts": make_transcripts,
         "redaction": make_redaction_worker,
     }
-    return factories
+
+
+def consumer_factories() -> dict[str, HandlerFactory | ProjectionFactory]:
+    """Every consumer ``run`` starts, by name (the sealer first)."""
+    return {**stream_factories(), **projection_factories()}
+
+
+def make_follower(settings: Settings, engine: AsyncEngine, projection: Projection) -> Follower:
+    """A follower for ``projection``: audio bytes come from the ledger bucket when it asks."""
+    reader = make_reader(settings, audio_bytes=projection.audio == "bytes")
+    return Follower(engine, projection, reader, keys=reader.keys)
 
 
 def consumer_options(settings: Settings) -> dict[str, Any]:
@@ -72,6 +96,7 @@ class Job(Protocol):
 
 async def run_all(settings: Settings, only: list[str] | None = None,
                   ready: asyncio.Event | None = None, api: bool = False) -> None:
+    streams, projections = stream_factories(), projection_factories()
     factories = consumer_factories()
     jobs = job_factories()
     unknown = set(only or []) - set(factories) - set(jobs)
@@ -80,16 +105,18 @@ async def run_all(settings: Settings, only: list[str] | None = None,
                          f"{sorted([*factories, *jobs])}")
     job_names = [n for n in (only or list(jobs)) if n in jobs]
     names = [n for n in (only or list(factories)) if n in factories]
-    engine = make_async_engine(settings, pool_size=len(names) + 2)
+    engine = make_async_engine(settings, pool_size=2 * len(names) + 2)
     # The sealer's batches run on asyncpg (entry rows by copy_records_to_table in the batch's
     # transaction; README "The sealer's write path"); every other consumer on psycopg.
-    engines = {n: engine for n in names}
-    if SEALER in engines:
-        engines[SEALER] = make_async_engine(settings, pool_size=3, driver=SEALER_DRIVER)
+    sealer_engine = (make_async_engine(settings, pool_size=3, driver=SEALER_DRIVER)
+                     if SEALER in names else None)
     nc = await connect(settings, name="voxledger-run")
     await ensure_stream(settings, nc)
-    consumers = [PullConsumer(nc, engines[n], settings.stream_name, factories[n](settings),
-                              **consumer_options(settings)) for n in names]
+    consumers: list[PullConsumer | Follower] = [
+        PullConsumer(nc, sealer_engine if n == SEALER and sealer_engine else engine,
+                     settings.stream_name, streams[n](settings), **consumer_options(settings))
+        if n in streams
+        else make_follower(settings, engine, projections[n](settings)) for n in names]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -124,8 +151,9 @@ async def run_all(settings: Settings, only: list[str] | None = None,
             with contextlib.suppress(Exception):
                 await c.handler.close()
         await nc.close()
-        for e in {id(e): e for e in [engine, *engines.values()]}.values():
-            await e.dispose()
+        for e in (engine, sealer_engine):
+            if e is not None:
+                await e.dispose()
         log.info("stopped")
 
 

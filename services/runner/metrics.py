@@ -2,7 +2,8 @@
 
 Every value is read from the durable state every ``metrics_poll_s``, not counted in memory by the
 consumers: the ledger is append-only, so the number of sealed entries (``sum(ledger_trees.size)``)
-is a true counter, and lag comes from JetStream's own consumer state. So one poller in the top
+is a true counter, and lag comes from JetStream's consumer state (the sealer) or the projections'
+positions against the ledger heads. So one poller in the top
 process (the supervisor, or the single process) is exact whatever the grouping of consumers into
 child processes, survives their restarts, and costs the consumers nothing; no multiprocess files.
 A scrape returns the last poll (the database is queried at a bounded rate however often it is
@@ -91,7 +92,8 @@ class StateCollector(Collector):
         c.add_metric([], s.sealed)
         yield c
         lag = GaugeMetricFamily("voxledger_consumer_lag_messages", "Messages a consumer has not "
-                                "acknowledged yet (JetStream num_pending + num_ack_pending)",
+                                "acknowledged yet (the sealer: JetStream num_pending + "
+                                "num_ack_pending; a projection: ledger entries not applied)",
                                 labels=["consumer"])
         for name, (pending, unacked) in sorted(s.lag.items()):
             lag.add_metric([name], pending + unacked)
@@ -202,8 +204,16 @@ class MetricsServer:
                 # sealer is named after its tenant) would put tenant ids in labels.
                 label = (consumer if consumer in self.consumers else "other", reason_code(head))
                 snap.dead[label] = snap.dead.get(label, 0.0) + float(n)
+        from services.runner.main import projection_factories
+        from services.runner.progress import projection_lags
+
+        followers = [n for n in self.consumers if n in projection_factories()]
+        for lag in await projection_lags(engine, followers):
+            snap.lag[lag.name] = (float(lag.pending), 0.0)  # ledger entries not yet applied
         js = nc.jetstream()
         for name in self.consumers:
+            if name in followers:
+                continue
             try:
                 info = await js.consumer_info(self.settings.stream_name, name, timeout=5)
             except Exception:  # not created yet (the consumer has not started)

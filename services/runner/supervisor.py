@@ -35,7 +35,7 @@ DEFAULT_GROUPS: list[list[str]] = [["sealer"], ["catalog", "transcripts", "redac
 # Derived projections that may trail the ledger under a burst: their group runs at a lower CPU
 # priority, so when the machine is saturated the sealer and the audio recorder (whose lag is the
 # evidence's) get the cores first and the transcripts catch up after the burst. Nothing is lost
-# either way: what a consumer has not processed waits in JetStream.
+# either way: what a projection has not applied waits in the ledger.
 DEFERRABLE = frozenset({"catalog", "transcripts", "redaction", "retention"})
 DEFERRABLE_NICE = 5
 

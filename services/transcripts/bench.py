@@ -18,7 +18,7 @@ import uuid_utils
 from sqlalchemy import delete
 
 from schemas.envelope import Direction, Envelope, Provider
-from services.platform.consumer import Delivered
+from services.ledger.memory import MemoryLedger
 from services.platform.db import make_async_engine
 from services.platform.settings import load_settings
 from services.recorder.frames import frame_type
@@ -56,13 +56,14 @@ async def main(sessions: int, batch: int, every: float | None) -> None:
     engine = make_async_engine(settings)
     tenant = "t-bench-" + secrets.token_hex(4)
     envs = [e for _, e in envelopes(tenant, sessions)]
-    delivered = [Delivered(i, "voice.x", e) for i, e in enumerate(envs)]
-    handler = TranscriptBuilder() if every is None else TranscriptBuilder(rebuild_every=every)
+    sealed = MemoryLedger()
+    handler = (TranscriptBuilder(sealed) if every is None
+               else TranscriptBuilder(sealed, rebuild_every=every))
     t0 = time.perf_counter()
     try:
-        for i in range(0, len(delivered), batch):
+        for i in range(0, len(envs), batch):
             async with engine.begin() as conn:
-                await handler.handle(conn, delivered[i:i + batch])
+                await handler.handle(conn, sealed.seal(envs[i:i + batch]))
             await handler.maintain(engine)
         took = time.perf_counter() - t0
         audio = sum(e.kind == "audio" for e in envs)

@@ -1,25 +1,24 @@
 """The restored envelopes of live sessions, kept between rebuilds (pure: no I/O).
 
-A rebuild interprets every frame of its session. Reading them back from ``transcript_frames`` and
-restoring each into an ``Envelope`` (``frames.restore``) cost more than interpreting them, again
-on every rebuild. So the builder keeps, per session, the envelopes its last rebuild used, adds
-the frames each later batch stores, and rebuilds from those; it also keeps the interpreter's
-state after them, so the next rebuild of a live call interprets only the frames that arrived
-since (frames arriving in seq order, the normal case) instead of the whole call again.
+A rebuild interprets every frame of its session. Reading them back from the ledger (decrypting
+every entry) cost more than interpreting them, again on every rebuild. So the builder keeps, per
+session, the envelopes its last rebuild used, adds the frames each later batch brings, and
+rebuilds from those; it also keeps the interpreter's state after them, so the next rebuild of a
+live call interprets only the frames that arrived since (frames arriving in seq order, the normal
+case) instead of the whole call again.
 
-Validity. A rebuild from the copy must give what a rebuild from Postgres gives, so the copy must
-hold exactly the session's stored frames. Every transaction that stores frames of a session sets
-``transcript_sessions.frames_version`` to a fresh random value; an entry remembers the version
-it was made under, and :meth:`FrameCache.take` hands it out only when the session row, read
-under its lock, still holds that version. Anything else gives another version and so a read
-from Postgres: frames stored by another consumer instance, a batch of ours that rolled back
-after its entry was updated (the row is back at the version before it), a session erased and
-created again, rows from before the column (NULL, never trusted). An entry is out of the cache
-while a batch works on it, so one that fails half-way is simply gone.
+Validity. A rebuild from the copy must give what a rebuild from the ledger gives. Every
+transaction that adds frames to a copy sets ``transcript_sessions.frames_version`` to a fresh
+random value; an entry remembers the version it was made under, and :meth:`FrameCache.take`
+hands it out only when the session row, read under its lock, still holds that version. Anything
+else gives another version and so a read from the ledger: a batch of ours that rolled back after
+its entry was updated (the row is back at the version before it), another instance that wrote the
+session, a session erased and created again, rows from before the column (NULL, never trusted).
+An entry is out of the cache while a batch works on it, so one that fails half-way is gone.
 
 Bounds. At most ``max_sessions`` entries and ``max_frames`` envelopes in all, about 1.2 KB each:
 the default 250,000 is some 300 MB, about 45 one-minute OpenAI calls at their end (~90 frames a
-second). Sessions that do not fit are rebuilt from Postgres, as without the cache. When full,
+second). Sessions that do not fit are rebuilt from the ledger, as without the cache. When full,
 the entry being put back is dropped rather than another: live sessions come back in turn, and
 evicting the least recently used would drop exactly the next one needed, so nothing would stay
 cached. A session not touched for ``idle_after`` seconds is evicted by :meth:`evict_idle`; the
@@ -45,19 +44,24 @@ def _seq(env: Envelope) -> int:
 
 @dataclass
 class Entry:
-    """The envelopes of every stored frame of a session, by seq, as of ``version``."""
+    """The envelopes of a session's sealed frames (one per seq), by seq, as of ``version``."""
 
     version: UUID | None
     envs: list[Envelope] = field(default_factory=list)
+    seqs: set[int] = field(default_factory=set)
     # The interpretation of a prefix of ``envs``, continued by the next rebuild (see
     # ``interpret_from``); dropped when late frames land inside that prefix.
     progress: Progress | None = None
 
+    def __post_init__(self) -> None:
+        self.seqs.update(e.seq for e in self.envs)
+
     def add(self, new: Sequence[Envelope], version: UUID) -> None:
-        """Take in frames just stored (seqs this entry does not hold) under ``version``."""
+        """Take in new frames (seqs this entry does not hold) under ``version``."""
         if not new:
             return
         ordered = sorted(new, key=_seq)
+        self.seqs.update(e.seq for e in ordered)
         tail = not self.envs or ordered[0].seq > self.envs[-1].seq
         self.envs.extend(ordered)
         if not tail:  # late frames: two sorted runs, which sort merges in linear time

@@ -1,46 +1,41 @@
-"""The transcript consumer: ``BatchHandler`` named ``transcripts``.
+"""The transcript builder: a ledger :class:`~services.ledger.follower.Projection` named
+``transcripts``.
 
 Design. Interpreting a provider is whole-session work: a user transcript arrives after the next
 response and joins on ``item_id``; a truncation reaches back into audio already queued; heard
 text needs the generated audio length. Folding events into turns incrementally would duplicate
-every interpreter's rules and break on late or out-of-order events. So the builder keeps, per
-session, exactly what the interpreters read, minus the audio bytes (``frames.py``: non-audio
-frames verbatim, audio frames with each audio field replaced by its length), in
-``transcript_frames`` keyed by (tenant, session, seq). For each session a batch touches it inserts
-the new frames (duplicates ignored), re-interprets the whole stored session with
-``services.providers.interpret`` and upserts turns and tool calls by (tenant, session, id) in the
-batch's transaction. The result is a function of the *set* of frames, not of arrival order:
-late, duplicated or redelivered events land in the right turn exactly once, and a restart resumes
-from Postgres (what the builder holds in memory is a copy of it, below).
+every interpreter's rules and break on late or out-of-order events. So the builder re-interprets
+a session's frames as a whole (``services.providers.interpret``) and upserts turns and tool calls
+by (tenant, session, id) in the batch's transaction. Its input is the sealed ledger, read through
+:mod:`services.ledger.reader` with audio *lengths* only (each audio field holds zeros of its
+length, which is all the interpreters read of it); it keeps no copy of the frames in Postgres.
+Frames count once per seq, the first sealed winning (as in verify). The result is a function of
+the *set* of sealed frames, not of arrival order: late or republished events land in the right
+turn exactly once, and ``voxledger replay`` gets the same rows from the same function.
 
-Cost: a rebuild from scratch interprets every frame of the session, and even a continued one
-freezes and projects the whole session, so rebuilding on every batch made a call quadratic in its
-length. So:
+Cost: a rebuild interprets every frame of the session, and re-reading a whole session from the
+ledger on every batch would make a call quadratic in its length. So:
 
-- the builder keeps each live session's frames in memory, restored as the interpreter reads them
-  (``cache.py``), and adds the frames each batch stores: a rebuild reads Postgres only when that
-  copy may be incomplete (a restart, frames stored by another instance, a batch rolled back),
-  which ``transcript_sessions.frames_version`` tells exactly;
-- with the frames it keeps the interpreter's state (``interpret_from``), so a live session's
+- the builder keeps each live session's envelopes in memory (``cache.py``) and adds each batch's
+  new ones: it re-reads the session's sealed entries only when that copy may be incomplete (a
+  restart, a batch rolled back, an evicted session), which ``transcript_sessions.frames_version``
+  tells exactly;
+- with the envelopes it keeps the interpreter's state (``interpret_from``), so a live session's
   rebuild interprets only the frames that arrived since the last one, in seq order; a late frame
   inside what was interpreted starts over from the first frame;
-- a batch that brings only audio frames of a session stores them without a rebuild (audio alone
+- a batch that brings only audio frames of a session adds them without a rebuild (audio alone
   moves no text; the next event or ``session.ended`` rebuilds with it);
-- while a call is live, a session is rebuilt at most once per window: a batch inside it stores
-  its frames and marks the session due, and ``maintain`` (after each committed batch and on idle
-  fetches) rebuilds due sessions once their window has passed. The window is ``rebuild_every``
-  seconds, widened by a second per ``FRAMES_PER_WINDOW_SECOND`` frames the last rebuild saw:
-  at ~100 frames a second, a 40 s call is rebuilt every second, a one-hour call about every
-  90 s. A rebuild costs time in proportion to the frames, so past ~4,000 frames a call's rebuild
-  work per second of call stops growing with its length;
+- while a call is live, a session is rebuilt at most once per window: a batch inside it adds its
+  frames and marks the session due, and ``maintain`` (after each round of batches and on every
+  wake or poll) rebuilds due sessions once their window has passed. The window is
+  ``rebuild_every`` seconds, widened by a second per ``FRAMES_PER_WINDOW_SECOND`` frames the last
+  rebuild saw: at ~100 frames a second, a 40 s call is rebuilt every second, a one-hour call
+  about every 90 s;
 - a batch is always rebuilt at once when it brings ``session.ended``, when the session had
-  already ended (late events), or when this process has not rebuilt the session yet (so a
-  restart, or a second instance, never waits on state it does not have).
+  already ended (late events), or when this process has not rebuilt the session yet.
 
-The window trades freshness of a live call's transcript (behind by up to the window: a second
-for calls under ~4,000 frames, a minute or more deep into a long call) for work; the rows of an
-ended session are the same as rebuilding every batch from Postgres. ``rebuild_every=0`` turns
-the window off.
+The window trades freshness of a live call's transcript for work; the rows of an ended session
+are the same as rebuilding every batch from the ledger. ``rebuild_every=0`` turns the window off.
 
 Transcript text never appears in logs or exceptions raised here; failures name the session only.
 """
@@ -52,18 +47,22 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schemas.envelope import Direction, Envelope
-from services.platform.consumer import Delivered, HandlerDefaults
+from services.ledger.follower import ProjectionDefaults
+from services.ledger.reader import AudioMode, SealedEvent, first_by_seq
 from services.providers import interpret
 from services.providers.interpret import interpret_from
 from services.transcripts import repository
 from services.transcripts.cache import Entry, FrameCache, Key
-from services.transcripts.frames import StoredFrame, compact, restore
 from services.transcripts.projection import Transcript, project
+
+if TYPE_CHECKING:
+    from services.platform.settings import Settings
 
 # Each this many frames of a live session widen its rebuild window by a second.
 FRAMES_PER_WINDOW_SECOND = 4000
@@ -79,12 +78,10 @@ def transcribe_entry(entry: Entry) -> Transcript:
     return project(entry.progress.builder.freeze(), entry.envs)
 
 
-def restored(tenant: str, session: str, stored: list[StoredFrame]) -> list[Envelope]:
-    return [restore(f, tenant, session) for f in stored]
-
-
-def rebuild(tenant: str, session: str, stored: list[StoredFrame]) -> Transcript:
-    return transcribe(restored(tenant, session, stored))
+def rebuild(envs: list[Envelope]) -> Transcript:
+    """The transcript of a session's sealed envelopes (position order): what the live builder
+    writes, one frame per seq with the first sealed winning (``voxledger replay`` uses it)."""
+    return transcribe(first_by_seq(envs))
 
 
 def rebuild_window(rebuild_every: float, frames: int) -> float:
@@ -98,33 +95,47 @@ def _ends(env: Envelope) -> bool:
     return env.direction is Direction.SYSTEM and env.type == "session.ended"
 
 
+class SessionEvents(Protocol):
+    """Where a session's sealed frames are read again (the ledger's read port)."""
+
+    async def session_events(self, conn: AsyncConnection, tenant: str, session: str, *,
+                             audio: AudioMode = "lengths") -> list[SealedEvent] | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Rebuilt:
     at: float  # monotonic time of this process's last rebuild of the session
     frames: int  # frames that rebuild saw
 
 
-class TranscriptBuilder(HandlerDefaults):
-    # A projection, not the evidence: longer batches (fewer statements per event) for at most
-    # 0.5 s more delay behind the ledger.
-    linger = 0.5
+class TranscriptBuilder(ProjectionDefaults):
     name = "transcripts"
 
-    def __init__(self, subject_prefix: str = "voice", rebuild_every: float = 1.0,
-                 cache: FrameCache | None = None) -> None:
-        # Audio subjects too: heard text and turn timing need audio lengths (not bytes).
-        self.filter_subjects = [f"{subject_prefix}.>"]
+    def __init__(self, reader: SessionEvents, rebuild_every: float = 1.0,
+                 cache: FrameCache | None = None, *, tenant: str | None = None) -> None:
+        self.reader = reader  # audio lengths only: no S3 read
+        self.tenant = tenant
         self.rebuild_every = rebuild_every
         self.cache = FrameCache() if cache is None else cache
         self._rebuilt: dict[Key, Rebuilt] = {}
-        self._due: dict[Key, str] = {}  # sessions with frames stored since, -> provider
+        self._due: dict[Key, str] = {}  # sessions with frames added since, -> provider
 
-    async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
+    async def handle(self, conn: AsyncConnection, batch: list[SealedEvent]) -> None:
         by_session: dict[Key, list[Envelope]] = defaultdict(list)
-        for d in batch:
-            by_session[(d.envelope.tenant_id, d.envelope.session_id)].append(d.envelope)
+        for e in batch:
+            by_session[(e.tenant, e.session)].append(e.envelope)
         for (tenant, session), envs in sorted(by_session.items()):
             await self._apply(conn, tenant, session, envs)
+
+    async def _load(self, conn: AsyncConnection, key: Key, version: UUID) -> Entry | None:
+        """The session's sealed frames, read again from the ledger (None: erased)."""
+        events = await self.reader.session_events(conn, *key, audio="lengths")
+        if events is None:
+            return None
+        entry = Entry(version)
+        entry.add(first_by_seq(e.envelope for e in events), version)
+        await repository.set_frames_version(conn, *key, version)
+        return entry
 
     async def _apply(self, conn: AsyncConnection, tenant: str, session: str,
                      envs: list[Envelope]) -> None:
@@ -133,14 +144,24 @@ class TranscriptBuilder(HandlerDefaults):
         locked = await repository.lock_session(conn, tenant, session, provider)
         # Out of the cache until this batch is done with it: a failure half-way leaves no entry.
         entry = self.cache.take(key, locked.frames_version)
-        frames = [compact(e) for e in envs]
+        only_audio = all(e.kind == "audio" for e in envs)
         version = uuid.uuid4()
-        added = await repository.add_frames(conn, tenant, session, frames, version)
-        if entry is not None and added:
-            entry = _grown(entry, tenant, session, frames, added, version)
-        if not added or all(f.kind == "audio" for f in frames):
-            self._keep(key, entry)
-            return
+        if entry is None:
+            if only_audio:
+                return  # sealed: the next rebuild reads them from the ledger
+            entry = await self._load(conn, key, version)
+            if entry is None:
+                return
+        else:
+            new = [e for e in first_by_seq(envs) if e.seq not in entry.seqs]
+            if not new or only_audio:
+                if new:
+                    entry.add(new, version)
+                    await repository.set_frames_version(conn, tenant, session, version)
+                self._keep(key, entry)
+                return
+            entry.add(new, version)
+            await repository.set_frames_version(conn, tenant, session, version)
         last = self._rebuilt.get(key)
         if (not locked.ended and last is not None
                 and time.monotonic() - last.at < rebuild_window(self.rebuild_every, last.frames)
@@ -148,21 +169,21 @@ class TranscriptBuilder(HandlerDefaults):
             self._due[key] = provider
             self._keep(key, entry)
             return
-        n = await self._rebuild(conn, key, entry, version)
-        # Before commit: if the batch rolls back, its redelivery stores the frames again and
-        # marks the session due, so nothing is left behind.
+        n = await self._rebuild(conn, key, entry)
+        # Before commit: if the batch rolls back, the row keeps its old frames_version, so the
+        # kept entry is not trusted and the retried batch rebuilds from the ledger.
         self._rebuilt[key] = Rebuilt(time.monotonic(), n)
         self._due.pop(key, None)
 
-    async def _rebuild(self, conn: AsyncConnection, key: Key, entry: Entry | None,
-                       version: UUID | None) -> int:
-        """Rewrite the session's transcript from ``entry``, or from Postgres without one
-        (``version``: the session's ``frames_version`` now); returns how many frames it saw."""
+    async def _rebuild(self, conn: AsyncConnection, key: Key, entry: Entry | None) -> int:
+        """Rewrite the session's transcript from ``entry``, or from the ledger without one;
+        returns how many frames it saw."""
         tenant, session = key
-        # Restoring and interpreting are CPU work: keep the event loop free for other consumers.
         if entry is None:
-            stored = await repository.load_frames(conn, tenant, session)
-            entry = Entry(version, await asyncio.to_thread(restored, tenant, session, stored))
+            entry = await self._load(conn, key, uuid.uuid4())
+            if entry is None:
+                return 0
+        # Interpreting is CPU work: keep the event loop free for other consumers.
         transcript = await asyncio.to_thread(transcribe_entry, entry)
         await repository.write_transcript(conn, tenant, session, len(entry.envs), transcript)
         if transcript.summary.ended_at is None:  # an ended session gets late events at most
@@ -182,7 +203,7 @@ class TranscriptBuilder(HandlerDefaults):
                 async with engine.begin() as conn:
                     locked = await repository.lock_session(conn, *key, provider)
                     entry = self.cache.take(key, locked.frames_version)
-                    n = await self._rebuild(conn, key, entry, locked.frames_version)
+                    n = await self._rebuild(conn, key, entry)
                 # After commit: a failure stays due.
                 self._rebuilt[key] = Rebuilt(time.monotonic(), n)
                 del self._due[key]
@@ -193,16 +214,7 @@ class TranscriptBuilder(HandlerDefaults):
         self.cache.evict_idle(now)
 
 
-def _grown(entry: Entry, tenant: str, session: str, frames: list[StoredFrame], added: list[int],
-           version: UUID) -> Entry | None:
-    """``entry`` with the frames just stored, or None when which ones were stored is unclear."""
-    by_seq = {f.seq: f for f in frames}
-    if len(by_seq) < len(frames):  # a seq twice in the batch: either copy may be the stored one
-        return None
-    entry.add([restore(by_seq[seq], tenant, session) for seq in added], version)
-    return entry
+def make_transcripts(settings: Settings, **options: Any) -> TranscriptBuilder:
+    from services.ledger.reader import make_reader
 
-
-def make_transcripts(settings: object) -> TranscriptBuilder:
-    prefix = getattr(settings, "subject_prefix", "voice")
-    return TranscriptBuilder(prefix if isinstance(prefix, str) else "voice")
+    return TranscriptBuilder(make_reader(settings), **options)

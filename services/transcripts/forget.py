@@ -1,5 +1,5 @@
 """The transcript builder's forgetter: turns (with their search vectors), tool calls (arguments
-and results), stored frames and the session summary — every row of the session."""
+and results) and the session summary — every row of the session."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from services.platform.forget import (
 )
 
 # Children first; transcript_sessions last (the others also cascade from it).
-_TABLES = ("transcript_turns", "tool_calls", "transcript_frames", "transcript_sessions")
+_TABLES = ("transcript_turns", "tool_calls", "transcript_sessions")
 
 
 class TranscriptsForgetter:

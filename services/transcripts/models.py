@@ -20,7 +20,7 @@ from sqlalchemy import (
     Uuid,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSON, TSVECTOR
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.platform.orm import Base
@@ -55,37 +55,15 @@ class TranscriptSession(Base):
     interrupted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     has_tool_call: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     frame_errors: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    # A fresh random value from every transaction that stores frames of the session (anything
-    # that deletes some must set one too): a copy of the frames made under the value the row
-    # still holds is complete (see ``cache.py``).
+    # A fresh random value from every transaction that changes the builder's in-memory copy of
+    # the session's sealed frames (anything that deletes rows must set one too): a copy made
+    # under the value the row still holds is the one the stored transcript came from (see
+    # ``cache.py``); any other value means "re-read the session from the ledger".
     frames_version: Mapped[UUID | None] = mapped_column(Uuid)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False)
 
     __table_args__ = (Index("ix_transcript_sessions_tenant_started", "tenant_id", "started_at"),)
-
-
-class TranscriptFrame(Base):
-    """The interpreter's input, audio lengths instead of audio bytes: a restart resumes here."""
-
-    __tablename__ = "transcript_frames"
-
-    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
-    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    provider: Mapped[str] = mapped_column(String(32), nullable=False)
-    direction: Mapped[str] = mapped_column(String(8), nullable=False)
-    type: Mapped[str] = mapped_column(String(128), nullable=False)
-    kind: Mapped[str] = mapped_column(String(8), nullable=False)
-    mono_ns: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    # json, not jsonb: the frame's text as received (key order, duplicates), because tool
-    # arguments given as objects are serialized from it and must come out as recorded.
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
-    audio: Mapped[list[Any] | None] = mapped_column(JSON)
-
-    __table_args__ = (_session_fk(),)
 
 
 class TranscriptTurn(Base):

@@ -40,7 +40,7 @@ async def record_call(settings: Settings, tenant: str, seed: int,
     await sealer.start()
     try:
         async with running(settings, isolate(SessionCatalog(), "catalog", tenant)), \
-                running(settings, transcripts_for(tenant)), \
+                running(settings, transcripts_for(settings, tenant)), \
                 running(settings, redaction_for(settings, tenant)):
             [sim] = await simulate(settings, "openai", 1, seed, tenant,
                                    subject=SubjectOverride(phone_e164=phone))

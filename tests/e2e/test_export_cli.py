@@ -45,7 +45,7 @@ async def test_export_and_reprocess_from_the_command_line(
 
     async def redacted() -> bool:
         return await seen() == (1, 1)
-    async with running(settings, transcripts_for(tenant)), \
+    async with running(settings, transcripts_for(settings, tenant)), \
             running(settings, redaction_for(settings, tenant)):
         await wait_for(redacted)
 

@@ -1,6 +1,6 @@
 """`voxledger import`, `sessions show` and `search` as a user runs them, on a real captured
 OpenAI beta WebRTC log (tests/fixtures/transcripts/README.md), with the catalog and the transcript
-consumers running in-process under private durable names."""
+projections (and a sealer) running in-process under private names."""
 
 from __future__ import annotations
 
@@ -18,12 +18,10 @@ from sqlalchemy import Engine, select
 
 from services.ledger.catalog import SessionCatalog
 from services.ledger.catalog_models import SessionRow
-from services.platform.consumer import BatchHandler, PullConsumer
-from services.platform.db import make_async_engine
-from services.platform.nats import connect
 from services.platform.settings import Settings
-from services.transcripts.consumer import TranscriptBuilder
+from services.transcripts.consumer import make_transcripts
 from services.transcripts.models import TranscriptSession
+from tests.integration.consumers import isolate, running
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -40,25 +38,11 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 @contextlib.asynccontextmanager
 async def consumers(settings: Settings, tenant: str) -> AsyncIterator[None]:
-    nc = await connect(settings)
-    engine = make_async_engine(settings)
-    handlers: list[BatchHandler] = [SessionCatalog(), TranscriptBuilder()]
-    running = []
-    for h in handlers:
-        h.name = f"{h.name}-e2e-{tenant}"
-        h.filter_subjects = [f"voice.{tenant}.>"]
-        c = PullConsumer(nc, engine, settings.stream_name, h)
-        running.append((c, asyncio.create_task(c.run())))
-    try:
+    """The catalog and the transcript builder of ``tenant`` (with a private sealer)."""
+    catalog = isolate(SessionCatalog(), "catalog-e2e", tenant)
+    builder = isolate(make_transcripts(settings), "transcripts-e2e", tenant)
+    async with running(settings, catalog), running(settings, builder):
         yield
-    finally:
-        for c, task in running:
-            c.stop()
-            await asyncio.wait_for(task, 30)
-            with contextlib.suppress(Exception):
-                await nc.jetstream().delete_consumer(settings.stream_name, c.handler.name)
-        await nc.close()
-        await engine.dispose()
 
 
 async def processed(engine: Engine, tenant: str, session: str, timeout: float = 60) -> None:

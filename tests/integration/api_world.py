@@ -61,7 +61,7 @@ async def _pipeline(settings: Settings, tenant: str, sessions: int, seed: int) -
         await sealer.start()
         await sealer.wait_for(sum(s.events for s in sims))
         async with (running(settings, isolate(SessionCatalog(), "catalog", tenant)),
-                    running(settings, transcripts_for(tenant)),
+                    running(settings, transcripts_for(settings, tenant)),
                     running(settings, redaction_for(settings, tenant))):
             audio = AudioRecorder(settings, keys, make_s3_client(settings), tenant=tenant)
             try:

@@ -84,6 +84,9 @@ class TenantSealer:
                                       self.sealer, fetch_timeout=0.2, keys=self.keys,
                                       limits=self.settings.envelope_limits())
         self._task = asyncio.create_task(self._consumer.run())
+        from tests.integration.consumers import SEALERS
+
+        SEALERS.setdefault(self.tenant, [1, self])
 
     async def wait_for(self, entries: int, timeout: float = 300.0) -> None:
         deadline = time.monotonic() + timeout
@@ -101,6 +104,11 @@ class TenantSealer:
                 {"t": self.tenant})).scalar_one())
 
     async def stop(self) -> None:
+        from tests.integration.consumers import SEALERS
+
+        held = SEALERS.get(self.tenant)
+        if held is not None and held[1] is self:
+            del SEALERS[self.tenant]
         if self._consumer is not None and self._task is not None:
             self._consumer.stop()
             await asyncio.wait_for(self._task, 30)

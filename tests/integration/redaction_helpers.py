@@ -13,13 +13,12 @@ from services.redaction.engine import shared_engine
 from services.redaction.models import RedactionSession
 from services.redaction.worker import RedactionWorker
 from services.simulator.script import Script
-from services.transcripts.consumer import TranscriptBuilder
+from services.transcripts.consumer import TranscriptBuilder, make_transcripts
 
 
-def transcripts_for(tenant: str) -> TranscriptBuilder:
-    handler = TranscriptBuilder()
+def transcripts_for(settings: Settings, tenant: str) -> TranscriptBuilder:
+    handler = make_transcripts(settings, tenant=tenant)
     handler.name = f"transcripts-test-{tenant}"
-    handler.filter_subjects = [f"voice.{tenant}.>"]
     return handler
 
 
@@ -27,7 +26,6 @@ def redaction_for(settings: Settings, tenant: str) -> RedactionWorker:
     worker = RedactionWorker(shared_engine(settings.spacy_model, settings.redaction_batch_size),
                              LocalKeyProvider.from_file(settings.keyring_path))
     worker.name = f"redaction-test-{tenant}"
-    worker.filter_subjects = [f"voice.{tenant}.*.system"]
     worker.tenant = tenant
     return worker
 

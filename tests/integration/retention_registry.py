@@ -104,7 +104,7 @@ class Recordings(_Base):
 
 class Transcripts(_Base):
     store = "transcripts-fallback"
-    tables = ("transcript_turns", "tool_calls", "transcript_frames", "transcript_sessions")
+    tables = ("transcript_turns", "tool_calls", "transcript_sessions")
     classes = frozenset({DataClass.TRANSCRIPTS})
 
     async def dispose(self, ctx: ForgetContext, scope: ForgetScope,

@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from schemas.envelope import Direction, Envelope, Provider, decode_envelope
 from services.ledger.catalog import SessionCatalog
 from services.ledger.catalog_models import SessionRow
+from services.ledger.reader import SealedEvent
 from services.platform.db import make_async_engine
 from services.platform.deadletter import decrypt_raw
 from services.platform.keys import LocalKeyProvider
@@ -21,6 +22,10 @@ from services.recorder import Recorder
 from tests.integration.consumers import isolate, running, wait_for
 
 pytestmark = pytest.mark.integration
+
+
+def as_sealed(position: int, env: Envelope) -> SealedEvent:
+    return SealedEvent(env.tenant_id, position, env.session_id, position, "x", env, None, ())
 
 
 def running_catalog(settings: Settings, tenant: str) -> Any:
@@ -59,11 +64,9 @@ async def test_session_is_catalogued_once_even_when_redelivered(settings: Settin
         async with running_catalog(settings, tenant) as consumer:
             await wait_for(done)
             # Redelivery of an already-committed batch must not count twice.
-            from services.platform.consumer import Delivered
-
-            again = [Delivered(1, "x", decode_envelope(encode_envelope(dup)))]
+            again = [as_sealed(1, decode_envelope(encode_envelope(dup)))]
             # Nor a gateway republishing the same seq under a new event id (past the window).
-            again.append(Delivered(2, "x", dup.model_copy(update={"event_id": str(uuid_utils.uuid7())})))
+            again.append(as_sealed(2, dup.model_copy(update={"event_id": str(uuid_utils.uuid7())})))
             async with engine.begin() as conn:
                 await consumer.handler.handle(conn, again)
                 await consumer.handler.handle(conn, again)
@@ -125,7 +128,6 @@ async def test_garbage_is_dead_lettered_and_the_session_carries_on(
 async def test_late_events_are_counted_once_in_any_order(settings: Settings, tenant: str,
                                                          session_id: str) -> None:
     """Seqs arriving out of order leave holes that later events fill, each counted once."""
-    from services.platform.consumer import Delivered
 
     # Handed straight to the handler (never published), so no shared consumer sees them.
     by_seq = {seq: Envelope(event_id=str(uuid_utils.uuid7()), tenant_id=tenant,
@@ -138,7 +140,7 @@ async def test_late_events_are_counted_once_in_any_order(settings: Settings, ten
     try:
         for seq in order:
             async with engine.begin() as conn:
-                await SessionCatalog().handle(conn, [Delivered(seq, "x", by_seq[seq])])
+                await SessionCatalog().handle(conn, [as_sealed(seq, by_seq[seq])])
         async with engine.connect() as conn:
             row = (await conn.execute(select(SessionRow.__table__).where(
                 SessionRow.tenant_id == tenant))).mappings().one()

@@ -28,7 +28,7 @@ from services.platform.s3 import make_s3_client
 from services.platform.settings import Settings
 from services.simulator import simulate
 from services.simulator.providers import PROFILES
-from services.transcripts.consumer import TranscriptBuilder
+from services.transcripts.consumer import make_transcripts
 from tests.conftest import REPO
 from tests.integration.consumers import isolate, running, wait_for
 from tests.integration.ledger_helpers import TenantSealer
@@ -91,7 +91,7 @@ async def _seal_and_project(settings: Settings, tenant: str, events: int,
                 "SELECT count(*) FROM transcript_sessions WHERE tenant_id = :t AND "
                 "session_id = :s"), {"t": tenant, "s": session})).scalar_one())
 
-    async with running(settings, isolate(TranscriptBuilder(), "transcripts", tenant),
+    async with running(settings, isolate(make_transcripts(settings), "transcripts", tenant),
                        stop_timeout=30):
         await wait_for(transcribed, 300)
     return sealer

@@ -50,7 +50,7 @@ async def test_events_after_erasure_are_discarded_and_sealing_goes_on(
 async def test_projections_never_recreate_an_erased_session(
         settings: Settings, tenant: str, session_id: str) -> None:
     """The transcripts projection starts after the key is destroyed, with the session's every
-    event still in the stream: it keeps nothing of it (before the fix it rebuilt the session),
+    event still in the ledger: it keeps nothing of it (before the fix it rebuilt the session),
     and another session of the tenant goes through."""
     from tests.integration.test_transcripts_consumer import running_transcripts
 

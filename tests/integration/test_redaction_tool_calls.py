@@ -79,7 +79,7 @@ async def test_tool_calls_are_redacted_and_other_languages_held(
 
     async def both_redacted() -> bool:
         return await seen() == (2, 2)
-    async with running(settings, transcripts_for(tenant)), \
+    async with running(settings, transcripts_for(settings, tenant)), \
             running(settings, redaction_for(settings, tenant)):
         await wait_for(both_redacted)
 

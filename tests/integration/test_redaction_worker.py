@@ -45,7 +45,7 @@ async def test_worker_waits_for_the_transcript_then_redacts(
         await wait_for(ended_seen)
         await worker.handler.maintain(worker.engine)  # type: ignore[attr-defined]
         assert await seen() == (1, 0)
-        async with running(settings, transcripts_for(tenant)):
+        async with running(settings, transcripts_for(settings, tenant)):
             async def redacted() -> bool:
                 return await seen() == (1, 1)
             await wait_for(redacted)

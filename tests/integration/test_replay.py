@@ -17,7 +17,7 @@ from services.platform.keys import LocalKeyProvider
 from services.platform.s3 import make_s3_client
 from services.platform.settings import Settings
 from services.simulator import simulate
-from services.transcripts.consumer import TranscriptBuilder
+from services.transcripts.consumer import make_transcripts
 from tests.conftest import REPO
 from tests.integration.consumers import isolate, running, wait_for
 from tests.integration.ledger_helpers import TenantSealer
@@ -43,7 +43,7 @@ async def test_replay_matches_live_projections_and_names_tampering(settings: Set
     keys = LocalKeyProvider.from_file(settings.keyring_path)
     s3 = make_s3_client(settings)
     catalog = isolate(SessionCatalog(), "catalog", tenant)
-    builder = isolate(TranscriptBuilder(), "transcripts", tenant)
+    builder = isolate(make_transcripts(settings), "transcripts", tenant)
     audio = AudioRecorder(settings, keys, s3, tenant=tenant)
     try:
         await sealer.start()

@@ -52,7 +52,7 @@ async def record_mixed_consent(settings: Settings, tenant: str,
 
     async def all_redacted() -> bool:
         return await seen() == (len(PLANS), len(PLANS))
-    async with running(settings, transcripts_for(tenant)), \
+    async with running(settings, transcripts_for(settings, tenant)), \
             running(settings, redaction_for(settings, tenant)):
         await wait_for(all_redacted)
     return sims

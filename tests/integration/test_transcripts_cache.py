@@ -1,10 +1,10 @@
-"""The builder's in-memory copy of a session's frames against real Postgres: frames stored by
-another instance, or a batch rolled back after the copy took it in, make the builder read the
-session back, so every rebuild writes what one instance rebuilding from Postgres writes."""
+"""The builder's in-memory copy of a session's frames against real Postgres: a transcript written
+by another instance, or a batch rolled back after the copy took it in, make the builder read the
+session back from the ledger, so every rebuild writes what one instance alone writes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,10 +13,9 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.envelope import Direction, Envelope, Provider
-from services.platform.consumer import Delivered
+from services.ledger.memory import MemoryLedger
 from services.platform.db import make_async_engine
 from services.platform.settings import Settings
-from services.transcripts import repository
 from services.transcripts.bench import envelopes
 from services.transcripts.consumer import TranscriptBuilder
 from services.transcripts.models import TranscriptSession
@@ -37,9 +36,8 @@ def openai_session(tenant: str) -> list[Envelope]:
     return [*envs, ended]
 
 
-def batches(envs: list[Envelope], tenant: str) -> list[list[Delivered]]:
-    mine = [Delivered(i, "voice.x", e.model_copy(update={"tenant_id": tenant}))
-            for i, e in enumerate(envs)]
+def batches(envs: list[Envelope], tenant: str) -> list[list[Envelope]]:
+    mine = [e.model_copy(update={"tenant_id": tenant}) for e in envs]
     return [mine[i:i + BATCH] for i in range(0, len(mine), BATCH)]
 
 
@@ -67,23 +65,14 @@ def rows_of(sync_engine: Engine, tenant: str, session: str) -> dict[str, Any]:
     return {**got, "session": {k: v for k, v in row.items() if k not in skip}}
 
 
-def counting_loads(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
-    calls = 0
-    load = repository.load_frames
-
-    async def counted(*args: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        return await load(*args)
-    monkeypatch.setattr(repository, "load_frames", counted)
-    return lambda: calls
-
-
-async def handle(engine: AsyncEngine, builder: TranscriptBuilder, batch: list[Delivered],
+async def handle(engine: AsyncEngine, builder: TranscriptBuilder, batch: list[Envelope],
                  commit: bool = True) -> None:
+    """Seal ``batch`` (once) in the builder's ledger, then hand it to the builder."""
+    ledger = builder.reader
+    assert isinstance(ledger, MemoryLedger)
     async with engine.connect() as conn:
         await conn.begin()
-        await builder.handle(conn, batch)
+        await builder.handle(conn, ledger.seal(batch))
         if commit:
             await conn.commit()
         else:  # the batch fails after the handler returned (e.g. the commit is lost)
@@ -91,14 +80,13 @@ async def handle(engine: AsyncEngine, builder: TranscriptBuilder, batch: list[De
 
 
 async def test_two_instances_sharing_a_session_write_what_one_writes(
-        tenant: str, engine: AsyncEngine, sync_engine: Engine,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        tenant: str, engine: AsyncEngine, sync_engine: Engine) -> None:
     envs = openai_session(tenant)
     session = envs[0].session_id
     one, two = f"{tenant}-one", f"{tenant}-two"
-    alone = TranscriptBuilder(rebuild_every=0.0)
-    a, b = TranscriptBuilder(rebuild_every=0.0), TranscriptBuilder(rebuild_every=0.0)
-    loads = counting_loads(monkeypatch)
+    ledger, theirs_ledger = MemoryLedger(), MemoryLedger()
+    alone = TranscriptBuilder(ledger, rebuild_every=0.0)
+    a, b = (TranscriptBuilder(theirs_ledger, rebuild_every=0.0) for _ in range(2))
     reference = batches(envs, one)
     shared = batches(envs, two)
     assert len(shared) > 9
@@ -109,7 +97,7 @@ async def test_two_instances_sharing_a_session_write_what_one_writes(
         assert rows_of(sync_engine, two, session) == rows_of(sync_engine, one, session), n
     # The copies were used: the lone builder read the session once, a and b after each other's
     # batches only (and never once the session ended).
-    assert loads() < len(shared)
+    assert theirs_ledger.reads < len(shared) and ledger.reads == 1
     assert rows_of(sync_engine, two, session)["session"]["ended_at"] is not None
 
 
@@ -118,13 +106,15 @@ async def test_a_batch_rolled_back_after_the_handler_is_not_trusted(
     envs = openai_session(tenant)
     session = envs[0].session_id
     one, two = f"{tenant}-one", f"{tenant}-two"
-    alone, a, b = (TranscriptBuilder(rebuild_every=0.0) for _ in range(3))
+    alone = TranscriptBuilder(MemoryLedger(), rebuild_every=0.0)
+    shared_ledger = MemoryLedger()
+    a, b = (TranscriptBuilder(shared_ledger, rebuild_every=0.0) for _ in range(2))
     reference, shared = batches(envs, one), batches(envs, two)
     for mine in reference:
         await handle(engine, alone, mine)
-    # a takes batches 0 and 1 in, but batch 1 never commits; meanwhile b stores batch 2, as many
-    # frames as batch 1, so the session holds as many frames as a's copy; then batch 1 comes
-    # back (to a) and a carries on.
+    # a takes batches 0 and 1 in, but batch 1 never commits; meanwhile b applies batch 2, as
+    # many frames as batch 1, so the session counts as many frames as a's copy; then batch 1
+    # comes back (to a) and a carries on.
     await handle(engine, a, shared[0])
     await handle(engine, a, shared[1], commit=False)
     await handle(engine, b, shared[2])

@@ -1,9 +1,9 @@
-"""The transcript consumer against real NATS and Postgres: every simulated provider gives back its
-script; late, duplicated and redelivered transcription events land in their turn exactly once."""
+"""The transcript builder following the sealed ledger (real NATS, Postgres, S3): every simulated
+provider gives back its script; late, duplicated and re-applied transcription events land in
+their turn exactly once."""
 
 from __future__ import annotations
 
-import contextlib
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,13 +12,11 @@ import pytest
 from sqlalchemy import Connection, Engine, func, select
 
 from schemas.envelope import Provider
-from services.platform.consumer import Delivered
-from services.platform.nats import connect
 from services.platform.settings import Settings
 from services.recorder import Recorder
 from services.simulator import SimulatedSession, simulate
-from services.transcripts.consumer import TranscriptBuilder
-from services.transcripts.models import TranscriptFrame, TranscriptSession, TranscriptTurn
+from services.transcripts.consumer import make_transcripts
+from services.transcripts.models import TranscriptSession, TranscriptTurn
 from services.transcripts.reads import transcript
 from tests.integration.consumers import isolate, running, wait_for
 
@@ -26,12 +24,12 @@ pytestmark = pytest.mark.integration
 
 
 def running_transcripts(settings: Settings, tenant: str) -> Any:
-    """A private durable consumer that sees only this test's tenant."""
-    return running(settings, isolate(TranscriptBuilder(), "transcripts", tenant), stop_timeout=30)
+    """A private builder that follows only this test's tenant (with a private sealer)."""
+    return running(settings, isolate(make_transcripts(settings), "transcripts", tenant), stop_timeout=30)
 
 
 def frames_kept(engine: Engine, tenant: str) -> Callable[[], Awaitable[bool]]:
-    """True once every published event of the tenant is kept and its session was rebuilt."""
+    """True once every published event of the tenant was applied and its session rebuilt."""
     async def check(expected: dict[str, int]) -> bool:
         with engine.connect() as conn:
             rows = conn.execute(select(TranscriptSession.session_id, TranscriptSession.frames)
@@ -134,12 +132,11 @@ async def test_late_and_duplicated_transcripts_land_once_in_their_turn(
         await wait_for(lambda: check({session_id: events}))  # type: ignore[arg-type]
         with sync_engine.connect() as conn:
             first = transcript(conn, tenant, session_id)
-            frames = conn.execute(select(TranscriptFrame.seq, TranscriptFrame.event_id).where(
-                TranscriptFrame.tenant_id == tenant)).all()
-        # Redeliver everything again, in reverse order and split in two: nothing changes.
-        envs = await _envelopes(settings, tenant)
-        assert len(envs) == len(frames) == events
+        # Apply everything again, in reverse order and split in two: nothing changes.
         engine = consumer.engine
+        async with engine.begin() as aconn:
+            envs = await consumer.reader.session_events(aconn, tenant, session_id)
+        assert envs is not None and len(envs) == events
         for part in (envs[events // 2:][::-1], envs[:events // 2][::-1]):
             async with engine.begin() as aconn:
                 await consumer.handler.handle(aconn, part)
@@ -156,25 +153,3 @@ async def test_late_and_duplicated_transcripts_land_once_in_their_turn(
         ("u2", "caller", "second words", "completed"),
         ("a2", "agent", "answer to u2", "completed")])
     assert n_turns == 4
-
-
-async def _envelopes(settings: Settings, tenant: str) -> list[Delivered]:
-    """Every envelope of the tenant read back from the stream, as the consumer got them."""
-    from schemas.envelope import decode_envelope
-
-    nc = await connect(settings)
-    try:
-        js = nc.jetstream()
-        sub = await js.pull_subscribe(f"voice.{tenant}.>", stream=settings.stream_name)
-        got: list[Delivered] = []
-        with contextlib.suppress(Exception):
-            while True:
-                msgs = await sub.fetch(100, timeout=1)
-                for m in msgs:
-                    got.append(Delivered(m.metadata.sequence.stream, m.subject,
-                                         decode_envelope(m.data)))
-                    await m.ack()
-        await sub.unsubscribe()
-        return got
-    finally:
-        await nc.close()

@@ -10,7 +10,7 @@ import uuid_utils
 from sqlalchemy import Engine, delete
 
 from schemas.envelope import Direction
-from services.platform.consumer import Delivered
+from services.ledger.memory import MemoryLedger
 from services.platform.db import make_async_engine
 from services.platform.settings import Settings
 from services.transcripts.bench import envelopes
@@ -41,12 +41,12 @@ async def test_windowed_rebuilds_give_the_rows_of_rebuilding_every_batch(
         results, flushed = [], []
         for n, every in enumerate((0.0, 3600.0)):
             t = f"{tenant}-{n}"
-            batch = [Delivered(i, "voice.x", e.model_copy(update={"tenant_id": t}))
-                     for i, e in enumerate(live)]
-            builder = TranscriptBuilder(rebuild_every=every)
+            ledger = MemoryLedger()
+            batch = [e.model_copy(update={"tenant_id": t}) for e in live]
+            builder = TranscriptBuilder(ledger, rebuild_every=every)
             for i in range(0, len(batch), 150):
                 async with engine.begin() as conn:
-                    await builder.handle(conn, batch[i:i + 150])
+                    await builder.handle(conn, ledger.seal(batch[i:i + 150]))
                 await builder.maintain(engine)
             if every:
                 assert (t, session) in builder._due  # the window held the last text back
@@ -56,8 +56,8 @@ async def test_windowed_rebuilds_give_the_rows_of_rebuilding_every_batch(
             flushed.append([(r["turn_id"], r["text"]) for r in
                             _rows(sync_engine, t, session)["turns"]])
             async with engine.begin() as conn:
-                await builder.handle(conn, [Delivered(len(batch), "voice.x", e.model_copy(
-                    update={"tenant_id": t})) for e in ended])
+                await builder.handle(conn, ledger.seal([e.model_copy(update={"tenant_id": t})
+                                                        for e in ended]))
             results.append(_rows(sync_engine, t, session))
         assert flushed[0] == flushed[1]
         assert results[0] == results[1]

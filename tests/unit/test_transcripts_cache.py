@@ -1,10 +1,8 @@
 """The builder's in-memory copy of a session's frames, pure: handed out only under the version it
-was made under, kept in seq order, bounded; a rebuild from it equals one from stored frames."""
+was made under, kept in seq order, bounded; a rebuild from it equals one from the sealed frames."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import random
 import uuid
 from functools import cache
@@ -17,13 +15,11 @@ from services.providers.interpret import interpret_from
 from services.simulator.providers import PROFILES
 from services.transcripts.cache import Entry, FrameCache
 from services.transcripts.consumer import (
-    _grown,
     rebuild,
     rebuild_window,
     transcribe,
     transcribe_entry,
 )
-from services.transcripts.frames import StoredFrame, compact, restore
 from tests.unit.test_transcripts_projection import simulated
 
 K = ("t", "s")
@@ -70,12 +66,10 @@ def test_added_frames_keep_seq_order_and_take_the_new_version() -> None:
     assert [x.seq for x in e.envs] == [0, 1, 3, 5, 6, 7, 8, 9]
 
 
-def test_a_batch_with_a_seq_twice_drops_the_entry() -> None:
-    stored = [compact(x) for x in envs_of([0, 1, 2])]
-    e = Entry(uuid.uuid4(), [restore(f, *K) for f in stored[:1]])
-    assert _grown(e, *K, stored[1:] + stored[1:2], [1], uuid.uuid4()) is None
-    assert _grown(e, *K, stored[1:], [2], uuid.uuid4()) is e  # only what was inserted
-    assert [x.seq for x in e.envs] == [0, 2]
+def test_an_entry_knows_its_seqs() -> None:
+    e = Entry(uuid.uuid4(), envs_of([0, 2]))
+    e.add(envs_of([1]), uuid.uuid4())
+    assert e.seqs == {0, 1, 2}
 
 
 def test_a_full_cache_drops_the_entry_put_back_not_another() -> None:
@@ -111,32 +105,25 @@ def test_the_window_widens_with_the_session(every: float, frames: int, window: f
     assert rebuild_window(every, frames) == window
 
 
-def _as_stored_in_postgres(f: StoredFrame) -> StoredFrame:
-    """What ``load_frames`` gives back: payload and audio through json text."""
-    return dataclasses.replace(f, payload=json.loads(json.dumps(f.payload)),
-                               audio=None if f.audio is None else json.loads(json.dumps(f.audio)))
-
-
 @pytest.mark.parametrize("name", sorted(PROFILES))
-def test_rebuilding_from_batches_equals_rebuilding_from_stored_frames(name: str) -> None:
+def test_rebuilding_from_batches_equals_rebuilding_from_the_ledger(name: str) -> None:
     """The copy grows batch by batch, out of order, and is interpreted again and again (so the
-    interpreters must not change what they read): every time it gives what the stored frames
-    give."""
+    interpreters must not change what they read): every time it gives what the frames sealed so
+    far give."""
     _, envs = simulated(name, "cache-2")
     order = list(range(len(envs)))
     late = order[len(order) // 2:]
     random.Random(7).shuffle(late)
     order[len(order) // 2:] = late  # the second half arrives out of order
     e = Entry(uuid.uuid4())
-    stored: dict[int, StoredFrame] = {}
+    sealed: list[Envelope] = []
     size = len(order) // 6 + 1  # six batches: a full rebuild after each is slow enough
     for i in range(0, len(order), size):
-        batch = [compact(envs[j]) for j in order[i:i + size]]
-        e.add([restore(f, *K) for f in batch], uuid.uuid4())
-        stored.update((f.seq, _as_stored_in_postgres(f)) for f in batch)
-        from_db = rebuild(*K, [stored[s] for s in sorted(stored)])
-        assert transcribe_entry(e) == from_db  # continues the interpretation while in order
-    assert transcribe(e.envs) == rebuild(*K, [compact(x) for x in envs])
+        batch = [envs[j] for j in order[i:i + size]]
+        e.add(batch, uuid.uuid4())
+        sealed += batch
+        assert transcribe_entry(e) == rebuild(sealed)  # continues while in order
+    assert transcribe(e.envs) == rebuild(envs)
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))

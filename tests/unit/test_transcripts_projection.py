@@ -1,4 +1,4 @@
-"""The transcript projection, pure: frames kept without audio rebuild the same timeline; heard
+"""The transcript projection, pure: sealed frames read without audio rebuild the same timeline; heard
 text, paused spans and alignments follow the rules of ``services/transcripts/projection.py``."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from services.simulator.providers import PROFILES
 from services.simulator.run import plan
 from services.simulator.script import Script, build_script
 from services.transcripts.consumer import rebuild
-from services.transcripts.frames import compact, restore
 from services.transcripts.projection import alignment_heard, project
 from tests.unit.providers_support import Session, env
+from tests.unit.sealed_support import read_back
 
 
 def simulated(name: str, seed: str) -> tuple[Script, list[Envelope]]:
@@ -31,40 +31,34 @@ def simulated(name: str, seed: str) -> tuple[Script, list[Envelope]]:
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
-def test_frames_without_audio_rebuild_the_same_timeline(name: str) -> None:
+def test_sealed_frames_read_without_audio_rebuild_the_same_timeline(name: str) -> None:
     _, envs = simulated(name, "tx-1")
-    stored = [compact(e) for e in envs]
-    assert any(f.audio for f in stored)
-    # the stored payloads carry no audio bytes at all
-    assert all(len(str(f.payload)) < 4000 for f in stored)
-    restored = [restore(f, "t", "s") for f in stored]
-    assert interpret(restored) == interpret(envs)
+    read = read_back(envs, "lengths")
+    assert any(e.audio_lengths for e in read) and all(e.audio is None for e in read)
+    assert interpret([e.envelope for e in read]) == interpret(envs)
 
 
 def test_rebuild_ignores_arrival_order_and_duplicates() -> None:
     _, envs = simulated("openai", "tx-2")
-    stored = [compact(e) for e in envs]
-    shuffled = stored + stored[: len(stored) // 3]
+    shuffled = envs + envs[: len(envs) // 3]
     random.Random(4).shuffle(shuffled)
-    unique = sorted({f.seq: f for f in shuffled}.values(), key=lambda f: f.seq)
-    assert rebuild("t", "s", unique) == rebuild("t", "s", stored)
+    assert rebuild(shuffled) == rebuild(envs)
 
 
 def test_invalid_audio_stays_a_frame_error() -> None:
     s = Session("openai-realtime")
     s.add("client", {"type": "input_audio_buffer.append", "audio": "@@not base64@@"}, 0)
-    stored = [compact(e) for e in s.envs]
-    assert stored[0].audio == [[["audio"], -1]]
-    tl = interpret([restore(f, "t", "s") for f in stored])
+    read = read_back(s.envs)  # sealed as received (and dead-lettered by the sealer)
+    tl = interpret([e.envelope for e in read])
     assert [e.reason for e in tl.frame_errors] == ["invalid_base64:audio"]
 
 
-def test_subject_identifiers_are_not_kept() -> None:
+def test_subject_identifiers_are_not_read() -> None:
     started = env(0, "openai-realtime", "system", {
         "provider": "openai-realtime", "agent": "billing",
         "subject": {"phone_e164": "+14155550100"}}, 0, "session.started")
-    stored = compact(started)
-    assert "subject" not in stored.payload and "4155550100" not in str(stored.payload)
+    payload = read_back([started])[0].envelope.payload
+    assert "subject" not in payload and "4155550100" not in str(payload)
 
 
 def _words(text: str) -> list[str]:
