@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import soundfile
 
+from services.audio.store import object_key
 from services.platform.s3 import make_s3_client
 from services.platform.settings import Settings
 from tests.integration.test_audio_recordings import _record, _sealed
@@ -54,7 +55,7 @@ async def test_export_rebuild_and_show(settings: Settings, tenant: str, tmp_path
                    str(tmp_path / "x.wav"))
     assert missing.returncode == 2 and not (tmp_path / "x.wav").exists()
     # One flipped byte in the stored object: export refuses and leaves no file behind.
-    s3, key = make_s3_client(settings), f"recordings/{tenant}/{sid}/heard.wav.vxa"
+    s3, key = make_s3_client(settings), object_key(tenant, sid, "heard")
     blob = bytearray(s3.get_object(Bucket=settings.bucket_audio, Key=key)["Body"].read())
     blob[len(blob) // 2] ^= 0x01
     s3.put_object(Bucket=settings.bucket_audio, Key=key, Body=bytes(blob))
@@ -65,4 +66,4 @@ async def test_export_rebuild_and_show(settings: Settings, tenant: str, tmp_path
     if shown.returncode == 0:  # the session catalog consumer is not part of this test
         audio = json.loads(shown.stdout)["audio"]
         assert audio["channels"] == 2 and audio["sample_rate"] == settings.audio_sample_rate
-        assert audio["object_key"] == f"recordings/{tenant}/{sid}/heard.wav.vxa"
+        assert audio["object_key"] == object_key(tenant, sid, "heard")

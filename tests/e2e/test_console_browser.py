@@ -190,6 +190,9 @@ def test_phone_screenshots_and_keyboard_only(world: World, browser: Any) -> None
     page.locator(".hit-link").first.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("#transcript .turn")
+    # Enter before the page's script is attached would submit the form natively (seen on a
+    # loaded CI machine): wait for the load event, as a person waits for the page to settle.
+    tab.until(lambda: tab.js("document.readyState === 'complete'"))
     page.get_by_label("Reason for listening").focus()
     page.keyboard.type(LISTEN_REASON)
     page.keyboard.press("Enter")

@@ -15,11 +15,17 @@ from services.platform.keys import new_dek
 
 
 class MemoryS3:
+    parts: dict[tuple[str, str], tuple[str | None, int, int]]
+
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
 
-    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
-        return {"Body": io.BytesIO(self.objects[Key])}
+    def get_object(self, Bucket: str, Key: str, Range: str | None = None) -> dict[str, Any]:
+        data = self.objects[Key]
+        if Range is not None:  # "bytes=first-last", inclusive, as S3 takes it
+            first, last = (int(x) for x in Range.removeprefix("bytes=").split("-"))
+            data = data[first:last + 1]
+        return {"Body": io.BytesIO(data)}
 
 
 def seal(envs: list[Envelope], first_position: int = 0
@@ -30,8 +36,10 @@ def seal(envs: list[Envelope], first_position: int = 0
     plan = plan_batch(tenant, [Fresh(i + 1, "voice.x", e) for i, e in enumerate(envs)],
                       first_position, deks, {}, lambda norm: "idx")
     s3 = MemoryS3()
-    for seg in plan.segments:
-        s3.objects[seg.key] = seg.ciphertext
+    if plan.object_key is not None:  # one object per batch, each part at its byte range
+        s3.objects[plan.object_key] = plan.object_body
+    s3.parts = {(seg.session_id, seg.direction): (plan.object_key, seg.at, len(seg.ciphertext))
+                for seg in plan.segments}
     return [SimpleNamespace(**row) for row in plan.entries], s3, deks
 
 
