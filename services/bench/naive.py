@@ -13,7 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.envelope import EnvelopeError, decode_envelope
+from services.platform.db import make_async_engine
 from services.platform.nats import connect
+from services.platform.roles import WRITER_ROLE, owner_settings
 from services.platform.settings import Settings
 
 TABLE = """CREATE TABLE IF NOT EXISTS bench_naive_events (
@@ -27,8 +29,15 @@ INSERT = text("INSERT INTO bench_naive_events VALUES (:t, :e, :s, :q, :r, :y, CA
 async def drain_naive(settings: Settings, engine: AsyncEngine, tenant: str, expected: int,
                       timeout: float = 600) -> tuple[int, float]:
     """Consume ``expected`` events of ``tenant``; returns (events, seconds from first to last)."""
-    async with engine.begin() as conn:
-        await conn.execute(text(TABLE))
+    # The pipeline's role has no DDL (README "Postgres roles"): the owner creates the table and
+    # lets the writers use it.
+    owner = make_async_engine(owner_settings(settings), pool_size=1)
+    try:
+        async with owner.begin() as conn:
+            await conn.execute(text(TABLE))
+            await conn.execute(text(f"GRANT SELECT, INSERT ON bench_naive_events TO {WRITER_ROLE}"))
+    finally:
+        await owner.dispose()
     nc = await connect(settings, name="voxledger-bench-naive")
     try:
         sub = await nc.jetstream().pull_subscribe(
