@@ -24,9 +24,9 @@ from schemas.envelope import Direction, Provider
 from services.audio.render import Event
 from services.ledger.audio_fields import candidate_paths
 from services.ledger.models import LedgerEntry, LedgerSession
+from services.ledger.payloads import open_payload
 from services.ledger.sealing import payload_aad, segment_aad
 from services.ledger.segments import Locator, SegmentError, open_part
-from services.platform.keys import decrypt
 
 E = LedgerEntry
 
@@ -144,7 +144,8 @@ AudioRef = tuple[Any, Any, dict[str, Any]]
 def decode(row: Row[Any], tenant: str, session: str,
            dek: bytes) -> tuple[dict[str, Any], list[AudioRef]]:
     """One ledger entry's payload, and its audio references in document order."""
-    payload = json.loads(decrypt(dek, row.payload_ct, payload_aad(tenant, session, row.event_id)))
+    payload = json.loads(open_payload(dek, row.payload_ct,
+                                      payload_aad(tenant, session, row.event_id)))
     if row.type == "session.started" and row.direction == Direction.SYSTEM.value:
         # The sealer keeps subject identifiers as {"$subject": index} references, which the
         # session.started schema refuses; audio needs the formats, never the subject.

@@ -22,9 +22,10 @@ from services.ledger.checkpoint import Verifier, origin_for, parse_checkpoint, p
 from services.ledger.leaf import canonical_time
 from services.ledger.merkle import MerkleTree
 from services.ledger.models import LedgerAudioRef, LedgerAudioSegment, LedgerEntry, LedgerSession
+from services.ledger.payloads import DICTIONARY_DIR, open_payload
 from services.ledger.sealing import payload_aad
 from services.ledger.storage import CHECKPOINT_PREFIX, COSIGNED_PREFIX, LedgerStorage
-from services.platform.keys import KeyProvider, decrypt
+from services.platform.keys import KeyProvider
 from services.platform.signing import PublicKeys
 
 
@@ -104,6 +105,9 @@ async def collect(conn: AsyncConnection, keys: KeyProvider, storage: LedgerStora
             part.files[f"proofs/cosigned/{size:020d}.{i}.note"] = note.encode()
     await _segments(conn, storage, tenant, session, part)
     _keys(part, public, tenant, session)
+    if part.dek is not None:  # payloads readable here: the dictionaries they are packed with
+        for path in sorted(DICTIONARY_DIR.glob("payload-*.dict")):
+            part.files[f"codecs/{path.name}"] = path.read_bytes()
     return part
 
 
@@ -116,7 +120,8 @@ def _event(tenant: str, r: Any, dek: bytes | None) -> dict[str, Any]:
             "tenant_id": tenant, "type": r.type}
     envelope = None
     if dek is not None:
-        plain = decrypt(dek, bytes(r.payload_ct), payload_aad(tenant, r.session_id, r.event_id))
+        plain = open_payload(dek, bytes(r.payload_ct),
+                             payload_aad(tenant, r.session_id, r.event_id))
         envelope = {"schema_version": r.schema_version, "event_id": r.event_id,
                     "tenant_id": tenant, "session_id": r.session_id, "seq": r.seq,
                     "provider": r.provider, "direction": r.direction, "type": r.type,
@@ -165,4 +170,8 @@ def _keys(part: LedgerPart, public: PublicKeys, tenant: str, session: str) -> No
             "segment_aad": "voxledger/audio/v1/<tenant>/<session>/<segment key>",
             "segment_codec": "zstd: the plaintext of a segment whose codec is zstd is a "
                              "Zstandard frame of its audio bytes (RFC 8878)",
+            "payload_codec": "a payload plaintext starting with 28 b5 2f fd is a Zstandard frame "
+                             "(RFC 8878) compressed with the dictionary its header names, "
+                             "shipped as codecs/payload-<dictionary id, 8 hex digits>.dict; "
+                             "any other plaintext is the payload's canonical JSON",
             "layout": "nonce (12 bytes) || ciphertext || tag (16 bytes)"})

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Standalone verifier of a Voxledger session evidence bundle. Needs Python 3.10+ and
-``cryptography``, and for raw audio sealed compressed (since issue 13) a Zstandard decoder: the
-standard library's ``compression.zstd`` (Python 3.14+) or the ``zstandard`` package. Reads
+``cryptography``, and for raw audio and payloads sealed compressed (since issue 13) a Zstandard
+decoder: the standard library's ``compression.zstd`` (Python 3.14+) or the ``zstandard`` package
+(payloads use a dictionary the bundle ships under ``codecs/``). Reads
 nothing but the bundle (and, optionally, keys you pin).
 
     python verify_bundle.py bundle.zip [--trusted-key FILE] [--policy FILE] [--json]
@@ -401,7 +402,7 @@ def _check_events(files: dict[str, bytes], manifest: dict[str, Any], anchor: tup
     try:
         for n, line in enumerate(files["events.jsonl"].decode().splitlines(), 1):
             ev = json.loads(line)
-            _check_event(ev, n, by_pos, size, root, dek, manifest)
+            _check_event(ev, n, by_pos, size, root, dek, manifest, _dictionaries(files))
             out[int(ev["leaf"]["position"])] = ev
     except Bad as exc:
         res.failures.append((exc.path, exc.why))
@@ -426,7 +427,8 @@ def _json_or_fail(files: dict[str, bytes], path: str, res: Result) -> Any:
 
 
 def _check_event(ev: dict[str, Any], n: int, by_pos: dict[int, dict[str, Any]], size: int,
-                 root: bytes, dek: bytes | None, manifest: dict[str, Any]) -> None:
+                 root: bytes, dek: bytes | None, manifest: dict[str, Any],
+                 dictionaries: dict[int, bytes]) -> None:
     where = f"events.jsonl line {n}"
     leaf = ev["leaf"]
     if set(leaf) != LEAF_FIELDS or leaf["tenant_id"] != manifest["tenant"] \
@@ -457,6 +459,8 @@ def _check_event(ev: dict[str, Any], n: int, by_pos: dict[int, dict[str, Any]], 
     except InvalidTag:
         raise Bad("keys/session_data_key.json", f"{where}: payload does not decrypt under the "
                   "session data key") from None
+    if plain.startswith(ZSTD_MAGIC):
+        plain = _unpack_payload(where, plain, dictionaries)
     env = ev.get("envelope") or {}
     if json.loads(plain) != env.get("payload") or any(
             env.get(k) != leaf[k] for k in ("event_id", "seq", "type", "direction", "provider")):
@@ -500,6 +504,62 @@ def _check_audio(files: dict[str, bytes], manifest: dict[str, Any],
         with_audio += pos in refs
     return (f"raw audio: {len(plain)} segment(s) decrypt; {with_audio} entries' audio bytes match "
             "their leaves")
+
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+MAX_PAYLOAD = 1024 * 1024  # an envelope's bound (schemas/envelope.py MAX_ENVELOPE_BYTES)
+
+
+def _dictionaries(files: dict[str, bytes]) -> dict[int, bytes]:
+    """The payload dictionaries a bundle ships, by the id in their file name."""
+    out: dict[int, bytes] = {}
+    for name, data in files.items():
+        if name.startswith("codecs/payload-") and name.endswith(".dict"):
+            out[int(name[len("codecs/payload-"):-len(".dict")], 16)] = data
+    return out
+
+
+def _unpack_payload(where: str, data: bytes, dictionaries: dict[int, bytes]) -> bytes:
+    """A compressed payload's canonical JSON: a Zstandard frame with a shipped dictionary."""
+    try:
+        from compression import zstd  # Python 3.14+
+
+        def header() -> tuple[int | None, int]:
+            info = zstd.get_frame_info(data)
+            return info.decompressed_size, info.dictionary_id
+
+        def decode(d: bytes) -> bytes:
+            return bytes(zstd.ZstdDecompressor(zstd.ZstdDict(d)).decompress(
+                data, max_length=MAX_PAYLOAD + 1))
+    except ImportError:
+        try:
+            import zstandard
+        except ImportError:
+            raise Bad("events.jsonl", "cannot check: payloads are Zstandard-compressed; install "
+                      "the `zstandard` package (or use Python 3.14+)") from None
+
+        def header() -> tuple[int | None, int]:
+            params = zstandard.get_frame_parameters(data)
+            return params.content_size, params.dict_id
+
+        def decode(d: bytes) -> bytes:
+            return bytes(zstandard.ZstdDecompressor(
+                dict_data=zstandard.ZstdCompressionDict(d)).decompress(
+                data, max_output_size=MAX_PAYLOAD))
+    try:
+        size, dict_id = header()
+    except Exception:  # either library's error type: a cut or changed frame header
+        raise Bad("events.jsonl", f"{where}: compressed payload has no valid frame header"
+                  ) from None
+    if size is None or size > MAX_PAYLOAD:  # unknown sizes are refused, as the sealer never
+        raise Bad("events.jsonl", f"{where}: compressed payload exceeds its size bound")
+    if dict_id not in dictionaries:
+        raise Bad(f"codecs/payload-{dict_id:08x}.dict", f"{where}: the payload's dictionary "
+                  "is missing from the bundle")
+    try:
+        return decode(dictionaries[dict_id])
+    except Exception:
+        raise Bad("events.jsonl", f"{where}: compressed payload does not decompress") from None
 
 
 def _decompress(path: str, codec: str, data: bytes, length: int) -> bytes:

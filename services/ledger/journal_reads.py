@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.ledger.journal_ids import JOURNAL_SESSION
 from services.ledger.models import LedgerEntry as E
 from services.ledger.models import LedgerSession as S
+from services.ledger.payloads import open_payload
 from services.ledger.sealing import payload_aad
-from services.platform.keys import KeyProvider, decrypt
+from services.platform.keys import KeyProvider
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ async def journal_entries(conn: AsyncConnection, keys: KeyProvider, tenant: str,
                E.type.startswith(prefix, autoescape=True), E.position > after)
         .order_by(E.position).limit(limit))
     return [JournalEntry(r.position, r.event_id, r.type, r.recorded_at,
-                         json.loads(decrypt(dek, r.payload_ct,
-                                            payload_aad(tenant, JOURNAL_SESSION, r.event_id))))
+                         json.loads(open_payload(
+                             dek, r.payload_ct,
+                             payload_aad(tenant, JOURNAL_SESSION, r.event_id))))
             for r in rows]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.envelope import Direction, Envelope
+from services.ledger import payloads
 from services.ledger.leaf import EMPTY_SHA256, LeafFields, leaf_data
 from services.ledger.merkle import leaf_hash
 from services.ledger.segments import CODEC_ZSTD, batch_key, part_id, seal_part
@@ -189,8 +190,8 @@ def plan_batch(tenant: str, fresh: list[Fresh], next_position: int,
     _lay_out(plan, tenant, deks)
     for item, payload, audio_sha, pos in pending:
         env = item.envelope
-        ct = encrypt(deks[env.session_id], _canonical_payload(payload),
-                     payload_aad(tenant, env.session_id, env.event_id))
+        ct = payloads.seal_payload(deks[env.session_id], _canonical_payload(payload),
+                                   payload_aad(tenant, env.session_id, env.event_id))
         payload_sha = hashlib.sha256(ct).digest()
         lf = LeafFields(tenant, pos, env.event_id, env.session_id, env.seq,
                         env.schema_version, env.provider.value, env.direction.value, env.type,

@@ -15,9 +15,9 @@ from typing import Any, Final
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from services.ledger.payloads import open_payload
 from services.ledger.sealing import payload_aad
 from services.platform.forget import ForgetContext
-from services.platform.keys import decrypt
 from services.retention.models import RetentionSession
 from services.retention.policy import RETENTION_CLASS
 
@@ -76,7 +76,8 @@ async def sync(ctx: ForgetContext, tenant: str) -> int:
                         row["source"] = "unreadable"
                     else:
                         dek = ctx.keys.unwrap_dek(tenant, wrapped, sid)
-                        plain = decrypt(dek, start[2], payload_aad(tenant, sid, str(start[1])))
+                        plain = open_payload(dek, start[2],
+                                             payload_aad(tenant, sid, str(start[1])))
                         row["retention_class"], row["source"] = _class_of(plain), "started"
                 rows.append(row)
             await conn.execute(pg_insert(RetentionSession).values(rows).on_conflict_do_nothing())

@@ -13,8 +13,8 @@ from schemas.envelope import Direction, Envelope, Provider, encode_envelope, sub
 from services.ledger.checkpoint import origin_for
 from services.ledger.journal import JournalError, append, checkpoint_covering, wait_for_checkpoint
 from services.ledger.journal_ids import JOURNAL_SESSION
+from services.ledger.payloads import open_payload
 from services.ledger.sealing import payload_aad
-from services.platform.keys import decrypt
 from services.platform.nats import connect
 from services.platform.settings import Settings
 from tests.integration.ledger_helpers import TenantSealer, publish_small_session
@@ -48,7 +48,7 @@ async def test_journal_interleaves_with_calls_and_verifies(settings: Settings, t
                 {"t": tenant, "p": second.position})).one()
             assert await checkpoint_covering(conn, tenant, second.position) is not None
         dek = sealer.keys.unwrap_dek(tenant, row.wrapped_dek, JOURNAL_SESSION)
-        body = json.loads(decrypt(dek, row.payload_ct,
+        body = json.loads(open_payload(dek, row.payload_ct,
                                   payload_aad(tenant, JOURNAL_SESSION, second.event_id)))
         assert body == {"request_id": "r-1", "sessions": 1}
         report = await sealer.verify()

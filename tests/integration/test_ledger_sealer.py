@@ -11,9 +11,10 @@ import time
 import pytest
 from sqlalchemy import text
 
+from services.ledger.payloads import open_payload
 from services.ledger.sealing import payload_aad
 from services.ledger.summary import ledger_summary
-from services.platform.keys import decrypt, subject_index
+from services.platform.keys import subject_index
 from services.platform.settings import Settings
 from services.simulator import simulate
 from tests.conftest import REPO
@@ -115,7 +116,7 @@ async def test_subjects_encrypted_and_indexed_duplicates_counted(settings: Setti
                     "UNION ALL SELECT value_ct FROM ledger_subjects WHERE tenant_id = :t"),
                     {"t": tenant}):
                 assert PHONE.encode() not in bytes(blob)
-        clear = decrypt(sealer.keys.unwrap_dek(tenant, wrapped, session_id), ct,
+        clear = open_payload(sealer.keys.unwrap_dek(tenant, wrapped, session_id), ct,
                         payload_aad(tenant, session_id, eid))
         assert PHONE.encode() not in clear and b"C-77" not in clear
         assert json.loads(clear)["subject"]["phone_e164"]["$subject"] == subject_index(

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from services.ledger.journal_ids import JOURNAL_SESSION
+from services.ledger.payloads import open_payload
 from services.ledger.sealing import payload_aad
-from services.platform.keys import decrypt
 from services.platform.settings import Settings
 from services.retention.holds import Holds
 from services.retention.job import run
@@ -111,7 +111,7 @@ async def test_kill_9_mid_run_is_completed_by_the_next(settings: Settings, tenan
             assert shredded == SESSIONS
             assert len(journal) == 1  # journaled once, by the run that finished it
             event_id, ct, wrapped = journal[0]
-            body = json.loads(decrypt(ctx.keys.unwrap_dek(tenant, wrapped, JOURNAL_SESSION), ct,
+            body = json.loads(open_payload(ctx.keys.unwrap_dek(tenant, wrapped, JOURNAL_SESSION), ct,
                                       payload_aad(tenant, JOURNAL_SESSION, str(event_id))))
             assert body["classes"] == {"raw_events": {"disposed": 6, "held": 0, "failed": 0},
                                        "recordings": {"disposed": 6, "held": 0, "failed": 0}}

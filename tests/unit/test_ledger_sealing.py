@@ -13,10 +13,11 @@ import uuid_utils
 from schemas.envelope import Direction, Envelope, Provider
 from services.ledger.leaf import EMPTY_SHA256, LeafFields, leaf_data
 from services.ledger.merkle import leaf_hash
+from services.ledger.payloads import open_payload
 from services.ledger.sealing import Fresh, payload_aad, plan_batch, segment_aad
 from services.ledger.segments import batch_key, open_part, part_id
 from services.ledger.subjects import normalize, split_subjects
-from services.platform.keys import decrypt, new_dek, subject_index
+from services.platform.keys import new_dek, subject_index
 
 T, S = "acme", "call-1"
 PHONE = "+14155550123"
@@ -82,7 +83,7 @@ def test_audio_goes_to_segments_exactly_and_payload_keeps_a_reference() -> None:
     assert len(c.ciphertext) < len(client)  # compressed before encryption
     e1 = plan.entries[1]
     assert e1["audio_sha256"] == hashlib.sha256(b"\x01" * 960).digest()
-    stored = json.loads(decrypt(dek, e1["payload_ct"], payload_aad(T, S, e1["event_id"])))
+    stored = json.loads(open_payload(dek, e1["payload_ct"], payload_aad(T, S, e1["event_id"])))
     assert stored["audio"] == {"$audio": {"sha256": hashlib.sha256(b"\x01" * 960).hexdigest(),
                                           "length": 960, "segment": c.key, "offset": 0,
                                           "at": c.at, "size": len(c.ciphertext),
@@ -99,7 +100,7 @@ def test_invalid_audio_is_sealed_as_received_and_reported() -> None:
     assert item.envelope.seq == 4 and "delta" in reason and "not*base64" not in reason
     e4 = plan.entries[4]
     assert e4["audio_sha256"] == EMPTY_SHA256
-    stored = json.loads(decrypt(dek, e4["payload_ct"], payload_aad(T, S, e4["event_id"])))
+    stored = json.loads(open_payload(dek, e4["payload_ct"], payload_aad(T, S, e4["event_id"])))
     assert stored["delta"] == "not*base64"
 
 
@@ -111,7 +112,7 @@ def test_subjects_are_indexed_encrypted_and_absent_from_the_payload() -> None:
     assert kinds["phone_e164"]["subject_index"] == subject_index(pepper, PHONE)
     assert kinds["email"]["subject_index"] == subject_index(pepper, "jo@example.com")
     e0 = plan.entries[0]
-    clear = decrypt(dek, e0["payload_ct"], payload_aad(T, S, e0["event_id"]))
+    clear = open_payload(dek, e0["payload_ct"], payload_aad(T, S, e0["event_id"]))
     assert PHONE.encode() not in clear and b"xample" not in clear
     assert json.loads(clear)["subject"]["phone_e164"] == {
         "$subject": subject_index(pepper, PHONE)}

@@ -17,6 +17,7 @@ from cryptography.exceptions import InvalidTag
 
 from schemas.envelope import Direction, Envelope, Provider
 from services.audio.source import AudioSourceError, SegmentReader
+from services.ledger.payloads import open_payload
 from services.ledger.sealing import Fresh, payload_aad, plan_batch, segment_aad
 from services.ledger.segments import (
     Locator,
@@ -26,7 +27,7 @@ from services.ledger.segments import (
     open_part,
     seal_part,
 )
-from services.platform.keys import decrypt, new_dek
+from services.platform.keys import new_dek
 
 T = "acme"
 
@@ -68,7 +69,7 @@ class _Store:
 def _refs(plan: Any, deks: dict[str, bytes]) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for e in plan.entries:
-        payload = json.loads(decrypt(deks[e["session_id"]], e["payload_ct"],
+        payload = json.loads(open_payload(deks[e["session_id"]], e["payload_ct"],
                                      payload_aad(T, e["session_id"], e["event_id"])))
         field = payload.get("audio") or payload.get("delta")
         out.append((e["session_id"], field["$audio"]))
