@@ -11,7 +11,13 @@ result is compared row by row with what the live projection stored:
   lengths come from the ledger's ``$audio`` references, so no audio byte needs to be read)
   → ``transcript_sessions``, ``transcript_turns``, ``tool_calls``;
 - ``audio``: ``audio.rebuild`` (decrypts the raw segments, renders both recordings, PCM SHA-256)
-  against the recorded hash, and the stored object's SHA-256 against the recorded one.
+  against the recorded hash, and the stored object's SHA-256 against the recorded one;
+- ``redaction``: the worker's own ``redact`` over the *replayed* transcript turns and tool calls,
+  under the tenant's policy, with the same per-session pseudonym key → ``redacted_turns`` and
+  ``redacted_tool_calls`` (text, findings, detector) and the session's language and hold. A
+  session is compared once the worker redacted its whole transcript; one not redacted yet, or
+  redacted under another policy or by another detector version than this build's (``voxledger
+  redact reprocess`` brings it up to date), is skipped and counted with its reason.
 
 Rebuilt rows are compared in memory (no scratch tables needed: the builders are pure), with an
 order-independent digest per projection and tenant (SHA-256 over the sorted row hashes), so two
@@ -42,10 +48,15 @@ from services.ledger.catalog_seqs import SeenSeqs
 from services.ledger.journal_ids import is_reserved_session
 from services.ledger.reader import decode_entry, first_by_seq
 from services.platform.keys import KeyProvider
+from services.redaction import repository as redaction_repo
+from services.redaction.engine import RedactionEngine
+from services.redaction.policy import RedactionPolicy
+from services.redaction.repository import SourceToolCall, SourceTurn
+from services.redaction.worker import redact
 from services.transcripts.consumer import rebuild as rebuild_transcript
 from services.transcripts.repository import projection_rows
 
-PROJECTIONS: Final = ("catalog", "transcripts", "audio")
+PROJECTIONS: Final = ("catalog", "transcripts", "audio", "redaction")
 # Bookkeeping columns that say when a row was written, not what it holds.
 _VOLATILE: Final = frozenset({"updated_at", "created_at", "frames_version", "tenant_id"})
 _CATALOG: Final = ("provider", "started_at", "ended_at", "first_seen_at", "last_seen_at",
@@ -73,11 +84,12 @@ class ProjectionResult:
     rows: int = 0
     live: list[str] = field(default_factory=list)
     replayed: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # sessions not comparable, by reason
 
     def as_json(self) -> dict[str, Any]:
         live, replayed = _digest(self.live), _digest(self.replayed)
         return {"rows": self.rows, "digest_live": live, "digest_replayed": replayed,
-                "identical": live == replayed}
+                "identical": live == replayed, "skipped": dict(sorted(self.skipped.items()))}
 
 
 @dataclass
@@ -172,10 +184,14 @@ def _compare(report: ReplayReport, projection: str, session: str,
 async def replay(engine: AsyncEngine, keys: KeyProvider, s3: Any, bucket_ledger: str,
                  bucket_audio: str, *, tenant: str | None = None,
                  projections: Iterable[str] = PROJECTIONS,
-                 progress: Callable[[str], None] = lambda _m: None) -> ReplayReport:
+                 progress: Callable[[str], None] = lambda _m: None,
+                 redactor: RedactionEngine | None = None) -> ReplayReport:
+    """``redactor``: the redaction engine (its NLP model loaded), needed for ``redaction``."""
     wanted = tuple(projections)
     if unknown := [p for p in wanted if p not in PROJECTIONS]:
         raise ReplayError(f"unknown projection(s) {unknown}; choose from {list(PROJECTIONS)}")
+    if "redaction" in wanted and redactor is None:
+        raise ReplayError("replaying redaction needs the redaction engine")
     report = ReplayReport(projections={p: ProjectionResult() for p in wanted})
     async with engine.connect() as conn:
         report.tenants = await reads.tenants(conn, tenant)
@@ -183,18 +199,21 @@ async def replay(engine: AsyncEngine, keys: KeyProvider, s3: Any, bucket_ledger:
         raise ReplayError(f"tenant {tenant!r} has no ledger")
     for t in report.tenants:
         await _replay_tenant(engine, keys, s3, bucket_ledger, bucket_audio, t, wanted, report,
-                             progress)
+                             progress, redactor)
     return report
 
 
 async def _replay_tenant(engine: AsyncEngine, keys: KeyProvider, s3: Any, bucket_ledger: str,
                          bucket_audio: str, tenant: str, wanted: tuple[str, ...],
-                         report: ReplayReport, progress: Callable[[str], None]) -> None:
+                         report: ReplayReport, progress: Callable[[str], None],
+                         redactor: RedactionEngine | None) -> None:
     async with engine.connect() as conn:
         sessions = [s for s in await reads.sessions(conn, tenant)
                     if not is_reserved_session(s.session_id)]
         live_catalog = ({r["session_id"]: r for r in await catalog_rows(conn, tenant)}
                         if "catalog" in wanted else {})
+        policy = (await redaction_repo.current_policy(conn, tenant)
+                  if "redaction" in wanted else None)
     for n, srow in enumerate(sessions, start=1):
         session = srow.session_id
         report.sessions += 1
@@ -210,14 +229,21 @@ async def _replay_tenant(engine: AsyncEngine, keys: KeyProvider, s3: Any, bucket
                       if "transcripts" in wanted else {})
             recorded = (await audio_store.load(conn, tenant, session)
                         if "audio" in wanted else {})
+            live_r = (await redaction_repo.live_redaction(conn, tenant, session)
+                      if "redaction" in wanted else None)
         if "catalog" in wanted:
             live = live_catalog.pop(session, None)
             _compare(report, "catalog", session,
                      {"sessions": [{k: live[k] for k in _CATALOG}] if live else []},
                      {"sessions": [catalog_row(envs)]})
+        replayed_t = (transcript_rows(tenant, session, envs)
+                      if {"transcripts", "redaction"} & set(wanted) else {})
         if "transcripts" in wanted:
-            _compare(report, "transcripts", session, live_t,
-                     transcript_rows(tenant, session, envs))
+            _compare(report, "transcripts", session, live_t, replayed_t)
+        if "redaction" in wanted:
+            assert redactor is not None and policy is not None
+            await _replay_redaction(redactor, keys, tenant, session, policy, live_r, replayed_t,
+                                    report)
         if "audio" in wanted:
             await _replay_audio(engine, keys, s3, bucket_ledger, bucket_audio, tenant, session,
                                 recorded, report)
@@ -225,6 +251,39 @@ async def _replay_tenant(engine: AsyncEngine, keys: KeyProvider, s3: Any, bucket
             progress(f"{tenant}: {n}/{len(sessions)} sessions replayed")
     for session in sorted(live_catalog):  # catalog rows the ledger has no session for
         _compare(report, "catalog", session, {"sessions": [live_catalog[session]]}, {})
+
+
+async def _replay_redaction(redactor: RedactionEngine, keys: KeyProvider, tenant: str,
+                            session: str, policy: RedactionPolicy,
+                            live: redaction_repo.LiveRedaction | None,
+                            transcript: dict[str, list[dict[str, Any]]],
+                            report: ReplayReport) -> None:
+    result = report.projections["redaction"]
+    frames = transcript["transcript_sessions"][0]["frames"]
+    why = None
+    if live is None or live.policy_hash is None:
+        why = "not redacted yet"
+    elif live.source_frames != frames:
+        why = "transcript grew since its redaction (redaction pending)"
+    elif live.policy_hash != policy.policy_hash:
+        why = "redacted under another policy (voxledger redact reprocess)"
+    elif any(t["detector_version"] != redactor.detector_version for t in live.turns):
+        why = "redacted by another detector version (voxledger redact reprocess)"
+    if why is not None:
+        result.skipped[why] = result.skipped.get(why, 0) + 1
+        return
+    assert live is not None
+    turns = [SourceTurn(**{f: r[f] for f in SourceTurn.__slots__})
+             for r in transcript["transcript_turns"]]
+    calls = [SourceToolCall(**{f: r[f] for f in SourceToolCall.__slots__})
+             for r in transcript["tool_calls"]]
+    redone = await redact(redactor, keys, tenant, session, policy, turns, calls)
+    head = {"language": redone.language, "held": redone.held}
+    _compare(report, "redaction", session,
+             {**redaction_repo.comparable_rows(live.turns, live.tool_calls),
+              "redaction_sessions": [{"language": live.language, "held": live.held}]},
+             {**redaction_repo.comparable_rows(redone.turns, redone.tool_calls),
+              "redaction_sessions": [head]})
 
 
 async def _replay_audio(engine: AsyncEngine, keys: KeyProvider, s3: Any, bucket_ledger: str,

@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
     def replay_cmd(
         tenant: Annotated[str | None, typer.Option(help="one tenant (default: every tenant)")] = None,
         projection: Annotated[str, typer.Option(
-            help="catalog, transcripts, audio or all")] = "all",
+            help="catalog, transcripts, audio, redaction or all")] = "all",
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
     ) -> None:
         """Rebuild projections from the sealed ledger and compare them, row by row, with the live
@@ -31,12 +31,19 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
 
         async def run() -> dict[str, Any]:
+            redactor = None
+            if "redaction" in wanted:
+                from services.redaction.engine import shared_engine
+
+                _progress(f"loading the redaction model {settings.spacy_model}")
+                redactor = shared_engine(settings.spacy_model, settings.redaction_batch_size)
+                await asyncio.to_thread(redactor.warm_up)
             engine = make_async_engine(settings)
             try:
                 report = await replay(
                     engine, key_provider(settings),
                     make_s3_client(settings), settings.bucket_ledger, settings.bucket_audio,
-                    tenant=tenant, projections=wanted, progress=_progress)
+                    tenant=tenant, projections=wanted, progress=_progress, redactor=redactor)
             finally:
                 await engine.dispose()
             out = report.as_json()
@@ -55,6 +62,8 @@ def register(app: typer.Typer) -> None:
                 mark = "identical" if p["identical"] else "DIFFERENT"
                 typer.echo(f"{name:<12} {p['rows']:>7} rows  {mark}  live {p['digest_live'][:16]}"
                            f"  replayed {p['digest_replayed'][:16]}")
+                for why, n in p["skipped"].items():
+                    typer.echo(f"{'':<12} {n:>7} session(s) not compared: {why}")
             typer.echo(f"{out['sessions']} session(s) in {len(out['tenants'])} tenant(s)"
                        f", {out['erased_sessions']} erased (skipped)")
         if not out["ok"]:

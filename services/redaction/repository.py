@@ -189,3 +189,50 @@ async def set_policy(conn: AsyncConnection, tenant: str, policy: RedactionPolicy
         index_elements=["tenant_id"],
         set_={"version": stmt.excluded.version, "policy_hash": stmt.excluded.policy_hash,
               "body": stmt.excluded.body, "updated_at": func.now()}))
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRedaction:
+    """A session's stored redaction, as ``voxledger replay`` compares it."""
+
+    source_frames: int | None
+    policy_hash: str | None
+    language: str | None
+    held: str | None
+    turns: list[dict[str, Any]]
+    tool_calls: list[dict[str, Any]]
+
+
+_TURN_COLS = ("turn_id", "ordinal", "speaker", "status", "start_ms", "end_ms", "text",
+              "withheld", "findings", "detector_version", "model")
+_CALL_COLS = ("call_id", "ordinal", "name", "arguments", "result", "is_error", "started_ms",
+              "ended_ms", "withheld", "findings")
+
+
+async def live_redaction(conn: AsyncConnection, tenant: str, session: str
+                         ) -> LiveRedaction | None:
+    """The stored redaction of the session (its current policy's rows), None if never ended."""
+    head = (await conn.execute(select(RS.source_frames, RS.policy_hash, RS.language, RS.held)
+                               .where(RS.tenant_id == tenant, RS.session_id == session))).first()
+    if head is None:
+        return None
+    turns = await conn.execute(
+        select(*(getattr(RedactedTurnRow, c) for c in _TURN_COLS))
+        .where(RedactedTurnRow.tenant_id == tenant, RedactedTurnRow.session_id == session,
+               RedactedTurnRow.policy_hash == head.policy_hash)
+        .order_by(RedactedTurnRow.ordinal))
+    calls = await conn.execute(
+        select(*(getattr(RedactedToolCallRow, c) for c in _CALL_COLS))
+        .where(RedactedToolCallRow.tenant_id == tenant,
+               RedactedToolCallRow.session_id == session,
+               RedactedToolCallRow.policy_hash == head.policy_hash)
+        .order_by(RedactedToolCallRow.ordinal))
+    return LiveRedaction(head.source_frames, head.policy_hash, head.language, head.held,
+                         [dict(r._mapping) for r in turns], [dict(r._mapping) for r in calls])
+
+
+def comparable_rows(turns: list[dict[str, Any]], calls: list[dict[str, Any]]
+                    ) -> dict[str, list[dict[str, Any]]]:
+    """The columns of freshly computed rows that the stored ones are compared on."""
+    return {"redacted_turns": [{c: t[c] for c in _TURN_COLS} for t in turns],
+            "redacted_tool_calls": [{c: t[c] for c in _CALL_COLS} for t in calls]}

@@ -48,7 +48,7 @@ from services.redaction import assemble, language, repository
 from services.redaction.consent import consent_events
 from services.redaction.engine import RedactionEngine, shared_engine
 from services.redaction.policy import Pseudonyms, RedactionPolicy
-from services.redaction.repository import SourceTurn
+from services.redaction.repository import SourceToolCall, SourceTurn
 from services.redaction.results import RedactedTurn
 
 log = logging.getLogger(__name__)
@@ -86,19 +86,22 @@ class Outcome:
     findings: int = 0
 
 
-async def redact_session(conn: AsyncConnection, engine: RedactionEngine, keys: KeyProvider,
-                         tenant: str, session: str, *, force: bool = False) -> Outcome:
-    """Redact one ended session inside ``conn``'s transaction, if due (or ``force``d and the
-    stored redaction is of another policy)."""
-    claimed = await repository.claim(conn, tenant, session)
-    if claimed is None:
-        return Outcome(claimed=False)
-    policy: RedactionPolicy = await repository.current_policy(conn, tenant)
-    fresh = claimed.source_frames == claimed.frames
-    if fresh and (not force or claimed.policy_hash == policy.policy_hash):
-        return Outcome(claimed=True)
-    turns = await repository.load_turns(conn, tenant, session)
-    calls = await repository.load_tool_calls(conn, tenant, session)
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """What redacting a session writes: turn rows, tool-call rows, the call's language and the
+    reason it is held back from exports (if it is)."""
+
+    turns: list[dict[str, Any]]
+    tool_calls: list[dict[str, Any]]
+    language: str
+    held: str | None
+
+
+async def redact(engine: RedactionEngine, keys: KeyProvider, tenant: str, session: str,
+                 policy: RedactionPolicy, turns: list[SourceTurn],
+                 calls: list[SourceToolCall]) -> Redaction:
+    """Redact a session's transcript (pure but for the pepper: the worker and ``voxledger replay``
+    call this same function, so a rebuild from the ledger gives the same rows)."""
     found = language.detect([t.heard_text or "" for t in turns if not t.withheld],
                             default=policy.language)
     held = None
@@ -113,11 +116,27 @@ async def redact_session(conn: AsyncConnection, engine: RedactionEngine, keys: K
                                      english=english, whole=b.whole)
     rows = rows_for(turns, {k: done[i] for k, i in b.turn_at.items()},
                     engine.detector_version, engine.model_name)
-    await repository.write_redaction(conn, tenant, session, claimed.frames, policy, rows,
-                                     language=found.language, held=held)
-    await repository.write_tool_calls(conn, tenant, session, policy,
-                                      assemble.call_rows(calls, b, done))
-    return Outcome(True, True, len(rows), sum(len(r["findings"]) for r in rows))
+    return Redaction(rows, assemble.call_rows(calls, b, done), found.language, held)
+
+
+async def redact_session(conn: AsyncConnection, engine: RedactionEngine, keys: KeyProvider,
+                         tenant: str, session: str, *, force: bool = False) -> Outcome:
+    """Redact one ended session inside ``conn``'s transaction, if due (or ``force``d and the
+    stored redaction is of another policy)."""
+    claimed = await repository.claim(conn, tenant, session)
+    if claimed is None:
+        return Outcome(claimed=False)
+    policy: RedactionPolicy = await repository.current_policy(conn, tenant)
+    fresh = claimed.source_frames == claimed.frames
+    if fresh and (not force or claimed.policy_hash == policy.policy_hash):
+        return Outcome(claimed=True)
+    r = await redact(engine, keys, tenant, session, policy,
+                     await repository.load_turns(conn, tenant, session),
+                     await repository.load_tool_calls(conn, tenant, session))
+    await repository.write_redaction(conn, tenant, session, claimed.frames, policy, r.turns,
+                                     language=r.language, held=r.held)
+    await repository.write_tool_calls(conn, tenant, session, policy, r.tool_calls)
+    return Outcome(True, True, len(r.turns), sum(len(t["findings"]) for t in r.turns))
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""Acceptance: `voxledger replay` rebuilds catalog, transcripts and audio from the ledger and finds
-them identical to the live projections; an edited turn or a changed recording byte is named."""
+"""Acceptance: `voxledger replay` rebuilds catalog, transcripts, audio and redaction from the ledger
+and finds them identical to the live projections; an edited turn, an edited redacted turn or a
+changed recording byte is named."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from services.ledger.catalog import SessionCatalog
 from services.platform.keys import LocalKeyProvider
 from services.platform.s3 import make_s3_client
 from services.platform.settings import Settings
+from services.redaction.engine import shared_engine
 from services.simulator import simulate
 from services.transcripts.consumer import make_transcripts
 from tests.conftest import REPO
 from tests.integration.consumers import isolate, running, wait_for
 from tests.integration.ledger_helpers import TenantSealer
+from tests.integration.redaction_helpers import redaction_for
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +50,8 @@ async def test_replay_matches_live_projections_and_names_tampering(settings: Set
     audio = AudioRecorder(settings, keys, s3, tenant=tenant)
     try:
         await sealer.start()
-        async with running(settings, catalog), running(settings, builder):
+        async with running(settings, catalog), running(settings, builder), \
+                running(settings, redaction_for(settings, tenant)):
             await sealer.wait_for(published)
 
             async def caught_up() -> bool:
@@ -58,7 +62,10 @@ async def test_replay_matches_live_projections_and_names_tampering(settings: Set
                     events = (await conn.execute(text(
                         "SELECT coalesce(sum(events), 0) FROM sessions WHERE tenant_id = :t"),
                         {"t": tenant})).scalar_one()
-                return int(frames) == int(events) == published
+                    redacted = (await conn.execute(text(
+                        "SELECT count(*) FROM redaction_sessions WHERE tenant_id = :t AND "
+                        "source_frames = expected_frames"), {"t": tenant})).scalar_one()
+                return int(frames) == int(events) == published and redacted == len(sims)
 
             await wait_for(caught_up)
         await sealer.stop()
@@ -68,14 +75,33 @@ async def test_replay_matches_live_projections_and_names_tampering(settings: Set
                 break
         assert audio.completed >= len(sims)
 
+        redactor = shared_engine(settings.spacy_model, settings.redaction_batch_size)
         report = await replay(sealer.engine, keys, s3, settings.bucket_ledger,
-                              settings.bucket_audio, tenant=tenant)
+                              settings.bucket_audio, tenant=tenant, redactor=redactor)
         assert report.ok, [str(d) for d in report.differences]
         assert report.sessions == len(sims)
-        assert set(report.projections) == {"catalog", "transcripts", "audio"}
+        assert set(report.projections) == {"catalog", "transcripts", "audio", "redaction"}
         for name, p in report.as_json()["projections"].items():
-            assert p["identical"] and p["rows"] > 0, name
-        assert _cli(tenant).returncode == 0
+            assert p["identical"] and p["rows"] > 0 and not p["skipped"], name
+        cli = _cli(tenant)
+        assert cli.returncode == 0, cli.stderr
+
+        # One redacted turn edited (a leak written into the redacted text): named.
+        target = sims[2].session_id
+        async with sealer.engine.begin() as conn:
+            changed = (await conn.execute(text(
+                "UPDATE redacted_turns SET text = text || ' 555-0100' WHERE tenant_id = :t AND "
+                "session_id = :s AND ordinal = 0"), {"t": tenant, "s": target})).rowcount
+        assert changed == 1
+        report = await replay(sealer.engine, keys, s3, settings.bucket_ledger,
+                              settings.bucket_audio, tenant=tenant, projections=("redaction",),
+                              redactor=redactor)
+        assert [(d.projection, d.table, d.session_id) for d in report.differences] == [
+            ("redaction", "redacted_turns", target)]
+        async with sealer.engine.begin() as conn:  # put back for the checks below
+            await conn.execute(text(
+                "UPDATE redacted_turns SET text = left(text, length(text) - 9) WHERE "
+                "tenant_id = :t AND session_id = :s AND ordinal = 0"), {"t": tenant, "s": target})
 
         # One stored turn edited: replay names the projection, the table and the session.
         target = sims[0].session_id
@@ -88,7 +114,7 @@ async def test_replay_matches_live_projections_and_names_tampering(settings: Set
         assert cli.returncode == 1, cli.stderr
         out = json.loads(cli.stdout)
         assert not out["ok"] and not out["projections"]["transcripts"]["identical"]
-        assert out["projections"]["catalog"]["identical"] and out["projections"]["audio"]["identical"]
+        assert all(out["projections"][p]["identical"] for p in ("catalog", "audio", "redaction"))
         first = out["differences"][0]
         assert (first["projection"], first["table"], first["session_id"]) == (
             "transcripts", "transcript_turns", target)
