@@ -163,6 +163,9 @@ async def test_kill_9_each_consumer_in_turn(stack: PrivateStack, consumers: Cons
         consumers.start(name)
         await asyncio.sleep(2)
     await _finish(stack, consumers, engine, tenant, await load, "kill -9 each consumer", fault_at)
+    # Every projection, rebuilt from the ledger, equals what the killed-and-restarted ones wrote.
+    replayed = stack.vox("replay", "--tenant", tenant, "--json", check=False, timeout=600)
+    assert replayed.returncode == 0, replayed.stdout[-1500:] + replayed.stderr[-1500:]
 
 
 async def test_nats_restart(stack: PrivateStack, consumers: Consumers, private: Settings,
