@@ -85,6 +85,25 @@ async def test_replay_matches_live_projections_and_names_tampering(settings: Set
             assert p["identical"] and p["rows"] > 0 and not p["skipped"], name
         cli = _cli(tenant)
         assert cli.returncode == 0, cli.stderr
+        before = report.as_json()["projections"]
+
+        # The catalog's and the transcripts' tables emptied and their positions forgotten: a
+        # restart rebuilds them from the ledger to the same digests.
+        async with sealer.engine.begin() as conn:
+            for table in ("sessions", "transcript_sessions", "transcript_turns", "tool_calls"):
+                await conn.execute(text(f"DELETE FROM {table} WHERE tenant_id = :t"),
+                                   {"t": tenant})
+            await conn.execute(text(
+                "DELETE FROM projection_positions WHERE tenant_id = :t AND projection IN "
+                "(:c, :b)"), {"t": tenant, "c": catalog.name, "b": builder.name})
+        async with running(settings, catalog), running(settings, builder):
+            await wait_for(caught_up)
+        rebuilt = (await replay(sealer.engine, keys, s3, settings.bucket_ledger,
+                                settings.bucket_audio, tenant=tenant,
+                                projections=("catalog", "transcripts"))).as_json()["projections"]
+        for name in ("catalog", "transcripts"):
+            assert rebuilt[name]["identical"], name
+            assert rebuilt[name]["digest_live"] == before[name]["digest_live"], name
 
         # One redacted turn edited (a leak written into the redacted text): named.
         target = sims[2].session_id
