@@ -201,13 +201,13 @@ _KIN = frozenset({"mother", "father", "mom", "dad", "wife", "husband", "son", "d
                   "grandfather", "boyfriend", "girlfriend", "child", "kids", "children"})
 _SAID_OF = frozenset({"i'm", "im", "am", "we're", "were", "she's", "he's", "they're", "is",
                       "are", "was", "registered", "lifelong", "devout", "practicing",
-                      "practising", "proud", "vote", "a", "an"})
+                      "practising", "proud", "vote", "voted", "votes", "voting", "a", "an"})
 _NRP_TAIL = frozenset({"orthodox", "saint", "saints", "witness", "witnesses", "american",
                        "adventist", "adventists", "democrat", "democrats", "party", "guinean",
                        "supporter", "supporters", "voter", "voters", "member",
                        "americans",
                        "christian", "christians", "muslim", "muslims", "jew", "jews", "jewish",
-                       "catholic", "catholics"})
+                       "catholic", "catholics", "scientist", "scientists"})
 # These alone are not groups; they only start pairs.
 _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "south", "new",
                             "roman", "born", "again",
