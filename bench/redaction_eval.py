@@ -4,10 +4,10 @@ the blind set (written by someone who never saw the recognizers; never tune on i
     .venv/bin/python bench/redaction_eval.py [--repeat 3] [--per-class] [--set PATH ...]
 
 Sets: the project's, the blind one, the development set (``tests/fixtures/redaction/dev``,
-what the recognizers are tuned on) and the second tuning set (``dev/tuning2.jsonl``). Per set and engine: leak recall (overall and per class) and
-over-redaction of PII-free words (see ``redaction_sets.py``), plus presidio-evaluator's
-per-entity span precision/recall. Voxledger runs
-its default policy: countries are kept (``location_granularity: below_country``), so the
+what the recognizers are tuned on) and the second tuning set (``dev/tuning2.jsonl``). Per
+set and engine: leak recall (overall and per class) and over-redaction of PII-free words (see
+``redaction_sets.py``), plus presidio-evaluator's per-entity span precision/recall. Voxledger
+runs its default policy: countries are kept (``location_granularity: below_country``), so the
 ``LOCATION(country)`` row shows what ``location_granularity: all`` would do, and is not in the
 overall figure. Throughput: words per second of CPU time on one core (the process pins itself
 to one CPU and one BLAS thread) over every utterance of the project's and the blind set. Stock Presidio is

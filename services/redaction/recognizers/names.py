@@ -24,7 +24,7 @@ DETECTOR = "names"
 _STRONG = re.compile(
     r"\b(?:my name is|my name's|name is|name's|names is"
     r"|(?:first|last|middle|sur|full|maiden|family|given|preferred|legal) ?name"
-    r"(?: is|'s)?|call me|under the name|the name is|name on the card is"
+    r"(?: is|'s| was)?|call me|under the name|the name is|name on the card is"
     r"|account holder is|spelled|goes by)\s+$")
 _WEAK = re.compile(r"(?:^|[\s,.])(?:this is|i'm|i am|it's|its|speaking with|talking to|hi|hello"
                    r"|hey|thanks|thank you|bye|sorry|dear|with)\s+$")
@@ -204,7 +204,7 @@ def _more(toks: list[Token], j: int, limit: int) -> int:
 
 
 _AFTER_TITLE = 3.5  # after "mr", "my wife": rarer than "prescribed", "told", "called"
-_TRAP_SURNAME = 3.5  # "june abernathy", not "grace period", "will power"
+_TRAP_SURNAME = 4.0  # "june gallagher", not "grace period", "will power"
 # After a name the next word can be ("my husband mark said", "my son bill and i").
 _AFTER_NAME = frozenset({"said", "says", "is", "was", "has", "had", "and", "who", "'s", "told",
                          "called", "wants", "needs", "saw", "usually", "always", "also",

@@ -350,6 +350,12 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     return strong, weak, personal
 
 
+def _before(toks: list[Token], i: int) -> str:
+    """The word before token ``i``, past an article: "in" for "in the hamptons"."""
+    at = i - 1 if i >= 2 and toks[i - 1].low == "the" else i
+    return toks[at - 1].low if at >= 1 else ""
+
+
 def _is_region(toks: list[Token], i: int, j: int) -> bool:
     _data()
     return tuple(t.low for t in toks[i:j]) in _REGIONS
@@ -507,12 +513,12 @@ def _locations(view: View) -> list[Finding]:
             elif multi:
                 ok = caps or strong or weak or asked or population >= _KNOWN_CITY
             elif population < _SMALL:  # a town: only after a cue, never an everyday word
-                near = strong or (toks[i - 1].low in _NEAR if i else False) or followed or asked
+                near = strong or _before(toks, i) in _NEAR or followed or asked
                 ok = near and (multi or zipf(tok.low) < _COMMON)
             else:
                 ok = (caps and (weak or population >= _BIG_CITY)) or strong or followed or asked \
                     or (weak and population >= _KNOWN_CITY) or population >= 1_000_000 \
-                    or (toks[i - 1].low in _NEAR if i else False)
+                    or _before(toks, i) in _NEAR
             if not ok and not amb and not view.is_agent and after in _LOCAL and i > 0 \
                     and toks[i - 1].low in ("your", "the", "our"):
                 ok = True  # "i went to your bellevue branch", "the fort myers clinic"
@@ -540,6 +546,7 @@ def _locations(view: View) -> list[Finding]:
             i += 2
             continue
         if strong and tok.low not in ambiguous and tok.low not in _stop_words() \
+                and toks[i - 1].low != "the" \
                 and not (i >= 2 and toks[i - 2].low == "out" and toks[i - 1].low == "of") \
                 and (tok.text[0].isupper() or zipf(tok.low) < _COMMON):
             # ("out of" names a known place, "out of fresno", never an unknown word: "we live
