@@ -9,7 +9,10 @@ from pydantic import BaseModel, ConfigDict
 # 3: unseen-speech recognizers (issue 19): rare-word surnames, towns, public suffixes, IPv6 …
 # 4: second round: towns no list holds, USPS streets, intersections, more name locales, more
 #    demonyms, group adjectives of things kept, spoken IPv4 with "oh"/"point"
-DETECTOR_VERSION = "voxledger-speech/4"
+# 5: third round: aliases, regions and neighbourhoods, cues before "the", travel cues; names
+#    said before their spelling, word-like first names with a surname, more relations and
+#    names; spoken hosts of several words
+DETECTOR_VERSION = "voxledger-speech/5"
 
 
 @dataclass(frozen=True, slots=True)

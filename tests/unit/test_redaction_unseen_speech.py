@@ -150,7 +150,7 @@ NETWORK = [
     (None, "check out the page at support dot lumenbooks dot com",
      [("URL", "support dot lumenbooks dot com")]),
     (None, "the portal is my chart dot riverside health dot org",
-     [("URL", "chart dot riverside health dot org")]),
+     [("URL", "my chart dot riverside health dot org")]),
     (None, "it's on my blog at janedoe dot wordpress dot com",
      [("URL", "janedoe dot wordpress dot com")]),
     (None, "the url is https://claims.oakmutual.com/start?id=42&x=1.",

@@ -22,8 +22,9 @@ from services.redaction.spoken import Token
 DETECTOR = "names"
 
 _STRONG = re.compile(
-    r"\b(?:my name is|my name's|name is|name's|names is|(?:first|last|middle|sur|full) ?name"
-    r"(?: is|'s)?|call me|under the name|the name is|name on the card is"
+    r"\b(?:my name is|my name's|name is|name's|names is"
+    r"|(?:first|last|middle|sur|full|maiden|family|given|preferred|legal) ?name"
+    r"(?: is|'s| was)?|call me|under the name|the name is|name on the card is"
     r"|account holder is|spelled|goes by)\s+$")
 _WEAK = re.compile(r"(?:^|[\s,.])(?:this is|i'm|i am|it's|its|speaking with|talking to|hi|hello"
                    r"|hey|thanks|thank you|bye|sorry|dear|with)\s+$")
@@ -49,7 +50,12 @@ _MAX_WORDS = 3
 _FAMILY = frozenset({"wife", "husband", "son", "daughter", "mom", "mother", "dad", "father",
                      "brother", "sister", "grandma", "grandpa", "grandmother", "grandfather",
                      "aunt", "uncle", "cousin", "niece", "nephew", "fiance", "fiancee",
-                     "girlfriend", "boyfriend", "stepson", "stepdaughter"})
+                     "girlfriend", "boyfriend", "stepson", "stepdaughter", "grandson",
+                     "granddaughter", "stepmom", "stepdad", "stepmother", "stepfather",
+                     "neighbor", "neighbour", "roommate"})
+# A trap name after a relation is still a verb when one of these follows ("my son will call").
+_MODAL = frozenset({"will", "may", "might", "can", "mark", "bill", "hope", "grant", "drew",
+                    "chase", "rob", "sue", "pat", "wade", "don", "jack", "ray"})
 # What follows a name that introduces its speaker: "this is grace from billing", "this is
 # will speaking", "this is june, how can i help".
 _INTRO_END = frozenset({"from", "with", "speaking", "here", "calling", "at", "on", "in", ",",
@@ -85,7 +91,11 @@ _RELATION = re.compile(
     r"|brother|sister|partner|friend|boss|manager|grandmother|grandfather|grandma|grandpa|aunt"
     r"|uncle|cousin|niece|nephew|fianc[eé]e?|girlfriend|boyfriend|roommate|landlord|kid|child"
     r"|spouse|caregiver|stepson|stepdaughter|doctor|physician|dentist|therapist|lawyer"
-    r"|attorney|agent|advisor|colleague|coworker|neighbor|neighbour)(?:-in-law)?"
+    r"|attorney|agent|advisor|colleague|coworker|neighbor|neighbour|grandson|granddaughter"
+    r"|grandchild|grandkid|stepmom|stepdad|stepmother|stepfather|adjuster|nurse|caseworker"
+    r"|case worker|supervisor|teacher|pastor|accountant|realtor|landlady|tenant|mechanic"
+    r"|contractor|surgeon|pharmacist|rep|representative|banker|broker|assistant|sponsor"
+    r"|guardian|ex|ex husband|ex wife|fiancé)(?:[- ]in[- ]law)?"
     r"(?:'s name is|'s name's| is called| is named| is| was)?\s+$")
 # Cues after which a name from the name lists (or a capitalised word) is a person.
 _MEDIUM = re.compile(
@@ -107,7 +117,9 @@ _TRAILING_START = (" is ", " was ", "'s ", " Is ", " IS ")
 _GREET = re.compile(r"(?:^|[\s,.])(?:hi|hello|hey|thanks|thank you|bye|goodbye|dear|cheers)"
                     r"\s*,?\s+$")
 _NAMED = re.compile(r"\b(?:named|called|goes by|go by|known as|(?:reservation|booking|table"
-                    r"|appointment|room|tickets?|booked|reserved) (?:for|under))\s+$")
+                    r"|appointment|room|tickets?|booked|reserved) (?:for|under)(?: the)?)\s+$")
+# After these any word that is not a function word is a name ("a guy named buddy").
+_NAMED_ANY = frozenset({"named", "nicknamed"})
 
 
 # Words of spoken spelling and ordinary English that the name lists also hold.
@@ -140,15 +152,18 @@ def core_last_names() -> frozenset[str]:
 
 @cache
 def first_names() -> frozenset[str]:
-    """Every listed first name: the core list and ``more_names.json`` (Faker's other
-    Latin-script locales, romanized Japanese and Chinese; bench/build_name_lists.py)."""
-    more = frozenset(_read("more_names.json")["first"])
+    """Every listed first name: the core list, ``more_names.json`` (Faker's other
+    Latin-script locales, romanized Japanese and Chinese; bench/build_name_lists.py) and
+    ``names_extra.json`` (nicknames and names of more origins, written by hand)."""
+    more = frozenset(_read("more_names.json")["first"]) | frozenset(
+        _read("names_extra.json")["first"])
     return core_first_names() | (more - TRAPS - _NOT_NAMES - NRP_WORDS)
 
 
 @cache
 def last_names() -> frozenset[str]:
-    more = frozenset(_read("more_names.json")["last"])
+    more = frozenset(_read("more_names.json")["last"]) | frozenset(
+        _read("names_extra.json")["last"])
     return core_last_names() | (more - TRAPS - _NOT_NAMES - NRP_WORDS)
 
 
@@ -189,6 +204,11 @@ def _more(toks: list[Token], j: int, limit: int) -> int:
 
 
 _AFTER_TITLE = 3.5  # after "mr", "my wife": rarer than "prescribed", "told", "called"
+_TRAP_SURNAME = 4.0  # "june gallagher", not "grace period", "will power"
+# After a name the next word can be ("my husband mark said", "my son bill and i").
+_AFTER_NAME = frozenset({"said", "says", "is", "was", "has", "had", "and", "who", "'s", "told",
+                         "called", "wants", "needs", "saw", "usually", "always", "also",
+                         "never", "just", "handles", ",", "."})
 
 
 def _could_be_name(t: Token) -> bool:
@@ -359,7 +379,9 @@ def _name_end(view: View, i: int, cue: int) -> int:
         if j > i and not _could_be_name(toks[k]):
             j = i  # "my doctor told me"
     elif cue & Cue.RELATION:  # "my wife jennifer", "my son Tom Baker"
-        family = i > 0 and toks[i - 1].low in _FAMILY and toks[i].low not in _stop_words()
+        family = i > 0 and toks[i - 1].low in _FAMILY and toks[i].low not in _stop_words() \
+            and not (toks[i].low in _MODAL and i + 1 < len(toks)
+                     and toks[i + 1].low not in _AFTER_NAME)
         j = min(_take(toks, i, need_caps=toks[i].low in TRAPS and not family), i + 1)
         if j > i and not _could_be_name(toks[i]) and not (family and toks[i].low in TRAPS):
             j = i  # "my agent said", "my wife called"
@@ -372,6 +394,9 @@ def _name_end(view: View, i: int, cue: int) -> int:
             j = _pair(toks, i)
         if j == i and cue & Cue.GREET:
             j = _more(toks, i, i + _MAX_WORDS)  # "thanks kwame"
+    elif cue & Cue.NAMED and i > 0 and toks[i - 1].low in _NAMED_ANY \
+            and _name_word(toks[i]) and toks[i].low not in _stop_words():
+        j = _more(toks, i + 1, i + _MAX_WORDS)  # "a guy named buddy"
     elif cue & (Cue.NAMED | Cue.GREET):
         # "she's called thandiwe", "cheers kwame": one rare word is enough here
         j = _more(toks, i, i + _MAX_WORDS)
@@ -385,6 +410,10 @@ def _name_end(view: View, i: int, cue: int) -> int:
         if j < len(toks) and (is_last_name(toks[j].low) or surname_like(toks[j], _AFTER_TITLE)
                               or (_name_word(toks[j]) and toks[j].text[0].isupper())):
             j += 1  # "yuki tanaka": after a listed first name, a surname less rare than alone
+    if j == i and toks[i].low in TRAPS and i + 1 < len(toks) and _name_word(toks[i + 1]) \
+            and toks[i + 1].low not in _stop_words() and toks[i + 1].low not in TRAPS \
+            and is_last_name(toks[i + 1].low) and is_rare(toks[i + 1].low, _TRAP_SURNAME):
+        j = i + 2  # "june abernathy", "faith okonkwo": a word-like first name and a surname
     if j == i and view.text.startswith(_TRAILING_START, toks[i].end) and surname_like(toks[i]):
         tail = view.text[toks[i].end:toks[i].end + 40].lower()
         if _TRAILING.match(tail):
@@ -435,7 +464,38 @@ def recognize(view: View) -> list[Finding]:
             i += 1
     if Topic.NAME in view.context.asked and not out:
         out.extend(_answer(view))
+    return out + _said_then_spelled(toks)
+
+
+_SPELL_GAP = 5  # "mcallister that's m c …", "smythe with a y s m y t h e"
+
+
+def _said_then_spelled(toks: list[Token]) -> list[Finding]:
+    """A word said just before its own spelling is a name, whatever the word: "it's
+    mcallister that's m c a l l i s t e r". Each run of single letters looks back at most
+    ``_SPELL_GAP`` words, so the scan stays linear."""
+    out: list[Finding] = []
+    k = 0
+    while k < len(toks):
+        if not _letter(toks[k]):
+            k += 1
+            continue
+        end = k
+        while end < len(toks) and _letter(toks[end]):
+            end += 1
+        letters = "".join(t.low for t in toks[k:end])
+        if len(letters) >= 3:
+            for w in toks[max(0, k - _SPELL_GAP):k]:
+                bare = w.low.replace("'", "").replace("\u2019", "")
+                if len(bare) >= 3 and bare.isalpha() and bare in letters \
+                        and w.low not in _stop_words():
+                    out.append(Finding("PERSON", w.start, w.end, 0.8, DETECTOR))
+        k = end
     return out
+
+
+def _letter(t: Token) -> bool:
+    return len(t.text) == 1 and t.text.isalpha()
 
 
 def _answer(view: View) -> list[Finding]:

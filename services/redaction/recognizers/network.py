@@ -193,6 +193,8 @@ def _urls(view: View) -> list[Finding]:
         if first > 0 and toks[first - 1].low in ("at", "@") and is_local_part(toks, first - 1):
             k += 2
             continue  # an email's domain
+        if first > 0 and toks[first - 1].low == "my" and first < k - 1:
+            first -= 1  # "my chart dot …", "my account dot verizon dot com": a site's name
         first = _scheme(toks, first)
         last = _tail(toks, k + 1)
         out.append(Finding("URL", toks[first].start, toks[last].end, 0.85, DETECTOR))
@@ -215,8 +217,16 @@ def _host_start(toks: list[Token], j: int) -> int:
             first -= 1
             words += 1
         if words:
-            # "chart dot riverside health dot org": labels go on before a spoken one
-            return _walk_labels(toks, first, j)
+            # "chart dot riverside health dot org": labels go on before a spoken one, and the
+            # first label may be words too ("patient portal dot mercy health dot org")
+            first = _walk_labels(toks, first, j)
+            words = 0
+            while first > 0 and words < 2 and toks[first - 1].text.isalpha() \
+                    and toks[first - 1].low not in _stop_words() \
+                    and not _spoken(toks[first - 1]) and first < j:
+                first -= 1
+                words += 1
+            return first
     if first >= 2 and [t.low for t in toks[first - 2:first + 1]] == ["w", "w", "w"]:
         first -= 2  # "w w w dot …": the walk took the last "w" as a host label
     elif first >= 3 and toks[first - 1].low in _DOTS \

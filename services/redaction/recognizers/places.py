@@ -53,6 +53,13 @@ _STRONG = frozenset({
     "town is", "city is", "suburb is", "neighborhood is", "neighbourhood is", "renting in",
     "rent in", "here in", "over here in", "down here in", "up here in", "out here in",
     "commute from", "commute to", "land in", "landing in", "fly into", "flying into",
+    # travel, and verbs with a particle ("driving up to", "headed down to")
+    "airport in", "stuck in", "layover in", "connecting through", "connect through",
+    "connecting in", "stopover in", "hotel in", "driving up to", "driving down to",
+    "drive up to", "drive down to", "headed up to", "headed down to", "heading up to",
+    "heading down to", "going up to", "going down to", "moving up to", "moving down to",
+    "summer place on", "house on", "cabin on", "place on", "cottage on", "live on",
+    "living on", "lives on",
 })
 # After a place in a caller's turn, words that make it the caller's own ("your bellevue
 # branch", "the fort myers clinic").
@@ -93,6 +100,19 @@ _PLACE_SUFFIX = frozenset({
     "junction", "crossing", "landing", "mills", "center", "centre", "island", "glen", "woods",
 })
 _NOT_AFTER = frozenset({"county", "street", "st", "avenue", "road", "drive", "boulevard"})
+# After a place name, words that make it the name of a thing, a dish or a team ("a new york
+# strip", "the washington post", "denver broncos", "virginia ham"), not where someone is.
+_THING_AFTER = frozenset({
+    "strip", "steak", "times", "post", "ham", "style", "pizza", "bagel", "bagels", "cheesecake",
+    "chili", "fries", "toast", "dressing", "sauce", "collection", "edition", "series", "giants",
+    "yankees", "jets", "mets", "knicks", "rangers", "broncos", "cowboys", "lakers", "rams",
+    "chargers", "eagles", "patriots", "raiders", "bears", "cubs", "sox", "nuggets", "mavericks",
+    "rockets", "warriors", "kings", "dodgers", "braves", "saints", "steelers", "packers",
+    "vikings", "lions", "browns", "bengals", "colts", "titans", "texans", "dolphins", "jaguars",
+    "falcons", "panthers", "seahawks", "suns", "heat", "magic", "spurs", "blazers", "marathon",
+    "roll", "rolls", "mule", "sling", "sour", "ale", "lager", "blend", "rug", "desk", "lamp",
+    "sofa", "chair", "mall", "stock", "exchange", "university", "college",
+})
 
 NRP_WORDS = frozenset({
     "american", "mexican", "canadian", "british", "irish", "scottish", "welsh", "french",
@@ -181,13 +201,13 @@ _KIN = frozenset({"mother", "father", "mom", "dad", "wife", "husband", "son", "d
                   "grandfather", "boyfriend", "girlfriend", "child", "kids", "children"})
 _SAID_OF = frozenset({"i'm", "im", "am", "we're", "were", "she's", "he's", "they're", "is",
                       "are", "was", "registered", "lifelong", "devout", "practicing",
-                      "practising", "proud", "vote", "a", "an"})
+                      "practising", "proud", "vote", "voted", "votes", "voting", "a", "an"})
 _NRP_TAIL = frozenset({"orthodox", "saint", "saints", "witness", "witnesses", "american",
                        "adventist", "adventists", "democrat", "democrats", "party", "guinean",
                        "supporter", "supporters", "voter", "voters", "member",
                        "americans",
                        "christian", "christians", "muslim", "muslims", "jew", "jews", "jewish",
-                       "catholic", "catholics"})
+                       "catholic", "catholics", "scientist", "scientists"})
 # These alone are not groups; they only start pairs.
 _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "south", "new",
                             "roman", "born", "again",
@@ -266,6 +286,16 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
                   "Bay Area", "Silicon Valley", "Orange County", "Upstate New York", "DC",
                   "Washington DC", "Hollywood", "Harlem"):
         add(place, 1_000_000, False)
+    # What the lists lack (data/places_extra.json): aliases and old names of cities ("vegas",
+    # "bombay"), weighed as big cities; regions and neighbourhoods ("cape cod", "the upper
+    # peninsula", "shoreditch"), weighed below a town: a cue is needed, and one word only when
+    # it is not an everyday word.
+    extra = json.loads(files("services.redaction.recognizers").joinpath(
+        "data/places_extra.json").read_text(encoding="utf-8"))
+    for place in extra["aliases"]:
+        add(place, 1_000_000, False)
+    for place in extra["regions"]:
+        add(place, _SMALL - 1, False)
     for names in by_first.values():
         names.sort(key=lambda n: (-len(n[0]), -n[1]))  # longest, then biggest, first
     for state in gc.get_us_states().values():
@@ -300,9 +330,11 @@ def is_place(word: str) -> bool:
 def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     """(strong cue, weak cue, personal) in the words just before token ``i``."""
     toks = view.tokens
-    w1 = toks[i - 1].low if i >= 1 else ""
-    w2 = f"{toks[i - 2].low} {w1}" if i >= 2 else w1
-    w3 = f"{toks[i - 3].low} {w2}" if i >= 3 else w2
+    # "in the upper peninsula", "from the hamptons": the cue is before the article
+    at = i - 1 if i >= 2 and toks[i - 1].low == "the" else i
+    w1 = toks[at - 1].low if at >= 1 else ""
+    w2 = f"{toks[at - 2].low} {w1}" if at >= 2 else w1
+    w3 = f"{toks[at - 3].low} {w2}" if at >= 3 else w2
     strong = w1 in _STRONG or w2 in _STRONG or w3 in _STRONG
     weak = w1 in _WEAK
     # An agent speaks of the caller ("so you're in Denver") or reads their data back ("I have
@@ -316,6 +348,12 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     personal = not ours and (any(w in _YOU or w in _READ_BACK_BEFORE for w in before)
                              or any(w in _READ_BACK for w in after))
     return strong, weak, personal
+
+
+def _before(toks: list[Token], i: int) -> str:
+    """The word before token ``i``, past an article: "in" for "in the hamptons"."""
+    at = i - 1 if i >= 2 and toks[i - 1].low == "the" else i
+    return toks[at - 1].low if at >= 1 else ""
 
 
 def _is_region(toks: list[Token], i: int, j: int) -> bool:
@@ -358,6 +396,12 @@ def _unknown_town(view: View, i: int, strong: bool) -> int | None:
     elif tok.text.isalpha() and len(tok.low) >= 6 and tok.low.endswith(_TOWN_ENDINGS) \
             and tok.low not in stops and zipf(tok.low) < _RARE_TOWN:
         end = i + 1
+    elif near and i + 2 < len(toks) and all(
+            t.text.isalpha() and t.low not in stops for t in toks[i:i + 2]) \
+            and toks[i + 2].low in _REGION_FIRST:
+        state = _match(view, i + 2)  # "driving up to bar harbor maine": two words, a region
+        if state is not None and _is_region(toks, i + 2, state[0]):
+            return i + 2
     if end is None:
         return None
     if near:
@@ -387,10 +431,13 @@ def _match(view: View, i: int) -> tuple[int, int, bool] | None:
     if toks[i].low not in by_first:
         return None
     index = _by_words()
-    for width in range(min(_MAX_WORDS, len(toks) - i), 0, -1):
-        hit = index.get(tuple(t.low for t in toks[i:i + width]))
+    # "st. louis", "ft. worth": the abbreviation's period is not a word of the name
+    at = [k for k in range(i, min(len(toks), i + _MAX_WORDS + 2))
+          if not (toks[k].text == "." and k > i and toks[k - 1].low in _LONG)][:_MAX_WORDS]
+    for width in range(len(at), 0, -1):
+        hit = index.get(tuple(toks[k].low for k in at[:width]))
         if hit is not None:
-            return i + width, hit[0], hit[1]
+            return at[width - 1] + 1, hit[0], hit[1]
     return None
 
 
@@ -457,7 +504,7 @@ def _locations(view: View) -> list[Finding]:
             followed = state is not None and (after == "," or state[1] >= 1_000_000 or (
                 not state[2] and _is_region(toks, nxt_at, state[0])))
             amb = not multi and tok.low in ambiguous
-            if after in _NOT_AFTER and not multi:
+            if (after in _NOT_AFTER and not multi) or after in _THING_AFTER:
                 ok = False
             elif amb:
                 ok = (strong or followed or (asked and len(toks) <= 6)) \
@@ -466,12 +513,12 @@ def _locations(view: View) -> list[Finding]:
             elif multi:
                 ok = caps or strong or weak or asked or population >= _KNOWN_CITY
             elif population < _SMALL:  # a town: only after a cue, never an everyday word
-                near = strong or (toks[i - 1].low in _NEAR if i else False) or followed or asked
+                near = strong or _before(toks, i) in _NEAR or followed or asked
                 ok = near and (multi or zipf(tok.low) < _COMMON)
             else:
                 ok = (caps and (weak or population >= _BIG_CITY)) or strong or followed or asked \
                     or (weak and population >= _KNOWN_CITY) or population >= 1_000_000 \
-                    or (toks[i - 1].low in _NEAR if i else False)
+                    or _before(toks, i) in _NEAR
             if not ok and not amb and not view.is_agent and after in _LOCAL and i > 0 \
                     and toks[i - 1].low in ("your", "the", "our"):
                 ok = True  # "i went to your bellevue branch", "the fort myers clinic"
@@ -499,6 +546,7 @@ def _locations(view: View) -> list[Finding]:
             i += 2
             continue
         if strong and tok.low not in ambiguous and tok.low not in _stop_words() \
+                and toks[i - 1].low != "the" \
                 and not (i >= 2 and toks[i - 2].low == "out" and toks[i - 1].low == "of") \
                 and (tok.text[0].isupper() or zipf(tok.low) < _COMMON):
             # ("out of" names a known place, "out of fresno", never an unknown word: "we live
