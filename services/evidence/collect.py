@@ -169,7 +169,9 @@ def _keys(part: LedgerPart, public: PublicKeys, tenant: str, session: str) -> No
             "payload_aad": "voxledger/payload/v1/<tenant>/<session>/<event_id>",
             "segment_aad": "voxledger/audio/v1/<tenant>/<session>/<segment key>",
             "segment_codec": "zstd: the plaintext of a segment whose codec is zstd is a "
-                             "Zstandard frame of its audio bytes (RFC 8878)",
+                             "Zstandard frame of its audio bytes (RFC 8878); flac: a FLAC "
+                             "file (RFC 9639) of 16-bit little-endian mono samples whose bytes "
+                             "are its audio bytes (rate and channels inside are nominal)",
             "payload_codec": "a payload plaintext starting with 28 b5 2f fd is a Zstandard frame "
                              "(RFC 8878) compressed with the dictionary its header names, "
                              "shipped as codecs/payload-<dictionary id, 8 hex digits>.dict; "

@@ -2,7 +2,8 @@
 """Standalone verifier of a Voxledger session evidence bundle. Needs Python 3.10+ and
 ``cryptography``, and for raw audio and payloads sealed compressed (since issue 13) a Zstandard
 decoder: the standard library's ``compression.zstd`` (Python 3.14+) or the ``zstandard`` package
-(payloads use a dictionary the bundle ships under ``codecs/``). Reads
+(payloads use a dictionary the bundle ships under ``codecs/``), and ``soundfile`` for raw audio
+parts sealed as FLAC. Reads
 nothing but the bundle (and, optionally, keys you pin).
 
     python verify_bundle.py bundle.zip [--trusted-key FILE] [--policy FILE] [--json]
@@ -564,6 +565,8 @@ def _unpack_payload(where: str, data: bytes, dictionaries: dict[int, bytes]) -> 
 
 def _decompress(path: str, codec: str, data: bytes, length: int) -> bytes:
     """A compressed raw audio segment's audio bytes (bounded by the length the index states)."""
+    if codec == "flac":
+        return _unflac(path, data, length)
     if codec != "zstd":
         raise Bad(path, f"unknown segment codec {codec!r}")
     try:
@@ -585,6 +588,28 @@ def _decompress(path: str, codec: str, data: bytes, length: int) -> bytes:
     try:
         out = decode()
     except Exception:  # either decoder's error type: a changed or cut frame
+        raise Bad(path, "segment does not decompress (altered)") from None
+    if len(out) != length:
+        raise Bad(path, "segment length differs from the index")
+    return out
+
+
+def _unflac(path: str, data: bytes, length: int) -> bytes:
+    """A FLAC raw audio part (16-bit mono samples, RFC 9639): its exact bytes."""
+    try:
+        import soundfile
+    except ImportError:
+        raise Bad(path, "cannot check: raw audio is FLAC-compressed; install the `soundfile` "
+                  "package (libsndfile)") from None
+    try:
+        with soundfile.SoundFile(io.BytesIO(data)) as f:
+            if (f.format, f.subtype, f.channels) != ("FLAC", "PCM_16", 1) \
+                    or f.frames * 2 != length:
+                raise Bad(path, "segment length differs from the index")
+            out = bytes(f.read(dtype="int16").astype("<i2", copy=False).tobytes())
+    except Bad:
+        raise
+    except Exception:  # libsndfile's error: a changed or cut stream
         raise Bad(path, "segment does not decompress (altered)") from None
     if len(out) != length:
         raise Bad(path, "segment length differs from the index")

@@ -215,9 +215,9 @@ def _lay_out(plan: SealPlan, tenant: str, deks: dict[str, bytes]) -> None:
         return
     body = bytearray()
     for seg in plan.segments:
-        seg.ciphertext = seal_part(deks[seg.session_id],
-                                   segment_aad(tenant, seg.session_id, seg.key),
-                                   bytes(seg.plaintext))
+        seg.codec, seg.ciphertext = seal_part(deks[seg.session_id],
+                                              segment_aad(tenant, seg.session_id, seg.key),
+                                              bytes(seg.plaintext))
         seg.at = len(body)
         body += seg.ciphertext
         for ref in seg.refs:

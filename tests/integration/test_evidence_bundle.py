@@ -2,8 +2,9 @@
 
 For a simulated session of each provider and for an imported log: seal it, record its audio and
 transcript, export the bundle through the CLI, and run the bundle's own ``verify_bundle.py`` in a
-fresh venv holding only ``cryptography`` and ``zstandard`` (raw audio is sealed compressed since
-issue 13; Python 3.14+ needs no package for it): exit 0. One changed byte in any file: exit 1 naming it.
+fresh venv holding only ``cryptography``, ``zstandard`` and ``soundfile`` (raw audio is sealed
+compressed since issue 13, as FLAC or zstd; Python 3.14+ needs no package for zstd): exit 0.
+One changed byte in any file: exit 1 naming it.
 An erased session's bundle says so and carries no plaintext.
 """
 
@@ -39,16 +40,19 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def fresh_python(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A venv with nothing but ``cryptography`` and ``zstandard`` (from the local mirror)."""
+    """A venv with nothing but ``cryptography``, ``zstandard`` and ``soundfile`` (from the
+    project's pins)."""
     home = tmp_path_factory.mktemp("verifier-venv")
     venv.EnvBuilder(with_pip=True).create(home)
     py = home / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "cryptography", "zstandard"],
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "-c", str(REPO / "constraints.txt"),
+                    "cryptography", "zstandard", "soundfile"],
                    check=True, capture_output=True, timeout=600)
     listed = subprocess.run([str(py), "-m", "pip", "list", "--format", "json"], check=True,
                             capture_output=True, text=True).stdout
     names = {p["name"].lower() for p in json.loads(listed)}
-    assert names <= {"cryptography", "cffi", "pycparser", "zstandard", "pip", "setuptools"}, names
+    assert names <= {"cryptography", "cffi", "pycparser", "zstandard", "soundfile", "numpy",
+                     "typing_extensions", "pip", "setuptools"}, names
     yield py
 
 

@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pytest
 import uuid_utils
 import zstandard
@@ -23,6 +24,7 @@ from services.ledger.segments import (
     Locator,
     SegmentError,
     batch_key,
+    compress,
     decompress,
     open_part,
     seal_part,
@@ -131,8 +133,9 @@ def test_locator_of_batch_and_legacy_references() -> None:
 def test_compression_is_lossless_and_bounded() -> None:
     dek, aad = new_dek(), b"aad"
     data = bytes(range(256)) * 100 + b"\x00" * 5000
-    assert open_part(dek, aad, seal_part(dek, aad, data), "zstd") == data
-    assert open_part(dek, aad, seal_part(dek, aad, b""), "zstd") == b""
+    assert open_part(dek, aad, *reversed(seal_part(dek, aad, data))) == data
+    assert seal_part(dek, aad, b"")[0] == "zstd"
+    assert open_part(dek, aad, *reversed(seal_part(dek, aad, b""))) == b""
     bomb = zstandard.ZstdCompressor().compress(b"\x00" * 10_000)
     with pytest.raises(SegmentError):
         decompress(bomb, "zstd", limit=1000)
@@ -144,6 +147,46 @@ def test_compression_is_lossless_and_bounded() -> None:
     with pytest.raises(SegmentError):
         decompress(b"x", "lz4")
     assert decompress(b"raw", None) == b"raw"
+
+
+def _speech(n: int, seed: int) -> bytes:
+    """A voiced, noisy 16-bit signal: what PCM from a caller's microphone looks like."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / 24000
+    wave = 6000 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t))
+    return np.clip(wave + rng.normal(0, 300, n), -32768, 32767).astype("<i2").tobytes()
+
+
+@pytest.mark.parametrize("data, codec", [
+    (_speech(4800, 1), "flac"),  # PCM16: FLAC well below FLAC_GOOD
+    (_speech(4800, 2) + b"\x07", "zstd"),  # odd length: not 16-bit samples
+    (bytes([0xFF, 0x7F] * 2000), "flac"),  # G.711 silence read as samples: constant, tiny
+    (bytes(np.random.default_rng(3).integers(0, 256, 4000, dtype=np.uint8)), "zstd"),
+])
+def test_each_part_gets_the_smaller_lossless_codec(data: bytes, codec: str) -> None:
+    dek, aad = new_dek(), b"aad"
+    got, blob = seal_part(dek, aad, data)
+    assert got == codec
+    assert open_part(dek, aad, blob, got) == data
+
+
+def test_flac_parts_are_bounded_and_checked() -> None:
+    data = _speech(24000, 4)
+    flac = compress(data)[1]
+    assert compress(data)[0] == "flac" and len(flac) < len(data) * 0.75
+    assert decompress(flac, "flac") == data
+    with pytest.raises(SegmentError, match="bound"):
+        decompress(flac, "flac", limit=len(data) - 2)
+    for bad in (flac[: len(flac) // 2], b"fLaC" + bytes(60), b"junk"):
+        with pytest.raises(SegmentError):
+            decompress(bad, "flac")
+    from services.evidence.verify_bundle import Bad, _decompress
+
+    assert _decompress("s.seg", "flac", flac, len(data)) == data
+    with pytest.raises(Bad, match="length"):
+        _decompress("s.seg", "flac", flac, len(data) + 2)
+    with pytest.raises(Bad):
+        _decompress("s.seg", "flac", b"junk", 4)
 
 
 def test_standalone_bundle_verifier_decompresses_within_the_stated_length() -> None:
