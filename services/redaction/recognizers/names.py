@@ -401,7 +401,10 @@ def _name_end(view: View, i: int, cue: int) -> int:
         j = _take(toks, i, need_caps=False, strong=True)
     elif (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
             or (i > 1 and toks[i - 1].text == "." and toks[i - 2].low in _TITLES):
-        j = _take(toks, i, need_caps=toks[i].low in TRAPS)  # "mr kowalski" in ASR case
+        # "mr kowalski" in ASR case; "mrs young": a surname Faker lists, even a word
+        j = _take(toks, i, need_caps=toks[i].low in TRAPS and toks[i].low not in _faker()["last"])
+        while j > i + 1 and not (_could_be_name(toks[j - 1]) or listed_name(toks[j - 1].low)):
+            j -= 1  # "mx arias booked the room"
         k = i
         while k + 1 < len(toks) and k - i < 3 and toks[k].low in PARTICLES:
             k += 1  # "mrs van der linden": judge the name after its particles
@@ -463,6 +466,10 @@ def _name_end(view: View, i: int, cue: int) -> int:
             and (toks[i].low in TRAPS or surname_like(toks[i])) \
             and (i + 1 == len(toks) or toks[i + 1].low in _INTRO_END):
         j = i + 1  # "this is grace from scheduling", "this is sunil calling", "this is jordan"
+    if j == i and i >= 2 and toks[i - 1].low in ("with", "to") \
+            and toks[i - 2].low in ("speaking", "talking", "speak") and toks[i].low in TRAPS \
+            and (i + 1 == len(toks) or toks[i + 1].low in _INTRO_END):
+        j = i + 1  # "am i speaking with frank", "could i speak to will"
     if j == i and toks[i].low in ("mc", "mac") and i + 1 < len(toks) \
             and _name_word(toks[i + 1]) and toks[i + 1].low not in _stop_words():
         j = i + 2  # "mc allister": ASR splits the prefix off

@@ -654,8 +654,8 @@ def group_of_a_thing(view: View, start: int, end: int) -> bool:
         return False
     k = idx[0]
     low = view.tokens[k].low
-    return (low in NRP_WORDS or low in _NRP_IF_SAID_OF) and (
-        _of_a_thing(view.tokens, k) or _language(view.tokens, k))
+    return ((low in NRP_WORDS or low == "english") and _of_a_thing(view.tokens, k)) \
+        or _language(view.tokens, k)
 
 
 # Said before a language's name: "in spanish", "speak english", "english and spanish".
@@ -663,8 +663,18 @@ _LANGUAGE_LEAD = frozenset({"in", "speak", "speaks", "spoke", "speaking", "into"
                             "translated", "learn", "learning", "taught", "teach", "subtitles"})
 
 
+_LANGUAGES = frozenset({
+    "english", "spanish", "french", "german", "italian", "portuguese", "chinese", "japanese",
+    "korean", "russian", "arabic", "vietnamese", "polish", "greek", "turkish", "dutch",
+    "swedish", "norwegian", "danish", "finnish", "hungarian", "romanian", "czech", "ukrainian",
+    "thai", "tagalog", "filipino", "persian", "hebrew", "punjabi", "bengali", "tamil",
+})
+
+
 def _language(toks: list[Token], i: int) -> bool:
-    """A group word used as a language: after "in"/"speak", or joined by "and"/"or" to one."""
+    """A language's name said as one: after "in"/"speak", or joined by "and"/"or" to one."""
+    if toks[i].low not in _LANGUAGES:
+        return False
     if i > 0 and toks[i - 1].low in _LANGUAGE_LEAD and not (
             i > 1 and toks[i - 2].low in ("born", "raised", "grew")):
         return True
@@ -694,11 +704,15 @@ def _groups(view: View) -> list[Finding]:
         # "latter-day saints", "african-american": the pair's second word after a hyphen
         k = i + 2 if i + 2 < len(toks) and toks[i + 1].text == "-" else i + 1
         pair = k < len(toks) and (word, _group_word(toks[k].low)) in _NRP_PAIRS
-        if word in _NRP_PAIR_ONLY and not pair:
+        if word in _NRP_PAIR_ONLY and not pair and not said_of:  # "always voted labour"
             i += 1
             continue
         if view.is_agent and not _lead(view, i)[2]:
             i += 1
+            continue
+        if not pair and i > 0 and toks[i - 1].low in _faker()["city_prefixes"] \
+                and tok.low in _faker()["first"]:
+            i += 1  # "east christian": one of Faker's towns, read as a place
             continue
         last = k if pair else i
         while last + 1 < len(toks) and toks[last + 1].low in _NRP_TAIL:
