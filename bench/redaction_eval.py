@@ -4,7 +4,8 @@ the blind set (written by someone who never saw the recognizers; never tune on i
     .venv/bin/python bench/redaction_eval.py [--repeat 3] [--per-class] [--set PATH ...]
 
 Sets: the project's, the blind one, the development set (``tests/fixtures/redaction/dev``,
-what the recognizers are tuned on) and the second tuning set (``dev/tuning2.jsonl``). Per
+what the recognizers are tuned on) and the second and third tuning sets (``dev/tuning2.jsonl``,
+``dev/tuning3.jsonl``). Per
 set and engine: leak recall (overall and per class) and over-redaction of PII-free words (see
 ``redaction_sets.py``), plus presidio-evaluator's per-entity span precision/recall. Voxledger
 runs its default policy: countries are kept (``location_granularity: below_country``), so the
@@ -44,7 +45,10 @@ SETS = {"eval": Path("tests/fixtures/redaction/eval.jsonl"),
         # never mixed into the blind set's
         "dev": Path("tests/fixtures/redaction/dev/utterances.jsonl"),
         # a second tuning set, written for the classes the blind set showed weak
-        "tuning": Path("tests/fixtures/redaction/dev/tuning2.jsonl")}
+        "tuning": Path("tests/fixtures/redaction/dev/tuning2.jsonl"),
+        # a third, generated from presidio-evaluator's templates with Faker values
+        # (dev/build_tuning3.py)
+        "tuning3": Path("tests/fixtures/redaction/dev/tuning3.jsonl")}
 TIMED = ("eval", "blind")  # throughput is measured on these, as before the dev set existed
 Found = list[list[tuple[int, int, str]]]
 Runner = Callable[[Sequence[Case]], Found]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 # 5: third round: aliases, regions and neighbourhoods, cues before "the", travel cues; names
 #    said before their spelling, word-like first names with a surname, more relations and
 #    names; spoken hosts of several words
-DETECTOR_VERSION = "voxledger-speech/5"
+DETECTOR_VERSION = "voxledger-speech/6"
 
 
 @dataclass(frozen=True, slots=True)

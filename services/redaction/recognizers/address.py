@@ -69,6 +69,8 @@ _STOP = frozenset({
     # "a two hour walk", "ten minute walk", "five mile hill": measures, not street names
     "minute", "hour", "day", "week", "weeks", "mile", "miles", "block", "blocks",
     "step", "steps", "foot", "feet", "more", "other", "big", "small",
+    # "thirty five each way", "ten per lane": a price or a count, not a house number
+    "each", "per", "every", "both", "either", "all", "any",
 })
 _MAX_NAME_WORDS = 4
 
@@ -95,15 +97,21 @@ def recognize(view: View) -> list[Finding]:
         start = _house_number(toks, ends, k)
         if start is None and tok.low in _STRICT:
             start = _named_street(toks, k)  # "i live on maple street"
+        if start is None:
+            start = _named_after_name(toks, k)
         end = _unit(toks, firsts, k)
         if start is None and end > k and toks[k - 1].text[:1].isdigit() \
                 and not toks[k - 1].text.isdigit():
             start = toks[k - 1].start  # "5th Avenue, number 910": the number comes after
+        if start is None and end > k:
+            start = _unnumbered(toks, k)  # "richardson cliff matthew canyon apt 251"
         if start is None:
             continue
+        end = _tail(view, firsts, _unit(toks, firsts, end) if end > k else end)
         out.append(Finding("STREET_ADDRESS", start, toks[end].end, 0.85, DETECTOR))
     out.extend(_type_first(toks, ends, firsts))
-    out.extend(_po_box(toks, firsts))
+    out.extend(_po_box(view, firsts))
+    out.extend(_military(view, ends, firsts))
     out.extend(_corners(toks))
     if not out and (Topic.ADDRESS in view.context.asked or _LIVE_AT.search(view.text.lower())
                     or any(t.low == "address" for t in toks)):
@@ -189,6 +197,101 @@ def _named_street(toks: list[Token], k: int) -> int | None:
     return toks[j + 1].start
 
 
+def _named_after_name(toks: list[Token], k: int) -> int | None:
+    """A street without its number whose name is a person's ("on rich greens", "the north
+    side of gamble passage", Faker's "{last_name} {suffix}"): any USPS suffix, one name word
+    before it, after "on", "off" or "of"."""
+    from services.redaction.recognizers.names import listed_name
+
+    j = k - 1
+    if j < 1 or not toks[j].text.isalpha() or not listed_name(toks[j].low) \
+            or toks[j - 1].low not in _ON_OF:
+        return None
+    return toks[j].start
+
+
+_ON_OF = _ON | {"of"}
+
+
+def _unnumbered(toks: list[Token], k: int) -> int | None:
+    """Start of a street said without a house number but with its unit after it ("Johnson Camp
+    Brittney Avenue, Suite 602"): up to five name words before the suffix, none a function
+    word."""
+    j = k - 1
+    while j >= 0 and k - j <= 5 and toks[j].text.isalpha() and (
+            toks[j].low not in _stop_words() or toks[j].low in _USPS):  # "Schmidt Well"
+        j -= 1
+    return toks[j + 1].start if j < k - 1 else None
+
+
+# After a street: the town, state (name or code), country and ZIP that finish an address
+# ("… Apt. 534 Robinland OH 44120", "… suite 985 kennedyhaven ia 25965", "… Jasonfort, Ghana").
+_TAIL_WORDS = 6
+_STATE_CODES = frozenset({
+    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "dc", "fl", "ga", "hi", "id", "il", "in",
+    "ia", "ks", "ky", "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh",
+    "nj", "nm", "ny", "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut",
+    "vt", "va", "wa", "wv", "wi", "wy", "as", "gu", "mp", "pr", "vi", "fm", "mh", "pw", "aa",
+    "ae", "ap"})
+_TOWN_COMMON = 4.0  # a town word in a tail is rarer than this, or a listed name or place
+
+
+def _tail(view: View, firsts: dict[int, NumberRun], last: int) -> int:
+    """Index of the last token of an address whose street ends at ``last``: town words (rare,
+    a listed name, a known place, or a town prefix such as "north", "lake"), a state or its
+    code, a country, a ZIP code. A state code that is also a word ("in", "me", "or") only
+    before a ZIP code or the end of the sentence."""
+    from services.redaction.recognizers import places
+    from services.redaction.recognizers.lexicon import zipf
+    from services.redaction.recognizers.names import listed_name
+
+    toks = view.tokens
+    n = len(toks)
+    k, words, end = last + 1, 0, last
+    while k < n and words < _TAIL_WORDS:
+        t = toks[k]
+        if t.text == ",":
+            k += 1
+            continue
+        run = firsts.get(k)
+        if run is not None:
+            if len(run.digits) in (5, 9) and words > 0:
+                return run.last  # the ZIP code ends it
+            break
+        if t.low in _UNIT_WORDS and words == 0:
+            unit = _unit(toks, firsts, k - 1)  # a second unit: "apt 007 apt 737"
+            if unit > k - 1:
+                end, k = unit, unit + 1
+                continue
+        if not t.text.isalpha():
+            break
+        hit = places.place_at(view, k)
+        if hit is not None and (hit > k + 1 or (t.low not in _stop_words()
+                                                and t.low not in _TAIL_STOP)):
+            end, k, words = hit - 1, hit, words + hit - k  # "antigua and barbuda", "new york"
+            continue
+        nxt = toks[k + 1] if k + 1 < n else None
+        if t.low in _STATE_CODES and (t.low not in _stop_words() or nxt is None
+                                      or nxt.text in (".", ",", "?", "!")
+                                      or (k + 1 in firsts and len(firsts[k + 1].digits) == 5)):
+            end, k, words = k, k + 1, words + 1
+            continue
+        if t.low in _stop_words() or t.low in _TAIL_STOP:
+            break
+        if hit is None and zipf(t.low) >= _TOWN_COMMON and not listed_name(t.low) \
+                and not (t.low in places.TOWN_PREFIXES and nxt is not None
+                         and nxt.text.isalpha()):
+            break
+        end, k, words = k, k + 1, words + 1
+    return end
+
+
+_TAIL_STOP = frozenset({"thanks", "thank", "please", "okay", "ok", "yes", "yeah", "um", "uh",
+                        "today", "tomorrow", "tonight", "yesterday", "morning", "evening",
+                        "night", "week", "month", "year", "instead", "now", "then", "too",
+                        "also", "apartment", "near", "by", "and"})
+
+
 def _type_first(toks: list[Token], ends: dict[int, NumberRun],
                 firsts: dict[int, NumberRun]) -> list[Finding]:
     """"twenty three rue de la paix", "on route nine", "calle mayor": a street type before
@@ -235,6 +338,9 @@ def _street_words(toks: list[Token], i: int) -> int:
     return j
 
 
+_TO_AT = frozenset({"to", "at", "is", "on"})
+
+
 def _corners(toks: list[Token]) -> list[Finding]:
     """Intersections: "the corner of fifth and maple", "at main and third"."""
     out: list[Finding] = []
@@ -252,16 +358,26 @@ def _corners(toks: list[Token]) -> list[Finding]:
             continue
         lead = " ".join(t.low for t in toks[max(0, a - 2):a])
         ordinal = any(t.low in _ORDINALS for t in toks[a:end])
-        if lead.endswith("corner of") or lead.endswith("corners of") or (
-                ordinal and (lead.endswith(" at") or lead == "at" or lead.endswith(" on")
-                             or lead == "on")):
+        if end - 1 > k + 1 and toks[end - 1].low in SUFFIXES | _USPS and a == k - 1 \
+                and toks[a - 1].low in _TO_AT:
+            # "sent to jennifer and harris turnpike": a name and a street, an intersection
             out.append(Finding("STREET_ADDRESS", toks[a].start, toks[end - 1].end, 0.6,
+                               DETECTOR))
+            continue
+        corner = lead.endswith("corner of") or lead.endswith("corners of")
+        if corner or (ordinal and (lead.endswith(" at") or lead == "at" or lead.endswith(" on")
+                                   or lead == "on")):
+            # "the corner of" is said as part of the address: it goes with it
+            first = a - 3 if corner and a >= 3 and toks[a - 3].low == "the" else \
+                (a - 2 if corner else a)
+            out.append(Finding("STREET_ADDRESS", toks[first].start, toks[end - 1].end, 0.6,
                                DETECTOR))
     return out
 
 
-def _po_box(toks: list[Token], firsts: dict[int, NumberRun]) -> list[Finding]:
-    """"p o box four seven seven", "PO Box 12", "post office box 9"."""
+def _po_box(view: View, firsts: dict[int, NumberRun]) -> list[Finding]:
+    """"p o box four seven seven", "PO Box 12", "post office box 9", with the town after it."""
+    toks = view.tokens
     out: list[Finding] = []
     for k, tok in enumerate(toks):
         if tok.low != "box" or k == 0 or k + 1 not in firsts:
@@ -270,7 +386,44 @@ def _po_box(toks: list[Token], firsts: dict[int, NumberRun]) -> list[Finding]:
         if before[-1:] in (["po"], ["p.o"]) or before == ["p", "o"] or before == ["post", "office"]:
             first = k - 1 if before[-1:] in (["po"], ["p.o"]) else k - 2
             out.append(Finding("STREET_ADDRESS", toks[first].start,
-                               toks[firsts[k + 1].last].end, 0.8, DETECTOR))
+                               toks[_tail(view, firsts, firsts[k + 1].last)].end, 0.8,
+                               DETECTOR))
+    return out
+
+
+_MIL_POST = frozenset({"apo", "dpo", "fpo"})
+_MIL_STATE = frozenset({"aa", "ae", "ap"})
+_MIL_LEAD = frozenset({"psc", "unit", "box", "cmr"})
+_SHIPS = frozenset({"uss", "usns", "usnv", "uscgc"})
+
+
+def _military(view: View, ends: dict[int, NumberRun],
+              firsts: dict[int, NumberRun]) -> list[Finding]:
+    """Military mail: "PSC 3874, Box 1435, APO AA 12345", "unit 6492 box 0831 dpo ae",
+    "USNS Taylor FPO AP 73342": back from APO/DPO/FPO and its state over the unit, box and
+    ship's name, on to the ZIP code."""
+    toks = view.tokens
+    out: list[Finding] = []
+    for k, tok in enumerate(toks):
+        if tok.low not in _MIL_POST or k + 1 >= len(toks) or toks[k + 1].low not in _MIL_STATE:
+            continue
+        end = k + 1
+        if k + 2 in firsts:
+            end = firsts[k + 2].last
+        first, j = k, k - 1
+        while j >= 0 and k - j <= 8:
+            if toks[j].text == ",":
+                j -= 1
+            elif j in ends:
+                first = j = ends[j].first
+                j -= 1
+            elif toks[j].low in _MIL_LEAD or toks[j].low in _SHIPS:
+                first, j = j, j - 1
+            elif j > 0 and toks[j - 1].low in _SHIPS and toks[j].text.isalpha():
+                first, j = j - 1, j - 2  # "USNS Taylor"
+            else:
+                break
+        out.append(Finding("STREET_ADDRESS", toks[first].start, toks[end].end, 0.85, DETECTOR))
     return out
 
 

@@ -16,7 +16,7 @@ from importlib.resources import files
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
 from services.redaction.recognizers.lexicon import RARE, is_rare
-from services.redaction.recognizers.places import NRP_WORDS, is_place
+from services.redaction.recognizers.places import NRP_WORDS, THING_AFTER, is_place
 from services.redaction.spoken import Token
 
 DETECTOR = "names"
@@ -28,7 +28,8 @@ _STRONG = re.compile(
     r"|account holder is|spelled|goes by)\s+$")
 _WEAK = re.compile(r"(?:^|[\s,.])(?:this is|i'm|i am|it's|its|speaking with|talking to|hi|hello"
                    r"|hey|thanks|thank you|bye|sorry|dear|with)\s+$")
-_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "mister", "doctor", "prof", "sir", "madam"})
+_TITLES = frozenset({"mr", "mrs", "ms", "mx", "miss", "dr", "mister", "doctor", "prof", "sir",
+                     "madam"})
 # Words that end a name, or that a weak cue should never take for one.
 _NOT_NAME = frozenset({
     "and", "or", "but", "from", "with", "calling", "here", "speaking", "i", "my", "the", "a",
@@ -83,7 +84,7 @@ TRAPS = frozenset({
     "sierra", "dakota", "phoenix", "tuesday", "winter", "forest",
     # virtue names: ordinary nouns far more often than names
     "patience", "constance", "verity", "mercy", "honor", "honour", "felicity", "temperance",
-    "serenity", "unity", "glory", "bliss", "promise",
+    "serenity", "unity", "glory", "bliss", "promise", "love", "canyon",
 })
 _PLACE_LEAD = frozenset({"in", "to", "near", "from", "at", "outside", "around", "of"})
 _RELATION = re.compile(
@@ -165,6 +166,24 @@ def last_names() -> frozenset[str]:
     more = frozenset(_read("more_names.json")["last"]) | frozenset(
         _read("names_extra.json")["last"])
     return core_last_names() | (more - TRAPS - _NOT_NAMES - NRP_WORDS)
+
+
+@cache
+def _faker() -> dict[str, frozenset[str]]:
+    """Faker's en_US first and last names (data/faker_en_us.json), word-like ones included."""
+    raw = _read("faker_en_us.json")
+    return {"first": frozenset(raw["first"]), "last": frozenset(raw["last"])}
+
+
+@cache
+def _listed() -> frozenset[str]:
+    return first_names() | last_names() | TRAPS | _faker()["first"] | _faker()["last"]
+
+
+def listed_name(word: str) -> bool:
+    """Whether ``word`` is on any name list, word-like names ("rich", "young") included: for
+    readers that already expect a name (a street's name, a town's stem, after "mr")."""
+    return word in _listed()
 
 
 @cache
@@ -358,6 +377,16 @@ class _CueIndex:
         return sum(kind for kind, rx in _CUE_PATTERNS.items() if rx.search(lead))
 
 
+def _middle_initial(toks: list[Token], j: int) -> int:
+    """Index of the word after a middle initial at ``j`` ("l hughes", "Q. Public"), or ``j``."""
+    if j + 1 < len(toks) and _initial(toks[j]) and _name_word(toks[j + 1]):
+        return j + 1
+    if j + 2 < len(toks) and len(toks[j].text) == 1 and toks[j].text.isupper() \
+            and toks[j + 1].text == "." and _name_word(toks[j + 2]):
+        return j + 2
+    return j
+
+
 def _initial(t: Token) -> bool:
     """A single-letter initial ("f haddad", "s k patel"), not the words "a", "i", "o"."""
     return len(t.text) == 1 and t.text.isalpha() and t.low not in ("a", "i", "o")
@@ -372,12 +401,15 @@ def _name_end(view: View, i: int, cue: int) -> int:
         j = _take(toks, i, need_caps=False, strong=True)
     elif (i > 0 and toks[i - 1].low.rstrip(".") in _TITLES) \
             or (i > 1 and toks[i - 1].text == "." and toks[i - 2].low in _TITLES):
-        j = _take(toks, i, need_caps=toks[i].low in TRAPS)  # "mr kowalski" in ASR case
+        # "mr kowalski" in ASR case; "mrs young": a surname Faker lists, even a word
+        j = _take(toks, i, need_caps=toks[i].low in TRAPS and toks[i].low not in _faker()["last"])
+        while j > i + 1 and not (_could_be_name(toks[j - 1]) or listed_name(toks[j - 1].low)):
+            j -= 1  # "mx arias booked the room"
         k = i
         while k + 1 < len(toks) and k - i < 3 and toks[k].low in PARTICLES:
             k += 1  # "mrs van der linden": judge the name after its particles
-        if j > i and not _could_be_name(toks[k]):
-            j = i  # "my doctor told me"
+        if j > i and not _could_be_name(toks[k]) and not listed_name(toks[k].low):
+            j = i  # "my doctor told me"; "dr white", "mrs young" are names
     elif cue & Cue.RELATION:  # "my wife jennifer", "my son Tom Baker"
         family = i > 0 and toks[i - 1].low in _FAMILY and toks[i].low not in _stop_words() \
             and not (toks[i].low in _MODAL and i + 1 < len(toks)
@@ -407,9 +439,16 @@ def _name_end(view: View, i: int, cue: int) -> int:
                        and is_last_name(toks[i].low))):
         # A known first name anywhere ("yeah so jennifer said"), and a last name after it.
         j = i + 1
-        if j < len(toks) and (is_last_name(toks[j].low) or surname_like(toks[j], _AFTER_TITLE)
-                              or (_name_word(toks[j]) and toks[j].text[0].isupper())):
+        m = _middle_initial(toks, j)  # "katelyn l hughes", "John Q. Public"
+        if m > j and (surname_like(toks[m]) or listed_name(toks[m].low)
+                      or toks[m].text[0].isupper()):
+            j = m + 1
+        elif j < len(toks) and (is_last_name(toks[j].low) or surname_like(toks[j], _AFTER_TITLE)
+                                or (_name_word(toks[j]) and toks[j].text[0].isupper())):
             j += 1  # "yuki tanaka": after a listed first name, a surname less rare than alone
+    if j == i and cue & (Cue.STRONG | Cue.NAMED) and toks[i].low in _faker()["first"] \
+            and i + 1 < len(toks) and toks[i + 1].low in _faker()["last"]:
+        j = i + 2  # "was called holly snow": a word-like first name, a surname, after a cue
     if j == i and toks[i].low in TRAPS and i + 1 < len(toks) and _name_word(toks[i + 1]) \
             and toks[i + 1].low not in _stop_words() and toks[i + 1].low not in TRAPS \
             and is_last_name(toks[i + 1].low) and is_rare(toks[i + 1].low, _TRAP_SURNAME):
@@ -427,9 +466,15 @@ def _name_end(view: View, i: int, cue: int) -> int:
             and (toks[i].low in TRAPS or surname_like(toks[i])) \
             and (i + 1 == len(toks) or toks[i + 1].low in _INTRO_END):
         j = i + 1  # "this is grace from scheduling", "this is sunil calling", "this is jordan"
+    if j == i and i >= 2 and toks[i - 1].low in ("with", "to") \
+            and toks[i - 2].low in ("speaking", "talking", "speak") and toks[i].low in TRAPS \
+            and (i + 1 == len(toks) or toks[i + 1].low in _INTRO_END):
+        j = i + 1  # "am i speaking with frank", "could i speak to will"
     if j == i and toks[i].low in ("mc", "mac") and i + 1 < len(toks) \
             and _name_word(toks[i + 1]) and toks[i + 1].low not in _stop_words():
         j = i + 2  # "mc allister": ASR splits the prefix off
+    if j > i + 1 and is_place(toks[i].low) and toks[i + 1].low in THING_AFTER:
+        j = i  # "the virginia ham", "a denver omelette": a dish, not Virginia Ham
     if j > i and j - i == 1 and i > 0 and toks[i - 1].low in _PLACE_LEAD \
             and is_place(toks[i].low):
         j = i  # "the hotel in orlando": a place that is also a first name

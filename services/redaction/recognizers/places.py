@@ -74,6 +74,7 @@ _PREFIX = frozenset({
     "rock", "spring", "cedar", "pine", "oak", "elk", "bear", "eagle", "red", "white", "black",
     "green", "sandy", "silver", "golden",
 })
+TOWN_PREFIXES = _PREFIX
 # How town names end ("johnsonberg", "bakerstown", "amandaborough", "williamsport"): a rare
 # word with one of these endings after "in"/"from"/"near" is a town.
 _TOWN_ENDINGS = ("ville", "borough", "boro", "burgh", "burg", "berg", "bury", "ton", "town",
@@ -112,7 +113,10 @@ _THING_AFTER = frozenset({
     "falcons", "panthers", "seahawks", "suns", "heat", "magic", "spurs", "blazers", "marathon",
     "roll", "rolls", "mule", "sling", "sour", "ale", "lager", "blend", "rug", "desk", "lamp",
     "sofa", "chair", "mall", "stock", "exchange", "university", "college",
+    "menu", "special", "specials", "sale", "season", "deal", "deals", "puzzle", "muffin",
+    "muffins", "omelette", "omelet", "apples", "cream",
 })
+THING_AFTER = _THING_AFTER
 
 NRP_WORDS = frozenset({
     "american", "mexican", "canadian", "british", "irish", "scottish", "welsh", "french",
@@ -278,6 +282,8 @@ def _data() -> tuple[dict[str, list[tuple[tuple[str, ...], int, bool]]], frozens
             add(name, _SMALL, False)
     for country in gc.get_countries().values():
         add(country["name"], 10_000_000, True)
+    for name in _faker()["countries"]:  # Faker's spellings: "Korea", "Russian Federation"
+        add(name, 10_000_000, True)
     for extra in ("USA", "US", "United States", "UK", "Britain", "Great Britain", "England",
                   "Scotland", "Wales", "Northern Ireland"):
         if extra not in ("US",):
@@ -356,6 +362,13 @@ def _before(toks: list[Token], i: int) -> str:
     return toks[at - 1].low if at >= 1 else ""
 
 
+def place_at(view: View, i: int) -> int | None:
+    """End index of the longest gazetteer name (city, state, region, country) at token ``i``,
+    whatever its cue: for readers that already know a place comes (an address's town)."""
+    hit = _match(view, i)
+    return hit[0] if hit is not None else None
+
+
 def _is_region(toks: list[Token], i: int, j: int) -> bool:
     _data()
     return tuple(t.low for t in toks[i:j]) in _REGIONS
@@ -392,10 +405,13 @@ def _unknown_town(view: View, i: int, strong: bool) -> int | None:
             and toks[i + 1].low not in stops and toks[i + 1].low not in _PREFIX:
         end = i + 2
         common = zipf(toks[i + 1].low)
-        near = near and common < 4.5 and (strong or common < _COMMON)
+        faker = tok.low in _faker()["city_prefixes"] and toks[i + 1].low in _faker()["first"]
+        # "west april", "east christian": Faker's towns are a prefix and a first name
+        near = near and (faker or (common < 4.5 and (strong or common < _COMMON)))
     elif tok.text.isalpha() and len(tok.low) >= 6 and tok.low.endswith(_TOWN_ENDINGS) \
             and tok.low not in stops and zipf(tok.low) < _RARE_TOWN:
         end = i + 1
+        near = near or _name_and_suffix(tok.low)  # "burgesston", "jenniferland": no cue needed
     elif near and i + 2 < len(toks) and all(
             t.text.isalpha() and t.low not in stops for t in toks[i:i + 2]) \
             and toks[i + 2].low in _REGION_FIRST:
@@ -419,6 +435,27 @@ def _confirmed(toks: list[Token], end: int) -> bool:
     """A region or state code follows: the town is sure, whatever a name reader says."""
     at = end + 1 if end < len(toks) and toks[end].text == "," else end
     return at < len(toks) and (_state_code(toks, at) or toks[at].low in _REGION_FIRST)
+
+
+@cache
+def _faker() -> dict[str, frozenset[str]]:
+    """Faker's en_US names, countries and town prefixes and suffixes (data/faker_en_us.json,
+    built by bench/build_faker_lists.py)."""
+    raw = json.loads(files("services.redaction.recognizers").joinpath(
+        "data/faker_en_us.json").read_text(encoding="utf-8"))
+    return {k: frozenset(v) for k, v in raw.items() if isinstance(v, list)}
+
+
+def _name_and_suffix(word: str) -> bool:
+    """A word made like Faker's towns: a first or last name and a town suffix ("burgesston",
+    "davidberg", "michaelmouth"); an unknown word, so an English one never is."""
+    f = _faker()
+    for suffix in f["city_suffixes"]:
+        stem = word[:-len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 3 and (stem in f["first"] or stem in f["last"]
+                                                         or stem.rstrip("s") in f["last"]):
+            return True
+    return False
 
 
 _NEAR_TOWN = frozenset({"in", "from", "near", "outside", "around", "to", "of"})
@@ -506,6 +543,9 @@ def _locations(view: View) -> list[Finding]:
             amb = not multi and tok.low in ambiguous
             if (after in _NOT_AFTER and not multi) or after in _THING_AFTER:
                 ok = False
+            elif multi and tok.low == "the" and not caps and not strong \
+                    and population < _KNOWN_CITY:
+                ok = False  # "leaks from the bottom": not The Bottom, Saba
             elif amb:
                 ok = (strong or followed or (asked and len(toks) <= 6)) \
                     and (caps or strong or followed or (asked and len(toks) <= 3))
@@ -607,12 +647,40 @@ def _of_a_thing(toks: list[Token], i: int) -> bool:
 
 def group_of_a_thing(view: View, start: int, end: int) -> bool:
     """Whether the span (another detector's NRP, e.g. spaCy's) is one group adjective said of a
-    thing ("Thai food", "the Mexican peso"), which the groups reader here would not report."""
+    thing ("Thai food", "the Mexican peso", "English muffins") or a language ("in english and
+    spanish"), which the groups reader here would not report."""
     idx = [k for k, t in enumerate(view.tokens) if t.start < end and start < t.end]
     if len(idx) != 1:
         return False
     k = idx[0]
-    return view.tokens[k].low in NRP_WORDS and _of_a_thing(view.tokens, k)
+    low = view.tokens[k].low
+    return ((low in NRP_WORDS or low == "english") and _of_a_thing(view.tokens, k)) \
+        or _language(view.tokens, k)
+
+
+# Said before a language's name: "in spanish", "speak english", "english and spanish".
+_LANGUAGE_LEAD = frozenset({"in", "speak", "speaks", "spoke", "speaking", "into", "translate",
+                            "translated", "learn", "learning", "taught", "teach", "subtitles"})
+
+
+_LANGUAGES = frozenset({
+    "english", "spanish", "french", "german", "italian", "portuguese", "chinese", "japanese",
+    "korean", "russian", "arabic", "vietnamese", "polish", "greek", "turkish", "dutch",
+    "swedish", "norwegian", "danish", "finnish", "hungarian", "romanian", "czech", "ukrainian",
+    "thai", "tagalog", "filipino", "persian", "hebrew", "punjabi", "bengali", "tamil",
+})
+
+
+def _language(toks: list[Token], i: int) -> bool:
+    """A language's name said as one: after "in"/"speak", or joined by "and"/"or" to one."""
+    if toks[i].low not in _LANGUAGES:
+        return False
+    if i > 0 and toks[i - 1].low in _LANGUAGE_LEAD and not (
+            i > 1 and toks[i - 2].low in ("born", "raised", "grew")):
+        return True
+    if i > 1 and toks[i - 1].low in ("and", "or"):
+        return _language(toks, i - 2)
+    return False
 
 
 def _groups(view: View) -> list[Finding]:
@@ -636,17 +704,21 @@ def _groups(view: View) -> list[Finding]:
         # "latter-day saints", "african-american": the pair's second word after a hyphen
         k = i + 2 if i + 2 < len(toks) and toks[i + 1].text == "-" else i + 1
         pair = k < len(toks) and (word, _group_word(toks[k].low)) in _NRP_PAIRS
-        if word in _NRP_PAIR_ONLY and not pair:
+        if word in _NRP_PAIR_ONLY and not pair and not said_of:  # "always voted labour"
             i += 1
             continue
         if view.is_agent and not _lead(view, i)[2]:
             i += 1
             continue
+        if not pair and i > 0 and toks[i - 1].low in _faker()["city_prefixes"] \
+                and tok.low in _faker()["first"]:
+            i += 1  # "east christian": one of Faker's towns, read as a place
+            continue
         last = k if pair else i
         while last + 1 < len(toks) and toks[last + 1].low in _NRP_TAIL:
             last += 1  # "latter day saints", "jehovah's witnesses"
-        if last == i and word == tok.low and _of_a_thing(toks, i):
-            i += 1  # "the french press", "thai food", "an italian restaurant"
+        if last == i and word == tok.low and (_of_a_thing(toks, i) or _language(toks, i)):
+            i += 1  # "the french press", "thai food", "an italian restaurant", "in spanish"
             continue
         out.append(Finding("NRP", tok.start, toks[last].end, 0.7, DETECTOR))
         i = last + 1
