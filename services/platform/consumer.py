@@ -70,6 +70,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from schemas.batch import batch_size as batch_members
+from schemas.batch import is_batch_subject
 from schemas.envelope import Limits
 from services.platform.clock import Clock, SystemClock
 from services.platform.deadletter import purge_expired, record_dead_letter
@@ -154,6 +156,21 @@ def committed_key(stream_seq: int, next_member: int) -> int:
 # its successor gets the batch back this soon); a batch that takes longer keeps its messages
 # with "in progress" acks every ACK_WAIT_S / 2, so slow work is not redelivered meanwhile.
 ACK_WAIT_S = 20
+# A fetch asks for about ``batch_size`` events and at most this many bytes: a batch message holds
+# up to 1 MiB and 1,024 events, and 500 of them would pass the server's 64 MiB per-client
+# buffer (it cuts the connection as a slow consumer). Judged by the last fetch, growing at most
+# twofold per fetch, starting small.
+FETCH_BYTES = 16 * 1024 * 1024
+FETCH_FIRST = 8
+
+
+def next_fetch(batch_size: int, last: int, messages: int, events: int, largest: int) -> int:
+    """How many messages the next fetch asks for, after one of ``messages`` messages holding
+    ``events`` events, the largest ``largest`` bytes, when ``last`` were asked for."""
+    per_message = max(1.0, events / max(1, messages))
+    by_events = int(batch_size / per_message)
+    by_bytes = FETCH_BYTES // max(1, largest)
+    return max(1, min(batch_size, by_events, by_bytes, 2 * last))
 BACKOFF_MIN_S, BACKOFF_MAX_S = 0.5, 30.0
 PURGE_EVERY_S = 600.0  # dead-letter retention is in days: a sweep every ten minutes is plenty
 
@@ -241,6 +258,7 @@ class PullConsumer:
         self.stats = ConsumerStats()
         self._stopping = asyncio.Event()
         self._next_delivery = 1  # ordered mode: the consumer sequence the next message must have
+        self._fetch = min(FETCH_FIRST, batch_size)  # messages the next fetch asks for
         self._reconnects = 0
 
     def stop(self) -> None:
@@ -346,8 +364,9 @@ class PullConsumer:
                             "committed position", self.handler.name)
                 sub = await self._resubscribe(sub)
                 continue
+            asked = self._fetch
             try:
-                msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
+                msgs = await sub.fetch(asked, timeout=self.fetch_timeout)
             except (NatsTimeout, TimeoutError):
                 # An empty fetch: nats-py raises its own TimeoutError on some paths and plain
                 # asyncio's (== builtin) on others; neither is a failure worth a backoff.
@@ -363,7 +382,11 @@ class PullConsumer:
                 continue
             if not msgs:
                 continue
-            full, fetched_at = len(msgs) >= self.batch_size, time.monotonic()
+            full, fetched_at = len(msgs) >= asked, time.monotonic()
+            self._fetch = next_fetch(
+                self.batch_size, asked, len(msgs),
+                sum(batch_members(m.data) if is_batch_subject(m.subject) else 1 for m in msgs),
+                max(len(m.data) for m in msgs))
             if self.ordered and (why := self._broken_delivery(msgs)):
                 log.warning("%s: %s; re-creating the consumer from the committed position",
                             self.handler.name, why)

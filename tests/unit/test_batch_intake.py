@@ -22,7 +22,7 @@ from schemas.batch import (
     split_batch,
 )
 from schemas.envelope import Direction, Envelope, EnvelopeError, Provider, encode_envelope
-from services.platform.consumer import committed_key, progress_after
+from services.platform.consumer import FETCH_BYTES, committed_key, next_fetch, progress_after
 from services.platform.intake import Item, decode_items
 from services.platform.isolation import bisect_apply
 
@@ -140,3 +140,14 @@ async def test_a_bisect_that_splits_a_message_commits_every_member_once() -> Non
     assert list(out.letters) == [poison]
     assert applied == [i.key for i in items if i.key != poison]  # once each, in order
     assert row == (8, 0)
+
+
+def test_a_fetch_asks_for_about_batch_size_events_within_the_byte_budget() -> None:
+    # batch messages of 64 events: about 500 events a fetch, not 500 messages
+    assert next_fetch(500, 8, 8, 8 * 64, 100_000) == 7
+    # single frames: grows twofold per fetch up to batch_size messages
+    assert next_fetch(500, 8, 8, 8, 2_000) == 16
+    assert next_fetch(500, 400, 400, 400, 2_000) == 500
+    # large messages: the byte budget bounds the count, never below one
+    assert next_fetch(500, 100, 10, 10, 1_000_000) * 1_000_000 <= FETCH_BYTES
+    assert next_fetch(500, 1, 1, 1, 10 * FETCH_BYTES) == 1
