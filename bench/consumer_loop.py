@@ -10,7 +10,7 @@ tenant-partitioned :class:`~services.ledger.sealer.Sealer` driven by:
 - ``own``: :class:`~services.platform.consumer.PullConsumer` (ordered mode, as ``voxledger run``);
 - ``faststream``: a FastStream ``NatsBroker`` pull subscriber (``PullSub(batch=True)``, manual
   ack, a decoder that hands the raw messages over) calling the same batch work: decode and
-  isolate (``decode_item``, ``bisect_apply``), the sealer's transaction with the progress row,
+  isolate (``decode_items``, ``bisect_apply``), the sealer's transaction with the progress row,
   ack after commit, then the handler's ``maintain``. What it does not do is the own loop's
   ordered-mode recovery (delivery-sequence check, re-creating the consumer from the committed
   position): the FastStream side is the cheaper of the two by that much.
@@ -110,7 +110,7 @@ async def _faststream(settings: Settings, tenant: str, events: int, batch: int
         if settings.nats_password else ""))
 
     async def raw(msg: Any) -> Any:
-        return msg.raw_message  # the nats-py messages: decode_item parses and bounds them
+        return msg.raw_message  # the nats-py messages: decode_items parses and bounds them
 
     async def seal(body: Any) -> None:
         await work._process(body)

@@ -15,14 +15,16 @@ def _table(report: dict[str, Any]) -> None:
 
     out = Console(width=200)
     steps = Table("N", "events", "events/s", "lag p50 ms", "lag p99 ms", "audio p99 ms", "lost",
-                  "dup", "gen backlog", "drain s", "CPU % run/load/pg/nats/s3", "peak RSS MB run/pg",
+                  "dup", "gen backlog", "drain s", "record() p99/max ms", "CPU % run/load/pg/nats/s3",
+                  "peak RSS MB run/pg",
                   "sustained", title="ingest: real-time OpenAI GA sessions, 20 ms frames both ways")
     for s in report["steps"]:
         cpu = "/".join(f"{s.cpu.get(k, 0):.0f}" for k in ("run", "load", "postgres", "nats", "s3"))
         rss = "/".join(f"{s.rss_mb.get(k, 0):.0f}" for k in ("run", "postgres"))
         steps.add_row(str(s.sessions), str(s.events), f"{s.events_per_s:.0f}",
                       f"{s.lag_p50_ms:.0f}", f"{s.lag_p99_ms:.0f}", f"{s.audio_lag_p99_ms:.0f}",
-                      str(s.lost), str(s.duplicated), str(s.max_backlog), f"{s.drain_s:.1f}", cpu, rss,
+                      str(s.lost), str(s.duplicated), str(s.max_backlog), f"{s.drain_s:.1f}",
+                      f"{s.record_p99_ms:.3f}/{s.record_max_ms:.1f}", cpu, rss,
                       "yes" if s.sustained else "no")
     out.print(steps)
     summary = Table("metric", "value", title="summary")

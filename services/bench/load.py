@@ -154,7 +154,10 @@ async def run_load(settings: Any, tenant: str, sessions: int, duration_s: float,
         "max_backlog": max_backlog,
         "audio_bytes": sum(plans[i % len(plans)].audio_bytes for i in range(sessions)),
         "call_seconds": sessions * duration_s,
+        # record() as the gateway sees it (stamp, encode, append to the session's batch)
+        "record_p99_ms": round(stats.record_ns.percentile_ns(99) / 1e6, 3),
         "max_record_ms": round(stats.max_record_ns / 1e6, 3),
+        "batches": stats.batches,
         "_ids": ids,
     }
 

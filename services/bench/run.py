@@ -47,7 +47,8 @@ async def _ingest(bench: Bench, engine: AsyncEngine) -> list[StepResult]:
 def _step_line(r: StepResult) -> str:
     return (f"  N={r.sessions}: {r.events} events, {r.events_per_s:.0f}/s, lag p50 "
             f"{r.lag_p50_ms:.0f} ms p99 {r.lag_p99_ms:.0f} ms, audio p99 "
-            f"{r.audio_lag_p99_ms:.0f} ms, lost {r.lost}, dup {r.duplicated}, drained "
+            f"{r.audio_lag_p99_ms:.0f} ms, record() p99 {r.record_p99_ms:.3f} ms max "
+            f"{r.record_max_ms:.1f} ms, lost {r.lost}, dup {r.duplicated}, drained "
             f"{r.drain_s:.1f}s after the load → "
             + ("sustained" if r.sustained else "NOT sustained"))
 
@@ -199,6 +200,9 @@ async def run_bench(cfg: BenchConfig, say: Say, keep: bool = False) -> dict[str,
         "events_per_s": round(tp["events_per_s"]),
         "lag_p99_ms": _r(best.lag_p99_ms if best else steps[0].lag_p99_ms),
         "audio_lag_p99_ms": _r(best.audio_lag_p99_ms if best else steps[0].audio_lag_p99_ms),
+        "record_p99_ms": _r3((best or steps[0]).record_p99_ms),
+        "record_max_ms": _r3(max((s.record_max_ms for s in steps
+                                  if not math.isnan(s.record_max_ms)), default=math.nan)),
         "baseline_events_per_s": round(tp["baseline_events_per_s"]),
         "ingest_ratio": round(tp["events_per_s"] / max(1e-6, tp["baseline_events_per_s"]), 2),
         "redaction_words_per_s": red.get("redaction_words_per_s"),
@@ -216,3 +220,7 @@ async def run_bench(cfg: BenchConfig, say: Say, keep: bool = False) -> dict[str,
 
 def _r(x: float) -> float | None:
     return None if math.isnan(x) else round(x)
+
+
+def _r3(x: float) -> float | None:
+    return None if math.isnan(x) else round(x, 3)

@@ -20,6 +20,8 @@ Definitions (printed with the table):
   = ``ingest_ratio``. ``realtime_events_per_s`` is the offered rate at the sustained N.
 - lost / duplicated: published event ids missing from the ledger / ledger rows beyond one per id,
   over every step and the backlog.
+- record() p99 / max: the SDK's ``record()`` latency in the load generator (stamp, encode, append
+  to the session's open batch; the publish is off that path), per step.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ class StepResult:
     drained: bool = False
     max_backlog: int = 0
     drain_s: float = float("nan")  # load end → sealed, recordings complete, every consumer idle
+    record_p99_ms: float = float("nan")  # the SDK's record() in the load generator
+    record_max_ms: float = float("nan")
     cpu: dict[str, float] = field(default_factory=dict)  # percent of one core
     rss_mb: dict[str, float] = field(default_factory=dict)
 
@@ -222,6 +226,8 @@ class Bench:
         res.events = int(result.get("events", 0))
         res.events_per_s = res.events / max(1e-6, float(result.get("elapsed_s", 1)))
         res.max_backlog = int(result.get("max_backlog", 0))
+        res.record_p99_ms = float(result.get("record_p99_ms", float("nan")))
+        res.record_max_ms = float(result.get("max_record_ms", float("nan")))
         res.cpu = {k: 100 * u.cpu_s / wall for k, u in watch.usage.items()}
         res.rss_mb = {k: u.peak_rss / 2**20 for k, u in watch.usage.items()}
         async with engine.connect() as conn:

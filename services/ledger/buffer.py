@@ -27,6 +27,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from schemas.batch import BATCH_KIND
+from schemas.envelope import SUBJECT_KINDS
 from services.platform.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,8 @@ def subject_matches(pattern: str, subject: str) -> bool:
     return len(p) == len(s)
 
 
-KINDS = ("audio", "event", "system")  # the last token of every stream subject (envelope.kind)
+# The last token of every stream subject: a single frame's kind (envelope.kind) or a batch.
+KINDS = (*SUBJECT_KINDS, BATCH_KIND)
 
 
 def filters_overlap(filters: list[str], prefix: str, tenant: str, session: str) -> bool:

@@ -80,12 +80,12 @@ class Sealer(HandlerDefaults):
     async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
         # Reserved ids (the journal) are written by Voxledger itself, never by a gateway: the
         # consumer dead-letters them (once, encrypted) and seals the rest of the batch.
-        reserved = {d.stream_seq: "reserved session id (starts with '_')" for d in batch
+        reserved = {d.key: "reserved session id (starts with '_')" for d in batch
                     if is_reserved_session(d.envelope.session_id)}
         if reserved:
             raise Rejected(reserved)
-        items = [Fresh(d.stream_seq, d.subject, d.envelope)
-                 for d in sorted(batch, key=lambda d: d.stream_seq)]
+        items = [Fresh(d.stream_seq, d.subject, d.envelope, d.member)
+                 for d in sorted(batch, key=lambda d: d.key)]
         now = self.clock()
         for tenant, fresh in sorted(group_by_tenant(items).items()):
             await self.seal_tenant(conn, tenant, fresh, now)
@@ -128,7 +128,7 @@ class Sealer(HandlerDefaults):
             except KeyError_:
                 # Erased (key destroyed) or its wrapped key unreadable: these events can never
                 # be sealed. Dead-letter them, one by one, and seal the rest of the batch.
-                shredded.update({i.stream_seq: "session_key_destroyed" for i in fresh
+                shredded.update({i.key: "session_key_destroyed" for i in fresh
                                  if i.envelope.session_id == session})
         if shredded:
             raise Rejected(shredded)
@@ -171,7 +171,7 @@ class Sealer(HandlerDefaults):
             env = item.envelope
             await record_dead_letter(conn, self.keys, self.name, Letter(
                 item.stream_seq, item.subject, f"sealed without audio extraction: {reason}",
-                encode_envelope(env), env.tenant_id, env.session_id, env.event_id))
+                encode_envelope(env), env.tenant_id, env.session_id, env.event_id, item.member))
 
     async def _checkpoint(self, conn: AsyncConnection, tree: repo.TreeState, reason: str,
                           now: datetime) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemas.batch import item_key
 from schemas.envelope import Direction, Envelope
 from services.ledger import payloads
 from services.ledger.leaf import EMPTY_SHA256, LeafFields, leaf_data
@@ -60,6 +61,12 @@ class Fresh:
     stream_seq: int
     subject: str
     envelope: Envelope
+    member: int = 0  # index within a batch message: several entries may share a stream_seq
+
+    @property
+    def key(self) -> int:
+        """The consumer's item key (what :class:`Rejected` names)."""
+        return item_key(self.stream_seq, self.member)
 
 
 @dataclass

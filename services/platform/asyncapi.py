@@ -1,16 +1,18 @@
 """The stream's AsyncAPI 3 document, generated from the code (``voxledger asyncapi``).
 
 A FastStream :class:`~faststream.nats.NatsBroker` declares what crosses NATS: the recorder's
-JetStream publishes (one channel per subject kind, ``<prefix>.<tenant>.<session>.<kind>``) and
-the sealer's durable subscription, each with the pydantic contracts of :mod:`schemas.envelope`
+JetStream publishes (one channel per subject kind, ``<prefix>.<tenant>.<session>.<kind>``, and
+the batch channel ``<prefix>.<tenant>.<session>.batch`` of :mod:`schemas.batch`) and the sealer's
+durable subscription, each with the pydantic contracts of :mod:`schemas.envelope`
 and :mod:`schemas.system_events`. The broker is never connected: it is the spec's source only.
 The sealer runs on :class:`~services.platform.consumer.PullConsumer` (README "Consumer
 entrypoints" has the bench that kept it there).
 
 FastStream leaves out three things AsyncAPI 3 and this stream need, added after generation:
 channel ``parameters`` for the ``{tenant}``/``{session}``/``{kind}`` placeholders and the
-``Nats-Msg-Id`` header (``= event_id``; FastStream's own ``correlation_id`` is not used); and the
-channels are sorted, so the document is byte-stable.
+``Nats-Msg-Id`` header (``= event_id``, or a batch's id with its format and count headers;
+FastStream's own ``correlation_id`` is not used); and the channels are sorted, so the document is
+byte-stable.
 The committed copy is ``docs/asyncapi.json``; a unit test fails when it differs from this.
 """
 
@@ -24,6 +26,14 @@ from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.specification import AsyncAPI
 from pydantic import BaseModel, Field, create_model
 
+from schemas.batch import (
+    BATCH_FORMAT,
+    BATCH_KIND,
+    COUNT_HEADER,
+    FORMAT_HEADER,
+    MAX_BATCH_BYTES,
+    MAX_BATCH_FRAMES,
+)
 from schemas.envelope import (
     AUDIO_TYPES,
     MAX_ENVELOPE_BYTES,
@@ -46,8 +56,9 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "session": {"description": "session id, `^[A-Za-z0-9_-]{1,128}$` (the envelope's "
                                "`session_id`)"},
     "kind": {"description": "`system` for the recorder's own events, `audio` for provider "
-                            "frames carrying audio, `event` for every other frame",
-             "enum": list(SUBJECT_KINDS)},
+                            "frames carrying audio, `event` for every other frame (one envelope "
+                            "each); `batch` for several envelopes of one session",
+             "enum": [*SUBJECT_KINDS, BATCH_KIND]},
 }
 _HEADERS = {
     "type": "object",
@@ -57,6 +68,27 @@ _HEADERS = {
                        "the stream's duplicate window (spool replay, retries)"}},
     "required": ["Nats-Msg-Id"],
 }
+_BATCH_HEADERS = {
+    "type": "object",
+    "properties": {
+        "Nats-Msg-Id": {
+            "type": "string", "pattern": "^vxb1-[0-9a-f]{64}$",
+            "description": "the batch id: `vxb1-` + SHA-256 of its members' event ids joined by "
+                           "newlines, so a replayed batch is dropped by JetStream like a frame"},
+        FORMAT_HEADER: {"type": "string", "const": BATCH_FORMAT,
+                        "description": "the body's format (optional on the way in)"},
+        COUNT_HEADER: {"type": "string", "pattern": "^[0-9]+$",
+                       "description": f"members in the body, 2..{MAX_BATCH_FRAMES} (optional "
+                                      "on the way in; a mismatch refuses the message)"}},
+    "required": ["Nats-Msg-Id"],
+}
+_BATCH_TEXT = (
+    "A batch of one session's frames (`schemas/batch.py`), what the recorder SDK publishes: "
+    f"up to {MAX_BATCH_FRAMES} envelopes (the SDK: 64, or what 50 ms collect) in `seq` order, "
+    "each the compact JSON of one envelope (the payload below), joined by a newline "
+    f"(`{BATCH_FORMAT}`), the body at most {MAX_BATCH_BYTES} bytes. Every member keeps its own "
+    "`event_id` and `seq` and becomes its own ledger entry; a member that does not decode, or "
+    "names another tenant or session than the subject, is dead-lettered alone.")
 
 
 def _system_envelope(type_: str, payload: type[BaseModel]) -> type[Envelope]:
@@ -93,6 +125,11 @@ def build_broker() -> NatsBroker:
                             + ", or a Gemini `serverContent` with `inlineData` parts."),
         "event": (Envelope, "Every other provider frame, kept verbatim in `payload`."),
     }
+    broker.publisher(
+        f"{PREFIX}.{{tenant}}.{{session}}.{BATCH_KIND}", stream=stream, schema=Envelope,
+        title=f"recorder:{BATCH_KIND}",
+        description=f"The recorder SDK's JetStream publish (`Recorder`, services/recorder). "
+                    f"{_BATCH_TEXT}")
     for kind in SUBJECT_KINDS:
         schema, text = kinds[kind]
         broker.publisher(
@@ -113,9 +150,11 @@ def build_broker() -> NatsBroker:
         description=(
             "The ledger sealer (services/ledger/sealer.py): the only durable consumer of the "
             f"raw stream (filter `{PREFIX}.*.>`; a tenant partition `{PREFIX}.<tenant>.>`). "
-            "Ordered pull batches of up to 500; each batch is sealed in one Postgres "
-            "transaction and acked after commit. A frame that does not decode, breaks the "
-            "ingest bounds or whose subject disagrees with its envelope is dead-lettered."),
+            "Ordered pull batches of up to 500 messages (a batch message's members are "
+            "events of their own); each fetch is sealed in one Postgres transaction and acked "
+            "after commit, once (AckPolicy.ALL: the last message). A frame that does not "
+            "decode, breaks the ingest bounds or whose subject disagrees with its envelope is "
+            "dead-lettered."),
     )(seal)
     return broker
 
@@ -127,17 +166,20 @@ def generate() -> dict[str, Any]:
         schema_version="3.0.0",
         description=(
             f"Realtime voice frames, one envelope per provider frame, on the JetStream stream "
-            f"`{STREAM}` (subjects `{PREFIX}.>`). Subjects are `{SUBJECT}`. Envelopes are JSON "
-            f"of at most {MAX_ENVELOPE_BYTES} bytes, identifiers pattern-checked so no wildcard "
-            "or PII reaches a subject. Generated by `voxledger asyncapi`; do not edit."))
+            f"`{STREAM}` (subjects `{PREFIX}.>`). Subjects are `{SUBJECT}`: one envelope per "
+            f"message on a kind's subject, or a `{BATCH_KIND}` of one session's envelopes. "
+            f"Envelopes are JSON of at most {MAX_ENVELOPE_BYTES} bytes, identifiers "
+            "pattern-checked so no wildcard or PII reaches a subject. Generated by "
+            "`voxledger asyncapi`; do not edit."))
     doc: dict[str, Any] = json.loads(spec.to_specification().to_json())
     for channel in doc.get("channels", {}).values():
         names = re.findall(r"{(\w+)}", channel["address"])
         if names:
             channel["parameters"] = {n: _PARAMETERS[n] for n in names}
-    for message in doc.get("components", {}).get("messages", {}).values():
+    for name, message in doc.get("components", {}).get("messages", {}).items():
         message.pop("correlationId", None)
-        message["headers"] = _HEADERS
+        batch = name.startswith(f"recorder:{BATCH_KIND}:")
+        message["headers"] = _BATCH_HEADERS if batch else _HEADERS
     # FastStream keeps publishers in a set: sorted here, so the document is byte-stable.
     for parent, key in ((doc, "channels"), (doc, "operations"),
                         (doc.get("components", {}), "messages"),

@@ -14,6 +14,14 @@ skipped for good: the next batch's stream sequences are still above the committe
 nats.go's ordered consumer does, every batch must continue the consumer's delivery sequence
 exactly (1, 2, 3, ... from creation, none redelivered); a gap, a redelivery or a reconnect
 (acks sent into a dead connection) drops the batch uncommitted and recreates the consumer.
+Its consumer acks with ``AckPolicy.ALL``: one ack, of the last message of a committed fetch,
+covers the fetch. Other consumers ack each message explicitly.
+
+Batch messages (:mod:`schemas.batch`) hold several events: items are keyed by
+``(stream sequence, member)`` (:func:`~services.platform.intake.item_key`). A bisection may
+commit the first members of one message and the rest in a later transaction, so the progress row
+keeps, next to the last fully committed stream sequence, how many members of the following
+message are committed (``next_member``): a retry skips exactly those, never the second half.
 Only one instance per consumer name runs at a time: it holds a Postgres advisory lock for its
 lifetime (a second one waits as a standby; the lock goes with the holder's connection, so a
 killed process frees it).
@@ -57,16 +65,18 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
-from sqlalchemy import BigInteger, DateTime, Integer, String, func, select, text
+from sqlalchemy import BigInteger, DateTime, Integer, String, case, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from schemas.batch import batch_size as batch_members
+from schemas.batch import is_batch_subject
 from schemas.envelope import Limits
 from services.platform.clock import Clock, SystemClock
 from services.platform.deadletter import purge_expired, record_dead_letter
 from services.platform.intake import Delivered as Delivered  # re-exported for handlers
-from services.platform.intake import Item, decode_item
+from services.platform.intake import Item, decode_items, item_key
 from services.platform.isolation import bisect_apply
 from services.platform.keys import KeyProvider
 from services.platform.orm import Base
@@ -99,12 +109,14 @@ async def _without_erased(conn: AsyncConnection, good: list[Delivered]) -> list[
 
 
 class ConsumerProgress(Base):
-    """The last stream sequence each consumer committed, written in the same transaction."""
+    """The last stream sequence each consumer committed in full, and how many members of the
+    next (batch) message it committed already; written in the same transaction as the effect."""
 
     __tablename__ = "consumer_progress"
 
     consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
     stream_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    next_member: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     batches: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
@@ -112,18 +124,53 @@ class ConsumerProgress(Base):
 
 
 _ins = pg_insert(ConsumerProgress)
+# Never backwards: (stream_seq, next_member) only grows (a part entirely committed before, or a
+# non-ordered consumer's late redelivery, leaves it).
+_NEWER = (tuple_(_ins.excluded.stream_seq, _ins.excluded.next_member)
+          > tuple_(ConsumerProgress.stream_seq, ConsumerProgress.next_member))
 # Built once, executed with parameters: compiled once (cached), not rebuilt every batch.
 _ADVANCE = _ins.on_conflict_do_update(
     index_elements=["consumer"],
-    set_={"stream_seq": func.greatest(ConsumerProgress.stream_seq, _ins.excluded.stream_seq),
+    set_={"stream_seq": case((_NEWER, _ins.excluded.stream_seq),
+                             else_=ConsumerProgress.stream_seq),
+          "next_member": case((_NEWER, _ins.excluded.next_member),
+                              else_=ConsumerProgress.next_member),
           "batches": ConsumerProgress.batches + 1, "updated_at": func.now()},
 )
+
+
+def progress_after(last: Item) -> tuple[int, int]:
+    """The progress row once every item up to ``last`` is committed: the last stream sequence
+    committed in full and the members of the next message committed already."""
+    if last.last_of_message:
+        return last.seq, 0
+    return last.seq - 1, last.member + 1
+
+
+def committed_key(stream_seq: int, next_member: int) -> int:
+    """The largest item key a progress row covers: items with a larger key are fresh."""
+    return item_key(stream_seq + 1, next_member) - 1
 
 
 # A message not acked within this is redelivered (a consumer killed mid-batch loses nothing and
 # its successor gets the batch back this soon); a batch that takes longer keeps its messages
 # with "in progress" acks every ACK_WAIT_S / 2, so slow work is not redelivered meanwhile.
 ACK_WAIT_S = 20
+# A fetch asks for about ``batch_size`` events and at most this many bytes: a batch message holds
+# up to 1 MiB and 1,024 events, and 500 of them would pass the server's 64 MiB per-client
+# buffer (it cuts the connection as a slow consumer). Judged by the last fetch, growing at most
+# twofold per fetch, starting small.
+FETCH_BYTES = 16 * 1024 * 1024
+FETCH_FIRST = 8
+
+
+def next_fetch(batch_size: int, last: int, messages: int, events: int, largest: int) -> int:
+    """How many messages the next fetch asks for, after one of ``messages`` messages holding
+    ``events`` events, the largest ``largest`` bytes, when ``last`` were asked for."""
+    per_message = max(1.0, events / max(1, messages))
+    by_events = int(batch_size / per_message)
+    by_bytes = FETCH_BYTES // max(1, largest)
+    return max(1, min(batch_size, by_events, by_bytes, 2 * last))
 BACKOFF_MIN_S, BACKOFF_MAX_S = 0.5, 30.0
 PURGE_EVERY_S = 600.0  # dead-letter retention is in days: a sweep every ten minutes is plenty
 
@@ -211,6 +258,7 @@ class PullConsumer:
         self.stats = ConsumerStats()
         self._stopping = asyncio.Event()
         self._next_delivery = 1  # ordered mode: the consumer sequence the next message must have
+        self._fetch = min(FETCH_FIRST, batch_size)  # messages the next fetch asks for
         self._reconnects = 0
 
     def stop(self) -> None:
@@ -223,7 +271,8 @@ class PullConsumer:
     def _config(self) -> ConsumerConfig:
         return ConsumerConfig(
             durable_name=self.handler.name,
-            ack_policy=AckPolicy.EXPLICIT,
+            # Ordered: one ack per committed fetch (its last message) stands for all of it.
+            ack_policy=AckPolicy.ALL if self.ordered else AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=ACK_WAIT_S,
             max_ack_pending=20_000,
@@ -315,8 +364,9 @@ class PullConsumer:
                             "committed position", self.handler.name)
                 sub = await self._resubscribe(sub)
                 continue
+            asked = self._fetch
             try:
-                msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
+                msgs = await sub.fetch(asked, timeout=self.fetch_timeout)
             except (NatsTimeout, TimeoutError):
                 # An empty fetch: nats-py raises its own TimeoutError on some paths and plain
                 # asyncio's (== builtin) on others; neither is a failure worth a backoff.
@@ -332,7 +382,11 @@ class PullConsumer:
                 continue
             if not msgs:
                 continue
-            full, fetched_at = len(msgs) >= self.batch_size, time.monotonic()
+            full, fetched_at = len(msgs) >= asked, time.monotonic()
+            self._fetch = next_fetch(
+                self.batch_size, asked, len(msgs),
+                sum(batch_members(m.data) if is_batch_subject(m.subject) else 1 for m in msgs),
+                max(len(m.data) for m in msgs))
             if self.ordered and (why := self._broken_delivery(msgs)):
                 log.warning("%s: %s; re-creating the consumer from the committed position",
                             self.handler.name, why)
@@ -399,15 +453,19 @@ class PullConsumer:
                     await msg.in_progress()
 
     async def _process(self, msgs: list[Msg]) -> None:
-        items = [decode_item(m, self.limits) for m in msgs]
-        outcome = await bisect_apply(items, lambda i: i.seq, self._commit,
-                                     {i.seq: i.reason for i in items if i.reason})
-        for msg in msgs:
-            await msg.ack()
+        items = [item for m in msgs for item in decode_items(m, self.limits)]
+        outcome = await bisect_apply(items, lambda i: i.key, self._commit,
+                                     {i.key: i.reason for i in items if i.reason})
+        if self.ordered:
+            await msgs[-1].ack()  # AckPolicy.ALL: acks the whole fetch
+        else:
+            for msg in msgs:
+                await msg.ack()
         for item in items:
-            if item.seq in outcome.letters:
-                log.warning("%s: dead-lettered stream sequence %d (%s)", self.handler.name,
-                            item.seq, outcome.letters[item.seq][:200])
+            if item.key in outcome.letters:
+                log.warning("%s: dead-lettered stream sequence %d member %d (%s)",
+                            self.handler.name, item.seq, item.member,
+                            outcome.letters[item.key][:200])
         self.stats.delivered += len(items) - len(outcome.letters)
         self.stats.dead_lettered += len(outcome.letters)
         self.stats.batches += 1
@@ -416,21 +474,25 @@ class PullConsumer:
         """One transaction: dead letters, the handler's effect and the progress row."""
         async with self.engine.begin() as conn:
             done = await self._committed_for_update(conn) if self.ordered else -1
-            fresh = [i for i in part if i.seq > done]
+            fresh = [i for i in part if i.key > done]
             for item in fresh:
-                if item.seq in letters:
+                if item.key in letters:
                     await record_dead_letter(conn, self.keys, self.handler.name,
-                                             item.letter(letters[item.seq]))
-            good = [i.delivered for i in fresh if i.delivered and i.seq not in letters]
+                                             item.letter(letters[item.key]))
+            good = [i.delivered for i in fresh if i.delivered and i.key not in letters]
             if good and not self.ordered:
                 good = await _without_erased(conn, good)
             if good:
                 await self.handler.handle(conn, good)
-            await conn.execute(_ADVANCE, {"consumer": self.handler.name,
-                                          "stream_seq": max(i.seq for i in part), "batches": 1})
+            stream_seq, next_member = progress_after(max(part, key=lambda i: i.key))
+            await conn.execute(_ADVANCE, {"consumer": self.handler.name, "stream_seq": stream_seq,
+                                          "next_member": next_member, "batches": 1})
 
     async def _committed_for_update(self, conn: AsyncConnection) -> int:
+        """The largest item key committed (the row locked until this transaction ends)."""
         await conn.execute(pg_insert(ConsumerProgress).values(
             consumer=self.handler.name, stream_seq=0, batches=0).on_conflict_do_nothing())
-        return int((await conn.execute(select(ConsumerProgress.stream_seq).where(
-            ConsumerProgress.consumer == self.handler.name).with_for_update())).scalar_one())
+        row = (await conn.execute(select(ConsumerProgress.stream_seq,
+                                         ConsumerProgress.next_member).where(
+            ConsumerProgress.consumer == self.handler.name).with_for_update())).one()
+        return committed_key(int(row[0]), int(row[1]))

@@ -1,5 +1,8 @@
 """Dead letters: frames the pipeline could not use, one row per stream message, encrypted.
 
+A member of a batch message (:mod:`schemas.batch`) is its own row (``member``: its index in the
+batch; 0 for a single-frame message) keeping only that member's bytes.
+
 Law 9: a malformed event never stops the pipeline. Law 7: the reason names the problem (a field
 and an error code), never the content, and the raw bytes are kept only as ciphertext under a
 fresh data key wrapped by the owning tenant's key (the tenant the subject names, or the
@@ -57,6 +60,7 @@ class DeadLetter(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     stream_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
     subject: Mapped[str] = mapped_column(String(512), nullable=False)
+    member: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     consumer: Mapped[str] = mapped_column(String(64), nullable=False)  # the first to refuse it
     consumers: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
@@ -75,7 +79,8 @@ class DeadLetter(Base):
     )
 
     __table_args__ = (
-        Index("uq_dead_letters_stream_seq_subject", "stream_seq", "subject", unique=True),
+        Index("uq_dead_letters_stream_seq_subject_member", "stream_seq", "subject", "member",
+              unique=True),
         Index("ix_dead_letters_tenant_received", "tenant_id", "received_at"),
         Index("ix_dead_letters_received_at", "received_at"),
     )
@@ -90,6 +95,7 @@ class Letter:
     tenant_id: str | None = None
     session_id: str | None = None
     event_id: str | None = None
+    member: int = 0
 
 
 def ids_from_subject(subject: str) -> tuple[str | None, str | None]:
@@ -102,8 +108,10 @@ def ids_from_subject(subject: str) -> tuple[str | None, str | None]:
     return tenant, (session if tenant else None)
 
 
-def raw_aad(key_tenant: str, stream_seq: int) -> bytes:
-    return f"voxledger/deadletter/v1/{key_tenant}/{stream_seq}".encode()
+def raw_aad(key_tenant: str, stream_seq: int, member: int = 0) -> bytes:
+    # A batch member's ciphertext is bound to its index too (rows before batches keep theirs).
+    suffix = f"/{member}" if member else ""
+    return f"voxledger/deadletter/v1/{key_tenant}/{stream_seq}{suffix}".encode()
 
 
 async def record_dead_letter(conn: AsyncConnection, keys: KeyProvider | None, consumer: str,
@@ -117,16 +125,17 @@ async def record_dead_letter(conn: AsyncConnection, keys: KeyProvider | None, co
     if keys is not None:
         dek = new_dek()
         wrapped = keys.wrap_dek(key_tenant, dek, DEAD_LETTER_KEY_SESSION)
-        ct = encrypt(dek, letter.raw, raw_aad(key_tenant, letter.stream_seq))
+        ct = encrypt(dek, letter.raw, raw_aad(key_tenant, letter.stream_seq, letter.member))
     stmt = pg_insert(DeadLetter).values(
-        stream_seq=letter.stream_seq, subject=letter.subject[:512], consumer=consumer,
+        stream_seq=letter.stream_seq, subject=letter.subject[:512], member=letter.member,
+        consumer=consumer,
         consumers=[consumer], reason=letter.reason[:2000], tenant_id=letter.tenant_id,
         session_id=letter.session_id, event_id=letter.event_id,
         key_tenant=key_tenant if keys is not None else None, raw_dek=wrapped, raw_ct=ct,
         raw_length=len(letter.raw))
     consumers = DeadLetter.__table__.c.consumers
     await conn.execute(stmt.on_conflict_do_update(
-        index_elements=["stream_seq", "subject"],
+        index_elements=["stream_seq", "subject", "member"],
         set_={"consumers": func.array_cat(consumers, text(
             "CASE WHEN :c = ANY(dead_letters.consumers) THEN ARRAY[]::varchar[] "
             "ELSE ARRAY[CAST(:c AS varchar)] END").bindparams(c=consumer))}))
@@ -145,6 +154,7 @@ async def purge_expired(conn: AsyncConnection, retention_days: float,
 def summary(row: Any) -> dict[str, Any]:
     """Metadata of one dead letter, never its payload."""
     return {"id": row.id, "stream_seq": row.stream_seq, "subject": row.subject,
+            "member": row.member,
             "tenant_id": row.tenant_id, "session_id": row.session_id, "event_id": row.event_id,
             "reason": row.reason, "consumers": list(row.consumers), "status": row.status,
             "retries": row.retries, "payload_bytes": row.raw_length,
@@ -158,7 +168,7 @@ def decrypt_raw(row: Any, keys: KeyProvider) -> bytes:
         raise DeadLetterError(f"dead letter {row.id} keeps no payload")
     try:
         dek = keys.unwrap_dek(row.key_tenant, row.raw_dek, DEAD_LETTER_KEY_SESSION)
-        return decrypt(dek, row.raw_ct, raw_aad(row.key_tenant, row.stream_seq))
+        return decrypt(dek, row.raw_ct, raw_aad(row.key_tenant, row.stream_seq, row.member))
     except Exception:
         raise DeadLetterError(f"dead letter {row.id}: the payload cannot be decrypted (the "
                               "tenant's key was destroyed or this is another keyring)") from None

@@ -26,7 +26,8 @@ _TRANSIENT_SQLSTATE = ("08", "40", "53", "57", "58", "55P03", "55006")
 
 
 class Rejected(Exception):
-    """Raised by a handler: these events (stream sequence → reason) cannot be applied."""
+    """Raised by a handler: these events (item key → reason; ``Delivered.key``) cannot be
+    applied."""
 
     def __init__(self, reasons: dict[int, str]) -> None:
         super().__init__(f"{len(reasons)} event(s) rejected")

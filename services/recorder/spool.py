@@ -23,21 +23,30 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
+from schemas.batch import batch_size, is_batch_subject
+
 MAGIC: Final = b"VXSPOOL1"
 _HEADER: Final = struct.Struct("<II")
 _BODY_HEAD: Final = struct.Struct("<HH")
 HEADER_LEN: Final = _HEADER.size
-# Envelopes are capped at 1 MiB (schemas.envelope); anything much larger is a corrupt length.
+# Envelopes and batch bodies are capped at 1 MiB (schemas); anything much larger is a corrupt
+# length.
 MAX_BODY: Final = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Message:
-    """What is published to NATS (and spooled): subject, ``Nats-Msg-Id`` and the envelope bytes."""
+    """What is published to NATS (and spooled): subject, ``Nats-Msg-Id`` and the envelope bytes,
+    or a batch (``event_id`` is then the batch id, ``data`` the batch body: one record)."""
 
     subject: str
     event_id: str
     data: bytes
+
+    @property
+    def frames(self) -> int:
+        """How many envelopes this message carries."""
+        return batch_size(self.data) if is_batch_subject(self.subject) else 1
 
 
 class Problem(StrEnum):

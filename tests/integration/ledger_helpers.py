@@ -39,9 +39,10 @@ def b64(n: int) -> str:
 
 
 async def publish_small_session(settings: Settings, tenant: str, session: str,
-                                frames: int = 20) -> int:
-    """An OpenAI session with audio both ways and subject identifiers; returns events published."""
-    rec = await Recorder.connect(settings, tenant)
+                                frames: int = 20, **recorder_options: Any) -> int:
+    """An OpenAI session with audio both ways and subject identifiers; returns events published.
+    ``recorder_options`` go to :meth:`Recorder.connect` (``batch_max_frames``, ...)."""
+    rec = await Recorder.connect(settings, tenant, **recorder_options)
     started = SessionStarted(provider="openai-realtime",
                              subject=SubjectIdentifiers(phone_e164=PHONE, customer_id="C-77"))
     async with rec.session(session, Provider.OPENAI_REALTIME, started=started) as s:

@@ -35,7 +35,8 @@ def running_catalog(settings: Settings, tenant: str) -> Any:
 
 async def test_session_is_catalogued_once_even_when_redelivered(settings: Settings, tenant: str,
                                                                 session_id: str) -> None:
-    recorder = await Recorder.connect(settings, tenant)
+    # One message per frame (an unbatched gateway): a retry of one frame reuses its event id.
+    recorder = await Recorder.connect(settings, tenant, batch_max_frames=1)
     async with recorder.session(session_id, Provider.OPENAI_REALTIME) as s:
         await s.client({"type": "session.update", "session": {}})
         for _ in range(50):

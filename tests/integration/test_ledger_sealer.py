@@ -11,6 +11,7 @@ import time
 import pytest
 from sqlalchemy import text
 
+from schemas.batch import is_batch_subject, split_batch
 from services.ledger.payloads import open_payload
 from services.ledger.sealing import payload_aad
 from services.ledger.summary import ledger_summary
@@ -138,7 +139,10 @@ async def _republish(settings: Settings, tenant: str, event_id: str) -> None:
             while True:
                 msg = await sub.next_msg(timeout=10)
                 if event_id.encode() in msg.data:
-                    await js.publish(msg.subject, msg.data,
+                    data = msg.data
+                    if is_batch_subject(msg.subject):  # that member alone (a batch of one)
+                        data = next(m for m in split_batch(data, None) if event_id.encode() in m)
+                    await js.publish(msg.subject, data,
                                      headers={"Nats-Msg-Id": event_id + "-again"})
                     return
         finally:

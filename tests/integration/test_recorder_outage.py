@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from schemas.batch import is_batch_subject, split_batch
 from schemas.envelope import Provider, decode_envelope
 from services.platform.nats import connect, ensure_stream
 from services.platform.servers import free_port, port_in_use, venv_binary
@@ -93,9 +94,13 @@ async def read_session(settings: Settings, tenant: str, session: str) -> list[in
         sub = await js.pull_subscribe(subject, stream=settings.stream_name, config=ConsumerConfig(
             ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL))
         seqs: list[int] = []
-        while len(seqs) < total:
+        got = 0  # messages: a batch message holds several frames
+        while got < total:
             for msg in await sub.fetch(batch=500, timeout=5):
-                seqs.append(decode_envelope(msg.data).seq)
+                got += 1
+                datas = split_batch(msg.data, msg.headers) if is_batch_subject(msg.subject) \
+                    else [msg.data]
+                seqs.extend(decode_envelope(d).seq for d in datas)
         await sub.unsubscribe()
         return seqs
     finally:

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from schemas.batch import is_batch_subject, split_batch
 from schemas.envelope import Direction, Envelope, Provider, decode_envelope
 from schemas.system_events import Gap
 from services.recorder import Recorder
@@ -17,12 +18,17 @@ AUDIO = {"type": "input_audio_buffer.append", "audio": "A" * 200}
 
 
 def envelopes(pub: MemoryPublisher, session_id: str) -> list[Envelope]:
-    return [e for e in (decode_envelope(m.data) for m in pub.messages)
-            if e.session_id == session_id]
+    """Every published envelope in stream order, batch members included."""
+    members = (d for m in pub.messages for d in (split_batch(m.data, None)
+                                                 if is_batch_subject(m.subject) else [m.data]))
+    return [e for e in map(decode_envelope, members) if e.session_id == session_id]
 
 
 def recorder(pub: MemoryPublisher, spool: Path, **kwargs: Any) -> Recorder:
     kwargs.setdefault("publish_timeout_s", 0.2)
+    # One message per frame: these tests name frames by event id and count spool records per
+    # frame; batches through the same spill, drain and gap paths: test_recorder_batching.py.
+    kwargs.setdefault("batch_max_frames", 1)
     return Recorder(pub, "acme", spool_dir=spool, **kwargs)
 
 

@@ -11,6 +11,8 @@ from services.recorder.sdk import Recorder, RecordingSession
 
 
 class _Pipe:
+    closing = False
+
     def __init__(self) -> None:
         self.items: list[Any] = []
 
@@ -22,6 +24,8 @@ def test_oversized_frame_is_refused_without_a_seq_gap() -> None:
     recorder = Recorder.__new__(Recorder)
     recorder.tenant_id = "acme"
     recorder.subject_prefix = "voice"
+    recorder.batch_max_frames = 1  # each frame queued at once (no linger timer, no event loop)
+    recorder._open = set()
     from services.recorder.sdk import RecorderStats
 
     recorder.stats = RecorderStats()
