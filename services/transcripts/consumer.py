@@ -112,6 +112,7 @@ class Rebuilt:
 
 class TranscriptBuilder(ProjectionDefaults):
     name = "transcripts"
+    linger = 0.25  # a live call's rows move once a window anyway (see above)
 
     def __init__(self, reader: SessionEvents, rebuild_every: float = 1.0,
                  cache: FrameCache | None = None, *, tenant: str | None = None) -> None:
