@@ -10,7 +10,11 @@ is locked ``FOR UPDATE`` and events below it are skipped), so effects are exactl
 Waking. The sealer sends ``NOTIFY voxledger_sealed, '<tenant>'`` in its batch transaction, which
 Postgres delivers on commit; the follower LISTENs on a psycopg connection of its own and reads as
 soon as one arrives. Polling every ``poll_s`` is the fallback (a lost notification, a LISTEN
-connection that broke), so live lag is one read after the sealer's commit.
+connection that broke), so live lag is one read after the sealer's commit, plus the
+projection's ``linger``: a projection whose freshness is not measured in milliseconds waits that
+long after a wake, so one read covers a few sealer batches (a batch costs its queries and its
+transaction whatever its size). Once a round has caught up with the heads it read, the follower
+waits for the next notification instead of reading again at once.
 
 Erased sessions: in the applying transaction the batch's sessions' ledger rows are read ``FOR
 KEY SHARE`` (:func:`~services.ledger.reader.lock_keys`) and events of a session whose key is gone
@@ -72,7 +76,9 @@ class Projection(Protocol):
 
     name: str
     tenant: str | None  # follow one tenant only (None: all, a position per tenant)
-    audio: AudioMode  # "bytes" to get each entry's audio bytes, "lengths" for lengths only
+    # "bytes": each entry's audio bytes; "lengths": their lengths only; "none": audio frames
+    # unparsed (empty payload), for projections that only count them
+    audio: AudioMode
     system_only: bool  # only the recorder's own (system) events; the rest are skipped unread
     # Seconds to wait after a wake before reading, so a live projection whose freshness is not
     # measured in milliseconds applies a few sealer batches at once (each batch costs its
