@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +52,54 @@ async def entries_after(conn: AsyncConnection, tenant: str, session: str, after_
         .order_by(E.seq, E.position).limit(limit))).all()
 
 
+class BatchObjects:
+    """Whole raw-audio batch objects, shared by the session readers of one process.
+
+    A sealer batch writes one object holding a part for each session it sealed; each session's
+    reader used to GET its own byte range, so a batch of N live sessions cost N requests (each
+    some milliseconds of client and server CPU). Through this, one GET of the object serves
+    every session, and each still opens only its own part with its own key. Bounded: at most
+    ``max_bytes`` kept, least recently used dropped; an object larger than a quarter of that is
+    not kept. Thread-safe (prefetching reads from a pool); one GET per object at a time.
+    """
+
+    def __init__(self, client: Any, bucket: str, max_bytes: int = 64 << 20) -> None:
+        self.client, self.bucket, self.max_bytes = client, bucket, max_bytes
+        self._kept: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._fetching: dict[str, threading.Lock] = {}
+        self.gets = 0
+
+    def get(self, key: str) -> bytes:
+        with self._lock:
+            body = self._kept.get(key)
+            if body is not None:
+                self._kept.move_to_end(key)
+                return body
+            fetching = self._fetching.setdefault(key, threading.Lock())
+        with fetching:
+            with self._lock:
+                body = self._kept.get(key)
+            if body is None:
+                body = bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+                with self._lock:
+                    self.gets += 1
+                    self._keep(key, body)
+        with self._lock:
+            self._fetching.pop(key, None)
+        return body
+
+    def _keep(self, key: str, body: bytes) -> None:
+        if len(body) > self.max_bytes // 4 or key in self._kept:
+            return
+        self._kept[key] = body
+        self._bytes += len(body)
+        while self._bytes > self.max_bytes:
+            _, dropped = self._kept.popitem(last=False)
+            self._bytes -= len(dropped)
+
+
 class SegmentReader:
     """Decrypted, decompressed raw audio parts, a few kept (entries of one batch share a part).
 
@@ -61,8 +110,8 @@ class SegmentReader:
     """
 
     def __init__(self, client: Any, bucket: str, tenant: str, session: str, dek: bytes,
-                 keep: int = 4, workers: int = 8) -> None:
-        self.client, self.bucket = client, bucket
+                 keep: int = 4, workers: int = 8, objects: BatchObjects | None = None) -> None:
+        self.client, self.bucket, self.objects = client, bucket, objects
         self.tenant, self.session, self.dek = tenant, session, dek
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._ahead: dict[str, bytes] = {}  # prefetched for the current batch, not yet used
@@ -75,11 +124,14 @@ class SegmentReader:
                 and loc.part.startswith(f"{loc.object}#{self.session}/"))
 
     def _read(self, loc: Locator) -> bytes:
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": loc.object}
-        rng = loc.range_header()
-        if rng is not None:
-            kwargs["Range"] = rng
-        blob = self.client.get_object(**kwargs)["Body"].read()
+        if self.objects is not None and loc.at is not None and loc.size is not None:
+            blob = self.objects.get(loc.object)[loc.at:loc.at + loc.size]
+        else:
+            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": loc.object}
+            rng = loc.range_header()
+            if rng is not None:
+                kwargs["Range"] = rng
+            blob = self.client.get_object(**kwargs)["Body"].read()
         try:
             return open_part(self.dek, segment_aad(self.tenant, self.session, loc.part), blob,
                              loc.codec)

@@ -13,6 +13,8 @@ def _table(report: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from services.bench.measure import COMPONENTS
+
     out = Console(width=200)
     steps = Table("N", "events", "events/s", "lag p50 ms", "lag p99 ms", "audio p99 ms", "lost",
                   "dup", "gen backlog", "drain s", "record() p99/max ms", "CPU % run/load/pg/nats/s3",
@@ -27,9 +29,17 @@ def _table(report: dict[str, Any]) -> None:
                       f"{s.record_p99_ms:.3f}/{s.record_max_ms:.1f}", cpu, rss,
                       "yes" if s.sustained else "no")
     out.print(steps)
+    per_event = Table("N", *COMPONENTS, "total",
+                      title="CPU ms per event, per component (see scenarios.py)")
+    for s in report["steps"]:
+        per = s.cpu_ms_per_event
+        per_event.add_row(str(s.sessions), *(f"{per.get(k, 0):.3f}" for k in COMPONENTS),
+                          f"{sum(per.values()):.3f}")
+    out.print(per_event)
     summary = Table("metric", "value", title="summary")
     for k, v in report["summary"].items():
-        summary.add_row(k, str(v))
+        if k != "cpu_ms_per_event":  # the table above
+            summary.add_row(k, str(v))
     st = report["storage"]
     summary.add_row("storage: ledger audio / recordings / postgres bytes",
                     f"{st['ledger_audio_bytes']} / {st['recording_bytes']} / "

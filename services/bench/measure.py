@@ -8,6 +8,7 @@ import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import psutil
 
@@ -97,3 +98,37 @@ class ProcWatch:
             u.peak_rss = max(u.peak_rss, rss)
             if name in self._start:
                 u.cpu_s = max(u.cpu_s, self._cpu(name) - self._start[name])
+
+
+# Components of the CPU-per-event table, in column order: the consumers (meters inside `run`),
+# what else `run` spent (event loops, supervisor, metrics, API, jobs), then the servers and the
+# load generator (process trees).
+CONSUMER_COMPONENTS = ("sealer", "catalog", "transcripts", "audio", "redaction")
+COMPONENTS = (*CONSUMER_COMPONENTS, "run other", "nats", "postgres", "s3", "load")
+
+
+def consumer_cpu(before: dict[int, dict[str, Any]], after: dict[int, dict[str, Any]]
+                 ) -> dict[str, float]:
+    """CPU seconds per consumer between two sets of meter reports (pid → snapshot, see
+    :mod:`services.runner.cpu`); a process that started in between counts from zero."""
+    out: dict[str, float] = {}
+    for pid, snap in after.items():
+        start = before.get(pid, {}).get("consumers", {})
+        for name, seconds in snap.get("consumers", {}).items():
+            out[name] = out.get(name, 0.0) + max(0.0, float(seconds) - float(start.get(name, 0)))
+    return out
+
+
+def cpu_ms_per_event(usage: dict[str, Usage], consumers: dict[str, float], events: int
+                     ) -> dict[str, float]:
+    """Milliseconds of CPU per event for every component of :data:`COMPONENTS`: a consumer's
+    meter, ``run other`` (the ``run`` tree's CPU not charged to a consumer meter shown), the
+    server and load process trees."""
+    n = max(1, events)
+    shown = {k: consumers.get(k, 0.0) for k in CONSUMER_COMPONENTS}
+    run = usage["run"].cpu_s if "run" in usage else 0.0
+    out = {k: 1000 * v / n for k, v in shown.items()}
+    out["run other"] = 1000 * max(0.0, run - sum(shown.values())) / n
+    for k in ("nats", "postgres", "s3", "load"):
+        out[k] = 1000 * (usage[k].cpu_s if k in usage else 0.0) / n
+    return out

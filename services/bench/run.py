@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import shutil
 import subprocess
 import sys
 import time
@@ -170,6 +171,7 @@ async def run_bench(cfg: BenchConfig, say: Say, keep: bool = False) -> dict[str,
 
     bench = Bench(cfg, say)
     bench.logs.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(bench.meters, ignore_errors=True)  # reports of an earlier run's processes
     started = time.monotonic()
     say(f"private stack under {cfg.home}")
     settings = await asyncio.to_thread(bench.stack.up)
@@ -212,6 +214,9 @@ async def run_bench(cfg: BenchConfig, say: Say, keep: bool = False) -> dict[str,
         "storage_ratio": round(storage["storage_ratio"], 3),
         "lost": bench.lost, "duplicated": bench.duplicated,
         "realtime_events_per_s": round(best.events_per_s) if best else 0,
+        # at the sustained N (else the first step), per component
+        "cpu_ms_per_event": {k: round(v, 3) for k, v in
+                             (best or steps[0]).cpu_ms_per_event.items()},
         "bytes_per_call_minute": round(storage["bytes_per_call_minute"]),
         "elapsed_s": round(time.monotonic() - started),
     }

@@ -22,6 +22,11 @@ Definitions (printed with the table):
   over every step and the backlog.
 - record() p99 / max: the SDK's ``record()`` latency in the load generator (stamp, encode, append
   to the session's open batch; the publish is off that path), per step.
+- CPU ms per event, per component, over a step (load start until drained) divided by the step's
+  events: each consumer from its meter inside ``voxledger run`` (services/runner/cpu.py: task steps
+  and thread-pool calls on the thread CPU clock, as consumers share processes), ``run other`` the
+  rest of the ``run`` process tree (event loops, supervisor, metrics, API, erasure and retention
+  jobs), then the NATS, Postgres and S3 server trees and the load generator (psutil).
 """
 
 from __future__ import annotations
@@ -41,8 +46,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.bench.measure import ProcWatch, audio_lags, percentile
+from services.bench.measure import (
+    ProcWatch,
+    audio_lags,
+    consumer_cpu,
+    cpu_ms_per_event,
+    percentile,
+)
 from services.bench.private import REPO, PrivateStack, stop
+from services.runner.cpu import read_reports
 from services.runner.progress import wait_caught_up
 
 Say = Callable[[str], None]
@@ -84,6 +96,7 @@ class StepResult:
     record_p99_ms: float = float("nan")  # the SDK's record() in the load generator
     record_max_ms: float = float("nan")
     cpu: dict[str, float] = field(default_factory=dict)  # percent of one core
+    cpu_ms_per_event: dict[str, float] = field(default_factory=dict)  # per component
     rss_mb: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -97,6 +110,7 @@ class Bench:
         self.cfg, self.say = cfg, say
         self.stack = PrivateStack(cfg.home)
         self.logs = cfg.home / "bench-logs"
+        self.meters = cfg.home / "bench-cpu"  # `run`'s per-consumer CPU (services/runner/cpu.py)
         self.run_id = secrets.token_hex(3)
         self.run_proc: subprocess.Popen[bytes] | None = None
         self.server_pids: dict[str, int] = {}
@@ -112,7 +126,8 @@ class Bench:
         # The sealer's durable shows it runs; projections follow the ledger (no durable) and
         # ``wait_caught_up`` waits for their positions.
         durables = set(CONSUMERS) & set(stream_factories())
-        self.run_proc = self.stack.run(self.logs / "run.log")
+        self.run_proc = self.stack.run(self.logs / "run.log",
+                                       VOXLEDGER_CPU_METER_DIR=str(self.meters))
         nc = await connect(settings, name="voxledger-bench")
         try:
             deadline = time.monotonic() + 180
@@ -183,6 +198,7 @@ class Bench:
         proc, ids_path = await self.load(tenant, n, duration_s or cfg.duration_s)
         watch.pids["load"] = proc.pid
         watch.start()
+        meters = read_reports(self.meters)
         samples: list[tuple[float, dict[str, int]]] = []
         t0 = time.monotonic()
         last_say = t0
@@ -223,7 +239,12 @@ class Bench:
                              "ended")
                     break
         wall = time.monotonic() - t0
+        # `run` writes its meters every second: one more report, then both read together.
+        await asyncio.sleep(1.2)
+        watch.sample()
         res.events = int(result.get("events", 0))
+        res.cpu_ms_per_event = cpu_ms_per_event(
+            watch.usage, consumer_cpu(meters, read_reports(self.meters)), res.events)
         res.events_per_s = res.events / max(1e-6, float(result.get("elapsed_s", 1)))
         res.max_backlog = int(result.get("max_backlog", 0))
         res.record_p99_ms = float(result.get("record_p99_ms", float("nan")))

@@ -20,7 +20,7 @@ from schemas.envelope import Direction, Envelope
 from services.ledger.catalog_models import SessionRow
 from services.ledger.catalog_seqs import SeenSeqs
 from services.ledger.follower import ProjectionDefaults
-from services.ledger.reader import SealedEvent
+from services.ledger.reader import AudioMode, SealedEvent
 
 _T = SessionRow.__table__
 
@@ -92,6 +92,9 @@ def _session_rows(batch: list[Envelope]
 
 class SessionCatalog(ProjectionDefaults):
     name = "catalog"
+    # Audio frames are only counted (their kind is their type): their payloads are not parsed.
+    audio: AudioMode = "none"
+    linger = 0.25
 
     def __init__(self, *, tenant: str | None = None) -> None:
         # Metadata only: audio frames count as events but their bytes are never needed here.

@@ -10,7 +10,11 @@ is locked ``FOR UPDATE`` and events below it are skipped), so effects are exactl
 Waking. The sealer sends ``NOTIFY voxledger_sealed, '<tenant>'`` in its batch transaction, which
 Postgres delivers on commit; the follower LISTENs on a psycopg connection of its own and reads as
 soon as one arrives. Polling every ``poll_s`` is the fallback (a lost notification, a LISTEN
-connection that broke), so live lag is one read after the sealer's commit.
+connection that broke), so live lag is one read after the sealer's commit, plus the
+projection's ``linger``: a projection whose freshness is not measured in milliseconds waits that
+long after a wake, so one read covers a few sealer batches (a batch costs its queries and its
+transaction whatever its size). Once a round has caught up with the heads it read, the follower
+waits for the next notification instead of reading again at once.
 
 Erased sessions: in the applying transaction the batch's sessions' ledger rows are read ``FOR
 KEY SHARE`` (:func:`~services.ledger.reader.lock_keys`) and events of a session whose key is gone
@@ -72,8 +76,14 @@ class Projection(Protocol):
 
     name: str
     tenant: str | None  # follow one tenant only (None: all, a position per tenant)
-    audio: AudioMode  # "bytes" to get each entry's audio bytes, "lengths" for lengths only
+    # "bytes": each entry's audio bytes; "lengths": their lengths only; "none": audio frames
+    # unparsed (empty payload), for projections that only count them
+    audio: AudioMode
     system_only: bool  # only the recorder's own (system) events; the rest are skipped unread
+    # Seconds to wait after a wake before reading, so a live projection whose freshness is not
+    # measured in milliseconds applies a few sealer batches at once (each batch costs its
+    # queries and transaction whatever its size); 0 reads at once.
+    linger: float
 
     async def handle(self, conn: AsyncConnection, batch: list[SealedEvent]) -> None:
         """Apply the events (one tenant's, in position order) inside ``conn``'s transaction.
@@ -95,6 +105,7 @@ class ProjectionDefaults:
     tenant: str | None = None
     audio: AudioMode = "lengths"
     system_only: bool = False
+    linger: float = 0.0
 
     def warm_up(self) -> None:
         return None
@@ -120,7 +131,7 @@ async def behind(conn: AsyncConnection, projection: str, tenant: str | None = No
 
 class Follower:
     def __init__(self, engine: AsyncEngine, projection: Projection, reader: LedgerReader, *,
-                 batch_size: int = 500, poll_s: float = 1.0, keys: KeyProvider | None = None,
+                 batch_size: int = 2000, poll_s: float = 1.0, keys: KeyProvider | None = None,
                  listen: bool = True) -> None:
         self.engine, self.handler, self.reader = engine, projection, reader
         self.batch_size, self.poll_s, self.keys, self.listen = batch_size, poll_s, keys, listen
@@ -129,6 +140,7 @@ class Follower:
         self.stats = ConsumerStats()  # delivered: events applied
         self.notified = 0
         self._logged_at = 0.0
+        self._more = False  # the last round left entries below a tenant's head unread
 
     @property
     def name(self) -> str:
@@ -173,9 +185,14 @@ class Follower:
                 log.warning("%s: resumed after %d failed attempt(s)", self.name, failing)
             backoff, failing = BACKOFF_MIN_S, 0
             await self._maintain()
-            if not moved:
+            if moved and self._more:
+                continue  # a backlog: the next batch at once
+            # Caught up with the heads read: what was sealed since has notified (or the poll).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self.poll_s)
+            if self._woken.is_set() and self.handler.linger > 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._woken.wait(), self.poll_s)
+                    await asyncio.wait_for(self._stopping.wait(), self.handler.linger)
 
     async def _maintain(self) -> None:
         try:
@@ -188,9 +205,9 @@ class Follower:
         """One bounded batch for every tenant behind; returns the positions covered."""
         async with self.engine.connect() as conn:
             todo = await behind(conn, self.name, self.handler.tenant)
-        moved = 0
+        moved, self._more = 0, False
         for tenant, head, position in todo:
-            moved += await self._batch(tenant, position)
+            moved += await self._batch(tenant, position, head)
             if time.monotonic() - self._logged_at >= LOG_EVERY_S:
                 self._logged_at = time.monotonic()
                 log.info("%s: tenant %s at %d of %d (%d behind); %d applied, %d dead-lettered",
@@ -198,11 +215,11 @@ class Follower:
                          self.stats.delivered, self.stats.dead_lettered)
         return moved
 
-    async def _batch(self, tenant: str, start: int) -> int:
+    async def _batch(self, tenant: str, start: int, head: int | None = None) -> int:
         async with self.engine.connect() as conn:  # the read's locks end with it
             batch = await self.reader.read(conn, tenant, start, self.batch_size,
                                            audio=self.handler.audio,
-                                           system_only=self.handler.system_only)
+                                           system_only=self.handler.system_only, head=head)
         events = batch.events
         last = events[-1].position if events else None
 
@@ -219,6 +236,7 @@ class Follower:
         self.stats.delivered += len(events) - len(outcome.letters)
         self.stats.dead_lettered += len(outcome.letters)
         self.stats.batches += 1
+        self._more = self._more or batch.next_position < batch.head
         return batch.next_position - start
 
     async def _commit(self, tenant: str, part: list[SealedEvent], letters: dict[int, str],

@@ -146,6 +146,9 @@ class Settings(BaseSettings):
                                 description="host:port of `voxledger run`'s Prometheus metrics; "
                                 "port 0 turns them off")
     metrics_poll_s: float = Field(default=5.0, gt=0, le=300)
+    cpu_meter_dir: Path | None = Field(
+        default=None, description="where each `voxledger run` process writes its consumers' CPU "
+        "seconds every second (the bench's CPU per event per component); unset: not measured")
     log_format: Literal["json", "text"] = Field(default="json", description="`run`'s log lines")
 
     @field_validator("bucket_ledger", "bucket_worm", "bucket_audio", "bucket_exports")

@@ -18,6 +18,7 @@ from typing import Final
 from services.providers import finalize
 from services.providers.formats import PCM24K
 from services.providers.timeline import (
+    AudioChunk,
     AudioFormat,
     ConfigChange,
     FrameError,
@@ -51,6 +52,9 @@ class ChunkState:
     audio_ms: float  # position in the track's own audio (VAD offsets and queue marks use it)
     heard_bytes: int
     dropped: bool = False  # never entered the playback queue
+    # What the last freeze made of this chunk: reused while ``heard_bytes`` (the only field a
+    # later frame changes) is the same, so freezing a live session again is not O(chunks) work.
+    frozen: AudioChunk | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

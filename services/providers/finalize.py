@@ -10,12 +10,16 @@ if TYPE_CHECKING:
     from services.providers.builder import Builder, ChunkState, TurnState
 
 
+def _frozen(c: ChunkState) -> AudioChunk:
+    f = c.frozen
+    if f is None or f.heard_bytes != c.heard_bytes:
+        f = c.frozen = AudioChunk(c.track, c.format, c.byte_offset, c.byte_length, c.start_ms,
+                                  c.duration_ms, c.seq, c.turn_id, c.heard_bytes)
+    return f
+
+
 def freeze(b: Builder) -> Timeline:
-    chunks = tuple(
-        AudioChunk(c.track, c.format, c.byte_offset, c.byte_length, c.start_ms, c.duration_ms,
-                   c.seq, c.turn_id, c.heard_bytes)
-        for c in b.chunks
-    )
+    chunks = tuple(map(_frozen, b.chunks))
     by_turn: dict[str, list[ChunkState]] = {}
     for c in b.chunks:
         if c.track == "agent" and c.turn_id is not None:

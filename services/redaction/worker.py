@@ -170,6 +170,7 @@ class RedactionWorker(ProjectionDefaults):
     name = "redaction"
     # Only the recorder's own events: consent and session.ended are all this handler reads.
     system_only = True
+    linger = 0.5  # it redacts ended sessions only: no need to look on every sealed batch
 
     def __init__(self, engine: RedactionEngine, keys: KeyProvider, *,
                  sessions_per_poll: int = 20, tenant: str | None = None) -> None:

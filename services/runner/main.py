@@ -24,6 +24,7 @@ from services.platform.consumer import BatchHandler, PullConsumer
 from services.platform.db import make_async_engine
 from services.platform.nats import connect, ensure_stream
 from services.platform.settings import Settings
+from services.runner.cpu import Meters
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,13 @@ async def run_all(settings: Settings, only: list[str] | None = None,
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    tasks = [asyncio.create_task(c.run(), name=c.handler.name) for c in consumers]
-    tasks += [asyncio.create_task(jobs[n](settings).run(stop), name=n) for n in job_names]
+    meters = Meters()
+    if settings.cpu_meter_dir is not None:
+        meters.install(loop)
+    tasks = [meters.task(c.handler.name, c.run()) for c in consumers]
+    tasks += [meters.task(n, jobs[n](settings).run(stop)) for n in job_names]
+    reporter = (asyncio.create_task(meters.report(settings.cpu_meter_dir), name="cpu-meters")
+                if settings.cpu_meter_dir is not None else None)
     api_task = asyncio.create_task(_api(settings, stop), name="api") if api else None
     log.info("running consumers: %s", ", ".join(names))
     if ready is not None:
@@ -145,6 +151,10 @@ async def run_all(settings: Settings, only: list[str] | None = None,
         if api_task is not None:
             stop.set()
             await asyncio.wait([api_task], timeout=10)
+        if reporter is not None:
+            reporter.cancel()
+            with contextlib.suppress(BaseException):
+                await reporter
         with contextlib.suppress(Exception):
             await nc.flush(timeout=5)  # acks are fire-and-forget publishes: push them out
         for c in consumers:  # handlers holding connections of their own (the audio locks)

@@ -3,8 +3,9 @@
 A rebuild interprets every frame of its session. Reading them back from the ledger (decrypting
 every entry) cost more than interpreting them, again on every rebuild. So the builder keeps, per
 session, the envelopes its last rebuild used, adds the frames each later batch brings, and
-rebuilds from those; it also keeps the interpreter's state after them, so the next rebuild of a
-live call interprets only the frames that arrived since (frames arriving in seq order, the normal
+rebuilds from those; it also keeps the interpreter's state after them (and the facts the
+projection reads from the envelopes), so the next rebuild of a live call interprets only the
+frames that arrived since (frames arriving in seq order, the normal
 case) instead of the whole call again.
 
 Validity. A rebuild from the copy must give what a rebuild from the ledger gives. Every
@@ -34,6 +35,7 @@ from uuid import UUID
 
 from schemas.envelope import Envelope
 from services.providers.interpret import Progress
+from services.transcripts.projection import EnvFacts
 
 Key = tuple[str, str]  # (tenant, session)
 
@@ -52,6 +54,7 @@ class Entry:
     # The interpretation of a prefix of ``envs``, continued by the next rebuild (see
     # ``interpret_from``); dropped when late frames land inside that prefix.
     progress: Progress | None = None
+    facts: EnvFacts | None = None  # the projection's facts of a prefix of ``envs``, likewise
 
     def __post_init__(self) -> None:
         self.seqs.update(e.seq for e in self.envs)
@@ -67,6 +70,7 @@ class Entry:
         if not tail:  # late frames: two sorted runs, which sort merges in linear time
             self.envs.sort(key=_seq)
             self.progress = None
+            self.facts = None
         self.version = version
 
 

@@ -59,7 +59,7 @@ from services.providers import interpret
 from services.providers.interpret import interpret_from
 from services.transcripts import repository
 from services.transcripts.cache import Entry, FrameCache, Key
-from services.transcripts.projection import Transcript, project
+from services.transcripts.projection import EnvFacts, Transcript, project
 
 if TYPE_CHECKING:
     from services.platform.settings import Settings
@@ -75,7 +75,9 @@ def transcribe(envs: list[Envelope]) -> Transcript:
 def transcribe_entry(entry: Entry) -> Transcript:
     """:func:`transcribe` of ``entry.envs``, continuing the entry's interpretation."""
     entry.progress = interpret_from(entry.progress, entry.envs)
-    return project(entry.progress.builder.freeze(), entry.envs)
+    if entry.facts is None:
+        entry.facts = EnvFacts()
+    return project(entry.progress.builder.freeze(), entry.envs, entry.facts)
 
 
 def rebuild(envs: list[Envelope]) -> Transcript:
@@ -110,6 +112,7 @@ class Rebuilt:
 
 class TranscriptBuilder(ProjectionDefaults):
     name = "transcripts"
+    linger = 0.25  # a live call's rows move once a window anyway (see above)
 
     def __init__(self, reader: SessionEvents, rebuild_every: float = 1.0,
                  cache: FrameCache | None = None, *, tenant: str | None = None) -> None:

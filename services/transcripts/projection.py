@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -124,14 +124,12 @@ def alignment_heard(chunks: Sequence[AudioChunk], alignments: dict[int, dict[str
     return "".join(out).strip()
 
 
-def _alignments(envs: Iterable[Envelope]) -> dict[int, dict[str, Any]]:
-    found: dict[int, dict[str, Any]] = {}
-    for e in envs:
-        if e.type == "audio" and isinstance(e.payload.get("audio_event"), dict):
-            a = e.payload["audio_event"].get("alignment")
-            if isinstance(a, dict):
-                found[e.seq] = a
-    return found
+def _alignment(e: Envelope) -> dict[str, Any] | None:
+    if e.type == "audio" and isinstance(e.payload.get("audio_event"), dict):
+        a = e.payload["audio_event"].get("alignment")
+        if isinstance(a, dict):
+            return a
+    return None
 
 
 def _get(obj: Any, *path: str) -> Any:
@@ -140,22 +138,68 @@ def _get(obj: Any, *path: str) -> Any:
     return obj
 
 
-def session_language(envs: Iterable[Envelope]) -> str | None:
-    """The language a session was configured for, when a provider frame says so."""
+# The top-level keys under which a frame may configure the session's language.
+_LANGUAGE_ROOTS: Final = ("session", "setup", "conversation_config_override")
+
+
+def _language(p: dict[str, Any]) -> str | None:
+    """The language this one frame configures, if any (the last candidate found wins)."""
+    if not any(k in p for k in _LANGUAGE_ROOTS):
+        return None  # audio and most events: a lookup per root instead of five paths
     language: str | None = None
-    for e in envs:
-        p = e.payload
-        candidates = (
-            _get(p, "session", "input_audio_transcription", "language"),  # OpenAI beta
-            _get(p, "session", "audio", "input", "transcription", "language"),  # OpenAI GA
-            _get(p, "setup", "generationConfig", "speechConfig", "languageCode"),  # Gemini
-            _get(p, "setup", "generation_config", "speech_config", "language_code"),
-            _get(p, "conversation_config_override", "agent", "language"),  # ElevenLabs
-        )
-        for value in candidates:
-            if isinstance(value, str) and 0 < len(value) <= 16:
-                language = value
+    candidates = (
+        _get(p, "session", "input_audio_transcription", "language"),  # OpenAI beta
+        _get(p, "session", "audio", "input", "transcription", "language"),  # OpenAI GA
+        _get(p, "setup", "generationConfig", "speechConfig", "languageCode"),  # Gemini
+        _get(p, "setup", "generation_config", "speech_config", "language_code"),
+        _get(p, "conversation_config_override", "agent", "language"),  # ElevenLabs
+    )
+    for value in candidates:
+        if isinstance(value, str) and 0 < len(value) <= 16:
+            language = value
     return language
+
+
+def session_language(envs: Sequence[Envelope]) -> str | None:
+    """The language a session was configured for, when a provider frame says so."""
+    return EnvFacts().extend(envs).language
+
+
+@dataclass
+class EnvFacts:
+    """What :func:`project` reads from the envelopes themselves (not the timeline), folded over
+    the first ``fed`` envelopes in seq order: the configured language (the last frame naming one
+    wins), ElevenLabs alignments by seq, the first ``session.started`` and ``session.ended``, and
+    the first envelope. A live session's facts are extended with the frames that arrived since,
+    so a rebuild reads only those, not the whole call again (the frame cache drops them when late
+    frames land inside what was folded)."""
+
+    fed: int = 0
+    language: str | None = None
+    alignments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    first: Envelope | None = None
+    started: Envelope | None = None
+    ended: Envelope | None = None
+
+    def extend(self, envs: Sequence[Envelope]) -> EnvFacts:
+        """Fold ``envs[fed:]`` in: ``envs`` are the session's envelopes in seq order, whose
+        first ``fed`` are the ones already folded."""
+        for e in envs[self.fed:]:
+            if self.first is None:
+                self.first = e
+            if e.direction is Direction.SYSTEM:
+                if e.type == "session.started" and self.started is None:
+                    self.started = e
+                elif e.type == "session.ended" and self.ended is None:
+                    self.ended = e
+            language = _language(e.payload)
+            if language is not None:
+                self.language = language
+            a = _alignment(e)
+            if a is not None:
+                self.alignments[e.seq] = a
+        self.fed = max(self.fed, len(envs))
+        return self
 
 
 def _heard(t: Turn, chunks: Sequence[AudioChunk], alignments: dict[int, dict[str, Any]]
@@ -217,36 +261,34 @@ def _tool_row(i: int, c: ToolCall, spans: list[tuple[float, float]]) -> ToolRow:
         ended_ms=_ms(c.ended_ms), turn_id=c.turn_id, withheld=withheld)
 
 
-def _summary(tl: Timeline, envs: Sequence[Envelope], language: str | None,
-             turns: Sequence[TurnRow], tools: Sequence[ToolRow]) -> SessionSummary:
-    started = next((e for e in envs if e.direction is Direction.SYSTEM
-                    and e.type == "session.started"), None)
-    ended = next((e for e in envs if e.direction is Direction.SYSTEM
-                  and e.type == "session.ended"), None)
+def _summary(tl: Timeline, facts: EnvFacts, turns: Sequence[TurnRow],
+             tools: Sequence[ToolRow]) -> SessionSummary:
+    started, ended, first = facts.started, facts.ended, facts.first
     declared = _get(started.payload, "provider") if started else None
     provider = declared if isinstance(declared, str) and len(declared) <= 32 else (
-        envs[0].provider.value if envs else "unknown")
+        first.provider.value if first else "unknown")
     agent = _get(started.payload, "agent") if started else None
     model = _get(started.payload, "model") if started else None
     return SessionSummary(
         provider=provider, agent=agent if isinstance(agent, str) else None,
-        model=model if isinstance(model, str) else None, language=language,
-        started_at=started.recorded_at if started else (envs[0].recorded_at if envs else None),
+        model=model if isinstance(model, str) else None, language=facts.language,
+        started_at=started.recorded_at if started else (first.recorded_at if first else None),
         ended_at=ended.recorded_at if ended else None, timeline_ms=_ms(tl.end_ms) or 0,
         turns=len(turns), interrupted=any(t.status in CUT for t in turns),
         has_tool_call=bool(tools), frame_errors=len(tl.frame_errors))
 
 
-def project(tl: Timeline, envs: Sequence[Envelope]) -> Transcript:
-    """``envs`` are the envelopes ``tl`` was interpreted from, in seq order."""
+def project(tl: Timeline, envs: Sequence[Envelope], facts: EnvFacts | None = None
+            ) -> Transcript:
+    """``envs`` are the envelopes ``tl`` was interpreted from, in seq order; ``facts``, when
+    given, were folded over a prefix of them (a live session's, see :class:`EnvFacts`)."""
+    facts = (EnvFacts() if facts is None else facts).extend(envs)
     spans = paused_spans(tl)
-    language = session_language(envs)
-    alignments = _alignments(envs)
     by_turn: dict[str, list[AudioChunk]] = {}
     for c in tl.chunks:
         if c.track == "agent" and c.turn_id is not None:
             by_turn.setdefault(c.turn_id, []).append(c)
-    turns = tuple(_turn_row(i, t, by_turn.get(t.turn_id, []), alignments, spans, language)
-                  for i, t in enumerate(tl.turns))
+    turns = tuple(_turn_row(i, t, by_turn.get(t.turn_id, []), facts.alignments, spans,
+                            facts.language) for i, t in enumerate(tl.turns))
     tools = tuple(_tool_row(i, c, spans) for i, c in enumerate(tl.tool_calls))
-    return Transcript(_summary(tl, envs, language, turns, tools), turns, tools)
+    return Transcript(_summary(tl, facts, turns, tools), turns, tools)

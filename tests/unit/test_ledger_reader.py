@@ -56,6 +56,37 @@ def test_lengths_read_no_audio_and_keep_every_length() -> None:
     assert read[3].envelope.payload == envs[3].payload  # no audio: the frame as it was
 
 
+def test_none_reads_audio_frames_unparsed_and_everything_else_whole() -> None:
+    envs = session_with_audio()
+    read = read_back(envs, "none")
+    assert [e.envelope.payload for e in read] == [envs[0].payload, {}, {}, envs[3].payload]
+    assert [e.envelope.kind for e in read] == [e.kind for e in envs]  # the catalog's counts
+    assert read[1].audio is None and read[1].audio_lengths == ()
+    assert read[1].subject == f"voice.{envs[0].tenant_id}.{envs[0].session_id}.audio"
+
+
+def test_a_damaged_audio_frame_is_refused_without_being_parsed() -> None:
+    envs = session_with_audio()
+    reader, rows, _ = _reader(envs)
+    bad = bytearray(rows[1].payload_ct)
+    bad[-1] ^= 1
+    rows[1] = SimpleNamespace(**{**vars(rows[1]), "payload_ct": bytes(bad)})
+    out = reader._decode_all(envs[0].tenant_id, rows, {envs[0].session_id: b"w"}, "none")
+    assert [e.reason for e in out] == [None, "unreadable: InvalidTag", None, None]
+
+
+def test_envelopes_are_what_model_construct_and_validation_build() -> None:
+    envs = session_with_audio()
+    for sealed, read in zip(envs, read_back(envs, "bytes"), strict=True):
+        env = read.envelope
+        built = Envelope.model_construct(_fields_set=set(Envelope.model_fields), **dict(sealed))
+        assert env == sealed == built and vars(env) == vars(built)
+        assert env.model_fields_set == built.model_fields_set
+        assert env.__pydantic_extra__ is None and env.__pydantic_private__ is None
+        assert env.model_dump() == sealed.model_dump()
+        assert Envelope.model_validate(env.model_dump()) == env
+
+
 def _reader(envs: list[Envelope]) -> tuple[LedgerReader, list[Any], dict[str, bytes]]:
     rows, s3, deks = seal(envs)
     reader = LedgerReader(Keys(deks), s3, "b")  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ import zstandard
 from cryptography.exceptions import InvalidTag
 
 from schemas.envelope import Direction, Envelope, Provider
-from services.audio.source import AudioSourceError, SegmentReader
+from services.audio.source import AudioSourceError, BatchObjects, SegmentReader
 from services.ledger.payloads import open_payload
 from services.ledger.sealing import Fresh, payload_aad, plan_batch, segment_aad
 from services.ledger.segments import (
@@ -107,6 +107,34 @@ def test_every_entry_resolves_to_its_exact_bytes_with_one_ranged_read_per_part()
         assert data == base64.b64decode(sent)
         assert hashlib.sha256(data).digest() == plan.entries[fresh.index(f)]["audio_sha256"]
     assert store.gets == 3  # one ranged GET per part, none of the whole object
+
+
+def test_shared_batch_objects_serve_every_session_with_one_get() -> None:
+    fresh, _ = _mixed_batch()
+    deks = {"call-a": new_dek(), "call-b": new_dek()}
+    plan = plan_batch(T, fresh, 0, deks, {}, lambda n: "i")
+    assert plan.object_key is not None
+    store = _Store({plan.object_key: plan.object_body})
+    objects = BatchObjects(store, "b")
+    readers = {s: SegmentReader(store, "b", T, s, deks[s], objects=objects) for s in deks}
+    for (session, ref), f in zip(_refs(plan, deks), fresh, strict=True):
+        sent = f.envelope.payload.get("audio") or f.envelope.payload.get("delta")
+        assert isinstance(sent, str) and readers[session].resolve(ref) == base64.b64decode(sent)
+    assert store.gets == 1 and objects.gets == 1  # the whole object once, for both sessions
+    ref_b = next(ref for s, ref in _refs(plan, deks) if s == "call-b")
+    with pytest.raises(AudioSourceError):  # still only its own session's parts
+        SegmentReader(store, "b", T, "call-a", deks["call-a"], objects=objects).resolve(ref_b)
+
+
+def test_shared_batch_objects_stay_within_their_bound() -> None:
+    store = _Store({f"o{i}": bytes(100) for i in range(5)})
+    objects = BatchObjects(store, "b", max_bytes=400)
+    for i in range(5):
+        objects.get(f"o{i}")
+    objects.get("o4")  # kept
+    assert store.gets == 5
+    objects.get("o0")  # dropped long ago: read again
+    assert store.gets == 6 and objects._bytes <= 400
 
 
 def test_a_reader_refuses_another_sessions_part() -> None:
