@@ -110,7 +110,7 @@ def _unflac(data: bytes, limit: int) -> bytes:
                 raise SegmentError("raw audio part does not decompress")
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
         raise SegmentError("raw audio part does not decompress") from exc
-    return samples.astype("<i2", copy=False).tobytes()
+    return bytes(samples.astype("<i2", copy=False).tobytes())
 
 
 def decompress(data: bytes, codec: str | None, limit: int = MAX_PART_BYTES) -> bytes:
