@@ -239,15 +239,30 @@ class LedgerReader:
                                                                session, dek)
                 out.append(decode_entry(row, tenant, dek, audio, seg, self.prefix))
             except (ValueError, KeyError, TypeError) as exc:
-                # Content-free: the type only (an InvalidTag, a JSON or reference error).
-                out.append(_stub(row, tenant, self.prefix, f"unreadable: {type(exc).__name__}"))
+                out.append(_stub(row, tenant, self.prefix, unreadable_reason(exc)))
             except Exception as exc:
-                if type(exc).__name__ in ("InvalidTag", "AudioSourceError", "KeyError_"):
-                    out.append(_stub(row, tenant, self.prefix,
-                                     f"unreadable: {type(exc).__name__}"))
+                if type(exc).__name__ in _REASONS:
+                    out.append(_stub(row, tenant, self.prefix, unreadable_reason(exc)))
                     continue
                 raise
         return out
+
+
+# Why an entry cannot be read, in the ledger's words (dead-letter reasons; never content).
+_REASONS: Final = {
+    "InvalidTag": "not authentic (its payload or audio part fails the AES-GCM check: altered, "
+                  "or sealed under another key)",
+    "KeyError_": "session key unavailable",
+    "AudioSourceError": "audio unreadable (its part is missing, cut or does not decompress)",
+    "PayloadError": "payload does not decompress",
+    "JSONDecodeError": "payload is not JSON",
+}
+
+
+def unreadable_reason(exc: BaseException) -> str:
+    """The dead-letter reason for an entry that raised ``exc`` while being decoded."""
+    name = type(exc).__name__
+    return f"unreadable: {_REASONS.get(name, f'malformed entry ({name})')}"
 
 
 def first_by_seq(events: Iterable[Envelope]) -> list[Envelope]:

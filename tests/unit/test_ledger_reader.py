@@ -9,9 +9,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from schemas.envelope import Envelope
-from services.ledger.reader import LedgerReader, first_by_seq
+from services.ledger.reader import LedgerReader, first_by_seq, unreadable_reason
 from tests.unit.providers_support import Session
 from tests.unit.sealed_support import read_back, seal
+
+NOT_AUTHENTIC = ("unreadable: not authentic (its payload or audio part fails the AES-GCM "
+                 "check: altered, or sealed under another key)")
 
 
 def session_with_audio() -> list[Envelope]:
@@ -72,7 +75,7 @@ def test_a_damaged_audio_frame_is_refused_without_being_parsed() -> None:
     bad[-1] ^= 1
     rows[1] = SimpleNamespace(**{**vars(rows[1]), "payload_ct": bytes(bad)})
     out = reader._decode_all(envs[0].tenant_id, rows, {envs[0].session_id: b"w"}, "none")
-    assert [e.reason for e in out] == [None, "unreadable: InvalidTag", None, None]
+    assert [e.reason for e in out] == [None, NOT_AUTHENTIC, None, None]
 
 
 def test_envelopes_are_what_model_construct_and_validation_build() -> None:
@@ -101,7 +104,7 @@ def test_an_entry_that_does_not_decrypt_comes_back_with_a_reason() -> None:
     rows[2] = SimpleNamespace(**{**vars(rows[2]), "payload_ct": bytes(bad)})
     tenant, session = envs[0].tenant_id, envs[0].session_id
     out = reader._decode_all(tenant, rows, {session: b"wrapped"}, "lengths")
-    assert [e.reason for e in out] == [None, None, "unreadable: InvalidTag", None]
+    assert [e.reason for e in out] == [None, None, NOT_AUTHENTIC, None]
     assert out[2].envelope.payload == {} and out[2].position == 2
 
 
@@ -115,7 +118,7 @@ def test_audio_that_does_not_match_its_reference_comes_back_with_a_reason() -> N
     damaged[at + size // 2] ^= 0xFF
     s3.objects[key] = bytes(damaged)
     out = reader._decode_all(tenant, rows, {session: b"wrapped"}, "bytes")
-    assert [e.reason for e in out] == [None, "unreadable: InvalidTag", None, None]  # AES-GCM
+    assert [e.reason for e in out] == [None, NOT_AUTHENTIC, None, None]  # AES-GCM
     # Lengths never read the segment: the same entry reads fine.
     assert all(e.reason is None for e in reader._decode_all(tenant, rows, {session: b"w"},
                                                              "lengths"))
@@ -126,3 +129,13 @@ def test_first_sealed_wins_per_seq() -> None:
     dup = envs[1].model_copy(update={"event_id": envs[2].event_id, "payload": {"x": 1}})
     assert first_by_seq([envs[0], envs[1], dup, envs[2]]) == [envs[0], envs[1], envs[2]]
     assert first_by_seq([envs[2], envs[0]]) == [envs[0], envs[2]]
+
+
+def test_unreadable_reasons_are_in_the_ledgers_words() -> None:
+    from cryptography.exceptions import InvalidTag
+
+    from services.ledger.payloads import PayloadError
+
+    assert unreadable_reason(InvalidTag()) == NOT_AUTHENTIC
+    assert unreadable_reason(PayloadError("x")) == "unreadable: payload does not decompress"
+    assert unreadable_reason(KeyError("k")) == "unreadable: malformed entry (KeyError)"
