@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.ledger.models import ProjectionPosition
 from services.ledger.reader import AudioMode, LedgerReader, SealedEvent, lock_keys
 from services.ledger.repository import NOTIFY_CHANNEL
-from services.platform.consumer import ConsumerStats
+from services.platform.consumer import ConsumerStats, HookDefaults
 from services.platform.deadletter import Letter, record_dead_letter
 from services.platform.isolation import bisect_apply
 from services.platform.keys import KeyProvider
@@ -101,20 +101,11 @@ class Projection(Protocol):
         """Release what the projection holds of its own at shutdown."""
 
 
-class ProjectionDefaults:
+class ProjectionDefaults(HookDefaults):
     tenant: str | None = None
     audio: AudioMode = "lengths"
     system_only: bool = False
     linger: float = 0.0
-
-    def warm_up(self) -> None:
-        return None
-
-    async def maintain(self, engine: AsyncEngine) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
 
 
 async def positions(conn: AsyncConnection, projection: str) -> dict[str, int]:

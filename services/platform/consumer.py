@@ -202,12 +202,9 @@ class BatchHandler(Protocol):
         """Release what the handler holds of its own (connections, locks) at shutdown."""
 
 
-class HandlerDefaults:
-    """The defaults of :class:`BatchHandler`'s optional hooks."""
-
-    ordered: bool = False
-    linger: float = 0.0
-    fetch_timeout: float | None = None
+class HookDefaults:
+    """No-op lifecycle hooks, shared by stream handlers and ledger projections
+    (``services/ledger/follower.py``)."""
 
     def warm_up(self) -> None:
         return None
@@ -217,6 +214,14 @@ class HandlerDefaults:
 
     async def close(self) -> None:
         return None
+
+
+class HandlerDefaults(HookDefaults):
+    """The defaults of :class:`BatchHandler`'s optional hooks."""
+
+    ordered: bool = False
+    linger: float = 0.0
+    fetch_timeout: float | None = None
 
 
 @dataclass
