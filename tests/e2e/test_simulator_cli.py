@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from services.platform.nats import connect
 from services.platform.settings import Settings
 from services.simulator import SimulatedSession
+from tests.integration.stream_helpers import stored_frames
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -23,17 +23,6 @@ def simulate(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     return subprocess.run([sys.executable, "-m", "services.cli", "simulate", *args], cwd=REPO,
                           text=True, capture_output=True, timeout=600, check=False,
                           env={**os.environ, **(env or {})})
-
-
-async def _count(settings: Settings, tenant: str, session_id: str) -> int:
-    nc = await connect(settings, name="test-simulator-cli")
-    try:
-        info = await nc.jetstream().stream_info(
-            settings.stream_name,
-            subjects_filter=f"{settings.subject_prefix}.{tenant}.{session_id}.>")
-        return sum((info.state.subjects or {}).values())
-    finally:
-        await nc.close()
 
 
 def test_simulate_json_matches_schema_and_stream(settings: Settings, tenant: str) -> None:
@@ -49,7 +38,7 @@ def test_simulate_json_matches_schema_and_stream(settings: Settings, tenant: str
         for turn in raw["script"]["turns"]:
             assert {"speaker", "text", "start_ms", "end_ms", "heard_ms"} <= set(turn)
         assert raw["script"]["tool_calls"]
-        assert asyncio.run(_count(settings, tenant, session.session_id)) == session.events
+        assert asyncio.run(stored_frames(settings, tenant, session.session_id)) == session.events
     assert "published 2 session(s)" in result.stderr
 
 

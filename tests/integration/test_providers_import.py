@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from services.platform.nats import connect
 from services.platform.settings import Settings
 from tests.conftest import REPO
+from tests.integration.stream_helpers import stored_frames
 
 pytestmark = pytest.mark.integration
 
@@ -27,16 +27,6 @@ LINES = [
 ]
 
 
-async def count(settings: Settings, tenant: str, session: str) -> int:
-    nc = await connect(settings)
-    try:
-        info = await nc.jetstream().stream_info(
-            settings.stream_name, subjects_filter=f"{settings.subject_prefix}.{tenant}.{session}.>")
-        return sum((info.state.subjects or {}).values())  # messages counts the whole stream
-    finally:
-        await nc.close()
-
-
 async def test_import_keeps_good_frames_and_reports_bad_lines(
         settings: Settings, tenant: str, session_id: str) -> None:
     proc = subprocess.run(
@@ -51,4 +41,4 @@ async def test_import_keeps_good_frames_and_reports_bad_lines(
                                  {"line": 5, "reason": "unknown_type"}]
     assert "bad base64" not in proc.stdout + proc.stderr
     # five frames plus the recorder's session.started and session.ended
-    assert await count(settings, tenant, session_id) == 7
+    assert await stored_frames(settings, tenant, session_id) == 7
