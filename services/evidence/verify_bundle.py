@@ -401,9 +401,15 @@ def _check_events(files: dict[str, bytes], manifest: dict[str, Any], anchor: tup
         dek = _b64(key["dek"], "keys/session_data_key.json") if key else None
     out: dict[int, dict[str, Any]] = {}
     try:
+        dictionaries = _dictionaries(files)
+    except ValueError:
+        res.failures.append(("codecs/", "a payload dictionary's file name is not "
+                             "payload-<8 hex digits>.dict"))
+        return None
+    try:
         for n, line in enumerate(files["events.jsonl"].decode().splitlines(), 1):
             ev = json.loads(line)
-            _check_event(ev, n, by_pos, size, root, dek, manifest, _dictionaries(files))
+            _check_event(ev, n, by_pos, size, root, dek, manifest, dictionaries)
             out[int(ev["leaf"]["position"])] = ev
     except Bad as exc:
         res.failures.append((exc.path, exc.why))

@@ -94,3 +94,5 @@ def test_the_standalone_verifier_reads_payloads_with_the_bundled_dictionary() ->
         verify_bundle._unpack_payload("line 1", packed, {})
     files = {f"codecs/payload-{CURRENT_DICTIONARY:08x}.dict": b"d", "events.jsonl": b""}
     assert verify_bundle._dictionaries(files) == {CURRENT_DICTIONARY: b"d"}
+    with pytest.raises(ValueError):  # reported by the verifier as a bad codecs/ file name
+        verify_bundle._dictionaries({"codecs/payload-zz.dict": b"d"})
