@@ -178,7 +178,13 @@ class RedactionEngine:
         return _Built(analyzer, AnonymizerEngine(), patterns)  # type: ignore[no-untyped-call]
 
     def warm_up(self) -> None:
+        """Build Presidio and spaCy, load the recognizers' tables and redact a sample once, so
+        the first real call costs what any other does (``warm.py``)."""
+        from services.redaction import warm
+
         self._engine()
+        warm.load_tables()
+        self.redact(warm.SAMPLE, session=True)
 
     def analyze(self, items: Sequence[Utterance], *,
                 english: bool = True) -> tuple[list[View], list[list[Finding]]]:

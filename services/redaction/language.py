@@ -47,6 +47,11 @@ def _identifier() -> Any:
         return _model
 
 
+def warm_up() -> None:
+    """Load the model now (a process's first call not in English otherwise pays for it)."""
+    _identifier()
+
+
 def detect(texts: Sequence[str], default: str = "en") -> Detected:
     text = " ".join(t for t in texts if t)
     words = _WORD.findall(text.lower())

@@ -86,13 +86,19 @@ def _due() -> Any:
                 or_(RS.source_frames.is_(None), RS.source_frames != TS.frames))
 
 
-async def due_sessions(conn: AsyncConnection, limit: int,
-                       tenant: str | None = None) -> list[tuple[str, str]]:
+async def due_sessions(conn: AsyncConnection, limit: int, tenant: str | None = None,
+                       among: Sequence[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """Sessions due, oldest end first; ``among``: only those (tenant, session) keys (primary
+    key lookups, where the whole query joins every session ever ended)."""
     stmt = (select(RS.tenant_id, RS.session_id)
             .join(TS, (TS.tenant_id == RS.tenant_id) & (TS.session_id == RS.session_id))
             .where(_due()).order_by(RS.ended_at).limit(limit))
     if tenant is not None:
         stmt = stmt.where(RS.tenant_id == tenant)
+    if among is not None:
+        if not among:
+            return []
+        stmt = stmt.where(tuple_(RS.tenant_id, RS.session_id).in_(list(among)))
     return [(r.tenant_id, r.session_id) for r in await conn.execute(stmt)]
 
 
