@@ -34,8 +34,14 @@ from services.redaction.offline import require_installed, use_bundled_suffix_lis
 from services.redaction.policy import DEFAULT_POLICY, Pseudonyms, RedactionPolicy, replacement
 from services.redaction.recognizers import View, recognize_all
 from services.redaction.recognizers.base import Finding
-from services.redaction.recognizers.names import core_first_names, core_last_names, extend_span
-from services.redaction.recognizers.places import group_of_a_thing
+from services.redaction.recognizers.names import core_first_names, core_last_names, vouched_name
+from services.redaction.recognizers.places import (
+    coordinated,
+    group_of_a_thing,
+    is_country,
+    place_by_cue,
+    spoken_place,
+)
 from services.redaction.results import (
     DETECTOR_VERSION,
     FindingRecord,
@@ -43,8 +49,10 @@ from services.redaction.results import (
     Utterance,
 )
 from services.redaction.session import repeated
+from services.redaction.spans import Grower
+from services.redaction.truecase import Truecased, truecase
 
-STOCK_ENTITIES = ("PERSON", "NRP", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
+STOCK_ENTITIES = ("PERSON", "NRP", "LOCATION", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
 # Groups and places are personal in what callers say of themselves, not in the agent's script.
 _CALLER_ONLY = frozenset({"NRP"})
 _LANG = "en"
@@ -172,7 +180,7 @@ class RedactionEngine:
         analyzer = build_stock_analyzer(self.model_name, ner_only=True)
         registry = RecognizerRegistry(supported_languages=[_LANG])
         patterns = (EmailRecognizer(), CreditCardRecognizer(), IbanRecognizer(), IpRecognizer())
-        for rec in (SpacyRecognizer(supported_entities=["PERSON", "NRP"]), *patterns):
+        for rec in (SpacyRecognizer(supported_entities=["PERSON", "NRP", "LOCATION"]), *patterns):
             registry.add_recognizer(rec)
         analyzer.registry = registry
         return _Built(analyzer, AnonymizerEngine(), patterns)  # type: ignore[no-untyped-call]
@@ -196,28 +204,25 @@ class RedactionEngine:
         built = self._engine()
         # Long lines go to spaCy in windows: its memory grows with the text, and it refuses
         # texts over nlp.max_length. Our recognizers read the whole line.
-        ner = [needs_ner(u.text) for u in items]
+        cased = [_truecased(u.text, view) for u, view in zip(items, views, strict=True)]
+        ner = [needs_ner(c.text) for c in cased]
         for k, u in enumerate(items):
             if not ner[k]:  # no spaCy, but Presidio's written-form patterns all the same
                 out[k].extend(Finding(r.entity_type, r.start, r.end, r.score, "presidio")
                               for rec in built.patterns
                               for r in rec.analyze(u.text, rec.supported_entities, None))
         windows = [(k, off, chunk) for k, u in enumerate(items) if ner[k]
-                   for off, chunk in windows_of(u.text, MAX_NLP_CHARS) if chunk.strip()]
+                   for off, chunk in windows_of(cased[k].text, MAX_NLP_CHARS) if chunk.strip()]
         artifacts = built.analyzer.nlp_engine.process_batch(
             [chunk for _, _, chunk in windows], language=_LANG, batch_size=self.batch_size)
         for (k, off, _), (chunk, nlp_artifacts) in zip(windows, artifacts, strict=True):
             for r in built.analyzer.analyze(text=chunk, language=_LANG,
                                             entities=list(STOCK_ENTITIES),
                                             nlp_artifacts=nlp_artifacts):
-                if r.entity_type in _CALLER_ONLY and views[k].is_agent:
-                    continue
-                start, end = r.start + off, r.end + off
-                if r.entity_type == "NRP" and group_of_a_thing(views[k], start, end):
-                    continue  # "Thai food", "the Mexican peso"
-                if r.entity_type == "PERSON":  # "D'Angelo", "van der Berg": the whole name
-                    start, end = extend_span(views[k], start, end)
-                out[k].append(Finding(r.entity_type, start, end, r.score, "presidio"))
+                found = _kept(views[k], cased[k], r.entity_type, r.start + off, r.end + off,
+                              r.score)
+                if found is not None:
+                    out[k].append(found)
 
     def findings(self, items: Sequence[Utterance], policy: RedactionPolicy = DEFAULT_POLICY, *,
                  session: bool = False, english: bool = True,
@@ -230,6 +235,12 @@ class RedactionEngine:
             if entity is not None:
                 found[k] = [Finding(entity, 0, len(items[k].text), 1.0, "key")]
         found = [[f for f in fs if _applies(policy, f)] for fs in found]
+        # "ketchikan and skagway": a place said with a place found, whoever found it; "tomasz
+        # uh nowak": one name across the caller's hesitation
+        found = [[*fs, *(f for f in coordinated(view, fs) if _applies(policy, f))]
+                 if english else fs for view, fs in zip(views, found, strict=True)]
+        found = [Grower(view).bridge(fs) if fs else fs
+                 for view, fs in zip(views, found, strict=True)]
         if session and english:
             for k, extra in enumerate(repeated(views, found)):
                 found[k].extend(extra)
@@ -281,6 +292,50 @@ class RedactionEngine:
                            for f in findings),
             detector_version=self.detector_version, model=self.model_name,
             policy_hash=policy.policy_hash, policy_version=policy.version)
+
+
+def _truecased(text: str, view: View) -> Truecased:
+    """``text`` truecased when a raised word could give a finding ``_kept`` keeps (a listed
+    name, two name words, a place after its cue); else as it is, so a line whose rare words
+    could only be dropped does not cost a spaCy run."""
+    cased = truecase(text)
+    if not cased.raised:
+        return cased
+    toks = view.tokens
+    up = [t.start in cased.raised for t in toks]
+    for k, t in enumerate(toks):
+        if up[k] and ((k > 0 and up[k - 1]) or (k + 1 < len(toks) and up[k + 1])
+                      or vouched_name(view, t.start, t.end) or place_by_cue(view, t.start)
+                      or spoken_place(view, t.start, t.end)):
+            return cased
+    return Truecased(text, frozenset())
+
+
+def _kept(view: View, cased: Truecased, entity: str, start: int, end: int,
+          score: float) -> Finding | None:
+    """A finding of spaCy's (through Presidio) as we keep it, or None. Its places only on
+    truecased text, in a span holding a word truecasing raised (on ASR text the model's own
+    places are mostly wrong); a person that is one unlisted raised word only as a place after
+    "in" or "went to" ("my hotel is in bandra"), as it is most often a drug or an app ("i'm on
+    metformin"); groups only of people, in the caller's turns."""
+    if entity in _CALLER_ONLY and view.is_agent:
+        return None
+    if entity == "NRP" and group_of_a_thing(view, start, end):
+        return None  # "Thai food", "the Mexican peso"
+    if entity == "LOCATION" and not ((cased.raised_in(start, end) or view.text[start].isupper())
+                                     and spoken_place(view, start, end)):
+        return None
+    if entity == "PERSON" and cased.raised_in(start, end) and not vouched_name(view, start, end):
+        if not (place_by_cue(view, start) and spoken_place(view, start, end)):
+            return None
+        entity = "LOCATION"
+    if entity == "PERSON":  # "D'Angelo", "van der Berg", "fatoumata diallo": the whole name
+        start, end = Grower(view).person(start, end)
+    elif entity == "LOCATION":  # "koh lanta", "the isle of mull"
+        start, end = Grower(view).place(start, end)
+        if is_country(view, start, end):  # the policy's granularity decides on countries
+            return Finding(entity, start, end, score, "presidio:country")
+    return Finding(entity, start, end, score, "presidio")
 
 
 def _truncated(turn: RedactedTurn, at: int, length: int) -> RedactedTurn:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from services.redaction.recognizers.base import Finding, View
-from services.redaction.recognizers.lexicon import zipf
+from services.redaction.recognizers.lexicon import PLACE_WORDS, rare_word, zipf
 from services.redaction.spoken import Token
 
 DETECTOR = "places"
@@ -34,6 +35,7 @@ _BIG_CITY = 200_000
 _MIN_TOWN = 5_000  # geonames towns this size and up; below 15,000 only after a cue
 _SMALL = 15_000
 _COMMON = 4.0  # a one-word small town that is this common an English word needs a strong cue
+_EVERYDAY = 4.5  # after "the", a one-word place this common is the noun ("the spring")
 _KNOWN_CITY = 100_000  # in lower case (ASR) a cue word is enough for a city this size
 _STRONG = frozenset({
     "live in", "living in", "lived in", "moved to", "moving to", "based in", "located in",
@@ -41,6 +43,8 @@ _STRONG = frozenset({
     "i am from", "we're from", "we are from", "originally from", "relocated to", "stay in",
     "staying in", "home in", "house in", "out of", "address in", "apartment in", "city of",
     "town of", "near", "outside of", "outside", "just outside", "town called", "city called",
+    "north of", "south of", "east of", "west of", "northeast of", "northwest of",
+    "southeast of", "southwest of",
     "village called", "place called", "outskirts of", "suburb of", "suburbs of",
     "lives in", "live near", "lives near", "live out in", "lives out in", "moved here from",
     "moved from", "moved out to", "moved down to", "moved up to", "moved back to",
@@ -336,8 +340,7 @@ def is_place(word: str) -> bool:
 def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     """(strong cue, weak cue, personal) in the words just before token ``i``."""
     toks = view.tokens
-    # "in the upper peninsula", "from the hamptons": the cue is before the article
-    at = i - 1 if i >= 2 and toks[i - 1].low == "the" else i
+    at = _cue_at(toks, i)
     w1 = toks[at - 1].low if at >= 1 else ""
     w2 = f"{toks[at - 2].low} {w1}" if at >= 2 else w1
     w3 = f"{toks[at - 3].low} {w2}" if at >= 3 else w2
@@ -356,9 +359,30 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     return strong, weak, personal
 
 
+_HESITATIONS = frozenset({"uh", "um", "er", "erm", "ah", "uhm", "hmm"})
+
+
+def _cue_at(toks: list[Token], i: int) -> int:
+    """Index just after the cue for a place at token ``i``: past an article ("in the
+    hamptons"), a hesitation and a word said twice ("in uh sacramento", "in west uh west
+    hartford")."""
+    at = i
+    for _ in range(3):
+        if at >= 2 and toks[at - 1].low in _HESITATIONS:
+            at -= 1
+        elif at >= 2 and toks[at - 1].low == toks[i].low and at - 1 < i:
+            at -= 1  # the word said before the hesitation
+        elif at >= 2 and toks[at - 1].low == "the" and at == i:
+            at -= 1
+        else:
+            break
+    return at
+
+
 def _before(toks: list[Token], i: int) -> str:
-    """The word before token ``i``, past an article: "in" for "in the hamptons"."""
-    at = i - 1 if i >= 2 and toks[i - 1].low == "the" else i
+    """The word before token ``i``, past an article and a hesitation: "in" for "in the
+    hamptons", "in uh sacramento"."""
+    at = _cue_at(toks, i)
     return toks[at - 1].low if at >= 1 else ""
 
 
@@ -546,6 +570,9 @@ def _locations(view: View) -> list[Finding]:
             elif multi and tok.low == "the" and not caps and not strong \
                     and population < _KNOWN_CITY:
                 ok = False  # "leaks from the bottom": not The Bottom, Saba
+            elif not multi and not caps and i > 0 and toks[i - 1].low == "the" \
+                    and zipf(tok.low) >= _EVERYDAY:
+                ok = False  # "born in the spring", "out by the mall": a noun, not Spring TX
             elif amb:
                 ok = (strong or followed or (asked and len(toks) <= 6)) \
                     and (caps or strong or followed or (asked and len(toks) <= 3))
@@ -585,10 +612,13 @@ def _locations(view: View) -> list[Finding]:
             out.append(Finding("LOCATION", tok.start, toks[i + 1].end, 0.6, DETECTOR))
             i += 2
             continue
-        if strong and tok.low not in ambiguous and tok.low not in _stop_words() \
+        # "a little town called boring": after a place's naming any word is its name
+        named = i >= 2 and toks[i - 1].low in ("called", "named") and toks[i - 2].low in (
+            "town", "city", "village", "place", "suburb", "island", "county", "hamlet")
+        if strong and (tok.low not in ambiguous or named) and tok.low not in _stop_words() \
                 and toks[i - 1].low != "the" \
                 and not (i >= 2 and toks[i - 2].low == "out" and toks[i - 1].low == "of") \
-                and (tok.text[0].isupper() or zipf(tok.low) < _COMMON):
+                and (tok.text[0].isupper() or zipf(tok.low) < _COMMON or named):
             # ("out of" names a known place, "out of fresno", never an unknown word: "we live
             # out of suitcases")
             # An unknown place after "I live in": its capitalised words, or in lower case (ASR)
@@ -604,6 +634,119 @@ def _locations(view: View) -> list[Finding]:
                 continue
         i += 1
     return out
+
+
+# Before a place of unknown words, prepositions that make a place of it ("in wapakoneta",
+# "past lake okeechobee"); not "on"/"at"/"through", which as often take a drug, an app or a
+# store ("on metformin", "through zelle", "at walgreens").
+_LOCATIVE = frozenset({"in", "from", "near", "outside", "around", "to", "into", "past", "below",
+                       "above", "beyond", "onto", "toward", "towards", "across", "of"})
+
+
+# Before "to": a motion or nearness that makes a place of what follows ("went to bozeman",
+# "closer to wapakoneta"); "switched to metformin" is not one.
+_MOTION = frozenset({"went", "go", "goes", "going", "gone", "drove", "drive", "drives", "driving",
+                     "fly", "flew", "flies", "flying", "flown", "moved", "move", "moving",
+                     "travel", "traveled", "travelled", "traveling", "travelling", "trip",
+                     "headed", "heading", "came", "come", "coming", "close", "closer", "next",
+                     "back", "up", "down", "over", "out", "commute", "commutes", "ride",
+                     "shipped", "delivered", "relocated"})
+# Prepositions of residence and origin: a rare word after them that spaCy took for a person is
+# a place ("my hotel is in bandra", "we're from eldoret").
+_RESIDENCE = frozenset({"in", "from", "near", "outside", "around", "past", "below", "above",
+                        "beyond", "onto", "across"})
+
+
+# Before "on"/"at": where someone lives or stays ("our house is on kauai", "we live right on
+# the susquehanna", "the cruise stops at lombok"), not "i'm on metformin", "paid at walgreens".
+_DWELL = frozenset({"live", "lives", "living", "lived", "stay", "stays", "staying", "stayed",
+                    "house", "home", "cabin", "cabin's", "cottage", "farm", "ranch", "lodge",
+                    "condo", "apartment", "flat", "property", "moored", "docked", "stop",
+                    "stops", "stopping", "camping", "camped", "based", "vacationing", "holiday",
+                    "island", "retired", "settled", "grew", "backs", "overlooks",
+                    "overlooking", "sits", "located", "situated"})
+_DWELL_REACH = 3
+_DWELL_PREPOSITIONS = frozenset({"on", "at", "in", "near", "by", "outside", "around", "below",
+                                 "above", "beyond", "past", "onto", "behind", "along", "across",
+                                 "off"})
+
+
+def place_by_cue(view: View, start: int) -> bool:
+    """Whether the words before ``start`` make a place of what starts there: a preposition of
+    residence or origin, "to"/"into" after a motion ("went to", "closer to"), "on"/"at" after
+    a dwelling ("our house is on kauai")."""
+    toks = view.tokens
+    at = view.token_range(start, start + 1)
+    i = at[0] if at is not None else len(toks)
+    return _before(toks, i) in _RESIDENCE or _dwelling(toks, i)
+
+
+def _dwelling(toks: list[Token], i: int) -> bool:
+    """A dwelling or a motion before the preposition before token ``i``: "a flat in …", "our
+    house is on …", "went to …", "closer to …"."""
+    at = i - 1 if i >= 2 and toks[i - 1].low == "the" else i
+    before = toks[at - 1].low if at >= 1 else ""
+    if before in ("to", "into"):
+        return at >= 2 and toks[at - 2].low in _MOTION
+    if before in _DWELL_PREPOSITIONS:
+        return any(toks[k].low in _DWELL for k in range(max(0, at - 1 - _DWELL_REACH), at - 1))
+    return False
+
+
+def _cued_rare(view: View) -> list[Finding]:
+    """Rare words after a dwelling or a motion and its preposition, which no list holds: "we're
+    renting a flat in hebden bridge", "the cruise stops at skagway", "we went to ketchikan";
+    a drug or an app rarely follows those ("i'm on metformin", "paid through zelle")."""
+    if view.is_agent:
+        return []
+    toks = view.tokens
+    out: list[Finding] = []
+    i = 0
+    while i < len(toks):
+        if not (toks[i].text.isalpha() and rare_word(toks[i].low) and _dwelling(toks, i)):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(toks) and j - i < 3 and toks[j].text.isalpha() and (
+                rare_word(toks[j].low) or toks[j].low in _NAME_ENDS):
+            j += 1
+        if j < len(toks) and toks[j].low in _THING_AFTER:
+            i = j
+            continue
+        out.append(Finding("LOCATION", toks[i].start, toks[j - 1].end, 0.6, DETECTOR))
+        i = j
+    return out
+
+
+def is_country(view: View, start: int, end: int) -> bool:
+    """Whether the span (another detector's place) is a country the gazetteer holds, so the
+    policy's granularity applies to it as to ours."""
+    at = view.token_range(start, end)
+    if at is None:
+        return False
+    hit = _match(view, at[0])
+    return hit is not None and hit[2] and hit[0] == at[1] + 1
+
+
+def spoken_place(view: View, start: int, end: int) -> bool:
+    """Whether a place spaCy found on truecased text is a place and the caller's: a word the
+    gazetteer holds, a place word ("lake", "county") or a locative preposition before it
+    vouches for it; in an agent turn only when said of the caller; never the name of a thing
+    ("a denver omelette") or a function word."""
+    toks = view.tokens
+    at = view.token_range(start, end)
+    if at is None:
+        return False
+    idx = range(at[0], at[1] + 1)
+    if all(toks[k].low in _stop_words() for k in idx):
+        return False
+    after = idx[-1] + 1
+    if after < len(toks) and toks[after].low in _THING_AFTER:
+        return False
+    if view.is_agent and not _lead(view, idx[0])[2]:
+        return False
+    return any(toks[k].low in PLACE_WORDS or _match(view, k) is not None for k in idx) \
+        or _before(toks, idx[0]) in _LOCATIVE or place_by_cue(view, start)
 
 
 def _group_word(low: str) -> str:
@@ -633,6 +776,11 @@ _SELF = frozenset({"i'm", "im", "am", "we're", "were", "she's", "he's", "they're
                    "proud", "lifelong", "fellow", "being"})
 
 
+# Nouns of the place list's stop words that are things after a group adjective: "the mexican
+# place near us", "a thai house".
+_PLACE_NOUNS = frozenset({"place", "area", "house", "home", "apartment", "city", "town"})
+
+
 def _of_a_thing(toks: list[Token], i: int) -> bool:
     """A group adjective said of a thing: another content word follows and nothing before it
     says it of a person ("the mexican peso", not "i'm mexican", "a mexican citizen")."""
@@ -641,18 +789,49 @@ def _of_a_thing(toks: list[Token], i: int) -> bool:
     if i > 1 and toks[i - 1].low in ("a", "an") and toks[i - 2].low in _SELF:
         return False  # "she's a filipino nurse"
     nxt = toks[i + 1]
-    return nxt.text.isalpha() and nxt.low not in _stop_words() and nxt.low not in _OF_PEOPLE \
+    return nxt.text.isalpha() and (nxt.low not in _stop_words() or nxt.low in _PLACE_NOUNS) \
+        and nxt.low not in _OF_PEOPLE and not _person_noun(nxt.low) \
         and _group_word(nxt.low) not in NRP_WORDS and nxt.low not in _NRP_EXTRA
+
+
+# How nouns for people are made: a doer ("pastors", "teachers", "tourists", "refugees",
+# "guardians", "residents") or a man or woman ("businessman", "housewife"). Things made the
+# same way that a group adjective often goes with are listed apart.
+_PERSON_ENDINGS = ("er", "or", "ist", "ian", "ant", "ent", "ee", "man", "men", "woman",
+                   "women", "wife", "wives", "folk")
+_THINGS_LIKE_PEOPLE = frozenset({
+    "restaurant", "burger", "cheeseburger", "dinner", "supper", "butter", "pepper", "cracker",
+    "liquor", "lager", "beer", "cider", "flavor", "flavour", "decor", "charger", "adapter",
+    "adaptor", "heater", "cooker", "blender", "sweater", "computer", "printer", "player",
+    "trailer", "tractor", "motor", "monitor", "counter", "poster", "calendar", "paper",
+    "newspaper", "tower", "border", "corner", "center", "centre", "theater", "theatre",
+    "river", "water", "weather", "winter", "summer", "november", "december", "october",
+    "september", "quarter", "dollar", "number", "order", "letter", "cover", "filter", "folder",
+    "sticker", "container", "stroller", "shutter", "cutter", "timer", "speaker", "opener",
+    "grinder", "roaster", "toaster", "burner", "rubber", "leather", "silver", "copper",
+    "embassy", "consulate", "government", "parliament", "department", "apartment", "element",
+    "equipment", "payment", "statement", "pageant", "plant", "croissant",
+    "present", "event", "agent", "content", "accent", "percent", "cent", "rent",
+    "coffee", "toffee", "jubilee", "fee", "tee", "committee", "licensee", "guarantee",
+})
+
+
+def _person_noun(word: str) -> bool:
+    """A noun for people by its making ("pastors", "nurses" aside), not a thing so made."""
+    bare = word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+    if bare in _THINGS_LIKE_PEOPLE or word in _THINGS_LIKE_PEOPLE:
+        return False
+    return len(bare) >= 5 and bare.endswith(_PERSON_ENDINGS)
 
 
 def group_of_a_thing(view: View, start: int, end: int) -> bool:
     """Whether the span (another detector's NRP, e.g. spaCy's) is one group adjective said of a
     thing ("Thai food", "the Mexican peso", "English muffins") or a language ("in english and
     spanish"), which the groups reader here would not report."""
-    idx = [k for k, t in enumerate(view.tokens) if t.start < end and start < t.end]
-    if len(idx) != 1:
+    at = view.token_range(start, end)
+    if at is None or at[0] != at[1]:
         return False
-    k = idx[0]
+    k = at[0]
     low = view.tokens[k].low
     return ((low in NRP_WORDS or low == "english") and _of_a_thing(view.tokens, k)) \
         or _language(view.tokens, k)
@@ -725,5 +904,150 @@ def _groups(view: View) -> list[Finding]:
     return out
 
 
+_ANSWER_WORDS = 6  # a reply this short to "where…?" is the place, not a story
+# Words that end a place's name and take the words before it: "ocean county", "st. tammany
+# parish", "bear creek".
+_NAME_ENDS = _PLACE_SUFFIX | frozenset({"parish", "island", "islands", "river", "mountains",
+                                        "mountain", "peak", "hollow", "isle", "coast", "shore",
+                                        "bridge"})
+
+
+def _answered(view: View) -> list[Finding]:
+    """The caller's short reply to "where…?", "what county…?", "final destination?": its rare
+    words ("invercargill") and names ending in a place word ("ocean county"), which no list
+    need hold; the question is the cue."""
+    if view.is_agent or Topic.LOCATION not in view.context.asked:
+        return []
+    toks = view.tokens
+    if sum(1 for t in toks if t.text[0].isalnum()) > _ANSWER_WORDS:
+        return []
+    stops = _stop_words()
+    out: list[Finding] = []
+    i = 0
+    while i < len(toks):
+        j, rare, last = i, False, ""
+        while j < len(toks):
+            t = toks[j]
+            if t.text == "." and j > i and toks[j - 1].low in _LONG:
+                j += 1  # "st. tammany"
+                continue
+            if not t.text.isalpha() or (t.low in stops and t.low not in PLACE_WORDS):
+                break
+            rare = rare or rare_word(t.low)
+            last = t.low
+            j += 1
+        if j > i and (rare or (last in _NAME_ENDS and j - i >= 2)):
+            out.append(Finding("LOCATION", toks[i].start, toks[j - 1].end, 0.6, DETECTOR))
+        i = max(j, i + 1)
+    return out
+
+
+# Between two places said together: "ketchikan and skagway", "tulsa instead of norman", "kent
+# near maidstone", "porto i mean faro", "sacramento well elk grove".
+_LINKS = frozenset({"and", "or", "then", "instead", "of", "not", "near", "to", "via", "through",
+                    "i", "mean", "well", "sorry", "no", "rather", "also", "outside", "past",
+                    "nor", "plus", "uh", "um", "down", "up", "over", "back"})
+_LINK_WORDS = 2
+
+
+def _linked_place(view: View, i: int) -> tuple[int, bool] | None:
+    """(end index, is a country) of a place at token ``i`` that a place said with it vouches
+    for: one the gazetteer holds (any size, not a function word) or rare words ("skagway")."""
+    toks = view.tokens
+    tok = toks[i]
+    if not tok.text.isalpha() or tok.low in _stop_words() or tok.low in _LINKS:
+        return None
+    hit = _match(view, i)
+    end, country = (hit[0], hit[2]) if hit is not None else (None, False)
+    if end is None:
+        j = i
+        while j < len(toks) and j - i < 3 and toks[j].text.isalpha() and (
+                rare_word(toks[j].low) or (j > i and toks[j].low in _NAME_ENDS)):
+            j += 1
+        end = j if j > i else None
+    if end is None or (end < len(toks) and toks[end].low in _THING_AFTER):
+        return None
+    return end, country
+
+
+def coordinated(view: View, found: Sequence[Finding]) -> list[Finding]:
+    """Places said together with a place found: the cue that made one a place holds for the
+    other. Each found place looks at most a few words each way."""
+    if view.is_agent or not found:
+        return []
+    toks = view.tokens
+    first_at = {t.start: k for k, t in enumerate(toks)}
+    last_at = {t.end: k for k, t in enumerate(toks)}
+    out: list[Finding] = []
+    for f in found:
+        if f.entity_type != "LOCATION" or f.start not in first_at or f.end not in last_at:
+            continue
+        a, b = first_at[f.start], last_at[f.end]
+        k = b + 1
+        while k < len(toks) and k - b <= _LINK_WORDS and toks[k].low in _LINKS:
+            k += 1
+        if b + 1 < k < len(toks):
+            linked = _linked_place(view, k)
+            if linked is not None:
+                out.append(Finding("LOCATION", toks[k].start, toks[linked[0] - 1].end, 0.6,
+                                   COUNTRY_DETECTOR if linked[1] else DETECTOR))
+        k = a - 1
+        while k >= 0 and a - k <= _LINK_WORDS and toks[k].low in _LINKS:
+            k -= 1
+        if 0 <= k < a - 1:
+            start = k  # the place before ends at k: go back over its words
+            while start > 0 and k - start < 2 and toks[start - 1].text.isalpha() \
+                    and toks[start - 1].low not in _stop_words() \
+                    and toks[start - 1].low not in _LINKS:
+                start -= 1
+            for s in range(start, k + 1):
+                linked = _linked_place(view, s)
+                if linked is not None and linked[0] == k + 1:
+                    out.append(Finding("LOCATION", toks[s].start, toks[k].end, 0.6,
+                                       COUNTRY_DETECTOR if linked[1] else DETECTOR))
+                    break
+    return out
+
+
+# Nouns of the land and water that end a place's name ("flathead lake", "the smoky
+# mountains") or start it ("lake louise", "mount shasta").
+_FEATURE_LAST = frozenset({"lake", "lakes", "mountains", "mountain", "river", "island", "islands",
+                           "creek", "hollow", "peak", "valley", "bay", "canyon", "county",
+                           "parish", "springs", "falls", "beach", "heights", "hills", "coast",
+                           "shore", "sound", "gulf", "keys", "bayou", "glacier", "reservoir"})
+_FEATURE_FIRST = frozenset({"lake", "mount", "mt", "isle", "cape", "fort", "ft"})
+_PLAIN = 5.5  # "big", "old", "little": a lake so described is not named
+_FEATURE_LEAD = _DWELL_PREPOSITIONS | _RESIDENCE | frozenset({"to", "from", "of", "into"})
+
+
+def _featured(view: View) -> list[Finding]:
+    """A name with a noun of the land or water, after a preposition of place: "we're on
+    flathead lake", "in the smoky mountains", "camping at lake louise". The noun and the
+    preposition are the cue; the name need not be on any list."""
+    if view.is_agent:
+        return []
+    toks = view.tokens
+    stops = _stop_words()
+    out: list[Finding] = []
+    for k, tok in enumerate(toks):
+        if tok.low in _FEATURE_LAST and k >= 2:
+            first = k
+            while first > 0 and k - first < 2 and toks[first - 1].text.isalpha() \
+                    and toks[first - 1].low not in stops \
+                    and toks[first - 1].low not in _FEATURE_LAST:
+                first -= 1
+            if first < k and _before(toks, first) in _FEATURE_LEAD \
+                    and zipf(toks[first].low) < _PLAIN:  # "the big lake" is no name
+                out.append(Finding("LOCATION", toks[first].start, tok.end, 0.6, DETECTOR))
+                continue
+        if tok.low in _FEATURE_FIRST and k + 1 < len(toks) and toks[k + 1].text.isalpha() \
+                and toks[k + 1].low not in stops and zipf(toks[k + 1].low) < _EVERYDAY \
+                and toks[k - 1].low != "the" and _before(toks, k) in _FEATURE_LEAD:
+            # "at lake louise", not "in the lake yesterday"
+            out.append(Finding("LOCATION", tok.start, toks[k + 1].end, 0.6, DETECTOR))
+    return out
+
+
 def recognize(view: View) -> list[Finding]:
-    return _locations(view) + _groups(view)
+    return _locations(view) + _answered(view) + _cued_rare(view) + _featured(view) \
+        + _groups(view)
