@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.redaction.context import from_agent_turn
-from services.redaction.recognizers import RECOGNIZERS, View, places
+from services.redaction.recognizers import RECOGNIZERS, View, place_cues
 from services.redaction.spans import Grower
 from services.redaction.truecase import truecase
 
@@ -50,7 +50,7 @@ def main() -> None:
             # what the engine does around them: truecasing for spaCy, places said together,
             # names and places grown and bridged across hesitations
             truecase(text)
-            found += places.coordinated(view, found)
+            found += place_cues.coordinated(view, found)
             Grower(view).bridge(found)
             per_char.append((time.process_time() - t0) / size)
         ratio = per_char[-1] / max(per_char[0], 1e-12)

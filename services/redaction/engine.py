@@ -3,13 +3,16 @@
 Built once per process on first use (thread-safe), then shared. spaCy runs batched through
 Presidio's ``process_batch`` (``nlp.pipe``) with only the NER component enabled; Presidio
 contributes NER names and the written-form recognizers we keep; our recognizers add spoken forms
-and dialogue context. Blocking: call :meth:`RedactionEngine.redact_async` from an event loop.
+and dialogue context; found names and places grow over their words and across hesitations, and
+places said together with a place found are found too (``spans.py``, ``place_cues.py``).
+Blocking: call :meth:`RedactionEngine.redact_async` from an event loop.
 
-Stock Presidio entities kept: PERSON and NRP (spaCy NER), EMAIL_ADDRESS, CREDIT_CARD,
-IBAN_CODE, IP_ADDRESS. Our recognizers cover the rest of Presidio's English defaults in written
-and spoken form: LOCATION (a gazetteer with cues: spaCy's GPE on ASR text makes most
-over-redaction), US_PASSPORT, US_DRIVER_LICENSE, US_ITIN, US_BANK_NUMBER, UK_NHS, URL,
-MEDICAL_LICENSE, CRYPTO, phone/SSN/bank numbers, and DATE_TIME only as a birth date
+Stock Presidio entities kept: PERSON, NRP and LOCATION (spaCy NER; lower-case ASR text is
+truecased first and the model's places and names are kept only when a cue or a list vouches for
+them, ``ner.py``), EMAIL_ADDRESS, CREDIT_CARD, IBAN_CODE, IP_ADDRESS. Our recognizers cover the
+rest of Presidio's English defaults in written and spoken form: LOCATION (a gazetteer with
+cues, and places by their cues alone), US_PASSPORT, US_DRIVER_LICENSE, US_ITIN, US_BANK_NUMBER,
+UK_NHS, URL, MEDICAL_LICENSE, CRYPTO, phone/SSN/bank numbers, and DATE_TIME only as a birth date
 (``DATE_OF_BIRTH``): "two days", "Sunday", "3:45" stay. Then the policy decides: operators
 (``keep`` drops a class), location granularity; and within a session, further mentions of a name
 or place are found (``session.py``). A call not in the policy's language runs only the
@@ -30,18 +33,13 @@ from typing import Any
 
 from services.redaction.context import from_agent_turn
 from services.redaction.merge import merge
+from services.redaction.ner import kept, truecased_for_ner
 from services.redaction.offline import require_installed, use_bundled_suffix_list
 from services.redaction.policy import DEFAULT_POLICY, Pseudonyms, RedactionPolicy, replacement
 from services.redaction.recognizers import View, recognize_all
 from services.redaction.recognizers.base import Finding
-from services.redaction.recognizers.names import core_first_names, core_last_names, vouched_name
-from services.redaction.recognizers.places import (
-    coordinated,
-    group_of_a_thing,
-    is_country,
-    place_by_cue,
-    spoken_place,
-)
+from services.redaction.recognizers.names import core_first_names, core_last_names
+from services.redaction.recognizers.place_cues import coordinated
 from services.redaction.results import (
     DETECTOR_VERSION,
     FindingRecord,
@@ -50,11 +48,8 @@ from services.redaction.results import (
 )
 from services.redaction.session import repeated
 from services.redaction.spans import Grower
-from services.redaction.truecase import Truecased, truecase
 
 STOCK_ENTITIES = ("PERSON", "NRP", "LOCATION", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
-# Groups and places are personal in what callers say of themselves, not in the agent's script.
-_CALLER_ONLY = frozenset({"NRP"})
 _LANG = "en"
 MAX_NLP_CHARS = 20_000
 # Bounded work per utterance: a spoken turn is rarely over 2,000 characters (a 10-minute
@@ -204,7 +199,7 @@ class RedactionEngine:
         built = self._engine()
         # Long lines go to spaCy in windows: its memory grows with the text, and it refuses
         # texts over nlp.max_length. Our recognizers read the whole line.
-        cased = [_truecased(u.text, view) for u, view in zip(items, views, strict=True)]
+        cased = [truecased_for_ner(u.text, view) for u, view in zip(items, views, strict=True)]
         ner = [needs_ner(c.text) for c in cased]
         for k, u in enumerate(items):
             if not ner[k]:  # no spaCy, but Presidio's written-form patterns all the same
@@ -219,7 +214,7 @@ class RedactionEngine:
             for r in built.analyzer.analyze(text=chunk, language=_LANG,
                                             entities=list(STOCK_ENTITIES),
                                             nlp_artifacts=nlp_artifacts):
-                found = _kept(views[k], cased[k], r.entity_type, r.start + off, r.end + off,
+                found = kept(views[k], cased[k], r.entity_type, r.start + off, r.end + off,
                               r.score)
                 if found is not None:
                     out[k].append(found)
@@ -292,50 +287,6 @@ class RedactionEngine:
                            for f in findings),
             detector_version=self.detector_version, model=self.model_name,
             policy_hash=policy.policy_hash, policy_version=policy.version)
-
-
-def _truecased(text: str, view: View) -> Truecased:
-    """``text`` truecased when a raised word could give a finding ``_kept`` keeps (a listed
-    name, two name words, a place after its cue); else as it is, so a line whose rare words
-    could only be dropped does not cost a spaCy run."""
-    cased = truecase(text)
-    if not cased.raised:
-        return cased
-    toks = view.tokens
-    up = [t.start in cased.raised for t in toks]
-    for k, t in enumerate(toks):
-        if up[k] and ((k > 0 and up[k - 1]) or (k + 1 < len(toks) and up[k + 1])
-                      or vouched_name(view, t.start, t.end) or place_by_cue(view, t.start)
-                      or spoken_place(view, t.start, t.end)):
-            return cased
-    return Truecased(text, frozenset())
-
-
-def _kept(view: View, cased: Truecased, entity: str, start: int, end: int,
-          score: float) -> Finding | None:
-    """A finding of spaCy's (through Presidio) as we keep it, or None. Its places only on
-    truecased text, in a span holding a word truecasing raised (on ASR text the model's own
-    places are mostly wrong); a person that is one unlisted raised word only as a place after
-    "in" or "went to" ("my hotel is in bandra"), as it is most often a drug or an app ("i'm on
-    metformin"); groups only of people, in the caller's turns."""
-    if entity in _CALLER_ONLY and view.is_agent:
-        return None
-    if entity == "NRP" and group_of_a_thing(view, start, end):
-        return None  # "Thai food", "the Mexican peso"
-    if entity == "LOCATION" and not ((cased.raised_in(start, end) or view.text[start].isupper())
-                                     and spoken_place(view, start, end)):
-        return None
-    if entity == "PERSON" and cased.raised_in(start, end) and not vouched_name(view, start, end):
-        if not (place_by_cue(view, start) and spoken_place(view, start, end)):
-            return None
-        entity = "LOCATION"
-    if entity == "PERSON":  # "D'Angelo", "van der Berg", "fatoumata diallo": the whole name
-        start, end = Grower(view).person(start, end)
-    elif entity == "LOCATION":  # "koh lanta", "the isle of mull"
-        start, end = Grower(view).place(start, end)
-        if is_country(view, start, end):  # the policy's granularity decides on countries
-            return Finding(entity, start, end, score, "presidio:country")
-    return Finding(entity, start, end, score, "presidio")
 
 
 def _truncated(turn: RedactedTurn, at: int, length: int) -> RedactedTurn:

@@ -14,7 +14,8 @@ import pytest
 from services.redaction.context import Topic, from_agent_turn
 from services.redaction.engine import RedactionEngine, shared_engine
 from services.redaction.merge import merge
-from services.redaction.recognizers import View, address, names, network, places
+from services.redaction.ner import truecased_for_ner
+from services.redaction.recognizers import View, address, names, network, place_cues, places
 from services.redaction.recognizers.base import Finding
 from services.redaction.recognizers.lexicon import rare_word
 from services.redaction.results import Utterance
@@ -35,6 +36,11 @@ def spans(text: str, recognizer: object, agent: str | None = None,
 @pytest.fixture(scope="module")
 def engine() -> RedactionEngine:
     return shared_engine(MODEL)
+
+
+def any_place(view: View) -> list[Finding]:
+    """Places by list and by cue, as the engine runs them."""
+    return places.recognize(view) + place_cues.recognize(view)
 
 
 def redacted(engine: RedactionEngine, text: str, agent: str | None = None,
@@ -65,6 +71,17 @@ def test_truecase(text: str, cased: str) -> None:
     assert out.text == cased
     assert len(out.text) == len(text)  # offsets are the original text's
     assert all(out.text[k].isupper() and not text[k].isupper() for k in out.raised)
+
+
+@pytest.mark.parametrize(("text", "sent"), [
+    # truecased only when a raised word could give a finding that is kept
+    ("we live in wapakoneta", "we live in Wapakoneta"),
+    ("please add oluwaseun adebayo", "please add Oluwaseun Adebayo"),
+    ("i'm on metformin", "i'm on metformin"),  # one rare word, no cue: no spaCy run for it
+    ("i paid with venmo", "i paid with venmo"),
+])
+def test_truecased_for_ner(text: str, sent: str) -> None:
+    assert truecased_for_ner(text, View.of(text, speaker="caller")).text == sent
 
 
 @pytest.mark.parametrize(("word", "rare"), [
@@ -163,7 +180,7 @@ def test_bridge(text: str, found: list[tuple[str, str]], joined: str) -> None:
     (None, "invercargill", []),  # no question, no cue
 ])
 def test_answered_where(agent: str | None, text: str, expected: Spans) -> None:
-    assert spans(text, places.recognize, agent) == expected
+    assert spans(text, any_place, agent) == expected
 
 
 def test_where_questions_ask_for_a_place() -> None:
@@ -185,7 +202,7 @@ def test_where_questions_ask_for_a_place() -> None:
 def test_coordinated(found: str, text: str, expected: str | None) -> None:
     view = View.of(text, speaker="caller")
     start = text.index(found)
-    out = places.coordinated(view, [Finding("LOCATION", start, start + len(found), 0.8, "t")])
+    out = place_cues.coordinated(view, [Finding("LOCATION", start, start + len(found), 0.8, "t")])
     assert [text[f.start:f.end] for f in out] == ([expected] if expected else [])
 
 
@@ -193,7 +210,7 @@ def test_coordinated_countries_stay_countries() -> None:
     text = "we're flying to lyon and then france"
     view = View.of(text, speaker="caller")
     start = text.index("lyon")
-    out = places.coordinated(view, [Finding("LOCATION", start, start + 4, 0.8, "places")])
+    out = place_cues.coordinated(view, [Finding("LOCATION", start, start + 4, 0.8, "places")])
     assert [(text[f.start:f.end], f.detector) for f in out] == [("france", "places:country")]
 
 
@@ -212,7 +229,7 @@ def test_coordinated_countries_stay_countries() -> None:
     ("we live in a condo so renters coverage is fine", []),
 ])
 def test_place_cues(text: str, expected: Spans) -> None:
-    assert spans(text, places.recognize) == expected
+    assert spans(text, any_place) == expected
 
 
 @pytest.mark.parametrize(("text", "before", "cued"), [
@@ -224,7 +241,7 @@ def test_place_cues(text: str, expected: Spans) -> None:
     ("i paid at walgreens", "walgreens", False),
 ])
 def test_place_by_cue(text: str, before: str, cued: bool) -> None:
-    assert places.place_by_cue(View.of(text, speaker="caller"), text.index(before)) is cued
+    assert place_cues.place_by_cue(View.of(text, speaker="caller"), text.index(before)) is cued
 
 
 @pytest.mark.parametrize("text", [
@@ -235,7 +252,7 @@ def test_place_by_cue(text: str, before: str, cued: bool) -> None:
     "she goes by her middle name usually",
 ])
 def test_things_stay(text: str) -> None:
-    assert spans(text, places.recognize) == []
+    assert spans(text, any_place) == []
     assert spans(text, names.recognize) == []
 
 

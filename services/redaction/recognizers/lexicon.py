@@ -3,8 +3,9 @@
 Names and towns that no list holds are still recognisable in lower-case ASR text by being rare
 words: "raghunathan", "okeke", "zielinski" are, "router", "said", "polish" are not. Recognizers use
 :func:`zipf` (log10 frequency per billion words: "the" ≈ 7.7, "router" ≈ 3.5, a rare surname
-< 3) only next to a cue that already makes a name or place likely. The frequency table is read
-once, lazily.
+< 3) only next to a cue that already makes a name or place likely. :func:`rare_word` is the
+stricter test truecasing and the cue readers share: rare, not a function word, and not a rare
+inflection of a common word ("skimmed", "rattles"). The frequency table is read once, lazily.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ RARE = 3.0  # below this, an English word is rare enough to be a name next to a 
 RARE_WORD = 3.0  # below this a word is raised: "bozeman" 2.7, "okafor" 2.6, "router" 3.5
 _COMMON_STEM = 3.0  # "skimmed" is rare, "skim" is not: an inflection of a common word
 _INFLECTIONS = ("ing", "ings", "ed", "es", "s", "er", "ers", "est", "ly", "ies", "ied", "d")
-# Words that start or end a place's name: raised when a raised word is next to them, so the
-# model reads "Lake Winnipesaukee", "Brazos County", "Whidbey Island".
+# Words that start or end a place's name: truecasing raises them next to a raised word, so the
+# model reads "Lake Winnipesaukee", "Brazos County", "Whidbey Island"; found places grow over
+# them.
 PLACE_WORDS = frozenset({
     "lake", "lakes", "mount", "mountain", "mountains", "river", "island", "islands", "isle",
     "county", "parish", "bay", "valley", "creek", "peak", "falls", "springs", "beach",
