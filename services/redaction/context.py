@@ -79,7 +79,10 @@ _CUES: tuple[tuple[Topic, re.Pattern[str]], ...] = tuple(
         (Topic.CRYPTO, r"\b(bitcoin|btc|wallet|ethereum|eth|crypto\w*)\b"),
         (Topic.LOCATION, r"\b(where (do|did) you (live|grow up)|what (city|town)|which (city|town)"
                          r"|where are you (calling|located|based|from)|where you('re| are) from"
-                         r"|city|town|located|current location|state do you live)\b"),
+                         r"|city|town|located|current location|state do you live"
+                         # any "where" question, and the places a trip or a claim asks for
+                         r"|where|county|parish|province|destination|garaged"
+                         r"|(traveling|travelling|flying|headed|heading) to)\b"),
     )
 )
 # "the card was declined", "your account is active": a noun alone is not a question. The agent's

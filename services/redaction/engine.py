@@ -3,13 +3,16 @@
 Built once per process on first use (thread-safe), then shared. spaCy runs batched through
 Presidio's ``process_batch`` (``nlp.pipe``) with only the NER component enabled; Presidio
 contributes NER names and the written-form recognizers we keep; our recognizers add spoken forms
-and dialogue context. Blocking: call :meth:`RedactionEngine.redact_async` from an event loop.
+and dialogue context; found names and places grow over their words and across hesitations, and
+places said together with a place found are found too (``spans.py``, ``place_cues.py``).
+Blocking: call :meth:`RedactionEngine.redact_async` from an event loop.
 
-Stock Presidio entities kept: PERSON and NRP (spaCy NER), EMAIL_ADDRESS, CREDIT_CARD,
-IBAN_CODE, IP_ADDRESS. Our recognizers cover the rest of Presidio's English defaults in written
-and spoken form: LOCATION (a gazetteer with cues: spaCy's GPE on ASR text makes most
-over-redaction), US_PASSPORT, US_DRIVER_LICENSE, US_ITIN, US_BANK_NUMBER, UK_NHS, URL,
-MEDICAL_LICENSE, CRYPTO, phone/SSN/bank numbers, and DATE_TIME only as a birth date
+Stock Presidio entities kept: PERSON, NRP and LOCATION (spaCy NER; lower-case ASR text is
+truecased first and the model's places and names are kept only when a cue or a list vouches for
+them, ``ner.py``), EMAIL_ADDRESS, CREDIT_CARD, IBAN_CODE, IP_ADDRESS. Our recognizers cover the
+rest of Presidio's English defaults in written and spoken form: LOCATION (a gazetteer with
+cues, and places by their cues alone), US_PASSPORT, US_DRIVER_LICENSE, US_ITIN, US_BANK_NUMBER,
+UK_NHS, URL, MEDICAL_LICENSE, CRYPTO, phone/SSN/bank numbers, and DATE_TIME only as a birth date
 (``DATE_OF_BIRTH``): "two days", "Sunday", "3:45" stay. Then the policy decides: operators
 (``keep`` drops a class), location granularity; and within a session, further mentions of a name
 or place are found (``session.py``). A call not in the policy's language runs only the
@@ -30,12 +33,13 @@ from typing import Any
 
 from services.redaction.context import from_agent_turn
 from services.redaction.merge import merge
+from services.redaction.ner import kept, truecased_for_ner
 from services.redaction.offline import require_installed, use_bundled_suffix_list
 from services.redaction.policy import DEFAULT_POLICY, Pseudonyms, RedactionPolicy, replacement
 from services.redaction.recognizers import View, recognize_all
 from services.redaction.recognizers.base import Finding
-from services.redaction.recognizers.names import core_first_names, core_last_names, extend_span
-from services.redaction.recognizers.places import group_of_a_thing
+from services.redaction.recognizers.names import core_first_names, core_last_names
+from services.redaction.recognizers.place_cues import coordinated
 from services.redaction.results import (
     DETECTOR_VERSION,
     FindingRecord,
@@ -43,10 +47,9 @@ from services.redaction.results import (
     Utterance,
 )
 from services.redaction.session import repeated
+from services.redaction.spans import Grower
 
-STOCK_ENTITIES = ("PERSON", "NRP", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
-# Groups and places are personal in what callers say of themselves, not in the agent's script.
-_CALLER_ONLY = frozenset({"NRP"})
+STOCK_ENTITIES = ("PERSON", "NRP", "LOCATION", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
 _LANG = "en"
 MAX_NLP_CHARS = 20_000
 # Bounded work per utterance: a spoken turn is rarely over 2,000 characters (a 10-minute
@@ -172,7 +175,7 @@ class RedactionEngine:
         analyzer = build_stock_analyzer(self.model_name, ner_only=True)
         registry = RecognizerRegistry(supported_languages=[_LANG])
         patterns = (EmailRecognizer(), CreditCardRecognizer(), IbanRecognizer(), IpRecognizer())
-        for rec in (SpacyRecognizer(supported_entities=["PERSON", "NRP"]), *patterns):
+        for rec in (SpacyRecognizer(supported_entities=["PERSON", "NRP", "LOCATION"]), *patterns):
             registry.add_recognizer(rec)
         analyzer.registry = registry
         return _Built(analyzer, AnonymizerEngine(), patterns)  # type: ignore[no-untyped-call]
@@ -202,28 +205,25 @@ class RedactionEngine:
         built = self._engine()
         # Long lines go to spaCy in windows: its memory grows with the text, and it refuses
         # texts over nlp.max_length. Our recognizers read the whole line.
-        ner = [needs_ner(u.text) for u in items]
+        cased = [truecased_for_ner(u.text, view) for u, view in zip(items, views, strict=True)]
+        ner = [needs_ner(c.text) for c in cased]
         for k, u in enumerate(items):
             if not ner[k]:  # no spaCy, but Presidio's written-form patterns all the same
                 out[k].extend(Finding(r.entity_type, r.start, r.end, r.score, "presidio")
                               for rec in built.patterns
                               for r in rec.analyze(u.text, rec.supported_entities, None))
         windows = [(k, off, chunk) for k, u in enumerate(items) if ner[k]
-                   for off, chunk in windows_of(u.text, MAX_NLP_CHARS) if chunk.strip()]
+                   for off, chunk in windows_of(cased[k].text, MAX_NLP_CHARS) if chunk.strip()]
         artifacts = built.analyzer.nlp_engine.process_batch(
             [chunk for _, _, chunk in windows], language=_LANG, batch_size=self.batch_size)
         for (k, off, _), (chunk, nlp_artifacts) in zip(windows, artifacts, strict=True):
             for r in built.analyzer.analyze(text=chunk, language=_LANG,
                                             entities=list(STOCK_ENTITIES),
                                             nlp_artifacts=nlp_artifacts):
-                if r.entity_type in _CALLER_ONLY and views[k].is_agent:
-                    continue
-                start, end = r.start + off, r.end + off
-                if r.entity_type == "NRP" and group_of_a_thing(views[k], start, end):
-                    continue  # "Thai food", "the Mexican peso"
-                if r.entity_type == "PERSON":  # "D'Angelo", "van der Berg": the whole name
-                    start, end = extend_span(views[k], start, end)
-                out[k].append(Finding(r.entity_type, start, end, r.score, "presidio"))
+                found = kept(views[k], cased[k], r.entity_type, r.start + off, r.end + off,
+                              r.score)
+                if found is not None:
+                    out[k].append(found)
 
     def findings(self, items: Sequence[Utterance], policy: RedactionPolicy = DEFAULT_POLICY, *,
                  session: bool = False, english: bool = True,
@@ -236,6 +236,12 @@ class RedactionEngine:
             if entity is not None:
                 found[k] = [Finding(entity, 0, len(items[k].text), 1.0, "key")]
         found = [[f for f in fs if _applies(policy, f)] for fs in found]
+        # "ketchikan and skagway": a place said with a place found, whoever found it; "tomasz
+        # uh nowak": one name across the caller's hesitation
+        found = [[*fs, *(f for f in coordinated(view, fs) if _applies(policy, f))]
+                 if english else fs for view, fs in zip(views, found, strict=True)]
+        found = [Grower(view).bridge(fs) if fs else fs
+                 for view, fs in zip(views, found, strict=True)]
         if session and english:
             for k, extra in enumerate(repeated(views, found)):
                 found[k].extend(extra)

@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict
 # 5: third round: aliases, regions and neighbourhoods, cues before "the", travel cues; names
 #    said before their spelling, word-like first names with a surname, more relations and
 #    names; spoken hosts of several words
-DETECTOR_VERSION = "voxledger-speech/6"
+# 6: fourth round: whole addresses with town, state, country and ZIP; military mail; streets
+#    without a number; Faker's town shapes; languages and dishes no longer groups or names
+# 7: fifth round: lower-case ASR text truecased for spaCy's NER (its places and names kept when
+#    a cue, a list or a second name word vouches for them); names and places grown over their
+#    words and across hesitations; places said together; answers to "where…?"; rare words
+#    after a dwelling or a motion; lakes, mountains and islands; numbered rural roads; group
+#    adjectives before nouns for people; spelled top-level domains; names take no determiner
+DETECTOR_VERSION = "voxledger-speech/7"
 
 
 @dataclass(frozen=True, slots=True)

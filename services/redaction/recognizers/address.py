@@ -113,6 +113,7 @@ def recognize(view: View) -> list[Finding]:
     out.extend(_po_box(view, firsts))
     out.extend(_military(view, ends, firsts))
     out.extend(_corners(toks))
+    out.extend(_numbered_roads(view, firsts))
     if not out and (Topic.ADDRESS in view.context.asked or _LIVE_AT.search(view.text.lower())
                     or any(t.low == "address" for t in toks)):
         out.extend(_bare(view))
@@ -316,6 +317,33 @@ def _type_first(toks: list[Token], ends: dict[int, NumberRun],
         if j - 1 > k:
             out.append(Finding("STREET_ADDRESS", ends[k - 1].start, toks[j - 1].end, 0.7,
                                DETECTOR))
+    return out
+
+
+# Numbered rural roads: a road class, a road word, a number ("county road twelve", "state
+# road one eighteen", "rural route two box fourteen", "farm to market road nineteen").
+_ROAD_CLASS = frozenset({"county", "state", "township", "forest", "ranch", "rural", "farm",
+                         "market", "us", "interstate", "provincial", "federal", "fire",
+                         "service", "star"})
+_ROAD_WORDS = frozenset({"road", "rd", "route", "highway", "hwy", "lane", "line"})
+
+
+def _numbered_roads(view: View, firsts: dict[int, NumberRun]) -> list[Finding]:
+    """A numbered rural road and its box: no house number, no street name, and still the
+    address ("it's rural route two box fourteen", "the gate on county road twelve")."""
+    toks = view.tokens
+    out: list[Finding] = []
+    for k, tok in enumerate(toks):
+        if tok.low not in _ROAD_WORDS or k == 0 or toks[k - 1].low not in _ROAD_CLASS \
+                or k + 1 not in firsts:
+            continue
+        start = k - 3 if k >= 3 and toks[k - 1].low == "market" and toks[k - 2].low == "to" \
+            else k - 1  # "farm to market road"
+        end = firsts[k + 1].last
+        if end + 2 < len(toks) and toks[end + 1].low == "box" and end + 2 in firsts:
+            end = firsts[end + 2].last  # "rural route two box fourteen"
+        end = _tail(view, firsts, end)
+        out.append(Finding("STREET_ADDRESS", toks[start].start, toks[end].end, 0.7, DETECTOR))
     return out
 
 

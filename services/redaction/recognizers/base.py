@@ -7,6 +7,7 @@ carries the entity type and the character span in the original text, never the v
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,6 +44,12 @@ class View:
     def is_agent(self) -> bool:
         return self.speaker == "agent"
 
+    def token_range(self, start: int, end: int) -> tuple[int, int] | None:
+        """(first, last) index of the tokens overlapping ``[start, end)``, by binary search."""
+        first = bisect_right(self.tokens, start, key=_end)
+        last = bisect_left(self.tokens, end, key=_start) - 1
+        return (first, last) if first <= last else None
+
     def words_before(self, index: int, limit: int = 8, floor: int = 0) -> str:
         """Lowercased text of up to ``limit`` tokens before token ``index`` (not before floor)."""
         lo = max(floor, index - limit)
@@ -54,6 +61,14 @@ class View:
     def topics_at(self, index: int, floor: int = 0) -> frozenset[Topic]:
         """Cues right before a value win; otherwise what the agent just asked for."""
         return self.local_topics(index, floor=floor) or self.context.asked
+
+
+def _start(t: Token) -> int:
+    return t.start
+
+
+def _end(t: Token) -> int:
+    return t.end
 
 
 Recognizer = Callable[[View], list[Finding]]

@@ -15,7 +15,7 @@ from importlib.resources import files
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
-from services.redaction.recognizers.lexicon import RARE, is_rare
+from services.redaction.recognizers.lexicon import RARE, is_rare, zipf
 from services.redaction.recognizers.places import NRP_WORDS, THING_AFTER, is_place
 from services.redaction.spoken import Token
 
@@ -25,7 +25,8 @@ _STRONG = re.compile(
     r"\b(?:my name is|my name's|name is|name's|names is"
     r"|(?:first|last|middle|sur|full|maiden|family|given|preferred|legal) ?name"
     r"(?: is|'s| was)?|call me|under the name|the name is|name on the card is"
-    r"|account holder is|spelled|goes by)\s+$")
+    r"|account holder is|spelled|goes by"
+    r"|(?:everyone|everybody|people|friends|family|they all|most people) calls? me)\s+$")
 _WEAK = re.compile(r"(?:^|[\s,.])(?:this is|i'm|i am|it's|its|speaking with|talking to|hi|hello"
                    r"|hey|thanks|thank you|bye|sorry|dear|with)\s+$")
 _TITLES = frozenset({"mr", "mrs", "ms", "mx", "miss", "dr", "mister", "doctor", "prof", "sir",
@@ -46,6 +47,10 @@ _NOT_NAME = frozenset({
     "you're", "i'm", "we're", "they're", "he's", "she's", "let", "let's", "you've", "i've",
 })
 _MAX_WORDS = 3
+# A name takes no determiner: "the dell laptop", "no mayo" are things.
+_DETERMINERS = frozenset({"the", "these", "those", "no", "some", "any", "every", "each",
+                          "another"})
+_EVERYDAY = 4.5  # a word this common is a name after "my name is" only when a list holds it
 # Right after these a word-like first name is a name ("my wife carol", "my son mark"); not after
 # "my doctor" ("my doctor drew blood").
 _FAMILY = frozenset({"wife", "husband", "son", "daughter", "mom", "mother", "dad", "father",
@@ -265,6 +270,9 @@ def _take(toks: list[Token], i: int, need_caps: bool, strong: bool = False) -> i
         if not t.text[0].isupper() and t.low in _stop_words() \
                 and not (strong and j == i and t.low in TRAPS):
             break
+        if strong and not t.text[0].isupper() and zipf(t.low) >= _EVERYDAY \
+                and not listed_name(t.low):
+            break  # "she goes by her middle name usually"
         if need_caps and not t.text[0].isupper() and not (
                 (j == i and t.low in first_names())
                 or (j == i + 1 and not toks[i].text[0].isupper() and t.low in last_names())):
@@ -322,10 +330,10 @@ def extend(toks: list[Token], first: int, last: int) -> tuple[int, int]:
 def extend_span(view: View, start: int, end: int) -> tuple[int, int]:
     """:func:`extend` on character offsets (for PERSON findings of any detector)."""
     toks = view.tokens
-    idx = [k for k, t in enumerate(toks) if t.start < end and start < t.end]
-    if not idx:
+    at = view.token_range(start, end)
+    if at is None:
         return start, end
-    first, last = extend(toks, idx[0], idx[-1])
+    first, last = extend(toks, *at)
     return min(start, toks[first].start), max(end, toks[last].end)
 
 
@@ -434,10 +442,12 @@ def _name_end(view: View, i: int, cue: int) -> int:
         j = _more(toks, i, i + _MAX_WORDS)
     elif cue & (Cue.MEDIUM | Cue.UNDER):
         j = _pair(toks, i)
-    if j == i and ((is_first_name(toks[i].low) and toks[i].low not in TRAPS)
+    if j == i and ((is_first_name(toks[i].low) and toks[i].low not in TRAPS
+                    and not (i > 0 and toks[i - 1].low in _DETERMINERS))
                    or (toks[i].text[0].isupper() and cue & Cue.MEDIUM
                        and is_last_name(toks[i].low))):
-        # A known first name anywhere ("yeah so jennifer said"), and a last name after it.
+        # A known first name anywhere ("yeah so jennifer said"), and a last name after it;
+        # not after a determiner: "the dell laptop", "the ivory one", "no mayo".
         j = i + 1
         m = _middle_initial(toks, j)  # "katelyn l hughes", "John Q. Public"
         if m > j and (surname_like(toks[m]) or listed_name(toks[m].low)
@@ -466,6 +476,10 @@ def _name_end(view: View, i: int, cue: int) -> int:
             and (toks[i].low in TRAPS or surname_like(toks[i])) \
             and (i + 1 == len(toks) or toks[i + 1].low in _INTRO_END):
         j = i + 1  # "this is grace from scheduling", "this is sunil calling", "this is jordan"
+    if j == i and i >= 1 and toks[i - 1].low in ("it's", "its") and i + 1 < len(toks) \
+            and toks[i + 1].low in ("calling", "speaking") \
+            and (toks[i].low in TRAPS or surname_like(toks[i])):
+        j = i + 1  # "it's faith calling about my card"
     if j == i and i >= 2 and toks[i - 1].low in ("with", "to") \
             and toks[i - 2].low in ("speaking", "talking", "speak") and toks[i].low in TRAPS \
             and (i + 1 == len(toks) or toks[i + 1].low in _INTRO_END):
@@ -479,6 +493,16 @@ def _name_end(view: View, i: int, cue: int) -> int:
             and is_place(toks[i].low):
         j = i  # "the hotel in orlando": a place that is also a first name
     return j
+
+
+def vouched_name(view: View, start: int, end: int) -> bool:
+    """Whether a name spaCy found on truecased text is a person's: two name words or more
+    ("oluwaseun adebayo"), or a listed name; one unlisted rare word alone is as often a drug, an
+    app or a product ("i'm on metformin", "i paid with venmo")."""
+    at = view.token_range(start, end)
+    toks = view.tokens[at[0]:at[1] + 1] if at is not None else []
+    words = [t.low.replace("\u2019", "'").removesuffix("'s") for t in toks if _name_word(t)]
+    return len(words) >= 2 or any(w in first_names() or w in last_names() for w in words)
 
 
 def recognize(view: View) -> list[Finding]:

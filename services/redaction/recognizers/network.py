@@ -158,20 +158,36 @@ def _public_suffix(word: str) -> bool:
     return bool(tldextract.extract(f"example.{word}").suffix == word)
 
 
-def _tld_at(toks: list[Token], k: int) -> bool:
-    """Whether token ``k`` (a dot) and ``k + 1`` end a host name. A written "." must touch both
-    neighbours ("site.bank", not "okay. me too"); after a spoken "dot" the list's rarer TLDs
-    count too, but never a stop word ("dot in", "dot it")."""
+def _tld_at(toks: list[Token], k: int) -> int | None:
+    """Index of the last token of a top-level domain after token ``k`` (a dot), when they end
+    a host name. A written "." must touch both neighbours ("site.bank", not "okay. me too");
+    after a spoken "dot" the list's rarer TLDs count too, but never a stop word ("dot in",
+    "dot it"), and a TLD may be spelled ("bit dot l y", "dot c o dot n z")."""
     dot, tld = toks[k], toks[k + 1]
     if dot.low not in _DOTS or not toks[k - 1].is_word:
-        return False
+        return None
     if dot.text == ".":
         if toks[k - 1].end != dot.start or dot.end != tld.start:
-            return False
-        return tld.low in _TLDS or _public_suffix(tld.low)
+            return None
+        return k + 1 if tld.low in _TLDS or _public_suffix(tld.low) else None
     if tld.low in _TLDS:
-        return True
-    return tld.low not in _stop_words() and _public_suffix(tld.low)
+        return k + 1
+    spelled = _spelled_tld(toks, k + 1)
+    if spelled is not None:
+        return spelled
+    return k + 1 if tld.low not in _stop_words() and _public_suffix(tld.low) else None
+
+
+def _spelled_tld(toks: list[Token], i: int) -> int | None:
+    """Index of the last letter of a TLD said letter by letter from token ``i`` ("l y", "n z",
+    "c o"); the letters must be all there is before the next separator or the end."""
+    j = i
+    while j < len(toks) and j - i < 3 and len(toks[j].text) == 1 and toks[j].text.isalpha():
+        j += 1
+    if j - i < 2 or (j < len(toks) and len(toks[j].text) == 1 and toks[j].text.isalpha()):
+        return None
+    letters = "".join(t.low for t in toks[i:j])
+    return j - 1 if letters in _TLDS or _public_suffix(letters) else None
 
 
 @cache
@@ -186,7 +202,8 @@ def _urls(view: View) -> list[Finding]:
     out: list[Finding] = []
     k = 1
     while k + 1 < len(toks):
-        if not _tld_at(toks, k):
+        tld = _tld_at(toks, k)
+        if tld is None:
             k += 1
             continue
         first = _host_start(toks, k - 1)
@@ -196,7 +213,7 @@ def _urls(view: View) -> list[Finding]:
         if first > 0 and toks[first - 1].low == "my" and first < k - 1:
             first -= 1  # "my chart dot …", "my account dot verizon dot com": a site's name
         first = _scheme(toks, first)
-        last = _tail(toks, k + 1)
+        last = _tail(toks, tld)
         out.append(Finding("URL", toks[first].start, toks[last].end, 0.85, DETECTOR))
         k = last + 1
     return out
@@ -297,8 +314,11 @@ _PATH_END = frozenset({"and", "or", "then", "to", "please", "for", "if", "so", "
 def _tail(toks: list[Token], last: int) -> int:
     """".co.uk", then "/path/more" (at most four path parts, a spoken part up to two words:
     "slash contact us")."""
-    if last + 2 < len(toks) and toks[last + 1].low in _DOTS and toks[last + 2].low in _TLDS:
-        last += 2
+    if last + 2 < len(toks) and toks[last + 1].low in _DOTS:
+        if toks[last + 2].low in _TLDS:
+            last += 2
+        else:
+            last = _spelled_tld(toks, last + 2) or last  # "c o dot n z"
     parts = 0
     while parts < 4 and last + 2 < len(toks) and toks[last + 1].low in _PATH_SEP:
         nxt = last + 2

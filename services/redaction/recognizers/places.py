@@ -9,8 +9,9 @@ alone when capitalised; otherwise a cue before it ("in", "from", "live in", "cal
 following ", State", or the agent having asked where the caller lives. Whether a place is
 personal depends on who says it: in agent turns only with "you"/"your" just before it ("you're
 in Denver"), never "our office in Chicago". Granularity (countries or not) is the policy's call,
-applied in the engine: findings say ``country`` through their detector name. Pure logic; the
-gazetteer is read once, lazily.
+applied in the engine: findings say ``country`` through their detector name. Places no list
+holds, found by their cues alone, are ``place_cues.py``'s. Pure logic; the gazetteer is read
+once, lazily.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ _BIG_CITY = 200_000
 _MIN_TOWN = 5_000  # geonames towns this size and up; below 15,000 only after a cue
 _SMALL = 15_000
 _COMMON = 4.0  # a one-word small town that is this common an English word needs a strong cue
+_EVERYDAY = 4.5  # after "the", a one-word place this common is the noun ("the spring")
 _KNOWN_CITY = 100_000  # in lower case (ASR) a cue word is enough for a city this size
 _STRONG = frozenset({
     "live in", "living in", "lived in", "moved to", "moving to", "based in", "located in",
@@ -41,6 +43,8 @@ _STRONG = frozenset({
     "i am from", "we're from", "we are from", "originally from", "relocated to", "stay in",
     "staying in", "home in", "house in", "out of", "address in", "apartment in", "city of",
     "town of", "near", "outside of", "outside", "just outside", "town called", "city called",
+    "north of", "south of", "east of", "west of", "northeast of", "northwest of",
+    "southeast of", "southwest of",
     "village called", "place called", "outskirts of", "suburb of", "suburbs of",
     "lives in", "live near", "lives near", "live out in", "lives out in", "moved here from",
     "moved from", "moved out to", "moved down to", "moved up to", "moved back to",
@@ -336,8 +340,7 @@ def is_place(word: str) -> bool:
 def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     """(strong cue, weak cue, personal) in the words just before token ``i``."""
     toks = view.tokens
-    # "in the upper peninsula", "from the hamptons": the cue is before the article
-    at = i - 1 if i >= 2 and toks[i - 1].low == "the" else i
+    at = _cue_at(toks, i)
     w1 = toks[at - 1].low if at >= 1 else ""
     w2 = f"{toks[at - 2].low} {w1}" if at >= 2 else w1
     w3 = f"{toks[at - 3].low} {w2}" if at >= 3 else w2
@@ -356,9 +359,30 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     return strong, weak, personal
 
 
+_HESITATIONS = frozenset({"uh", "um", "er", "erm", "ah", "uhm", "hmm"})
+
+
+def _cue_at(toks: list[Token], i: int) -> int:
+    """Index just after the cue for a place at token ``i``: past an article ("in the
+    hamptons"), a hesitation and a word said twice ("in uh sacramento", "in west uh west
+    hartford")."""
+    at = i
+    for _ in range(3):
+        if at >= 2 and toks[at - 1].low in _HESITATIONS:
+            at -= 1
+        elif at >= 2 and toks[at - 1].low == toks[i].low and at - 1 < i:
+            at -= 1  # the word said before the hesitation
+        elif at >= 2 and toks[at - 1].low == "the" and at == i:
+            at -= 1
+        else:
+            break
+    return at
+
+
 def _before(toks: list[Token], i: int) -> str:
-    """The word before token ``i``, past an article: "in" for "in the hamptons"."""
-    at = i - 1 if i >= 2 and toks[i - 1].low == "the" else i
+    """The word before token ``i``, past an article and a hesitation: "in" for "in the
+    hamptons", "in uh sacramento"."""
+    at = _cue_at(toks, i)
     return toks[at - 1].low if at >= 1 else ""
 
 
@@ -546,6 +570,9 @@ def _locations(view: View) -> list[Finding]:
             elif multi and tok.low == "the" and not caps and not strong \
                     and population < _KNOWN_CITY:
                 ok = False  # "leaks from the bottom": not The Bottom, Saba
+            elif not multi and not caps and i > 0 and toks[i - 1].low == "the" \
+                    and zipf(tok.low) >= _EVERYDAY:
+                ok = False  # "born in the spring", "out by the mall": a noun, not Spring TX
             elif amb:
                 ok = (strong or followed or (asked and len(toks) <= 6)) \
                     and (caps or strong or followed or (asked and len(toks) <= 3))
@@ -585,10 +612,13 @@ def _locations(view: View) -> list[Finding]:
             out.append(Finding("LOCATION", tok.start, toks[i + 1].end, 0.6, DETECTOR))
             i += 2
             continue
-        if strong and tok.low not in ambiguous and tok.low not in _stop_words() \
+        # "a little town called boring": after a place's naming any word is its name
+        named = i >= 2 and toks[i - 1].low in ("called", "named") and toks[i - 2].low in (
+            "town", "city", "village", "place", "suburb", "island", "county", "hamlet")
+        if strong and (tok.low not in ambiguous or named) and tok.low not in _stop_words() \
                 and toks[i - 1].low != "the" \
                 and not (i >= 2 and toks[i - 2].low == "out" and toks[i - 1].low == "of") \
-                and (tok.text[0].isupper() or zipf(tok.low) < _COMMON):
+                and (tok.text[0].isupper() or zipf(tok.low) < _COMMON or named):
             # ("out of" names a known place, "out of fresno", never an unknown word: "we live
             # out of suitcases")
             # An unknown place after "I live in": its capitalised words, or in lower case (ASR)
@@ -633,6 +663,11 @@ _SELF = frozenset({"i'm", "im", "am", "we're", "were", "she's", "he's", "they're
                    "proud", "lifelong", "fellow", "being"})
 
 
+# Nouns of the place list's stop words that are things after a group adjective: "the mexican
+# place near us", "a thai house".
+_PLACE_NOUNS = frozenset({"place", "area", "house", "home", "apartment", "city", "town"})
+
+
 def _of_a_thing(toks: list[Token], i: int) -> bool:
     """A group adjective said of a thing: another content word follows and nothing before it
     says it of a person ("the mexican peso", not "i'm mexican", "a mexican citizen")."""
@@ -641,18 +676,49 @@ def _of_a_thing(toks: list[Token], i: int) -> bool:
     if i > 1 and toks[i - 1].low in ("a", "an") and toks[i - 2].low in _SELF:
         return False  # "she's a filipino nurse"
     nxt = toks[i + 1]
-    return nxt.text.isalpha() and nxt.low not in _stop_words() and nxt.low not in _OF_PEOPLE \
+    return nxt.text.isalpha() and (nxt.low not in _stop_words() or nxt.low in _PLACE_NOUNS) \
+        and nxt.low not in _OF_PEOPLE and not _person_noun(nxt.low) \
         and _group_word(nxt.low) not in NRP_WORDS and nxt.low not in _NRP_EXTRA
+
+
+# How nouns for people are made: a doer ("pastors", "teachers", "tourists", "refugees",
+# "guardians", "residents") or a man or woman ("businessman", "housewife"). Things made the
+# same way that a group adjective often goes with are listed apart.
+_PERSON_ENDINGS = ("er", "or", "ist", "ian", "ant", "ent", "ee", "man", "men", "woman",
+                   "women", "wife", "wives", "folk")
+_THINGS_LIKE_PEOPLE = frozenset({
+    "restaurant", "burger", "cheeseburger", "dinner", "supper", "butter", "pepper", "cracker",
+    "liquor", "lager", "beer", "cider", "flavor", "flavour", "decor", "charger", "adapter",
+    "adaptor", "heater", "cooker", "blender", "sweater", "computer", "printer", "player",
+    "trailer", "tractor", "motor", "monitor", "counter", "poster", "calendar", "paper",
+    "newspaper", "tower", "border", "corner", "center", "centre", "theater", "theatre",
+    "river", "water", "weather", "winter", "summer", "november", "december", "october",
+    "september", "quarter", "dollar", "number", "order", "letter", "cover", "filter", "folder",
+    "sticker", "container", "stroller", "shutter", "cutter", "timer", "speaker", "opener",
+    "grinder", "roaster", "toaster", "burner", "rubber", "leather", "silver", "copper",
+    "embassy", "consulate", "government", "parliament", "department", "apartment", "element",
+    "equipment", "payment", "statement", "pageant", "plant", "croissant",
+    "present", "event", "agent", "content", "accent", "percent", "cent", "rent",
+    "coffee", "toffee", "jubilee", "fee", "tee", "committee", "licensee", "guarantee",
+})
+
+
+def _person_noun(word: str) -> bool:
+    """A noun for people by its making ("pastors", "nurses" aside), not a thing so made."""
+    bare = word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+    if bare in _THINGS_LIKE_PEOPLE or word in _THINGS_LIKE_PEOPLE:
+        return False
+    return len(bare) >= 5 and bare.endswith(_PERSON_ENDINGS)
 
 
 def group_of_a_thing(view: View, start: int, end: int) -> bool:
     """Whether the span (another detector's NRP, e.g. spaCy's) is one group adjective said of a
     thing ("Thai food", "the Mexican peso", "English muffins") or a language ("in english and
     spanish"), which the groups reader here would not report."""
-    idx = [k for k, t in enumerate(view.tokens) if t.start < end and start < t.end]
-    if len(idx) != 1:
+    at = view.token_range(start, end)
+    if at is None or at[0] != at[1]:
         return False
-    k = idx[0]
+    k = at[0]
     low = view.tokens[k].low
     return ((low in NRP_WORDS or low == "english") and _of_a_thing(view.tokens, k)) \
         or _language(view.tokens, k)
@@ -723,6 +789,30 @@ def _groups(view: View) -> list[Finding]:
         out.append(Finding("NRP", tok.start, toks[last].end, 0.7, DETECTOR))
         i = last + 1
     return out
+
+
+# What the cue readers (place_cues.py) share with this module.
+PLACE_SUFFIX = _PLACE_SUFFIX
+ABBREVIATIONS = frozenset(_LONG)
+EVERYDAY = _EVERYDAY
+
+
+def gazetteer_at(view: View, i: int) -> tuple[int, int, bool] | None:
+    """The longest gazetteer name at token ``i``: (end index, population, is a country)."""
+    return _match(view, i)
+
+
+def word_before(toks: list[Token], i: int) -> str:
+    return _before(toks, i)
+
+
+def said_of_caller(view: View, i: int) -> bool:
+    """Whether a place at token ``i`` is the caller's (always, in a caller's turn)."""
+    return _lead(view, i)[2]
+
+
+def stop_words() -> frozenset[str]:
+    return _stop_words()
 
 
 def recognize(view: View) -> list[Finding]:

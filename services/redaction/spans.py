@@ -1,0 +1,119 @@
+"""Growing a found name or place over the words that belong to it.
+
+spaCy on truecased ASR text often finds part of a name or place: "Diallo" of "fatoumata diallo",
+"Lanta" of "koh lanta", "Mull" of "the isle of mull". A partial span leaks the rest, so a PERSON
+grows over the name-like words next to it (listed names and words rare in English, as
+``names.surname_like`` reads them) and a LOCATION over the rare words and place words ("lake",
+"county", "isle of") next to it. Callers also hesitate inside a name ("tomasz uh nowak", "san
+luis um obispo"): a finding goes on across a filler when a word of the same kind, or another
+finding of the same type, follows it. Each finding looks at a bounded number of tokens on each
+side, so the work stays linear in the utterance. Pure logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.lexicon import PLACE_WORDS, rare_word, zipf
+from services.redaction.recognizers.names import extend, surname_like
+from services.redaction.spoken import Token
+
+FILLERS = frozenset({"uh", "um", "er", "erm", "ah", "uhm", "hmm", "mm"})
+_REACH = 2  # words a finding may grow on each side
+_UNKNOWN = 1.5  # a word this rare after a place goes with it ("brdy"); "cheesesteak" 2.3 not
+_OF = frozenset({"isle", "island", "islands", "lake", "mount", "county", "city", "town",
+                 "village", "parish", "bay", "cape", "gulf", "sea", "port", "fort"})
+_BRIDGED = frozenset({"PERSON", "LOCATION"})
+
+
+class Grower:
+    """The growing rules on one utterance; token lookups by offset are binary searches, so
+    each finding costs a bounded number of steps."""
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        self.toks = view.tokens
+        self._index = view.token_range
+
+    def person(self, start: int, end: int) -> tuple[int, int]:
+        """A PERSON span over its particles and the name-like words around it."""
+        at = self._index(start, end)
+        if at is None:
+            return start, end
+        toks = self.toks
+        at = extend(toks, *at)
+        first, last = at
+        while first > 0 and at[0] - first < _REACH and surname_like(toks[first - 1]):
+            first -= 1
+        while last + 1 < len(toks) and last - at[1] < _REACH and surname_like(toks[last + 1]):
+            last += 1
+        return min(start, toks[first].start), max(end, toks[last].end)
+
+    def place(self, start: int, end: int) -> tuple[int, int]:
+        """A LOCATION span over the rare words and place words around it: "koh lanta", "isle
+        of mull", "flathead lake"."""
+        at = self._index(start, end)
+        if at is None:
+            return start, end
+        toks = self.toks
+        first, last = at
+        while first > 0 and at[0] - first < _REACH:
+            if _place_word(toks[first - 1]):
+                first -= 1
+            elif first > 1 and toks[first - 1].low == "of" and toks[first - 2].low in _OF:
+                first -= 2  # "the isle of mull"
+            else:
+                break
+        # on the right place words and unknown words: "flathead lake", "hostomice pod brdy",
+        # not "philly cheesesteak"
+        while last + 1 < len(toks) and last - at[1] < _REACH and toks[last + 1].text.isalpha() \
+                and (toks[last + 1].low in PLACE_WORDS
+                     or (rare_word(toks[last + 1].low) and zipf(toks[last + 1].low) < _UNKNOWN)):
+            last += 1
+        return toks[first].start, toks[last].end
+
+    def grown(self, f: Finding) -> Finding:
+        if f.entity_type == "PERSON":
+            start, end = self.person(f.start, f.end)
+        elif f.entity_type == "LOCATION":
+            start, end = self.place(f.start, f.end)
+        else:
+            return f
+        return f if (start, end) == (f.start, f.end) else \
+            Finding(f.entity_type, start, end, f.score, f.detector)
+
+    def bridge(self, findings: Sequence[Finding]) -> list[Finding]:
+        """Findings joined across fillers: a PERSON or LOCATION followed by "uh"/"um" and then
+        a finding of the same type, or a word of its kind ("tomasz uh nowak"), covers both."""
+        findings = [self.grown(f) for f in findings]
+        toks = self.toks
+        starts: dict[int, list[Finding]] = {}
+        for f in findings:
+            starts.setdefault(f.start, []).append(f)
+        extra: list[Finding] = []
+        for f in findings:
+            at = self._index(f.start, f.end) if f.entity_type in _BRIDGED else None
+            if at is None:
+                continue
+            k, gap = at[1] + 1, 0
+            while k < len(toks) and toks[k].low in FILLERS and gap < 2:
+                k, gap = k + 1, gap + 1
+            if gap == 0 or k >= len(toks):
+                continue
+            nxt = toks[k]
+            joined = [g.end for g in starts.get(nxt.start, ()) if g.entity_type == f.entity_type]
+            if joined:
+                end = max(joined)
+            elif f.entity_type == "PERSON" and surname_like(nxt):
+                end = self.person(nxt.start, nxt.end)[1]
+            elif f.entity_type == "LOCATION" and not self.view.is_agent and _place_word(nxt):
+                end = self.place(nxt.start, nxt.end)[1]
+            else:
+                continue
+            extra.append(Finding(f.entity_type, f.start, end, f.score, f.detector))
+        return [*findings, *extra]
+
+
+def _place_word(t: Token) -> bool:
+    return t.text.isalpha() and (t.low in PLACE_WORDS or rare_word(t.low))
