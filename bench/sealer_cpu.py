@@ -287,6 +287,9 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
         loader = asyncio.create_task(_live_load(settings, tenant, args.sessions, args.seconds))
         loader.add_done_callback(lambda t: events.set_result(t.result()) if not t.exception()
                                  else events.set_exception(t.exception()))  # type: ignore[arg-type]
+    if args.freeze:  # what voxledger run does once its consumers are warm
+        gc.collect()
+        gc.freeze()
     c0, w0 = time.process_time(), time.perf_counter()
     if prof:
         prof.enable()
@@ -333,6 +336,7 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--sections", nargs="?", const="coarse", choices=("coarse", "fine"),
                     help="CPU per section of the work (fine: inside plan_batch too)")
+    ap.add_argument("--freeze", action="store_true", help="gc.freeze() before sealing")
     ap.add_argument("--batch-events", type=int, default=60, help="pure: events per fetch")
     ap.add_argument("--rounds", type=int, default=20, help="pure: repetitions")
     args = ap.parse_args()

@@ -281,6 +281,7 @@ class PullConsumer:
         self._next_delivery = 1  # ordered mode: the consumer sequence the next message must have
         self._fetch = min(FETCH_FIRST, batch_size)  # messages the next fetch asks for
         self._reconnects = 0
+        self.warmed = asyncio.Event()  # set once the handler's warm_up has run
 
     def stop(self) -> None:
         self._stopping.set()
@@ -371,6 +372,7 @@ class PullConsumer:
         # minutes. Nothing is fetched before the warm-up is done.
         sub = await self._resubscribe(None)
         await asyncio.to_thread(self.handler.warm_up)
+        self.warmed.set()
         backoff, failing = BACKOFF_MIN_S, 0
         full, fetched_at = True, 0.0
         while not self._stopping.is_set():
