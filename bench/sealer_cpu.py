@@ -276,7 +276,7 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
     base = make_sealer(settings)
     sealer = Sealer(settings, base.keys, base.storage, tenant=tenant, signer=base.signer)
     consumer = PullConsumer(nc, engine, settings.stream_name, sealer, batch_size=args.batch,
-                            **consumer_options(settings))
+                            linger=args.linger, **consumer_options(settings))
     # The loop thread's CPU clock: idle waits (epoll) and GIL waits cost nothing here.
     prof = cProfile.Profile(time.thread_time) if args.profile else None
     sections = Sections(args.sections == "fine") if args.sections else None
@@ -336,6 +336,7 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--sections", nargs="?", const="coarse", choices=("coarse", "fine"),
                     help="CPU per section of the work (fine: inside plan_batch too)")
+    ap.add_argument("--linger", type=float, default=0.1, help="the consumer's (run: 0.1 s)")
     ap.add_argument("--freeze", action="store_true", help="gc.freeze() before sealing")
     ap.add_argument("--batch-events", type=int, default=60, help="pure: events per fetch")
     ap.add_argument("--rounds", type=int, default=20, help="pure: repetitions")

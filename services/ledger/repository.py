@@ -61,7 +61,7 @@ class SessionState:
 
 
 # The sealer's per-batch statements are built once, with arrays for lists (an expanding IN is
-# re-rendered for every length; these are executed for every batch: README "The sealer's CPU").
+# re-rendered for every length; these run for every batch: README "The sealer's CPU per event").
 _EXISTING_EVENT_IDS = text(
     "SELECT event_id FROM ledger_entries "
     "WHERE tenant_id = :tenant AND event_id = ANY(CAST(:ids AS text[]))")
@@ -191,7 +191,7 @@ async def copy_audio_refs(conn: AsyncConnection, rows: Sequence[dict[str, Any]])
 SEGMENT_COLUMNS = ("key", "tenant_id", "session_id", "direction", "first_position", "length",
                    "ct_sha256", "object_key", "object_offset", "object_length", "codec")
 # One statement text for any number of rows (a multi-row VALUES is compiled anew for every
-# row count: it was a sixth of the sealer's CPU per event at 6 live sessions). A retried batch
+# row count: it was about a tenth of the sealer's CPU at 6 live sessions). A retried batch
 # may reuse a key an uncommitted attempt never recorded; last write wins.
 _UPSERT_SEGMENTS = text(f"""
 INSERT INTO {LedgerAudioSegment.__tablename__} ({", ".join(SEGMENT_COLUMNS)})

@@ -76,7 +76,7 @@ class Sealer(HandlerDefaults):
         self._last_maintain = 0.0
         # A checkpoint may wait in the WORM outbox: one of ours since the last flush, or (at
         # start) one a crashed process left. Otherwise the outbox is read on the cadence only,
-        # not after every batch (that query was a tenth of the sealer's CPU at 6 live sessions).
+        # not after every batch (that query was 7% of the sealer's CPU at 6 live sessions).
         self._worm_due = True
         self._nc: Any = None
         self.buffer: StreamBuffer | None = None

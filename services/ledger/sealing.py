@@ -208,7 +208,7 @@ def plan_batch(tenant: str, fresh: list[Fresh], next_position: int,
         pending.append((item, payload, audio_sha if audio is None else audio.digest(), position))
         position += 1
     _lay_out(plan, tenant, deks)
-    # One cipher per session for the batch (built per payload it was a fifth of the encryption).
+    # One cipher per session for the batch (built per payload, it cost more than encrypting).
     ciphers = {session: AESGCM(dek) for session, dek in deks.items()
                if session in plan.sessions}
     tenant_js = js(tenant)
