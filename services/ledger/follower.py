@@ -132,6 +132,7 @@ class Follower:
         self.notified = 0
         self._logged_at = 0.0
         self._more = False  # the last round left entries below a tenant's head unread
+        self.warmed = asyncio.Event()  # set once the projection's warm_up has run
 
     @property
     def name(self) -> str:
@@ -149,6 +150,7 @@ class Follower:
             listener = asyncio.create_task(self._listen()) if self.listen else None
             try:
                 await asyncio.to_thread(self.handler.warm_up)
+                self.warmed.set()
                 await self._loop()
             finally:
                 if listener is not None:

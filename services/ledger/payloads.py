@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Final
 
 import zstandard
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from schemas.envelope import MAX_ENVELOPE_BYTES
 from services.platform.keys import decrypt, encrypt
@@ -90,7 +91,7 @@ def unpack(stored: bytes, limit: int = MAX_ENVELOPE_BYTES) -> bytes:
         raise PayloadError("compressed payload does not decompress") from exc
 
 
-def seal_payload(dek: bytes, plain: bytes, aad: bytes) -> bytes:
+def seal_payload(dek: bytes | AESGCM, plain: bytes, aad: bytes) -> bytes:
     """Compress (with the current dictionary), then encrypt."""
     return encrypt(dek, pack(plain), aad)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import asyncpg
@@ -40,6 +41,7 @@ ENTRY_COLUMNS = ("tenant_id", "position", "event_id", "session_id", "seq", "stre
 # exactly (one per ENTRY_COLUMNS entry; a mismatch fails the batch, never stores a wrong value).
 ENTRY_TYPES = ("varchar", "int8", "varchar", "varchar", "int8", "int8", "int2", "varchar",
                "varchar", "varchar", "timestamptz", "int8", "bytea", "bytea", "bytea", "bytea")
+_entry_values = itemgetter(*ENTRY_COLUMNS)
 REF_COLUMNS = ("tenant_id", "position", "ordinal", "session_id", "segment_key", "offset",
                "length", "sha256")
 
@@ -58,12 +60,18 @@ class SessionState:
     max_seq: int
 
 
+# The sealer's per-batch statements are built once, with arrays for lists (an expanding IN is
+# re-rendered for every length; these run for every batch: README "The sealer's CPU per event").
+_EXISTING_EVENT_IDS = text(
+    "SELECT event_id FROM ledger_entries "
+    "WHERE tenant_id = :tenant AND event_id = ANY(CAST(:ids AS text[]))")
+
+
 async def existing_event_ids(conn: AsyncConnection, tenant: str, event_ids: Sequence[str]
                              ) -> set[str]:
     if not event_ids:
         return set()
-    rows = await conn.execute(select(LedgerEntry.event_id).where(
-        LedgerEntry.tenant_id == tenant, LedgerEntry.event_id.in_(list(event_ids))))
+    rows = await conn.execute(_EXISTING_EVENT_IDS, {"tenant": tenant, "ids": list(event_ids)})
     return {r[0] for r in rows}
 
 
@@ -81,23 +89,33 @@ async def existing_seqs(conn: AsyncConnection, tenant: str, pairs: Sequence[tupl
     return {(r[0], r[1]) for r in rows}
 
 
+_t = LedgerTree.__table__.c
+_LOCK_TREE = (select(_t.frontier, _t.checkpoint_size, _t.checkpoint_at)
+              .where(_t.tenant_id == bindparam("tenant")).with_for_update())
+_SAVE_TREE = (update(LedgerTree).where(_t.tenant_id == bindparam("tenant"))
+              .values(size=bindparam("size"), frontier=bindparam("frontier"),
+                      root=bindparam("root"), checkpoint_size=bindparam("checkpoint_size"),
+                      checkpoint_at=bindparam("checkpoint_at"), updated_at=func.now()))
+
+
 async def lock_tree(conn: AsyncConnection, tenant: str) -> TreeState:
     """The tenant's tree, row-locked: positions are assigned by one transaction at a time."""
-    empty = Frontier()
-    await conn.execute(pg_insert(LedgerTree).values(
-        tenant_id=tenant, size=0, frontier=empty.to_bytes(), root=empty.root(), checkpoint_size=0,
-    ).on_conflict_do_nothing())
-    row = (await conn.execute(select(LedgerTree).where(LedgerTree.tenant_id == tenant)
-                              .with_for_update())).one()
+    row = (await conn.execute(_LOCK_TREE, {"tenant": tenant})).first()
+    if row is None:  # the tenant's first batch (every later one finds its row: one statement)
+        empty = Frontier()
+        await conn.execute(pg_insert(LedgerTree).values(
+            tenant_id=tenant, size=0, frontier=empty.to_bytes(), root=empty.root(),
+            checkpoint_size=0).on_conflict_do_nothing())
+        row = (await conn.execute(_LOCK_TREE, {"tenant": tenant})).one()
     return TreeState(tenant, Frontier.from_bytes(row.frontier), row.checkpoint_size,
                      row.checkpoint_at)
 
 
 async def save_tree(conn: AsyncConnection, tree: TreeState) -> None:
-    await conn.execute(update(LedgerTree).where(LedgerTree.tenant_id == tree.tenant_id).values(
-        size=tree.frontier.size, frontier=tree.frontier.to_bytes(), root=tree.frontier.root(),
-        checkpoint_size=tree.checkpoint_size, checkpoint_at=tree.checkpoint_at,
-        updated_at=func.now()))
+    await conn.execute(_SAVE_TREE, {
+        "tenant": tree.tenant_id, "size": tree.frontier.size, "frontier": tree.frontier.to_bytes(),
+        "root": tree.frontier.root(), "checkpoint_size": tree.checkpoint_size,
+        "checkpoint_at": tree.checkpoint_at})
 
 
 async def lock_sessions(conn: AsyncConnection, tenant: str, session_ids: Iterable[str],
@@ -115,12 +133,15 @@ async def lock_sessions(conn: AsyncConnection, tenant: str, session_ids: Iterabl
     return found
 
 
+_SELECT_SESSIONS = text(
+    "SELECT session_id, wrapped_dek, max_seq FROM ledger_sessions "
+    "WHERE tenant_id = :tenant AND session_id = ANY(CAST(:ids AS text[])) "
+    "ORDER BY session_id FOR UPDATE")
+
+
 async def _select_sessions(conn: AsyncConnection, tenant: str, ids: list[str]
                            ) -> dict[str, SessionState]:
-    rows = await conn.execute(
-        select(LedgerSession.session_id, LedgerSession.wrapped_dek, LedgerSession.max_seq)
-        .where(LedgerSession.tenant_id == tenant, LedgerSession.session_id.in_(ids))
-        .order_by(LedgerSession.session_id).with_for_update())
+    rows = await conn.execute(_SELECT_SESSIONS, {"tenant": tenant, "ids": ids})
     return {r.session_id: SessionState(r.wrapped_dek, r.max_seq) for r in rows}
 
 
@@ -134,14 +155,15 @@ async def copy_rows_text(conn: AsyncConnection, table: str, columns: Sequence[st
     if not rows:
         return
     driver = await _driver(conn)
+    values = itemgetter(*columns)  # a row's values in column order (one C call per row)
     if isinstance(driver, asyncpg.Connection):
         await driver.copy_records_to_table(
-            table, records=[tuple(row[c] for c in columns) for row in rows], columns=columns)
+            table, records=[values(row) for row in rows], columns=columns)
         return
     cols = ", ".join(f'"{c}"' for c in columns)
     async with driver.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
         for row in rows:
-            await copy.write_row(tuple(row[c] for c in columns))
+            await copy.write_row(values(row))
 
 
 async def copy_entries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
@@ -152,29 +174,43 @@ async def copy_entries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) ->
     driver = await _driver(conn)
     if isinstance(driver, asyncpg.Connection):
         await driver.copy_records_to_table(
-            ENTRY_TABLE, records=[tuple(row[c] for c in ENTRY_COLUMNS) for row in rows],
-            columns=ENTRY_COLUMNS)
+            ENTRY_TABLE, records=[_entry_values(row) for row in rows], columns=ENTRY_COLUMNS)
         return
     cols = ", ".join(f'"{c}"' for c in ENTRY_COLUMNS)
     async with driver.cursor() as cur, cur.copy(
             f"COPY {ENTRY_TABLE} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(ENTRY_TYPES)
         for row in rows:
-            await copy.write_row(tuple(row[c] for c in ENTRY_COLUMNS))
+            await copy.write_row(_entry_values(row))
 
 
 async def copy_audio_refs(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     await copy_rows_text(conn, LedgerAudioRef.__tablename__, REF_COLUMNS, rows)
 
 
+SEGMENT_COLUMNS = ("key", "tenant_id", "session_id", "direction", "first_position", "length",
+                   "ct_sha256", "object_key", "object_offset", "object_length", "codec")
+# One statement text for any number of rows (a multi-row VALUES is compiled anew for every
+# row count: it was about a tenth of the sealer's CPU at 6 live sessions). A retried batch
+# may reuse a key an uncommitted attempt never recorded; last write wins.
+_UPSERT_SEGMENTS = text(f"""
+INSERT INTO {LedgerAudioSegment.__tablename__} ({", ".join(SEGMENT_COLUMNS)})
+SELECT * FROM unnest(CAST(:key AS text[]), CAST(:tenant_id AS text[]),
+                     CAST(:session_id AS text[]), CAST(:direction AS text[]),
+                     CAST(:first_position AS bigint[]), CAST(:length AS bigint[]),
+                     CAST(:ct_sha256 AS bytea[]), CAST(:object_key AS text[]),
+                     CAST(:object_offset AS bigint[]), CAST(:object_length AS bigint[]),
+                     CAST(:codec AS text[]))
+ON CONFLICT (key) DO UPDATE SET length = excluded.length, ct_sha256 = excluded.ct_sha256,
+  object_key = excluded.object_key, object_offset = excluded.object_offset,
+  object_length = excluded.object_length, codec = excluded.codec
+""")
+
+
 async def upsert_segments(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
-    stmt = pg_insert(LedgerAudioSegment).values(list(rows))
-    # A retried batch may reuse a key an uncommitted attempt never recorded; last write wins.
-    await conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={
-        c: getattr(stmt.excluded, c) for c in ("length", "ct_sha256", "object_key",
-                                               "object_offset", "object_length", "codec")}))
+    await conn.execute(_UPSERT_SEGMENTS, {c: [r[c] for r in rows] for c in SEGMENT_COLUMNS})
 
 
 async def insert_subjects(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_CADENCE_S = 5.0
 _DEK_CACHE = 10_000
+WORM_FLUSH_LIMIT = 100  # outbox rows per flush (a full one is followed by another)
 
 
 class Sealer(HandlerDefaults):
@@ -73,6 +74,10 @@ class Sealer(HandlerDefaults):
         self.sign = sign
         self._deks: dict[tuple[str, str, bytes], bytes] = {}
         self._last_maintain = 0.0
+        # A checkpoint may wait in the WORM outbox: one of ours since the last flush, or (at
+        # start) one a crashed process left. Otherwise the outbox is read on the cadence only,
+        # not after every batch (that query was 7% of the sealer's CPU at 6 live sessions).
+        self._worm_due = True
         self._nc: Any = None
         self.buffer: StreamBuffer | None = None
         self.sealed = 0
@@ -183,6 +188,7 @@ class Sealer(HandlerDefaults):
         await repo.insert_checkpoint(conn, tree.tenant_id, size, root, note, reason,
                                      checkpoint_key(tree.tenant_id, size))
         tree.checkpoint_size, tree.checkpoint_at = size, now
+        self._worm_due = True
 
     def _dek(self, tenant: str, session: str, wrapped: bytes | None) -> bytes:
         if wrapped is None:
@@ -202,7 +208,8 @@ class Sealer(HandlerDefaults):
 
     async def maintain(self, engine: AsyncEngine) -> None:
         """After each commit and when idle: WORM outbox, trailing checkpoints, idle sessions."""
-        await self.flush_worm(engine)
+        if self._worm_due:
+            await self.flush_worm(engine)
         if time.monotonic() - self._last_maintain < self.cadence_s:
             return
         self._last_maintain = time.monotonic()
@@ -245,12 +252,14 @@ class Sealer(HandlerDefaults):
             self._nc = None
 
     async def flush_worm(self, engine: AsyncEngine) -> None:
+        self._worm_due = True  # until this flush has emptied the outbox (S3 may be away)
         async with engine.connect() as conn:
-            pending = await repo.pending_worm(conn)
+            pending = await repo.pending_worm(conn, WORM_FLUSH_LIMIT)
         for tenant, size, key, note in pending:
             await asyncio.to_thread(self.storage.put_checkpoint, key, note)
             async with engine.begin() as conn:
                 await repo.mark_worm_written(conn, tenant, size)
+        self._worm_due = len(pending) >= WORM_FLUSH_LIMIT
 
 
 def _sha256(data: bytes) -> bytes:

@@ -21,11 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from schemas.batch import item_key
 from schemas.envelope import Direction, Envelope
 from services.ledger import payloads
-from services.ledger.leaf import EMPTY_SHA256, LeafFields, leaf_data
-from services.ledger.merkle import leaf_hash
+from services.ledger.fastleaf import js, leaf_hash_of
+from services.ledger.leaf import EMPTY_SHA256, canonical_time
 from services.ledger.segments import CODEC_ZSTD, batch_key, part_id, seal_part
 from services.ledger.subjects import split_subjects
 from services.platform.keys import encrypt
@@ -114,8 +116,13 @@ class SealPlan:
     ended_sessions: list[str] = field(default_factory=list)
 
 
+# json.dumps(payload, separators=(",", ":"), ensure_ascii=False), without building an encoder
+# per call.
+_PAYLOAD_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _canonical_payload(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return _PAYLOAD_JSON.encode(payload).encode()
 
 
 def plan_batch(tenant: str, fresh: list[Fresh], next_position: int,
@@ -129,7 +136,9 @@ def plan_batch(tenant: str, fresh: list[Fresh], next_position: int,
     for item in fresh:
         env = item.envelope
         dek = deks[env.session_id]
-        delta = plan.sessions.setdefault(env.session_id, SessionDelta())
+        delta = plan.sessions.get(env.session_id)
+        if delta is None:
+            delta = plan.sessions[env.session_id] = SessionDelta()
         seen_max = max(max_seqs.get(env.session_id, -1), delta.max_seq)
         if env.seq < seen_max:
             delta.out_of_order += 1
@@ -166,7 +175,8 @@ def plan_batch(tenant: str, fresh: list[Fresh], next_position: int,
             # Law 9: seal the frame as received (nothing lost) and dead-letter the reason.
             plan.problems.append((item, str(exc)))
             fields = []
-        audio = hashlib.sha256()
+        audio = hashlib.sha256() if len(fields) > 1 else None
+        audio_sha = EMPTY_SHA256
         refs: dict[Path, Any] = {}
         direction = env.direction.value
         for ordinal, f in enumerate(fields):
@@ -179,7 +189,10 @@ def plan_batch(tenant: str, fresh: list[Fresh], next_position: int,
             digest = hashlib.sha256(f.data).digest()
             offset = len(seg.plaintext)
             seg.plaintext += f.data
-            audio.update(f.data)
+            if audio is None:  # one field (nearly every frame): the frame's audio hash is its
+                audio_sha = digest
+            else:
+                audio.update(f.data)
             delta.audio_bytes += len(f.data)
             ref = {"sha256": digest.hex(), "length": len(f.data), "segment": seg.key,
                    "offset": offset}
@@ -192,24 +205,30 @@ def plan_batch(tenant: str, fresh: list[Fresh], next_position: int,
             })
         if refs:
             payload = replace_fields(payload, refs)
-        pending.append((item, payload, audio.digest() if fields else EMPTY_SHA256, position))
+        pending.append((item, payload, audio_sha if audio is None else audio.digest(), position))
         position += 1
     _lay_out(plan, tenant, deks)
+    # One cipher per session for the batch (built per payload, it cost more than encrypting).
+    ciphers = {session: AESGCM(dek) for session, dek in deks.items()
+               if session in plan.sessions}
+    tenant_js = js(tenant)
     for item, payload, audio_sha, pos in pending:
         env = item.envelope
-        ct = payloads.seal_payload(deks[env.session_id], _canonical_payload(payload),
-                                   payload_aad(tenant, env.session_id, env.event_id))
+        session, provider, direction = env.session_id, env.provider.value, env.direction.value
+        ct = payloads.seal_payload(ciphers[session], _canonical_payload(payload),
+                                   payload_aad(tenant, session, env.event_id))
         payload_sha = hashlib.sha256(ct).digest()
-        lf = LeafFields(tenant, pos, env.event_id, env.session_id, env.seq,
-                        env.schema_version, env.provider.value, env.direction.value, env.type,
-                        env.recorded_at, env.mono_ns, payload_sha, audio_sha)
-        lh = leaf_hash(leaf_data(lf))
+        # leaf_hash(leaf_data(LeafFields(...))) byte for byte (services/ledger/fastleaf.py; the
+        # sealing tests recompute every leaf with leaf_data).
+        lh = leaf_hash_of(tenant_js, pos, env.event_id, session, env.seq, env.schema_version,
+                          provider, direction, env.type, canonical_time(env.recorded_at),
+                          env.mono_ns, payload_sha, audio_sha)
         plan.leaves.append(lh)
         plan.entries.append({
             "tenant_id": tenant, "position": pos, "event_id": env.event_id,
-            "session_id": env.session_id, "seq": env.seq, "stream_seq": item.stream_seq,
-            "schema_version": env.schema_version, "provider": env.provider.value,
-            "direction": env.direction.value, "type": env.type, "recorded_at": env.recorded_at,
+            "session_id": session, "seq": env.seq, "stream_seq": item.stream_seq,
+            "schema_version": env.schema_version, "provider": provider,
+            "direction": direction, "type": env.type, "recorded_at": env.recorded_at,
             "mono_ns": env.mono_ns, "payload_ct": ct, "payload_sha256": payload_sha,
             "audio_sha256": audio_sha, "leaf_hash": lh,
         })

@@ -65,7 +65,18 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
-from sqlalchemy import BigInteger, DateTime, Integer, String, case, func, select, text, tuple_
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    String,
+    bindparam,
+    case,
+    func,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
@@ -137,6 +148,9 @@ _ADVANCE = _ins.on_conflict_do_update(
                               else_=ConsumerProgress.next_member),
           "batches": ConsumerProgress.batches + 1, "updated_at": func.now()},
 )
+
+_LOCK_PROGRESS = (select(ConsumerProgress.stream_seq, ConsumerProgress.next_member)
+                  .where(ConsumerProgress.consumer == bindparam("consumer")).with_for_update())
 
 
 def progress_after(last: Item) -> tuple[int, int]:
@@ -267,6 +281,7 @@ class PullConsumer:
         self._next_delivery = 1  # ordered mode: the consumer sequence the next message must have
         self._fetch = min(FETCH_FIRST, batch_size)  # messages the next fetch asks for
         self._reconnects = 0
+        self.warmed = asyncio.Event()  # set once the handler's warm_up has run
 
     def stop(self) -> None:
         self._stopping.set()
@@ -357,6 +372,7 @@ class PullConsumer:
         # minutes. Nothing is fetched before the warm-up is done.
         sub = await self._resubscribe(None)
         await asyncio.to_thread(self.handler.warm_up)
+        self.warmed.set()
         backoff, failing = BACKOFF_MIN_S, 0
         full, fetched_at = True, 0.0
         while not self._stopping.is_set():
@@ -497,9 +513,10 @@ class PullConsumer:
 
     async def _committed_for_update(self, conn: AsyncConnection) -> int:
         """The largest item key committed (the row locked until this transaction ends)."""
-        await conn.execute(pg_insert(ConsumerProgress).values(
-            consumer=self.handler.name, stream_seq=0, batches=0).on_conflict_do_nothing())
-        row = (await conn.execute(select(ConsumerProgress.stream_seq,
-                                         ConsumerProgress.next_member).where(
-            ConsumerProgress.consumer == self.handler.name).with_for_update())).one()
+        params = {"consumer": self.handler.name}
+        row = (await conn.execute(_LOCK_PROGRESS, params)).first()
+        if row is None:  # the consumer's first batch; every later one is a single statement
+            await conn.execute(pg_insert(ConsumerProgress).values(
+                consumer=self.handler.name, stream_seq=0, batches=0).on_conflict_do_nothing())
+            row = (await conn.execute(_LOCK_PROGRESS, params)).one()
         return committed_key(int(row[0]), int(row[1]))

@@ -63,9 +63,12 @@ def new_dek() -> bytes:
     return AESGCM.generate_key(bit_length=256)
 
 
-def encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+def encrypt(key: bytes | AESGCM, plaintext: bytes, aad: bytes) -> bytes:
+    """AES-256-GCM with a random 96-bit nonce (prefixed). ``key`` may be a cipher already built
+    from the key (the sealer encrypts every entry of a session under one: building it per call
+    is most of the cost of a small payload)."""
     nonce = os.urandom(12)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    return nonce + (key if isinstance(key, AESGCM) else AESGCM(key)).encrypt(nonce, plaintext, aad)
 
 
 def decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:

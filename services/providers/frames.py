@@ -28,9 +28,7 @@ Errors: :class:`AudioFieldError` (a field that is not base64; the message names 
 
 from __future__ import annotations
 
-import base64
 import binascii
-import copy
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -174,10 +172,14 @@ def decode_b64(value: Any, path: Path) -> bytes:
     if not isinstance(value, str):
         raise AudioFieldError(f"audio field {_path_name(path)} is not a string")
     text = value.strip()
-    if not _B64.fullmatch(text) or len(text.rstrip("=")) % 4 == 1:
+    data = len(text.rstrip("="))
+    # What `_B64.fullmatch` with a base64 decode would accept, in one pass over the text: strict
+    # mode refuses any character outside the alphabet and padding anywhere but at the end, so
+    # only the padding's length is left to check (at most two, as the pattern says).
+    if data % 4 == 1 or len(text) - data > 2:
         raise AudioFieldError(f"audio field {_path_name(path)} is not valid base64")
     try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        return binascii.a2b_base64(text + "=" * (-len(text) % 4), strict_mode=True)
     except (binascii.Error, ValueError):
         raise AudioFieldError(f"audio field {_path_name(path)} is not valid base64") from None
 
@@ -193,12 +195,21 @@ def find_audio(type_: str, payload: dict[str, Any]) -> list[AudioField]:
 
 
 def replace_fields(payload: dict[str, Any], refs: dict[Path, Any]) -> dict[str, Any]:
-    """A copy of ``payload`` with the value at each path replaced; the frame itself is kept."""
-    out = copy.deepcopy(payload)
+    """A copy of ``payload`` with the value at each path replaced; the frame itself is kept.
+
+    Only the objects and arrays on the paths are copied; the rest is shared with ``payload``
+    (never written to: a deep copy of every frame was 7% of the sealer's plan_batch)."""
+    out = dict(payload)
+    copies = {id(out)}
     for path, value in refs.items():
         node: Any = out
         for key in path[:-1]:
-            node = node[key]
+            child = node[key]
+            if id(child) not in copies:
+                child = dict(child) if isinstance(child, dict) else list(child)
+                copies.add(id(child))
+                node[key] = child
+            node = child
         node[path[-1]] = value
     return out
 

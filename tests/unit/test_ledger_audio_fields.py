@@ -68,3 +68,31 @@ def test_replace_fields_keeps_the_original_frame() -> None:
     out = replace_fields(frame, {("realtimeInput", "mediaChunks", 0, "data"): {"$audio": {}}})
     assert out == {"realtimeInput": {"mediaChunks": [{"data": {"$audio": {}}}]}}
     assert frame["realtimeInput"]["mediaChunks"][0]["data"] == a64
+
+
+def test_replace_fields_copies_only_the_paths_and_keeps_the_original() -> None:
+    frame = {"realtimeInput": {"mediaChunks": [{"data": a64}, {"data": b64}], "x": {"y": 1}},
+             "usage": [1, 2]}
+    out = replace_fields(frame, {("realtimeInput", "mediaChunks", 0, "data"): "r0",
+                                 ("realtimeInput", "mediaChunks", 1, "data"): "r1"})
+    assert out == {"realtimeInput": {"mediaChunks": [{"data": "r0"}, {"data": "r1"}],
+                                     "x": {"y": 1}}, "usage": [1, 2]}
+    assert frame["realtimeInput"]["mediaChunks"] == [{"data": a64}, {"data": b64}]
+
+
+# The exact set the former check (pattern [A-Za-z0-9+/]*={0,2}, then a strict decode) accepted.
+@pytest.mark.parametrize(("text", "want"), [
+    ("QUJD", b"ABC"), ("QUI", b"AB"), ("QUI=", b"AB"), ("QQ", b"A"), ("QQ==", b"A"),
+    ("QQ=", b"A"), (" QUJD\n", b"ABC"), ("", b""),
+    ("QUJD===", None), ("QUJD====", None), ("QQ===", None), ("Q", None), ("QU=JD", None),
+    ("=QUJD", None), ("QUJD\nQUJD", None), ("QU JD", None), ("QUJé", None), ("QU-_", None),
+    ("QUJD\x00", None),
+])
+def test_base64_accepts_exactly_what_the_pattern_did(text: str, want: bytes | None) -> None:
+    path = ("audio",)
+    if want is None:
+        with pytest.raises(AudioFieldError):
+            find_audio("audio.input", {"audio": text})
+    else:
+        assert [(f.path, f.data) for f in find_audio("audio.input", {"audio": text})] == \
+            [(path, want)]
