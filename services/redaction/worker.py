@@ -38,7 +38,6 @@ Failures name the session, never its text.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import hmac
 import logging
@@ -201,10 +200,8 @@ class RedactionWorker(ProjectionDefaults):
         middle of live calls."""
         self.engine.warm_up()
         language.warm_up()
-        # The model and the tables live as long as the process: frozen, out of the cyclic
-        # collector's sight, a full collection of the process no longer walks their ~250,000
-        # objects (0.13-0.23 s of CPU each time, charged to whatever consumer triggers it).
-        gc.freeze()
+        # ``voxledger run`` then freezes what every consumer loaded out of the cyclic
+        # collector's sight (services/runner/main.py ``freeze_after_warm_up``).
 
     async def handle(self, conn: AsyncConnection, batch: list[SealedEvent]) -> None:
         events = []
