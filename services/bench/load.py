@@ -33,6 +33,9 @@ from services.simulator.script import Script, build_script
 FRAME_MS = 20
 SCRIPTS = 4  # distinct scripts, reused round-robin: the payloads are shared, the envelopes not
 TICK_S = 0.01
+# A turn's first frame comes ~100 ms before its start (response.create), so turns starting this
+# long after the load ends cannot reach it: their audio is never synthesized.
+HORIZON_MS = 1_000
 
 
 @dataclass(frozen=True)
@@ -42,15 +45,40 @@ class SessionPlan:
     audio_bytes: int  # raw PCM bytes both ways within the session
 
 
+def script_prefix(script: Script, limit_ms: float) -> Script:
+    """The part of ``script`` whose frames can fall before ``limit_ms``: the same frames there.
+
+    Synthesizing audio is most of a plan's CPU (a script runs ~85 s; the bench plays 10-30 s of
+    it) and the generator's CPU is measured with the load. Kept: the turns starting before the
+    horizon; then, as 20 ms stubs, those up to the next agent turn (a caller turn's transcript
+    is timed from its reply's start); their tool calls; the caller's track up to the last of
+    them. ``tests/unit/test_bench_load.py`` compares the frames with the whole script's.
+    """
+    horizon = int(limit_ms) + HORIZON_MS
+    turns = script.turns
+    n = next((i for i, t in enumerate(turns) if t.start_ms >= horizon), len(turns))
+    m = next((i + 1 for i in range(n, len(turns)) if turns[i].speaker == "agent"), len(turns))
+    kept = [*turns[:n], *(t.model_copy(update={
+        "end_ms": t.start_ms + FRAME_MS, "marker_ms": 0,
+        "heard_ms": None if t.heard_ms is None else min(t.heard_ms, FRAME_MS)})
+        for t in turns[n:m])]
+    indexes = {t.index for t in kept}
+    return script.model_copy(update={
+        "turns": kept, "tool_calls": [c for c in script.tool_calls if c.after_turn in indexes],
+        "duration_ms": min(script.duration_ms, max([horizon, *(t.end_ms for t in kept)]))})
+
+
 def plan_session(seed: str, duration_s: float) -> SessionPlan:
     """Every frame of one 20 ms OpenAI GA session up to ``duration_s`` (pure, numpy inside)."""
     script = build_script(seed)
+    limit = duration_s * 1000
+    full = script
+    script = script_prefix(script, limit)
     out = FrameList()
     OpenAILeg(ga=True, codec="pcm16", input_chunk_ms=FRAME_MS, agent_chunk_ms=FRAME_MS
               ).build(script, out)
     for frame in system_frames(script):
         out.add_frame(frame)
-    limit = duration_s * 1000
     frames = [f for f in out.sorted() if f.at_ms < limit]
     audio = 0
     for f in frames:
@@ -59,7 +87,7 @@ def plan_session(seed: str, duration_s: float) -> SessionPlan:
             audio += len(base64.b64decode(f.payload["audio"]))
         elif kind == "response.output_audio.delta":
             audio += len(base64.b64decode(f.payload["delta"]))
-    return SessionPlan(script, frames, audio)
+    return SessionPlan(full, frames, audio)
 
 
 def _emit(session: RecordingSession, frame: Frame, ids: list[str]) -> None:
