@@ -2,9 +2,10 @@
 ways (caller audio appends, agent audio deltas), transcripts and a tool call, as a gateway records
 them through the SDK.
 
-Real-time mode paces every frame on the wall clock with one timer for all sessions (one sleep per
-tick, not per frame, so the generator itself stays cheap); session starts are spread over the first
-second. Fast mode publishes everything at once on a virtual clock (the backlog for throughput
+Real-time mode paces every frame on the wall clock with one timer for all sessions: it wakes at
+most every ``TICK_S`` (10 ms, half a frame) and records every frame due by then, so the generator's
+own wake-ups stay few (sleeping until each due frame woke it every 5 ms with 8 sessions); session
+starts are spread over the first second. Fast mode publishes everything at once on a virtual clock (the backlog for throughput
 runs). Runs as its own process (``python -m services.bench.load``) so its CPU is measured apart
 from the pipeline's; it writes every published event id to ``--ids`` and prints one JSON line.
 """
@@ -90,12 +91,15 @@ def plan_session(seed: str, duration_s: float) -> SessionPlan:
     return SessionPlan(full, frames, audio)
 
 
-def _emit(session: RecordingSession, frame: Frame, ids: list[str]) -> None:
-    if frame.direction == "system":
-        env = session.record(Direction.SYSTEM, _system_payload(frame), type_=frame.type_)
-    else:
-        env = session.record(Direction(frame.direction), frame.payload, provider=frame.provider)
-    ids.append(env.event_id)
+# One record() call as a gateway makes it: direction, the provider's frame (a dict), and the
+# provider of a bridged leg or the type of a system event.
+Call = tuple[Direction, dict[str, Any], Provider | None, str | None]
+
+
+def calls(plan: SessionPlan) -> list[Call]:
+    """A plan's record() arguments, resolved once (not per session and frame)."""
+    return [(Direction.SYSTEM, _system_payload(f), None, f.type_) if f.direction == "system"
+            else (Direction(f.direction), f.payload, f.provider, None) for f in plan.frames]
 
 
 class _Clock:
@@ -128,30 +132,30 @@ async def run_load(settings: Any, tenant: str, sessions: int, duration_s: float,
         timeline = sorted((offsets[i] + f.at_ms / 1000, i, j)
                           for i in range(sessions)
                           for j, f in enumerate(plans[i % len(plans)].frames))
+        plan_calls = [calls(plan) for plan in plans]
         opened: set[int] = set()
-        last_due = [0.0] * sessions
         t0 = time.monotonic()
         k, last_report = 0, t0
         while k < len(timeline):
             now = time.monotonic() - t0
             if realtime and timeline[k][0] > now:
-                await asyncio.sleep(min(TICK_S, timeline[k][0] - now))
+                await asyncio.sleep(max(TICK_S, timeline[k][0] - now))
                 continue
             # everything due by now (real time), or a slice of it (fast: let the publisher run)
             end = k
             while end < len(timeline) and (timeline[end][0] <= now if realtime else end - k < 500):
                 end += 1
-            for due, i, j in timeline[k:end]:
+            for _, i, j in timeline[k:end]:
+                rec = recs[i]
                 if i not in opened:
                     opened.add(i)
-                    started = recs[i].started.model_dump(mode="json")
-                    ids.append((await recs[i].system("session.started", started)).event_id)
-                frame = plans[i % len(plans)].frames[j]
+                    started = rec.started.model_dump(mode="json")
+                    ids.append((await rec.system("session.started", started)).event_id)
                 clock = clocks[i]
                 if clock is not None:
-                    clock.now_ns = int(frame.at_ms * 1_000_000)
-                _emit(recs[i], frame, ids)
-                last_due[i] = due
+                    clock.now_ns = int(plans[i % len(plans)].frames[j].at_ms * 1_000_000)
+                direction, payload, provider, type_ = plan_calls[i % len(plans)][j]
+                ids.append(rec.record(direction, payload, provider=provider, type_=type_).event_id)
             k = end
             backlog = recorder.stats.queued - recorder.stats.published
             max_backlog = max(max_backlog, backlog)
