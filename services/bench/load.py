@@ -5,9 +5,10 @@ them through the SDK.
 Real-time mode paces every frame on the wall clock with one timer for all sessions: it wakes at
 most every ``TICK_S`` (10 ms, half a frame) and records every frame due by then, so the generator's
 own wake-ups stay few (sleeping until each due frame woke it every 5 ms with 8 sessions); session
-starts are spread over the first second. Fast mode publishes everything at once on a virtual clock (the backlog for throughput
-runs). Runs as its own process (``python -m services.bench.load``) so its CPU is measured apart
-from the pipeline's; it writes every published event id to ``--ids`` and prints one JSON line.
+starts are spread over the first second. Fast mode publishes everything at once on a virtual
+clock (the backlog for throughput runs). Runs as its own process (``python -m
+services.bench.load``) so its CPU is measured apart from the pipeline's; it writes every
+published event id to ``--ids`` and prints one JSON line.
 """
 
 from __future__ import annotations

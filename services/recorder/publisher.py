@@ -120,10 +120,13 @@ class NatsPublisher:
         if not self.connected or not messages:
             # while reconnecting the client would buffer into its own memory; the spool is ours
             return [False] * len(messages)
+        try:
+            prefix = await self._reply_prefix()
+        except (NatsError, OSError, TimeoutError):
+            return [False] * len(messages)
         call = _Round(len(messages))
         tokens: list[str] = []
         try:
-            prefix = await self._reply_prefix()
             for i, msg in enumerate(messages):
                 token = f"{self._next:x}"
                 self._next += 1
@@ -135,13 +138,10 @@ class NatsPublisher:
                 try:
                     await self.nc.publish(msg.subject, msg.data, reply=prefix + token,
                                           headers=headers)
-                except BaseException:
-                    self._waiting.pop(token, None)
+                except (NatsError, OSError, TimeoutError):
                     call.settle(len(messages) - i)  # this one and the rest: not acknowledged
-                    raise
-            await _wait(call.done, timeout, abort)
-        except (NatsError, OSError, TimeoutError):
-            pass  # whatever was not acknowledged is reported so
+                    break
+            await _wait(call.done, timeout, abort)  # for the acks of those sent
         finally:
             for token in tokens:
                 self._waiting.pop(token, None)  # a late ack finds nobody waiting
