@@ -2,11 +2,13 @@
 ways (caller audio appends, agent audio deltas), transcripts and a tool call, as a gateway records
 them through the SDK.
 
-Real-time mode paces every frame on the wall clock with one timer for all sessions (one sleep per
-tick, not per frame, so the generator itself stays cheap); session starts are spread over the first
-second. Fast mode publishes everything at once on a virtual clock (the backlog for throughput
-runs). Runs as its own process (``python -m services.bench.load``) so its CPU is measured apart
-from the pipeline's; it writes every published event id to ``--ids`` and prints one JSON line.
+Real-time mode paces every frame on the wall clock with one timer for all sessions: it wakes at
+most every ``TICK_S`` (10 ms, half a frame) and records every frame due by then, so the generator's
+own wake-ups stay few (sleeping until each due frame woke it every 5 ms with 8 sessions); session
+starts are spread over the first second. Fast mode publishes everything at once on a virtual
+clock (the backlog for throughput runs). Runs as its own process (``python -m
+services.bench.load``) so its CPU is measured apart from the pipeline's; it writes every
+published event id to ``--ids`` and prints one JSON line.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from services.simulator.script import Script, build_script
 FRAME_MS = 20
 SCRIPTS = 4  # distinct scripts, reused round-robin: the payloads are shared, the envelopes not
 TICK_S = 0.01
+# A turn's first frame comes ~100 ms before its start (response.create), so turns starting this
+# long after the load ends cannot reach it: their audio is never synthesized.
+HORIZON_MS = 1_000
 
 
 @dataclass(frozen=True)
@@ -42,15 +47,40 @@ class SessionPlan:
     audio_bytes: int  # raw PCM bytes both ways within the session
 
 
+def script_prefix(script: Script, limit_ms: float) -> Script:
+    """The part of ``script`` whose frames can fall before ``limit_ms``: the same frames there.
+
+    Synthesizing audio is most of a plan's CPU (a script runs ~85 s; the bench plays 10-30 s of
+    it) and the generator's CPU is measured with the load. Kept: the turns starting before the
+    horizon; then, as 20 ms stubs, those up to the next agent turn (a caller turn's transcript
+    is timed from its reply's start); their tool calls; the caller's track up to the last of
+    them. ``tests/unit/test_bench_load.py`` compares the frames with the whole script's.
+    """
+    horizon = int(limit_ms) + HORIZON_MS
+    turns = script.turns
+    n = next((i for i, t in enumerate(turns) if t.start_ms >= horizon), len(turns))
+    m = next((i + 1 for i in range(n, len(turns)) if turns[i].speaker == "agent"), len(turns))
+    kept = [*turns[:n], *(t.model_copy(update={
+        "end_ms": t.start_ms + FRAME_MS, "marker_ms": 0,
+        "heard_ms": None if t.heard_ms is None else min(t.heard_ms, FRAME_MS)})
+        for t in turns[n:m])]
+    indexes = {t.index for t in kept}
+    return script.model_copy(update={
+        "turns": kept, "tool_calls": [c for c in script.tool_calls if c.after_turn in indexes],
+        "duration_ms": min(script.duration_ms, max([horizon, *(t.end_ms for t in kept)]))})
+
+
 def plan_session(seed: str, duration_s: float) -> SessionPlan:
     """Every frame of one 20 ms OpenAI GA session up to ``duration_s`` (pure, numpy inside)."""
     script = build_script(seed)
+    limit = duration_s * 1000
+    full = script
+    script = script_prefix(script, limit)
     out = FrameList()
     OpenAILeg(ga=True, codec="pcm16", input_chunk_ms=FRAME_MS, agent_chunk_ms=FRAME_MS
               ).build(script, out)
     for frame in system_frames(script):
         out.add_frame(frame)
-    limit = duration_s * 1000
     frames = [f for f in out.sorted() if f.at_ms < limit]
     audio = 0
     for f in frames:
@@ -59,15 +89,18 @@ def plan_session(seed: str, duration_s: float) -> SessionPlan:
             audio += len(base64.b64decode(f.payload["audio"]))
         elif kind == "response.output_audio.delta":
             audio += len(base64.b64decode(f.payload["delta"]))
-    return SessionPlan(script, frames, audio)
+    return SessionPlan(full, frames, audio)
 
 
-def _emit(session: RecordingSession, frame: Frame, ids: list[str]) -> None:
-    if frame.direction == "system":
-        env = session.record(Direction.SYSTEM, _system_payload(frame), type_=frame.type_)
-    else:
-        env = session.record(Direction(frame.direction), frame.payload, provider=frame.provider)
-    ids.append(env.event_id)
+# One record() call as a gateway makes it: direction, the provider's frame (a dict), and the
+# provider of a bridged leg or the type of a system event.
+Call = tuple[Direction, dict[str, Any], Provider | None, str | None]
+
+
+def calls(plan: SessionPlan) -> list[Call]:
+    """A plan's record() arguments, resolved once (not per session and frame)."""
+    return [(Direction.SYSTEM, _system_payload(f), None, f.type_) if f.direction == "system"
+            else (Direction(f.direction), f.payload, f.provider, None) for f in plan.frames]
 
 
 class _Clock:
@@ -100,30 +133,30 @@ async def run_load(settings: Any, tenant: str, sessions: int, duration_s: float,
         timeline = sorted((offsets[i] + f.at_ms / 1000, i, j)
                           for i in range(sessions)
                           for j, f in enumerate(plans[i % len(plans)].frames))
+        plan_calls = [calls(plan) for plan in plans]
         opened: set[int] = set()
-        last_due = [0.0] * sessions
         t0 = time.monotonic()
         k, last_report = 0, t0
         while k < len(timeline):
             now = time.monotonic() - t0
             if realtime and timeline[k][0] > now:
-                await asyncio.sleep(min(TICK_S, timeline[k][0] - now))
+                await asyncio.sleep(max(TICK_S, timeline[k][0] - now))
                 continue
             # everything due by now (real time), or a slice of it (fast: let the publisher run)
             end = k
             while end < len(timeline) and (timeline[end][0] <= now if realtime else end - k < 500):
                 end += 1
-            for due, i, j in timeline[k:end]:
+            for _, i, j in timeline[k:end]:
+                rec = recs[i]
                 if i not in opened:
                     opened.add(i)
-                    started = recs[i].started.model_dump(mode="json")
-                    ids.append((await recs[i].system("session.started", started)).event_id)
-                frame = plans[i % len(plans)].frames[j]
+                    started = rec.started.model_dump(mode="json")
+                    ids.append((await rec.system("session.started", started)).event_id)
                 clock = clocks[i]
                 if clock is not None:
-                    clock.now_ns = int(frame.at_ms * 1_000_000)
-                _emit(recs[i], frame, ids)
-                last_due[i] = due
+                    clock.now_ns = int(plans[i % len(plans)].frames[j].at_ms * 1_000_000)
+                direction, payload, provider, type_ = plan_calls[i % len(plans)][j]
+                ids.append(rec.record(direction, payload, provider=provider, type_=type_).event_id)
             k = end
             backlog = recorder.stats.queued - recorder.stats.published
             max_backlog = max(max_backlog, backlog)

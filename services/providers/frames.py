@@ -47,6 +47,7 @@ Path = tuple[str | int, ...]
 UNKNOWN_TYPE: Final = "unknown"
 
 _B64: Final = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_CLEAN_TYPE: Final = re.compile(r"[A-Za-z0-9_.:/-]+")  # what frame_type keeps of a type
 
 
 class AudioFieldError(ValueError):
@@ -80,6 +81,8 @@ def frame_type(provider: Provider, frame: dict[str, Any]) -> str:
         value = keys[0] if keys else (next(iter(frame), None))
     if not isinstance(value, str) or not value or len(value) > 128:
         return UNKNOWN_TYPE
+    if _CLEAN_TYPE.fullmatch(value):
+        return value  # nearly every frame (the recorder names each one): nothing to remove
     # ASCII only: the envelope's type pattern (and NATS-safe logs) accept nothing else.
     cleaned = "".join(c for c in value if (c.isascii() and c.isalnum()) or c in "_.:/-")
     return cleaned or UNKNOWN_TYPE

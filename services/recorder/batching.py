@@ -36,6 +36,6 @@ class OpenBatch:
 
     def message(self, prefix: str, tenant: str, session: str) -> Message:
         if len(self.members) == 1:
-            return Message(self.first_subject, self.event_ids[0], self.members[0])
+            return Message(self.first_subject, self.event_ids[0], self.members[0], 1)
         return Message(batch_subject(prefix, tenant, session), batch_id(self.event_ids),
-                       encode_batch(self.members))
+                       encode_batch(self.members), len(self.members))

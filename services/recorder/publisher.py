@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 
 from schemas.batch import batch_headers, is_batch_subject
@@ -29,29 +31,18 @@ class Publisher(Protocol):
     async def close(self) -> None: ...
 
 
-async def _wait(futures: list[asyncio.Future[object]], timeout: float,
-                abort: asyncio.Event | None) -> None:
-    gathered = asyncio.gather(*futures, return_exceptions=True)
-    waiters: set[asyncio.Future[Any]] = {gathered}
-    stop: asyncio.Task[bool] | None = None
-    if abort is not None:
-        stop = asyncio.ensure_future(abort.wait())
-        waiters.add(stop)
+async def _wait(done: asyncio.Future[None], timeout: float, abort: asyncio.Event | None) -> None:
+    """Until ``done``, the timeout or ``abort``, whichever comes first."""
+    if abort is None:
+        await asyncio.wait((done,), timeout=timeout)
+        return
+    stop = asyncio.ensure_future(abort.wait())
     try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait((done, stop), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        if stop is not None:
-            stop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await stop
-        if not gathered.done():
-            gathered.cancel()  # cancels the ack futures left: frees the client's pending slots
-            with contextlib.suppress(asyncio.CancelledError):
-                await gathered
-
-
-def _acked(future: asyncio.Future[object]) -> bool:
-    return future.done() and not future.cancelled() and future.exception() is None
+        stop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await stop
 
 
 def headers_for(msg: Message) -> dict[str, str]:
@@ -61,37 +52,100 @@ def headers_for(msg: Message) -> dict[str, str]:
     return {"Nats-Msg-Id": msg.event_id}
 
 
+def acknowledged(msg: Msg) -> bool:
+    """Is this reply a JetStream PubAck (a stored or deduplicated message), not an error?"""
+    if msg.headers and msg.headers.get("Status") == "503":
+        return False  # no responders: no stream takes the subject
+    try:
+        reply = json.loads(msg.data)
+    except ValueError:
+        return False
+    return isinstance(reply, dict) and "error" not in reply and "seq" in reply
+
+
+class _Round:
+    """One ``publish`` call's acks: one future for all of its messages."""
+
+    __slots__ = ("acked", "done", "left")
+
+    def __init__(self, n: int) -> None:
+        self.acked = [False] * n
+        self.left = n
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def settle(self, count: int) -> None:
+        self.left -= count
+        if self.left <= 0 and not self.done.done():
+            self.done.set_result(None)
+
+
 class NatsPublisher:
     """JetStream with ``Nats-Msg-Id = event_id`` (a batch's deterministic id), so a republished
-    frame or batch is deduplicated."""
+    frame or batch is deduplicated.
 
-    def __init__(self, nc: Client, stream: str | None, *, max_pending: int = 4096) -> None:
+    A call publishes its messages back to back (the client writes them to the socket at once)
+    with a reply subject each under one inbox subscription, and waits on one future for all the
+    acks. nats-py's ``publish_async`` would cost a task and an event-loop turn per message (it
+    waits on a semaphore with ``wait_for``), so every message went out in its own socket write.
+    The recorder's pipeline bounds what is in flight (``window``), which that semaphore did.
+    """
+
+    def __init__(self, nc: Client, stream: str | None) -> None:
         self.nc = nc
         self.stream = stream
-        self.js = nc.jetstream(publish_async_max_pending=max_pending)
+        self._inbox = ""  # "<inbox prefix>.<nuid>." once subscribed
+        self._waiting: dict[str, tuple[_Round, int]] = {}  # reply token -> (call, message index)
+        self._next = 0
 
     @property
     def connected(self) -> bool:
         return bool(self.nc.is_connected)
 
+    async def _reply_prefix(self) -> str:
+        if not self._inbox:
+            inbox = self.nc.new_inbox()  # under the credential's inbox prefix
+            await self.nc.subscribe(f"{inbox}.*", cb=self._on_reply)
+            self._inbox = f"{inbox}."
+        return self._inbox
+
+    async def _on_reply(self, msg: Msg) -> None:
+        waiting = self._waiting.pop(msg.subject[len(self._inbox):], None)
+        if waiting is not None:
+            call, i = waiting
+            call.acked[i] = acknowledged(msg)
+            call.settle(1)
+
     async def publish(self, messages: Sequence[Message], timeout: float,
                       abort: asyncio.Event | None = None) -> list[bool]:
-        if not self.connected:
+        if not self.connected or not messages:
             # while reconnecting the client would buffer into its own memory; the spool is ours
             return [False] * len(messages)
-        futures: list[asyncio.Future[object]] = []
         try:
-            for msg in messages:
-                fut = await self.js.publish_async(
-                    msg.subject, msg.data, wait_stall=timeout, stream=self.stream,
-                    headers=headers_for(msg))
-                futures.append(fut)  # type: ignore[arg-type]
+            prefix = await self._reply_prefix()
         except (NatsError, OSError, TimeoutError):
-            pass  # the rest count as not acknowledged
-        if futures:
-            await _wait(futures, timeout, abort)
-        acked = [_acked(f) for f in futures]
-        return acked + [False] * (len(messages) - len(acked))
+            return [False] * len(messages)
+        call = _Round(len(messages))
+        tokens: list[str] = []
+        try:
+            for i, msg in enumerate(messages):
+                token = f"{self._next:x}"
+                self._next += 1
+                headers = headers_for(msg)
+                if self.stream is not None:
+                    headers["Nats-Expected-Stream"] = self.stream
+                self._waiting[token] = (call, i)
+                tokens.append(token)
+                try:
+                    await self.nc.publish(msg.subject, msg.data, reply=prefix + token,
+                                          headers=headers)
+                except (NatsError, OSError, TimeoutError):
+                    call.settle(len(messages) - i)  # this one and the rest: not acknowledged
+                    break
+            await _wait(call.done, timeout, abort)  # for the acks of those sent
+        finally:
+            for token in tokens:
+                self._waiting.pop(token, None)  # a late ack finds nobody waiting
+        return call.acked
 
     async def close(self) -> None:
         with contextlib.suppress(NatsError, OSError, TimeoutError):

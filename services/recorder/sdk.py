@@ -1,10 +1,16 @@
 """Recorder SDK: stamp, sequence, batch, queue, publish (DESIGN.md law 1: never block the call).
 
 Batching at the tap (issue 13 item 5): a session's frames go out in small batches of one session
-each (:mod:`schemas.batch`), closed at ``batch_max_frames`` frames, at the body bound, or
-``batch_linger_ms`` after the batch's first frame, whichever comes first; ``session.ended``,
-:meth:`Recorder.flush` and :meth:`Recorder.close` close them at once. ``record()`` only encodes
-and appends: the linger is a timer on the event loop, never a wait in the caller.
+each (:mod:`schemas.batch`), closed at ``batch_max_frames`` frames, at the body bound, or by the
+recorder's linger, whichever comes first; ``session.ended``, :meth:`Recorder.flush` and
+:meth:`Recorder.close` close them at once. ``record()`` only stamps, encodes and appends: the
+linger is a timer on the event loop, never a wait in the caller.
+
+The linger is one timer per recorder, not per session: it is armed by the first frame of an open
+batch and closes every open batch when it fires, so no frame waits more than
+``batch_linger_ms`` and the batches of all sessions go out in one publish (one socket write, their
+acks read together). Per-session timers cost the gateway's event loop a timer, a publish and an
+ack wake-up per batch and session.
 """
 
 from __future__ import annotations
@@ -13,7 +19,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -21,14 +26,7 @@ from typing import TYPE_CHECKING, Any
 import uuid_utils
 
 from schemas.batch import MAX_BATCH_FRAMES
-from schemas.envelope import (
-    Direction,
-    Envelope,
-    EnvelopeError,
-    Provider,
-    encode_envelope,
-    subject_for,
-)
+from schemas.envelope import Direction, Envelope, EnvelopeError, Provider, subject_for
 from schemas.system_events import Gap, SessionEnded, SessionStarted
 from services.platform.clock import Clock as WallClock
 from services.platform.clock import SystemClock
@@ -38,6 +36,7 @@ from services.recorder.pipeline import Pending, Pipeline, RecorderStats
 from services.recorder.publisher import NatsPublisher, Publisher
 from services.recorder.segments import FsyncPolicy, Spool
 from services.recorder.spool import Message
+from services.recorder.stamp import Stamper
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
@@ -64,11 +63,10 @@ class RecordingSession:
         self._t0 = self._clock()
         # recorded_at comes from the platform clock (VOXLEDGER_CLOCK_OFFSET_DAYS shifts it in
         # tests that need sessions recorded in the past; refused in production).
-        self._wall0 = recorder.wall_clock.now()
+        self._stamper = Stamper(recorder.tenant_id, session_id, recorder.wall_clock.now())
         self._seq = 0
         self._ended = False
         self._batch: OpenBatch | None = None
-        self._linger: asyncio.TimerHandle | None = None
 
     @property
     def next_seq(self) -> int:
@@ -112,12 +110,7 @@ class RecordingSession:
             raise RuntimeError("session already ended")
         if self.recorder.closing:
             raise RuntimeError("recorder is closed")
-        env = self._stamp(direction, frame, provider or self.provider, type_, at_ns)
-        try:
-            data = self.recorder._encode(env)
-        except EnvelopeError:
-            self._seq -= 1  # a refused frame must not leave a hole in seq
-            raise
+        env, data = self._stamp(direction, frame, provider or self.provider, type_, at_ns)
         self._add(env, data)
         stats = self.recorder.stats
         elapsed = time.perf_counter_ns() - t_start
@@ -134,19 +127,18 @@ class RecordingSession:
         if batch is None:
             batch = self._batch = OpenBatch(env.seq, subject_for(env, recorder.subject_prefix))
         batch.add(env.event_id, data)
-        if len(batch) >= recorder.batch_max_frames:
+        members = len(batch.members)
+        if members >= recorder.batch_max_frames:
             self.flush_batch()
-        elif self._linger is None:
-            self._linger = asyncio.get_running_loop().call_later(recorder.batch_linger_s,
-                                                                 self.flush_batch)
+        elif members == 1:
             recorder._open.add(self)
+            if recorder._linger is None:
+                recorder._linger = asyncio.get_running_loop().call_later(
+                    recorder.batch_linger_s, recorder.flush_batches)
 
     def flush_batch(self) -> None:
         """Queue the open batch now (the linger timer, the end, ``flush``/``close``, a gap)."""
         batch, self._batch = self._batch, None
-        if self._linger is not None:
-            self._linger.cancel()
-            self._linger = None
         if batch is None:
             return
         recorder = self.recorder
@@ -155,22 +147,19 @@ class RecordingSession:
         recorder._pipeline.offer(Pending(msg, self, batch.first_seq, len(batch)))
 
     def _stamp(self, direction: Direction, frame: dict[str, Any], prov: Provider,
-               type_: str | None, at_ns: int | None) -> Envelope:
+               type_: str | None, at_ns: int | None) -> tuple[Envelope, bytes]:
+        """The next seq's envelope and its JSON; a refused frame takes no seq (no hole)."""
         mono = at_ns if at_ns is not None else self._clock() - self._t0
-        env = Envelope(
-            event_id=str(uuid_utils.uuid7()),
-            tenant_id=self.recorder.tenant_id,
-            session_id=self.session_id,
-            seq=self._seq,
-            provider=prov,
-            direction=direction,
-            type=type_ or frame_type(prov, frame),
-            recorded_at=self._wall0 + timedelta(microseconds=mono // 1000),
-            mono_ns=mono,
-            payload=frame,
-        )
+        try:
+            stamped = self._stamper.stamp(str(uuid_utils.uuid7()), self._seq, prov, direction,
+                                          type_ or frame_type(prov, frame), mono, frame)
+        except EnvelopeError as exc:
+            self.recorder.stats.rejected += 1
+            log.warning("recorder: frame seq=%d of session %s rejected (%s)", self._seq,
+                        self.session_id, exc)
+            raise
         self._seq += 1
-        return env
+        return stamped
 
     def gap_item(self, first_seq: int, last_seq: int, reason: str) -> Pending:
         """A ``recorder.gap`` event with the next seq; allowed after the end (losses come late).
@@ -179,9 +168,10 @@ class RecordingSession:
         self.flush_batch()
         gap = Gap(first_seq=first_seq, last_seq=last_seq, reason=reason)
         mono = max(0, self._clock() - self._t0)
-        env = self._stamp(Direction.SYSTEM, gap.model_dump(mode="json"), self.provider, GAP_TYPE,
-                          mono)
-        return self.recorder._pending(env, self)
+        env, data = self._stamp(Direction.SYSTEM, gap.model_dump(mode="json"), self.provider,
+                                GAP_TYPE, mono)
+        return Pending(Message(subject_for(env, self.recorder.subject_prefix), env.event_id, data),
+                       self, env.seq)
 
 
 class Recorder:
@@ -208,6 +198,7 @@ class Recorder:
         self.batch_max_frames = batch_max_frames
         self.batch_linger_s = batch_linger_ms / 1000
         self._open: set[RecordingSession] = set()  # sessions with an open batch
+        self._linger: asyncio.TimerHandle | None = None  # closes every open batch when it fires
         self.publisher = publisher
         self.wall_clock = wall_clock or SystemClock()
         self.tenant_id = tenant_id
@@ -262,9 +253,7 @@ class Recorder:
             "batch_linger_ms": settings.recorder_batch_linger_ms,
         }
         options.update(kwargs)
-        window = int(options.get("window", 256))
-        recorder = cls(NatsPublisher(nc, settings.stream_name, max_pending=window * 4),
-                       tenant_id, **options)
+        recorder = cls(NatsPublisher(nc, settings.stream_name), tenant_id, **options)
         recorder.start()
         return recorder
 
@@ -276,21 +265,11 @@ class Recorder:
                 clock: Clock | None = None) -> RecordingSession:
         return RecordingSession(self, session_id, provider, started, clock)
 
-    def _encode(self, env: Envelope) -> bytes:
-        try:
-            return encode_envelope(env)
-        except EnvelopeError:
-            self.stats.rejected += 1
-            log.warning("recorder: frame seq=%d of session %s rejected (too large)", env.seq,
-                        env.session_id)
-            raise
-
-    def _pending(self, env: Envelope, session: RecordingSession) -> Pending:
-        return Pending(Message(subject_for(env, self.subject_prefix), env.event_id,
-                               self._encode(env)), session, env.seq)
-
     def flush_batches(self) -> None:
-        """Queue every open batch now, without waiting for its linger."""
+        """Queue every open batch now (the linger timer calls it too)."""
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
         for session in list(self._open):
             session.flush_batch()
 

@@ -37,16 +37,20 @@ MAX_BODY: Final = 4 * 1024 * 1024
 @dataclass(frozen=True)
 class Message:
     """What is published to NATS (and spooled): subject, ``Nats-Msg-Id`` and the envelope bytes,
-    or a batch (``event_id`` is then the batch id, ``data`` the batch body: one record)."""
+    or a batch (``event_id`` is then the batch id, ``data`` the batch body: one record).
+
+    ``frames``: how many envelopes it carries; counted from the body when not given (a spooled
+    record), given by the recorder that built it (a count scans the whole body)."""
 
     subject: str
     event_id: str
     data: bytes
+    frames: int = 0
 
-    @property
-    def frames(self) -> int:
-        """How many envelopes this message carries."""
-        return batch_size(self.data) if is_batch_subject(self.subject) else 1
+    def __post_init__(self) -> None:
+        if self.frames <= 0:
+            count = batch_size(self.data) if is_batch_subject(self.subject) else 1
+            object.__setattr__(self, "frames", count)
 
 
 class Problem(StrEnum):
