@@ -48,7 +48,7 @@ from services.ledger.reader import AudioMode, LedgerReader, SealedEvent, lock_ke
 from services.ledger.repository import NOTIFY_CHANNEL
 from services.platform.consumer import ConsumerStats, HookDefaults
 from services.platform.deadletter import Letter, record_dead_letter
-from services.platform.isolation import bisect_apply
+from services.platform.isolation import bisect_apply, is_transient
 from services.platform.keys import KeyProvider
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,19 @@ _ins = pg_insert(P)
 _ADVANCE = _ins.on_conflict_do_update(
     index_elements=["projection", "tenant_id"],
     set_={"position": func.greatest(P.position, _ins.excluded.position), "updated_at": func.now()})
+# Statements of every batch, as text: built and keyed once (a SQLAlchemy construct is compiled
+# from its cache, but its cache key is computed again on every execution).
+_POSITION_FOR_UPDATE = text("SELECT position FROM projection_positions "
+                            "WHERE projection = :projection AND tenant_id = :tenant_id FOR UPDATE")
+_START = text("INSERT INTO projection_positions (projection, tenant_id, position, updated_at) "
+              "VALUES (:projection, :tenant_id, 0, now()) ON CONFLICT DO NOTHING")
+# The row is locked by this transaction (_POSITION_FOR_UPDATE), which read from its position.
+_ADVANCE_TO = text("UPDATE projection_positions SET position = :position, updated_at = now() "
+                   "WHERE projection = :projection AND tenant_id = :tenant_id")
+
+
+class _Isolate(Exception):
+    """A batch holds an entry that does not decode: it is applied by the isolating path."""
 
 
 class Projection(Protocol):
@@ -207,6 +220,40 @@ class Follower:
         return moved
 
     async def _batch(self, tenant: str, start: int, head: int | None = None) -> int:
+        try:
+            return await self._at_once(tenant, head)
+        except _Isolate:
+            pass
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+        return await self._isolating(tenant, start, head)
+
+    async def _at_once(self, tenant: str, head: int | None) -> int:
+        """The batch read and applied in one transaction: the position row locked first, then
+        the entries from it (their sessions' keys locked ``FOR KEY SHARE`` by the read), the
+        effect, the new position. Raises :class:`_Isolate` (rolled back) when an entry does not
+        decode, and whatever ``handle`` raises: :meth:`_isolating` then sets the bad ones aside."""
+        async with self.engine.begin() as conn:
+            done = await self._position_for_update(conn, tenant)
+            batch = await self.reader.read(conn, tenant, done, self.batch_size,
+                                           audio=self.handler.audio,
+                                           system_only=self.handler.system_only, head=head)
+            if any(e.reason for e in batch.events):
+                raise _Isolate
+            if batch.events:
+                await self.handler.handle(conn, batch.events)
+            if batch.next_position > done:
+                await conn.execute(_ADVANCE_TO, {"projection": self.name, "tenant_id": tenant,
+                                                 "position": batch.next_position})
+        self.stats.delivered += len(batch.events)
+        self.stats.batches += 1
+        self._more = self._more or batch.next_position < batch.head
+        return max(0, batch.next_position - done)
+
+    async def _isolating(self, tenant: str, start: int, head: int | None = None) -> int:
+        """The batch read apart and applied by :func:`bisect_apply`: entries that do not decode
+        or that ``handle`` fails on are dead-lettered, the rest applied."""
         async with self.engine.connect() as conn:  # the read's locks end with it
             batch = await self.reader.read(conn, tenant, start, self.batch_size,
                                            audio=self.handler.audio,
@@ -255,10 +302,12 @@ class Follower:
                                           "position": max(done, target)})
 
     async def _position_for_update(self, conn: AsyncConnection, tenant: str) -> int:
-        await conn.execute(pg_insert(P).values(projection=self.name, tenant_id=tenant,
-                                               position=0).on_conflict_do_nothing())
-        return int((await conn.execute(select(P.position).where(
-            P.projection == self.name, P.tenant_id == tenant).with_for_update())).scalar_one())
+        params = {"projection": self.name, "tenant_id": tenant}
+        done = (await conn.execute(_POSITION_FOR_UPDATE, params)).scalar()
+        if done is None:  # the first batch of this projection and tenant
+            await conn.execute(_START, params)
+            done = (await conn.execute(_POSITION_FOR_UPDATE, params)).scalar_one()
+        return int(done)
 
     async def _listen(self) -> None:
         """Set ``_woken`` on every NOTIFY of a tenant this projection follows."""
