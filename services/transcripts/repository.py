@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, delete, func, select, tuple_, update
+from sqlalchemy import Table, delete, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -39,11 +39,61 @@ async def lock_session(conn: AsyncConnection, tenant: str, session: str, provide
     return Locked(row.ended_at is not None, row.frames_version)
 
 
+_LOCK_MANY = text("""
+    SELECT s.tenant_id, s.session_id, s.ended_at, s.frames_version
+      FROM transcript_sessions s
+      JOIN unnest(CAST(:tenants AS text[]), CAST(:sessions AS text[])) AS k(tenant_id, session_id)
+        ON s.tenant_id = k.tenant_id AND s.session_id = k.session_id
+     ORDER BY s.tenant_id, s.session_id
+       FOR UPDATE OF s
+""")
+
+
+async def lock_sessions(conn: AsyncConnection, providers: dict[tuple[str, str], str]
+                        ) -> dict[tuple[str, str], Locked]:
+    """:func:`lock_session` of every (tenant, session) in ``providers`` (-> the provider a new
+    row gets), in one statement while the rows exist (a batch's sessions, locked in key order)."""
+    keys = sorted(providers)
+
+    async def locked() -> dict[tuple[str, str], Locked]:
+        rows = await conn.execute(_LOCK_MANY, {"tenants": [k[0] for k in keys],
+                                               "sessions": [k[1] for k in keys]})
+        return {(r.tenant_id, r.session_id): Locked(r.ended_at is not None, r.frames_version)
+                for r in rows}
+
+    out = await locked()
+    missing = [k for k in keys if k not in out]
+    if missing:
+        await conn.execute(pg_insert(S).values([
+            {"tenant_id": t, "session_id": s, "provider": providers[(t, s)][:32]}
+            for t, s in missing]).on_conflict_do_nothing())
+        out = await locked()
+    return out
+
+
 async def set_frames_version(conn: AsyncConnection, tenant: str, session: str,
                              version: UUID) -> None:
     """The builder's copy of the session's frames changed in this transaction (``cache.py``)."""
-    await conn.execute(update(S).where(S.tenant_id == tenant, S.session_id == session)
-                       .values(frames_version=version))
+    await set_frames_versions(conn, {(tenant, session): version})
+
+
+_SET_VERSIONS = text("""
+    UPDATE transcript_sessions s SET frames_version = v.version
+      FROM unnest(CAST(:tenants AS text[]), CAST(:sessions AS text[]), CAST(:versions AS uuid[]))
+           AS v(tenant_id, session_id, version)
+     WHERE s.tenant_id = v.tenant_id AND s.session_id = v.session_id
+""")
+
+
+async def set_frames_versions(conn: AsyncConnection,
+                              versions: dict[tuple[str, str], UUID]) -> None:
+    """:func:`set_frames_version` of every session in ``versions``, in one statement."""
+    if not versions:
+        return
+    keys = sorted(versions)
+    await conn.execute(_SET_VERSIONS, {"tenants": [k[0] for k in keys],
+                                       "sessions": [k[1] for k in keys],
+                                       "versions": [versions[k] for k in keys]})
 
 
 async def write_transcript(conn: AsyncConnection, tenant: str, session: str, frames: int,
