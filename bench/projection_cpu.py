@@ -255,6 +255,7 @@ async def measure(tenant: str, window_s: float, names: list[str], profile: bool,
                       f"{wall:.1f} s wall" + (f"; shared reads: {shared.hits} served, "
                                               f"{shared.misses} decoded" if shared else ""))
                 if prof is not None:
+                    prof.dump_stats(f"/tmp/projection_cpu-{'+'.join(group)}.prof")
                     out = io.StringIO()
                     stats = pstats.Stats(prof, stream=out)
                     stats.sort_stats("tottime").print_stats(30)

@@ -120,6 +120,15 @@ class AudioRecorder(ProjectionDefaults):
                                 s.tenant_id, s.session_id, type(exc).__name__, failures, delay,
                                 exc_info=log.isEnabledFor(logging.DEBUG))
                     await self._drop(s.tenant_id, s.session_id)
+            # How far each recording was fed (the bench's audio lag reads it), for every session
+            # stepped, in one statement: a step no longer writes its rows (see _save_parts).
+            fed_to = {key: job.last_seq for key, job in self.jobs.items()
+                      if job.last_seq > job.persisted_seq}
+            if fed_to:
+                async with engine.begin() as conn:
+                    await store.save_progress(conn, fed_to)
+                for key, seq in fed_to.items():
+                    self.jobs[key].persisted_seq = seq
             return fed
 
     def _waiting(self, key: tuple[str, str]) -> bool:
@@ -192,9 +201,10 @@ class AudioRecorder(ProjectionDefaults):
         return fed
 
     async def _save_parts(self, engine: AsyncEngine, job: SessionJob) -> None:
-        """Store the lists of uploaded parts that grew. Only they need to survive a crash (a
-        resumed job replays the session and checks its parts against them); a step that
-        uploaded nothing writes nothing (it used to write both rows on every step)."""
+        """Store the lists of uploaded parts that grew, at once: they must survive a crash (a
+        resumed job replays the session and checks its parts against them). A step that uploaded
+        nothing writes nothing here (it used to write both rows on every step); the poll stores
+        the progress (``last_seq``) of every session it stepped in one statement."""
         grown = [st for st in job.kinds.values() if len(st.parts) != job.persisted[st.kind]]
         if not grown:
             return
@@ -204,6 +214,7 @@ class AudioRecorder(ProjectionDefaults):
                                        job.last_seq)
         for st in grown:
             job.persisted[st.kind] = len(st.parts)
+        job.persisted_seq = job.last_seq
 
     async def _open(self, engine: AsyncEngine, tenant: str, session: str) -> SessionJob | None:
         async with engine.connect() as conn:

@@ -69,6 +69,7 @@ class SessionJob:
         # Parts of each kind whose list is stored in audio_recordings (the consumer writes the
         # list again only when a part was added).
         self.persisted = {kind: len(st.parts) for kind, st in self.kinds.items()}
+        self.persisted_seq = -1  # the last_seq stored with them (see AudioRecorder.poll)
         self.uploaded = 0  # parts sent by this process
         self.verified = 0  # parts regenerated and matched after a resume
 
