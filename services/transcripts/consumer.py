@@ -195,7 +195,14 @@ class TranscriptBuilder(ProjectionDefaults):
                 return 0
         # Interpreting is CPU work: keep the event loop free for other consumers.
         transcript = await asyncio.to_thread(transcribe_entry, entry)
-        await repository.write_transcript(conn, tenant, session, len(entry.envs), transcript)
+        # The rows are about to hold ``transcript``: under a new version unless this batch set
+        # one already, so a rollback leaves an entry that is not trusted (see cache.py).
+        if versions.get(key) != entry.version:
+            entry.version = versions[key] = uuid.uuid4()
+        written, entry.written = entry.written, None  # not known until the write is done
+        await repository.write_transcript(conn, tenant, session, len(entry.envs), transcript,
+                                          entry.version, written)
+        entry.written = transcript
         if transcript.summary.ended_at is None:  # an ended session gets late events at most
             self._keep(key, entry)
         return len(entry.envs)

@@ -3,7 +3,8 @@ apply a batch twice (a retry) and the result is the same rows."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -97,30 +98,49 @@ async def set_frames_versions(conn: AsyncConnection,
 
 
 async def write_transcript(conn: AsyncConnection, tenant: str, session: str, frames: int,
-                           t: Transcript) -> None:
-    """Upsert the session's turns and tool calls by id, drop ids the rebuild no longer has."""
-    key = {"tenant_id": tenant, "session_id": session}
+                           t: Transcript, version: UUID | None = None,
+                           written: Transcript | None = None) -> None:
+    """Upsert the session's turns and tool calls by id, drop ids the rebuild no longer has.
+
+    ``written``: the transcript this session's rows hold now (the builder's last write, trusted
+    under the row's ``frames_version``); then only the rows that differ from it are written and
+    only the ids it had and ``t`` has not are deleted. ``version``: the session row's new
+    ``frames_version``, set with the summary."""
+    values: dict[str, Any] = {**vars(t.summary), "frames": frames}
+    if version is not None:
+        values["frames_version"] = version
     await conn.execute(update(TranscriptSession).where(
         TranscriptSession.tenant_id == tenant, TranscriptSession.session_id == session).values(
-        **asdict(t.summary), frames=frames, updated_at=func.now()))
-    await _replace(conn, TranscriptTurn, "turn_id", key,
-                   [{**key, **asdict(r)} for r in t.turns])
-    await _replace(conn, TranscriptToolCall, "call_id", key,
-                   [{**key, **asdict(r)} for r in t.tool_calls])
+        **values, updated_at=func.now()))
+    key = {"tenant_id": tenant, "session_id": session}
+    await _replace(conn, TranscriptTurn, "turn_id", key, t.turns,
+                   None if written is None else written.turns)
+    await _replace(conn, TranscriptToolCall, "call_id", key, t.tool_calls,
+                   None if written is None else written.tool_calls)
 
 
 async def _replace(conn: AsyncConnection, model: type[TranscriptTurn] | type[TranscriptToolCall],
-                   id_col: str, key: dict[str, str], rows: list[dict[str, object]]) -> None:
+                   id_col: str, key: dict[str, str], rows: Sequence[Any],
+                   before: Sequence[Any] | None) -> None:
     table = model.__table__
     assert isinstance(table, Table)
     where = (table.c.tenant_id == key["tenant_id"], table.c.session_id == key["session_id"])
-    ids = [r[id_col] for r in rows]
-    stale = delete(table).where(*where)
-    if ids:
-        stale = stale.where(tuple_(table.c[id_col]).not_in([(i,) for i in ids]))
-    await conn.execute(stale)
-    if rows:
-        await conn.execute(_upsert(table, id_col, tuple(rows[0])), rows)
+    ids = [getattr(r, id_col) for r in rows]
+    if before is None:  # what the table holds is not known: every other id goes
+        stale = delete(table).where(*where)
+        if ids:
+            stale = stale.where(tuple_(table.c[id_col]).not_in([(i,) for i in ids]))
+        await conn.execute(stale)
+        changed = list(rows)
+    else:
+        old = {getattr(r, id_col): r for r in before}
+        gone = sorted(set(old) - set(ids))
+        if gone:
+            await conn.execute(delete(table).where(*where, table.c[id_col].in_(gone)))
+        changed = [r for r in rows if old.get(getattr(r, id_col)) != r]
+    if changed:
+        dicts = [{**key, **vars(r)} for r in changed]
+        await conn.execute(_upsert(table, id_col, tuple(dicts[0])), dicts)
 
 
 @cache
