@@ -16,6 +16,13 @@ long after a wake, so one read covers a few sealer batches (a batch costs its qu
 transaction whatever its size). Once a round has caught up with the heads it read, the follower
 waits for the next notification instead of reading again at once.
 
+One transaction per batch: the position row is locked, the entries from it are read and
+decoded, the projection applies them and the new position is written, all in that transaction
+(``_at_once``; the read's statements are built once, and in ``voxledger run`` the decoded entries
+come from the process's :class:`~services.ledger.read_cache.SharedReads` when another projection
+read them already). A batch with an entry that does not decode, or that ``handle`` fails on, is
+rolled back and applied again by the isolating path below.
+
 Erased sessions: in the applying transaction the batch's sessions' ledger rows are read ``FOR
 KEY SHARE`` (:func:`~services.ledger.reader.lock_keys`) and events of a session whose key is gone
 are dropped: key destruction takes ``FOR UPDATE`` first, so it waits for a batch that saw the key
@@ -89,8 +96,9 @@ class Projection(Protocol):
 
     name: str
     tenant: str | None  # follow one tenant only (None: all, a position per tenant)
-    # "bytes": each entry's audio bytes; "lengths": their lengths only; "none": audio frames
-    # unparsed (empty payload), for projections that only count them
+    # "bytes": each entry's audio bytes; "lengths": their lengths only; "none": audio frames'
+    # payloads not needed (empty, or as parsed for another projection), for projections that
+    # only count them
     audio: AudioMode
     system_only: bool  # only the recorder's own (system) events; the rest are skipped unread
     # Seconds to wait after a wake before reading, so a live projection whose freshness is not

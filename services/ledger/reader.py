@@ -9,7 +9,9 @@ checked against the SHA-256 the leaf commits to) or only their lengths (``audio=
 S3 read; each audio field of the envelope then holds base64 zeros of the same length, which is
 all the interpreters read of it) or nothing (``audio="none"``: an audio frame comes with an
 empty payload, its kind read from its type; its payload is decrypted, to refuse a damaged entry
-as the other modes do, but not parsed: for projections that only count audio frames).
+as the other modes do, but not parsed: for projections that only count audio frames; a reader
+sharing its decodes with the process's other projections hands them the parsed payload instead,
+which they do not read).
 
 What a read leaves out, while still moving the position past it:
 
