@@ -27,6 +27,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -36,7 +37,13 @@ from services.audio import store
 from services.audio.job import RecordingDiverged, SessionJob
 from services.audio.recording import MIN_PART
 from services.audio.render import HEARD, LAYOUT, UNHEARD
-from services.audio.source import BatchObjects, SegmentReader, entries_after, session_row
+from services.audio.source import (
+    BatchObjects,
+    SegmentReader,
+    entries_after,
+    entries_after_many,
+    session_row,
+)
 from services.ledger.follower import ProjectionDefaults
 from services.ledger.reader import SealedEvent
 from services.platform.keys import KeyProvider
@@ -82,15 +89,24 @@ class AudioRecorder(ProjectionDefaults):
         async with self._busy:
             async with engine.connect() as conn:
                 sessions = await store.open_sessions(conn, self.tenant)
+                sessions = [s for s in sessions if not self._waiting((s.tenant_id, s.session_id))]
+                # The new entries of every session this process records, in one statement
+                # (a query per session and wake cost more client CPU than the rows).
+                after = {(s.tenant_id, s.session_id): job.last_seq for s in sessions
+                         if (job := self.jobs.get((s.tenant_id, s.session_id))) is not None
+                         and not self._idle(job, s)}
+                ahead = await entries_after_many(conn, after, ROWS_PER_STEP)
             fed = 0
             for s in sessions:
                 key = (s.tenant_id, s.session_id)
-                if key in self._failing and time.monotonic() < self._failing[key][1]:
-                    continue
+                job = self.jobs.get(key)
+                # Read for the job's position: still good unless a failure dropped the job since.
+                rows = ahead.get(key) if job is not None and job.last_seq == after.get(key) \
+                    else None
                 try:
                     fed += await self._step(engine, s.tenant_id, s.session_id,
                                             bool(s.ended or s.timed_out_at is not None),
-                                            stop_after_rows, s.max_seq)
+                                            stop_after_rows, s.max_seq, rows)
                     self._failing.pop(key, None)
                 except RecordingDiverged as exc:
                     log.error("audio %s/%s: %s; starting the upload over", s.tenant_id,
@@ -104,7 +120,27 @@ class AudioRecorder(ProjectionDefaults):
                                 s.tenant_id, s.session_id, type(exc).__name__, failures, delay,
                                 exc_info=log.isEnabledFor(logging.DEBUG))
                     await self._drop(s.tenant_id, s.session_id)
+            # How far each recording was fed (the bench's audio lag reads it), for every session
+            # stepped, in one statement: a step no longer writes its rows (see _save_parts).
+            fed_to = {key: job.last_seq for key, job in self.jobs.items()
+                      if job.last_seq > job.persisted_seq}
+            if fed_to:
+                async with engine.begin() as conn:
+                    await store.save_progress(conn, fed_to)
+                for key, seq in fed_to.items():
+                    self.jobs[key].persisted_seq = seq
             return fed
+
+    def _waiting(self, key: tuple[str, str]) -> bool:
+        """A session whose step failed lately, not to be retried yet."""
+        return key in self._failing and time.monotonic() < self._failing[key][1]
+
+    @staticmethod
+    def _idle(job: SessionJob, s: Any) -> bool:
+        """Nothing sealed for the session since its last step (the sealer raises max_seq in the
+        transaction that commits the entries): a stale max_seq only delays to the next poll."""
+        return (not (s.ended or s.timed_out_at is not None) and s.max_seq is not None
+                and s.max_seq <= job.last_seq)
 
     async def close(self) -> None:
         for key in list(self.jobs):
@@ -115,12 +151,13 @@ class AudioRecorder(ProjectionDefaults):
 
     # -- one session ---------------------------------------------------------------------------
     async def _step(self, engine: AsyncEngine, tenant: str, session: str, closing: bool,
-                    stop_after_rows: int | None, max_seq: int | None = None) -> int:
+                    stop_after_rows: int | None, max_seq: int | None = None,
+                    rows: Sequence[Any] | None = None) -> int:
+        """Feed the session's new entries (``rows``: the first of them, read by the caller for
+        the job's ``last_seq``), upload full parts, complete the recordings when ``closing``."""
         job = self.jobs.get((tenant, session))
         if job is not None and not closing and max_seq is not None and max_seq <= job.last_seq:
-            # Nothing sealed since the last step (the sealer raises max_seq in the transaction
-            # that commits the entries): skip the query; a stale max_seq only delays to next poll.
-            return 0
+            return 0  # nothing sealed since the last step (see _idle)
         if job is None:
             if not await self._lock(engine, tenant, session, True):
                 return 0  # another process records this session
@@ -131,8 +168,10 @@ class AudioRecorder(ProjectionDefaults):
             self.jobs[(tenant, session)] = job
         fed = 0
         while True:
-            async with engine.connect() as conn:
-                rows = await entries_after(conn, tenant, session, job.last_seq, ROWS_PER_STEP)
+            if rows is None:
+                async with engine.connect() as conn:
+                    rows = await entries_after(conn, tenant, session, job.last_seq,
+                                               ROWS_PER_STEP)
             batch: list[Any] = []
             for row in rows:
                 if row.seq <= job.last_seq or (batch and row.seq == batch[-1].seq):
@@ -145,14 +184,12 @@ class AudioRecorder(ProjectionDefaults):
             if batch:
                 await asyncio.to_thread(job.process, batch)
                 fed += len(batch)
-                async with engine.begin() as conn:
-                    for st in job.kinds.values():
-                        await store.save_parts(conn, tenant, session, st.kind, st.parts,
-                                               job.last_seq)
+                await self._save_parts(engine, job)
             if stop_after_rows is not None and fed >= stop_after_rows:
                 return fed
             if len(rows) < ROWS_PER_STEP or not batch:
                 break
+            rows = None
         if closing:
             results = await asyncio.to_thread(job.finish)
             async with engine.begin() as conn:
@@ -162,6 +199,22 @@ class AudioRecorder(ProjectionDefaults):
             log.info("audio %s/%s: recordings complete", tenant, session)
             await self._drop(tenant, session)
         return fed
+
+    async def _save_parts(self, engine: AsyncEngine, job: SessionJob) -> None:
+        """Store the lists of uploaded parts that grew, at once: they must survive a crash (a
+        resumed job replays the session and checks its parts against them). A step that uploaded
+        nothing writes nothing here (it used to write both rows on every step); the poll stores
+        the progress (``last_seq``) of every session it stepped in one statement."""
+        grown = [st for st in job.kinds.values() if len(st.parts) != job.persisted[st.kind]]
+        if not grown:
+            return
+        async with engine.begin() as conn:
+            for st in grown:
+                await store.save_parts(conn, job.tenant, job.session, st.kind, st.parts,
+                                       job.last_seq)
+        for st in grown:
+            job.persisted[st.kind] = len(st.parts)
+        job.persisted_seq = job.last_seq
 
     async def _open(self, engine: AsyncEngine, tenant: str, session: str) -> SessionJob | None:
         async with engine.connect() as conn:

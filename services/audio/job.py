@@ -66,6 +66,10 @@ class SessionJob:
             sink = RecordingSink(dek, salt, context_for(tenant, session, kind), rate,
                                  len(LAYOUT[kind]), part_size=part_size, flac=is_flac(key))
             self.kinds[kind] = KindState(kind, key, upload_id, sink, list(parts), len(parts))
+        # Parts of each kind whose list is stored in audio_recordings (the consumer writes the
+        # list again only when a part was added).
+        self.persisted = {kind: len(st.parts) for kind, st in self.kinds.items()}
+        self.persisted_seq = -1  # the last_seq stored with them (see AudioRecorder.poll)
         self.uploaded = 0  # parts sent by this process
         self.verified = 0  # parts regenerated and matched after a resume
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schemas.envelope import Direction, Provider
@@ -50,6 +50,39 @@ async def entries_after(conn: AsyncConnection, tenant: str, session: str, after_
                E.payload_ct)
         .where(E.tenant_id == tenant, E.session_id == session, E.seq > after_seq)
         .order_by(E.seq, E.position).limit(limit))).all()
+
+
+_AFTER_MANY = text("""
+    SELECT k.tenant_id, k.session_id, r.seq, r.position, r.event_id, r.mono_ns, r.provider,
+           r.direction, r.type, r.payload_ct
+      FROM unnest(CAST(:tenants AS text[]), CAST(:sessions AS text[]), CAST(:afters AS bigint[]))
+           AS k(tenant_id, session_id, after_seq)
+     CROSS JOIN LATERAL (
+           SELECT e.seq, e.position, e.event_id, e.mono_ns, e.provider, e.direction, e.type,
+                  e.payload_ct
+             FROM ledger_entries e
+            WHERE e.tenant_id = k.tenant_id AND e.session_id = k.session_id
+              AND e.seq > k.after_seq
+            ORDER BY e.seq, e.position
+            LIMIT :limit) r
+     ORDER BY k.tenant_id, k.session_id, r.seq, r.position
+""")
+
+
+async def entries_after_many(conn: AsyncConnection, after: dict[tuple[str, str], int],
+                             limit: int) -> dict[tuple[str, str], list[Any]]:
+    """:func:`entries_after` of several sessions ((tenant, session) -> after_seq) in one
+    statement; each session's rows as that function returns them (a session with none: [])."""
+    if not after:
+        return {}
+    keys = sorted(after)
+    out: dict[tuple[str, str], list[Any]] = {k: [] for k in keys}
+    rows = await conn.execute(_AFTER_MANY, {"tenants": [k[0] for k in keys],
+                                            "sessions": [k[1] for k in keys],
+                                            "afters": [after[k] for k in keys], "limit": limit})
+    for row in rows:
+        out[(row.tenant_id, row.session_id)].append(row)
+    return out
 
 
 class BatchObjects:

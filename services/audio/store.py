@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -70,6 +70,27 @@ async def save_parts(conn: AsyncConnection, tenant: str, session: str, kind: str
     await conn.execute(update(R).where(R.tenant_id == tenant, R.session_id == session,
                                        R.kind == kind)
                        .values(parts=parts, last_seq=last_seq, updated_at=datetime.now(UTC)))
+
+
+_PROGRESS = text("""
+    UPDATE audio_recordings r SET last_seq = v.last_seq, updated_at = now()
+      FROM unnest(CAST(:tenants AS text[]), CAST(:sessions AS text[]),
+                  CAST(:seqs AS bigint[])) AS v(tenant_id, session_id, last_seq)
+     WHERE r.tenant_id = v.tenant_id AND r.session_id = v.session_id
+       AND r.status = 'recording' AND r.last_seq < v.last_seq
+""")
+
+
+async def save_progress(conn: AsyncConnection, fed: dict[tuple[str, str], int]) -> None:
+    """Each recording's ``last_seq`` (every kind of the session): how far it has been fed, in
+    one statement for every session a poll stepped (progress only: a resumed recording replays
+    the session from the ledger whatever it says)."""
+    if not fed:
+        return
+    keys = sorted(fed)
+    await conn.execute(_PROGRESS, {"tenants": [k[0] for k in keys],
+                                   "sessions": [k[1] for k in keys],
+                                   "seqs": [fed[k] for k in keys]})
 
 
 async def complete(conn: AsyncConnection, tenant: str, session: str, kind: str,

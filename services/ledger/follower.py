@@ -16,6 +16,13 @@ long after a wake, so one read covers a few sealer batches (a batch costs its qu
 transaction whatever its size). Once a round has caught up with the heads it read, the follower
 waits for the next notification instead of reading again at once.
 
+One transaction per batch: the position row is locked, the entries from it are read and
+decoded, the projection applies them and the new position is written, all in that transaction
+(``_at_once``; the read's statements are built once, and in ``voxledger run`` the decoded entries
+come from the process's :class:`~services.ledger.read_cache.SharedReads` when another projection
+read them already). A batch with an entry that does not decode, or that ``handle`` fails on, is
+rolled back and applied again by the isolating path below.
+
 Erased sessions: in the applying transaction the batch's sessions' ledger rows are read ``FOR
 KEY SHARE`` (:func:`~services.ledger.reader.lock_keys`) and events of a session whose key is gone
 are dropped: key destruction takes ``FOR UPDATE`` first, so it waits for a batch that saw the key
@@ -48,7 +55,7 @@ from services.ledger.reader import AudioMode, LedgerReader, SealedEvent, lock_ke
 from services.ledger.repository import NOTIFY_CHANNEL
 from services.platform.consumer import ConsumerStats, HookDefaults
 from services.platform.deadletter import Letter, record_dead_letter
-from services.platform.isolation import bisect_apply
+from services.platform.isolation import bisect_apply, is_transient
 from services.platform.keys import KeyProvider
 
 log = logging.getLogger(__name__)
@@ -69,6 +76,19 @@ _ins = pg_insert(P)
 _ADVANCE = _ins.on_conflict_do_update(
     index_elements=["projection", "tenant_id"],
     set_={"position": func.greatest(P.position, _ins.excluded.position), "updated_at": func.now()})
+# Statements of every batch, as text: built and keyed once (a SQLAlchemy construct is compiled
+# from its cache, but its cache key is computed again on every execution).
+_POSITION_FOR_UPDATE = text("SELECT position FROM projection_positions "
+                            "WHERE projection = :projection AND tenant_id = :tenant_id FOR UPDATE")
+_START = text("INSERT INTO projection_positions (projection, tenant_id, position, updated_at) "
+              "VALUES (:projection, :tenant_id, 0, now()) ON CONFLICT DO NOTHING")
+# The row is locked by this transaction (_POSITION_FOR_UPDATE), which read from its position.
+_ADVANCE_TO = text("UPDATE projection_positions SET position = :position, updated_at = now() "
+                   "WHERE projection = :projection AND tenant_id = :tenant_id")
+
+
+class _Isolate(Exception):
+    """A batch holds an entry that does not decode: it is applied by the isolating path."""
 
 
 class Projection(Protocol):
@@ -76,8 +96,9 @@ class Projection(Protocol):
 
     name: str
     tenant: str | None  # follow one tenant only (None: all, a position per tenant)
-    # "bytes": each entry's audio bytes; "lengths": their lengths only; "none": audio frames
-    # unparsed (empty payload), for projections that only count them
+    # "bytes": each entry's audio bytes; "lengths": their lengths only; "none": audio frames'
+    # payloads not needed (empty, or as parsed for another projection), for projections that
+    # only count them
     audio: AudioMode
     system_only: bool  # only the recorder's own (system) events; the rest are skipped unread
     # Seconds to wait after a wake before reading, so a live projection whose freshness is not
@@ -209,6 +230,40 @@ class Follower:
         return moved
 
     async def _batch(self, tenant: str, start: int, head: int | None = None) -> int:
+        try:
+            return await self._at_once(tenant, head)
+        except _Isolate:
+            pass
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+        return await self._isolating(tenant, start, head)
+
+    async def _at_once(self, tenant: str, head: int | None) -> int:
+        """The batch read and applied in one transaction: the position row locked first, then
+        the entries from it (their sessions' keys locked ``FOR KEY SHARE`` by the read), the
+        effect, the new position. Raises :class:`_Isolate` (rolled back) when an entry does not
+        decode, and whatever ``handle`` raises: :meth:`_isolating` then sets the bad ones aside."""
+        async with self.engine.begin() as conn:
+            done = await self._position_for_update(conn, tenant)
+            batch = await self.reader.read(conn, tenant, done, self.batch_size,
+                                           audio=self.handler.audio,
+                                           system_only=self.handler.system_only, head=head)
+            if any(e.reason for e in batch.events):
+                raise _Isolate
+            if batch.events:
+                await self.handler.handle(conn, batch.events)
+            if batch.next_position > done:
+                await conn.execute(_ADVANCE_TO, {"projection": self.name, "tenant_id": tenant,
+                                                 "position": batch.next_position})
+        self.stats.delivered += len(batch.events)
+        self.stats.batches += 1
+        self._more = self._more or batch.next_position < batch.head
+        return max(0, batch.next_position - done)
+
+    async def _isolating(self, tenant: str, start: int, head: int | None = None) -> int:
+        """The batch read apart and applied by :func:`bisect_apply`: entries that do not decode
+        or that ``handle`` fails on are dead-lettered, the rest applied."""
         async with self.engine.connect() as conn:  # the read's locks end with it
             batch = await self.reader.read(conn, tenant, start, self.batch_size,
                                            audio=self.handler.audio,
@@ -257,10 +312,12 @@ class Follower:
                                           "position": max(done, target)})
 
     async def _position_for_update(self, conn: AsyncConnection, tenant: str) -> int:
-        await conn.execute(pg_insert(P).values(projection=self.name, tenant_id=tenant,
-                                               position=0).on_conflict_do_nothing())
-        return int((await conn.execute(select(P.position).where(
-            P.projection == self.name, P.tenant_id == tenant).with_for_update())).scalar_one())
+        params = {"projection": self.name, "tenant_id": tenant}
+        done = (await conn.execute(_POSITION_FOR_UPDATE, params)).scalar()
+        if done is None:  # the first batch of this projection and tenant
+            await conn.execute(_START, params)
+            done = (await conn.execute(_POSITION_FOR_UPDATE, params)).scalar_one()
+        return int(done)
 
     async def _listen(self) -> None:
         """Set ``_woken`` on every NOTIFY of a tenant this projection follows."""

@@ -9,7 +9,9 @@ checked against the SHA-256 the leaf commits to) or only their lengths (``audio=
 S3 read; each audio field of the envelope then holds base64 zeros of the same length, which is
 all the interpreters read of it) or nothing (``audio="none"``: an audio frame comes with an
 empty payload, its kind read from its type; its payload is decrypted, to refuse a damaged entry
-as the other modes do, but not parsed: for projections that only count audio frames).
+as the other modes do, but not parsed: for projections that only count audio frames; a reader
+sharing its decodes with the process's other projections hands them the parsed payload instead,
+which they do not read).
 
 What a read leaves out, while still moving the position past it:
 
@@ -33,9 +35,9 @@ import base64
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schemas.envelope import AUDIO_TYPES, Direction, Envelope, Provider
@@ -45,6 +47,9 @@ from services.ledger.models import LedgerEntry, LedgerTree
 from services.ledger.sealing import payload_aad
 from services.platform.keys import KeyProvider, decrypt
 from services.platform.settings import Settings
+
+if TYPE_CHECKING:
+    from services.ledger.read_cache import SharedReads
 
 E = LedgerEntry
 AudioMode = Literal["bytes", "lengths", "none"]
@@ -77,6 +82,11 @@ class Batch:
 
 _COLS = (E.position, E.event_id, E.session_id, E.seq, E.stream_seq, E.schema_version, E.provider,
          E.direction, E.type, E.recorded_at, E.mono_ns, E.payload_ct)
+# A follower's read, built once (a statement built per call cost more client CPU than it runs).
+_ROWS = (select(*_COLS).where(E.tenant_id == bindparam("t"), E.position >= bindparam("after"),
+                              E.position < bindparam("head"))
+         .order_by(E.position).limit(bindparam("limit")))
+_SYSTEM_ROWS = _ROWS.where(E.direction == Direction.SYSTEM.value)
 
 # The batch's sessions' keys, locked against key destruction until the caller's commit.
 _KEYS = text("""
@@ -166,13 +176,18 @@ def _stub(row: Any, tenant: str, prefix: str, reason: str) -> SealedEvent:
 
 
 class LedgerReader:
-    """Reads and decodes sealed entries for projections (``s3`` is needed for bytes only)."""
+    """Reads and decodes sealed entries for projections (``s3`` is needed for bytes only).
+
+    ``shared``: the process's :class:`~services.ledger.read_cache.SharedReads`, through which the
+    projections of one process decode each entry once (not for ``audio="bytes"``)."""
 
     def __init__(self, keys: KeyProvider, s3: Any = None, bucket: str = "",
-                 subject_prefix: str = "voice", max_deks: int = 10_000) -> None:
+                 subject_prefix: str = "voice", max_deks: int = 10_000,
+                 shared: SharedReads | None = None) -> None:
         self.keys, self.s3, self.bucket, self.prefix = keys, s3, bucket, subject_prefix
         self._deks: dict[tuple[str, str, bytes], bytes] = {}
         self.max_deks = max_deks
+        self.shared = shared
 
     def dek(self, tenant: str, session: str, wrapped: bytes) -> bytes:
         key = (tenant, session, wrapped)
@@ -183,12 +198,22 @@ class LedgerReader:
             dek = self._deks[key] = self.keys.unwrap_dek(tenant, wrapped, session)
         return dek
 
+    def _erased(self, tenant: str, sessions: set[str]) -> None:
+        """Sessions found without a key: nothing of theirs stays in memory here."""
+        if not sessions:
+            return
+        for key in [k for k in self._deks if k[0] == tenant and k[1] in sessions]:
+            del self._deks[key]
+        if self.shared is not None:
+            self.shared.forget(tenant, sessions)
+
     async def read(self, conn: AsyncConnection, tenant: str, after: int, limit: int, *,
                    audio: AudioMode = "lengths", system_only: bool = False,
                    head: int | None = None) -> Batch:
         """Entries of ``tenant`` from position ``after`` (inclusive), at most ``limit`` rows;
         ``head``: the tenant's tree size as the caller last read it (saves reading it again;
-        a later size is simply read by the next call)."""
+        a later size is simply read by the next call). The sessions of the events returned have
+        their keys locked ``FOR KEY SHARE`` in ``conn``'s transaction (see :func:`lock_keys`)."""
         if not 1 <= limit <= MAX_BATCH or audio not in ("bytes", "lengths", "none"):
             raise ReadError(f"limit must be 1..{MAX_BATCH} and audio 'bytes', 'lengths' or "
                             "'none'")
@@ -196,19 +221,82 @@ class LedgerReader:
             head = (await heads(conn, tenant)).get(tenant, 0)
         if after >= head:
             return Batch([], after, head)
+        if self.shared is None or audio == "bytes":
+            events, upto = await self._read(conn, tenant, after, limit, head, audio, system_only)
+            return Batch(events, upto, head)
+        unparsed = audio == "none"
+        if system_only:  # a few events: from the shared run when it covers them
+            cached, upto = self.shared.get(tenant, after, head, limit, unparsed=unparsed) or (
+                [], after)
+            system = [e for e in cached if e.envelope.direction is Direction.SYSTEM]
+            system = await self._alive(conn, tenant, system, set())
+            if upto < head and len(cached) < limit:  # the rest (or all) from the database
+                rest, upto = await self._read(conn, tenant, upto, limit - len(cached), head,
+                                              audio, True)
+                system += rest
+            return Batch(system, upto, head)
+        async with self.shared.lock(tenant):
+            cached, upto = self.shared.get(tenant, after, head, limit, unparsed=unparsed) or (
+                [], after)
+            locked: set[str] = set()
+            if upto < head and len(cached) < limit:
+                start = upto
+                rows, upto = await self._rows(conn, tenant, start, limit - len(cached), head,
+                                              False)
+                keys = await self._keys(conn, tenant, rows)
+                locked = set(keys)
+                live = [r for r in rows if keys.get(r.session_id) is not None]
+                alternates: dict[int, SealedEvent] = {}
+                fresh = await asyncio.to_thread(self._decode_all, tenant, live, keys, "lengths",
+                                                alternates)
+                self.shared.put(tenant, start, upto, fresh, alternates)
+                if unparsed and alternates:
+                    fresh = [alternates.get(e.position, e) for e in fresh]
+                cached = cached + fresh
+        return Batch(await self._alive(conn, tenant, cached, locked), upto, head)
+
+    async def _rows(self, conn: AsyncConnection, tenant: str, after: int, limit: int, head: int,
+                    system_only: bool) -> tuple[list[Any], int]:
+        """Rows from ``after`` below ``head`` (reserved sessions left out) and the position they
+        cover up to."""
         # The tree size and its entries commit together, so every entry below ``head`` is
         # visible to this later statement.
-        stmt = (select(*_COLS).where(E.tenant_id == tenant, E.position >= after,
-                                     E.position < head).order_by(E.position).limit(limit))
-        if system_only:
-            stmt = stmt.where(E.direction == Direction.SYSTEM.value)
-        rows = (await conn.execute(stmt)).all()
+        stmt = _SYSTEM_ROWS if system_only else _ROWS
+        rows = (await conn.execute(stmt, {"t": tenant, "after": after, "head": head,
+                                          "limit": limit})).all()
         upto = head if len(rows) < limit else rows[-1].position + 1
-        wanted = [r for r in rows if not is_reserved_session(r.session_id)]
-        keys = await lock_keys(conn, tenant, {r.session_id for r in wanted})
-        live = [r for r in wanted if keys.get(r.session_id) is not None]
-        events = await asyncio.to_thread(self._decode_all, tenant, live, keys, audio)
-        return Batch(events, upto, head)
+        return [r for r in rows if not is_reserved_session(r.session_id)], upto
+
+    async def _keys(self, conn: AsyncConnection, tenant: str, rows: Sequence[Any]
+                    ) -> dict[str, bytes | None]:
+        """The rows' sessions' keys, locked; sessions without one are forgotten here."""
+        sessions = {r.session_id for r in rows}
+        if not sessions:
+            return {}
+        keys = await lock_keys(conn, tenant, sessions)
+        self._erased(tenant, {s for s in sessions if keys.get(s) is None})
+        return {s: keys.get(s) for s in sessions}
+
+    async def _read(self, conn: AsyncConnection, tenant: str, after: int, limit: int, head: int,
+                    audio: AudioMode, system_only: bool) -> tuple[list[SealedEvent], int]:
+        rows, upto = await self._rows(conn, tenant, after, limit, head, system_only)
+        keys = await self._keys(conn, tenant, rows)
+        live = [r for r in rows if keys.get(r.session_id) is not None]
+        if not live:
+            return [], upto
+        return await asyncio.to_thread(self._decode_all, tenant, live, keys, audio), upto
+
+    async def _alive(self, conn: AsyncConnection, tenant: str, events: list[SealedEvent],
+                     locked: set[str]) -> list[SealedEvent]:
+        """``events`` less those of sessions whose key is gone, the others' keys locked (those
+        in ``locked`` already are, in this transaction)."""
+        sessions = {e.session for e in events} - locked
+        if not sessions:
+            return events
+        keys = await lock_keys(conn, tenant, sessions)
+        gone = {s for s in sessions if keys.get(s) is None}
+        self._erased(tenant, gone)
+        return [e for e in events if e.session not in gone] if gone else events
 
     async def session_events(self, conn: AsyncConnection, tenant: str, session: str, *,
                              audio: AudioMode = "lengths") -> list[SealedEvent] | None:
@@ -216,13 +304,17 @@ class LedgerReader:
         state); None when the session is erased. Its key stays locked until the caller commits."""
         wrapped = (await lock_keys(conn, tenant, [session])).get(session)
         if wrapped is None:
+            self._erased(tenant, {session})
             return None
         rows = (await conn.execute(select(*_COLS).where(
             E.tenant_id == tenant, E.session_id == session).order_by(E.position))).all()
         return await asyncio.to_thread(self._decode_all, tenant, rows, {session: wrapped}, audio)
 
     def _decode_all(self, tenant: str, rows: Sequence[Any], keys: dict[str, bytes | None],
-                    audio: AudioMode) -> list[SealedEvent]:
+                    audio: AudioMode, unparsed: dict[int, SealedEvent] | None = None
+                    ) -> list[SealedEvent]:
+        """Decode ``rows``; ``unparsed``, when given, receives the ``audio="none"`` form of each
+        audio frame that decodes in that mode but not in ``audio``'s."""
         readers: dict[str, SegmentReader] = {}
         out: list[SealedEvent] = []
         for row in rows:
@@ -238,14 +330,24 @@ class LedgerReader:
                         seg = readers[session] = SegmentReader(self.s3, self.bucket, tenant,
                                                                session, dek)
                 out.append(decode_entry(row, tenant, dek, audio, seg, self.prefix))
-            except (ValueError, KeyError, TypeError) as exc:
-                out.append(_stub(row, tenant, self.prefix, unreadable_reason(exc)))
             except Exception as exc:
-                if type(exc).__name__ in _REASONS:
-                    out.append(_stub(row, tenant, self.prefix, unreadable_reason(exc)))
-                    continue
-                raise
+                if not isinstance(exc, ValueError | KeyError | TypeError) \
+                        and type(exc).__name__ not in _REASONS:
+                    raise
+                out.append(_stub(row, tenant, self.prefix, unreadable_reason(exc)))
+                if unparsed is not None and audio != "none":
+                    alt = self._decode_one(row, tenant, wrapped, "none")
+                    if alt is not None and alt.reason is None:
+                        unparsed[row.position] = alt
         return out
+
+    def _decode_one(self, row: Any, tenant: str, wrapped: bytes, audio: AudioMode
+                    ) -> SealedEvent | None:
+        try:
+            return decode_entry(row, tenant, self.dek(tenant, row.session_id, wrapped), audio,
+                                None, self.prefix)
+        except Exception:
+            return None
 
 
 # Why an entry cannot be read, in the ledger's words (dead-letter reasons; never content).
@@ -274,11 +376,12 @@ def first_by_seq(events: Iterable[Envelope]) -> list[Envelope]:
 
 
 
-def make_reader(settings: Settings, *, audio_bytes: bool = False) -> LedgerReader:
+def make_reader(settings: Settings, *, audio_bytes: bool = False,
+                shared: SharedReads | None = None) -> LedgerReader:
     """A reader with the settings' keyring (and, for audio bytes, the ledger bucket)."""
     from services.platform.keys import key_provider
     from services.platform.s3 import make_s3_client
 
     s3 = make_s3_client(settings) if audio_bytes else None
-    return LedgerReader(key_provider(settings), s3,
-                        settings.bucket_ledger, settings.subject_prefix)
+    return LedgerReader(key_provider(settings), s3, settings.bucket_ledger,
+                        settings.subject_prefix, shared=shared)

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ledger.follower import Follower, Projection
+from services.ledger.read_cache import SharedReads
 from services.ledger.reader import make_reader
 from services.platform.consumer import BatchHandler, PullConsumer
 from services.platform.db import make_async_engine
@@ -64,9 +65,11 @@ def consumer_factories() -> dict[str, HandlerFactory | ProjectionFactory]:
     return {**stream_factories(), **projection_factories()}
 
 
-def make_follower(settings: Settings, engine: AsyncEngine, projection: Projection) -> Follower:
-    """A follower for ``projection``: audio bytes come from the ledger bucket when it asks."""
-    reader = make_reader(settings, audio_bytes=projection.audio == "bytes")
+def make_follower(settings: Settings, engine: AsyncEngine, projection: Projection,
+                  shared: SharedReads | None = None) -> Follower:
+    """A follower for ``projection``: audio bytes come from the ledger bucket when it asks;
+    ``shared``: the process's decoded entries, which the projections in it read once."""
+    reader = make_reader(settings, audio_bytes=projection.audio == "bytes", shared=shared)
     return Follower(engine, projection, reader, keys=reader.keys)
 
 
@@ -114,11 +117,13 @@ async def run_all(settings: Settings, only: list[str] | None = None,
                      if SEALER in names else None)
     nc = await connect(settings, name="voxledger-run")
     await ensure_stream(settings, nc)
+    # Projections sharing this process decode each ledger entry once between them.
+    shared = SharedReads() if sum(n in projections for n in names) > 1 else None
     consumers: list[PullConsumer | Follower] = [
         PullConsumer(nc, sealer_engine if n == SEALER and sealer_engine else engine,
                      settings.stream_name, streams[n](settings), **consumer_options(settings))
         if n in streams
-        else make_follower(settings, engine, projections[n](settings)) for n in names]
+        else make_follower(settings, engine, projections[n](settings), shared) for n in names]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -16,6 +16,9 @@ else gives another version and so a read from the ledger: a batch of ours that r
 its entry was updated (the row is back at the version before it), another instance that wrote the
 session, a session erased and created again, rows from before the column (NULL, never trusted).
 An entry is out of the cache while a batch works on it, so one that fails half-way is gone.
+An entry also remembers the transcript its rebuild last wrote (``written``), so the next rebuild
+writes only the rows that changed; every transaction that writes the rows sets a new version too,
+so what an entry remembers is what the rows hold whenever the versions match.
 
 Bounds. At most ``max_sessions`` entries and ``max_frames`` envelopes in all, about 1.2 KB each:
 the default 250,000 is some 300 MB, about 45 one-minute OpenAI calls at their end (~90 frames a
@@ -35,7 +38,7 @@ from uuid import UUID
 
 from schemas.envelope import Envelope
 from services.providers.interpret import Progress
-from services.transcripts.projection import EnvFacts
+from services.transcripts.projection import EnvFacts, Transcript
 
 Key = tuple[str, str]  # (tenant, session)
 
@@ -55,6 +58,9 @@ class Entry:
     # ``interpret_from``); dropped when late frames land inside that prefix.
     progress: Progress | None = None
     facts: EnvFacts | None = None  # the projection's facts of a prefix of ``envs``, likewise
+    # The transcript the session's rows hold, as last written under ``version`` (the next
+    # rebuild writes only what differs from it); None: not known, everything is written.
+    written: Transcript | None = None
 
     def __post_init__(self) -> None:
         self.seqs.update(e.seq for e in self.envs)

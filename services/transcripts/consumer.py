@@ -127,24 +127,30 @@ class TranscriptBuilder(ProjectionDefaults):
         by_session: dict[Key, list[Envelope]] = defaultdict(list)
         for e in batch:
             by_session[(e.tenant, e.session)].append(e.envelope)
-        for (tenant, session), envs in sorted(by_session.items()):
-            await self._apply(conn, tenant, session, envs)
+        # Every session row of the batch locked at once, every new frames_version set at once:
+        # two statements a batch, not three a session.
+        locked = await repository.lock_sessions(
+            conn, {key: envs[0].provider.value for key, envs in by_session.items()})
+        versions: dict[Key, UUID] = {}
+        for key, envs in sorted(by_session.items()):
+            await self._apply(conn, key, envs, locked[key], versions)
+        await repository.set_frames_versions(conn, versions)
 
-    async def _load(self, conn: AsyncConnection, key: Key, version: UUID) -> Entry | None:
-        """The session's sealed frames, read again from the ledger (None: erased)."""
+    async def _load(self, conn: AsyncConnection, key: Key, version: UUID,
+                    versions: dict[Key, UUID]) -> Entry | None:
+        """The session's sealed frames, read again from the ledger (None: erased); the new
+        ``version`` goes into ``versions`` (written by the caller in this transaction)."""
         events = await self.reader.session_events(conn, *key, audio="lengths")
         if events is None:
             return None
         entry = Entry(version)
         entry.add(first_by_seq(e.envelope for e in events), version)
-        await repository.set_frames_version(conn, *key, version)
+        versions[key] = version
         return entry
 
-    async def _apply(self, conn: AsyncConnection, tenant: str, session: str,
-                     envs: list[Envelope]) -> None:
-        key = (tenant, session)
+    async def _apply(self, conn: AsyncConnection, key: Key, envs: list[Envelope],
+                     locked: repository.Locked, versions: dict[Key, UUID]) -> None:
         provider = envs[0].provider.value
-        locked = await repository.lock_session(conn, tenant, session, provider)
         # Out of the cache until this batch is done with it: a failure half-way leaves no entry.
         entry = self.cache.take(key, locked.frames_version)
         only_audio = all(e.kind == "audio" for e in envs)
@@ -152,7 +158,7 @@ class TranscriptBuilder(ProjectionDefaults):
         if entry is None:
             if only_audio:
                 return  # sealed: the next rebuild reads them from the ledger
-            entry = await self._load(conn, key, version)
+            entry = await self._load(conn, key, version, versions)
             if entry is None:
                 return
         else:
@@ -160,11 +166,11 @@ class TranscriptBuilder(ProjectionDefaults):
             if not new or only_audio:
                 if new:
                     entry.add(new, version)
-                    await repository.set_frames_version(conn, tenant, session, version)
+                    versions[key] = version
                 self._keep(key, entry)
                 return
             entry.add(new, version)
-            await repository.set_frames_version(conn, tenant, session, version)
+            versions[key] = version
         last = self._rebuilt.get(key)
         if (not locked.ended and last is not None
                 and time.monotonic() - last.at < rebuild_window(self.rebuild_every, last.frames)
@@ -172,23 +178,31 @@ class TranscriptBuilder(ProjectionDefaults):
             self._due[key] = provider
             self._keep(key, entry)
             return
-        n = await self._rebuild(conn, key, entry)
+        n = await self._rebuild(conn, key, entry, versions)
         # Before commit: if the batch rolls back, the row keeps its old frames_version, so the
         # kept entry is not trusted and the retried batch rebuilds from the ledger.
         self._rebuilt[key] = Rebuilt(time.monotonic(), n)
         self._due.pop(key, None)
 
-    async def _rebuild(self, conn: AsyncConnection, key: Key, entry: Entry | None) -> int:
+    async def _rebuild(self, conn: AsyncConnection, key: Key, entry: Entry | None,
+                       versions: dict[Key, UUID]) -> int:
         """Rewrite the session's transcript from ``entry``, or from the ledger without one;
         returns how many frames it saw."""
         tenant, session = key
         if entry is None:
-            entry = await self._load(conn, key, uuid.uuid4())
+            entry = await self._load(conn, key, uuid.uuid4(), versions)
             if entry is None:
                 return 0
         # Interpreting is CPU work: keep the event loop free for other consumers.
         transcript = await asyncio.to_thread(transcribe_entry, entry)
-        await repository.write_transcript(conn, tenant, session, len(entry.envs), transcript)
+        # The rows are about to hold ``transcript``: under a new version unless this batch set
+        # one already, so a rollback leaves an entry that is not trusted (see cache.py).
+        if versions.get(key) != entry.version:
+            entry.version = versions[key] = uuid.uuid4()
+        written, entry.written = entry.written, None  # not known until the write is done
+        await repository.write_transcript(conn, tenant, session, len(entry.envs), transcript,
+                                          entry.version, written)
+        entry.written = transcript
         if transcript.summary.ended_at is None:  # an ended session gets late events at most
             self._keep(key, entry)
         return len(entry.envs)
@@ -206,7 +220,9 @@ class TranscriptBuilder(ProjectionDefaults):
                 async with engine.begin() as conn:
                     locked = await repository.lock_session(conn, *key, provider)
                     entry = self.cache.take(key, locked.frames_version)
-                    n = await self._rebuild(conn, key, entry)
+                    versions: dict[Key, UUID] = {}
+                    n = await self._rebuild(conn, key, entry, versions)
+                    await repository.set_frames_versions(conn, versions)
                 # After commit: a failure stays due.
                 self._rebuilt[key] = Rebuilt(time.monotonic(), n)
                 del self._due[key]

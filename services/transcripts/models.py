@@ -56,9 +56,10 @@ class TranscriptSession(Base):
     has_tool_call: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     frame_errors: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # A fresh random value from every transaction that changes the builder's in-memory copy of
-    # the session's sealed frames (anything that deletes rows must set one too): a copy made
-    # under the value the row still holds is the one the stored transcript came from (see
-    # ``cache.py``); any other value means "re-read the session from the ledger".
+    # the session's sealed frames or writes its transcript rows (anything that deletes rows must
+    # set one too): a copy made under the value the row still holds is the one the stored
+    # transcript came from (see ``cache.py``); any other value means "re-read the session from
+    # the ledger".
     frames_version: Mapped[UUID | None] = mapped_column(Uuid)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False)

@@ -3,12 +3,13 @@ apply a batch twice (a retry) and the result is the same rows."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, delete, func, select, tuple_, update
+from sqlalchemy import Table, delete, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -39,38 +40,107 @@ async def lock_session(conn: AsyncConnection, tenant: str, session: str, provide
     return Locked(row.ended_at is not None, row.frames_version)
 
 
+_LOCK_MANY = text("""
+    SELECT s.tenant_id, s.session_id, s.ended_at, s.frames_version
+      FROM transcript_sessions s
+      JOIN unnest(CAST(:tenants AS text[]), CAST(:sessions AS text[])) AS k(tenant_id, session_id)
+        ON s.tenant_id = k.tenant_id AND s.session_id = k.session_id
+     ORDER BY s.tenant_id, s.session_id
+       FOR UPDATE OF s
+""")
+
+
+async def lock_sessions(conn: AsyncConnection, providers: dict[tuple[str, str], str]
+                        ) -> dict[tuple[str, str], Locked]:
+    """:func:`lock_session` of every (tenant, session) in ``providers`` (-> the provider a new
+    row gets), in one statement while the rows exist (a batch's sessions, locked in key order)."""
+    keys = sorted(providers)
+
+    async def locked() -> dict[tuple[str, str], Locked]:
+        rows = await conn.execute(_LOCK_MANY, {"tenants": [k[0] for k in keys],
+                                               "sessions": [k[1] for k in keys]})
+        return {(r.tenant_id, r.session_id): Locked(r.ended_at is not None, r.frames_version)
+                for r in rows}
+
+    out = await locked()
+    missing = [k for k in keys if k not in out]
+    if missing:
+        await conn.execute(pg_insert(S).values([
+            {"tenant_id": t, "session_id": s, "provider": providers[(t, s)][:32]}
+            for t, s in missing]).on_conflict_do_nothing())
+        out = await locked()
+    return out
+
+
 async def set_frames_version(conn: AsyncConnection, tenant: str, session: str,
                              version: UUID) -> None:
     """The builder's copy of the session's frames changed in this transaction (``cache.py``)."""
-    await conn.execute(update(S).where(S.tenant_id == tenant, S.session_id == session)
-                       .values(frames_version=version))
+    await set_frames_versions(conn, {(tenant, session): version})
+
+
+_SET_VERSIONS = text("""
+    UPDATE transcript_sessions s SET frames_version = v.version
+      FROM unnest(CAST(:tenants AS text[]), CAST(:sessions AS text[]), CAST(:versions AS uuid[]))
+           AS v(tenant_id, session_id, version)
+     WHERE s.tenant_id = v.tenant_id AND s.session_id = v.session_id
+""")
+
+
+async def set_frames_versions(conn: AsyncConnection,
+                              versions: dict[tuple[str, str], UUID]) -> None:
+    """:func:`set_frames_version` of every session in ``versions``, in one statement."""
+    if not versions:
+        return
+    keys = sorted(versions)
+    await conn.execute(_SET_VERSIONS, {"tenants": [k[0] for k in keys],
+                                       "sessions": [k[1] for k in keys],
+                                       "versions": [versions[k] for k in keys]})
 
 
 async def write_transcript(conn: AsyncConnection, tenant: str, session: str, frames: int,
-                           t: Transcript) -> None:
-    """Upsert the session's turns and tool calls by id, drop ids the rebuild no longer has."""
-    key = {"tenant_id": tenant, "session_id": session}
+                           t: Transcript, version: UUID | None = None,
+                           written: Transcript | None = None) -> None:
+    """Upsert the session's turns and tool calls by id, drop ids the rebuild no longer has.
+
+    ``written``: the transcript this session's rows hold now (the builder's last write, trusted
+    under the row's ``frames_version``); then only the rows that differ from it are written and
+    only the ids it had and ``t`` has not are deleted. ``version``: the session row's new
+    ``frames_version``, set with the summary."""
+    values: dict[str, Any] = {**vars(t.summary), "frames": frames}
+    if version is not None:
+        values["frames_version"] = version
     await conn.execute(update(TranscriptSession).where(
         TranscriptSession.tenant_id == tenant, TranscriptSession.session_id == session).values(
-        **asdict(t.summary), frames=frames, updated_at=func.now()))
-    await _replace(conn, TranscriptTurn, "turn_id", key,
-                   [{**key, **asdict(r)} for r in t.turns])
-    await _replace(conn, TranscriptToolCall, "call_id", key,
-                   [{**key, **asdict(r)} for r in t.tool_calls])
+        **values, updated_at=func.now()))
+    key = {"tenant_id": tenant, "session_id": session}
+    await _replace(conn, TranscriptTurn, "turn_id", key, t.turns,
+                   None if written is None else written.turns)
+    await _replace(conn, TranscriptToolCall, "call_id", key, t.tool_calls,
+                   None if written is None else written.tool_calls)
 
 
 async def _replace(conn: AsyncConnection, model: type[TranscriptTurn] | type[TranscriptToolCall],
-                   id_col: str, key: dict[str, str], rows: list[dict[str, object]]) -> None:
+                   id_col: str, key: dict[str, str], rows: Sequence[Any],
+                   before: Sequence[Any] | None) -> None:
     table = model.__table__
     assert isinstance(table, Table)
     where = (table.c.tenant_id == key["tenant_id"], table.c.session_id == key["session_id"])
-    ids = [r[id_col] for r in rows]
-    stale = delete(table).where(*where)
-    if ids:
-        stale = stale.where(tuple_(table.c[id_col]).not_in([(i,) for i in ids]))
-    await conn.execute(stale)
-    if rows:
-        await conn.execute(_upsert(table, id_col, tuple(rows[0])), rows)
+    ids = [getattr(r, id_col) for r in rows]
+    if before is None:  # what the table holds is not known: every other id goes
+        stale = delete(table).where(*where)
+        if ids:
+            stale = stale.where(tuple_(table.c[id_col]).not_in([(i,) for i in ids]))
+        await conn.execute(stale)
+        changed = list(rows)
+    else:
+        old = {getattr(r, id_col): r for r in before}
+        gone = sorted(set(old) - set(ids))
+        if gone:
+            await conn.execute(delete(table).where(*where, table.c[id_col].in_(gone)))
+        changed = [r for r in rows if old.get(getattr(r, id_col)) != r]
+    if changed:
+        dicts = [{**key, **vars(r)} for r in changed]
+        await conn.execute(_upsert(table, id_col, tuple(dicts[0])), dicts)
 
 
 @cache

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.ledger.follower import Follower, ProjectionDefaults
 from services.ledger.key_destruction import destroy_session_key
+from services.ledger.read_cache import SharedReads
 from services.ledger.reader import AudioMode, SealedEvent, make_reader
 from services.platform.db import make_async_engine
 from services.platform.settings import Settings
@@ -60,8 +61,9 @@ async def position(engine: AsyncEngine, name: str, tenant: str) -> int | None:
             {"p": name, "t": tenant})).scalar()
 
 
-def follower(settings: Settings, engine: AsyncEngine, projection: Any, **kw: Any) -> Follower:
-    reader = make_reader(settings, audio_bytes=projection.audio == "bytes")
+def follower(settings: Settings, engine: AsyncEngine, projection: Any,
+             shared: SharedReads | None = None, **kw: Any) -> Follower:
+    reader = make_reader(settings, audio_bytes=projection.audio == "bytes", shared=shared)
     return Follower(engine, projection, reader, keys=reader.keys, **kw)
 
 
@@ -130,6 +132,41 @@ async def test_erased_sessions_yield_nothing_and_the_position_moves_past(
             pass
         assert await position(engine, seen.name, tenant) == size
         assert {e.session for e in seen.seen} == {"s-kept"}
+    finally:
+        await engine.dispose()
+
+
+async def test_projections_sharing_reads_decode_once_and_never_serve_an_erased_session(
+        settings: Settings, tenant: str) -> None:
+    size = await sealed(settings, tenant, ["s-kept", "s-erased"], frames=3)
+    engine = make_async_engine(settings)
+    shared = SharedReads()
+    try:
+        alone = Seen(f"alone-{tenant}", tenant)
+        first = Seen(f"first-{tenant}", tenant, audio="none")
+        for p, cache in ((alone, None), (first, shared)):
+            f = follower(settings, engine, p, cache, batch_size=7)
+            while await f.round():
+                pass
+        assert [e.position for e in first.seen] == list(range(size))
+        assert shared.misses == size and shared.hits == 0
+        # Destroyed while its entries are in memory: no later read serves them.
+        async with engine.begin() as conn:
+            await destroy_session_key(conn, tenant, "s-erased", "test erasure")
+        second = Seen(f"second-{tenant}", tenant)
+        system = Seen(f"system-{tenant}", tenant, system_only=True)
+        for p in (second, system):
+            f = follower(settings, engine, p, shared, batch_size=7)
+            while await f.round():
+                pass
+            assert await position(engine, p.name, tenant) == size
+        assert shared.misses == size and shared.hits > 0  # nothing decoded again
+        kept = [e for e in alone.seen if e.session == "s-kept"]
+        assert [(e.position, e.envelope.payload, e.audio_lengths) for e in second.seen] == [
+            (e.position, e.envelope.payload, e.audio_lengths) for e in kept]
+        assert [(e.session, e.envelope.type) for e in system.seen] == [
+            ("s-kept", "session.started"), ("s-kept", "session.ended")]
+        assert all(e.session == "s-kept" for e in shared._runs[tenant].events)
     finally:
         await engine.dispose()
 

@@ -16,6 +16,7 @@ from schemas.envelope import Direction, Envelope, Provider
 from services.ledger.memory import MemoryLedger
 from services.platform.db import make_async_engine
 from services.platform.settings import Settings
+from services.transcripts import repository
 from services.transcripts.bench import envelopes
 from services.transcripts.consumer import TranscriptBuilder
 from services.transcripts.models import TranscriptSession
@@ -124,3 +125,35 @@ async def test_a_batch_rolled_back_after_the_handler_is_not_trusted(
     assert rows_of(sync_engine, two, session) == rows_of(sync_engine, one, session)
     assert rows_of(sync_engine, two, session)["session"]["ended_at"] is not None
     assert not a.cache  # an ended session is not kept
+
+
+async def test_a_rebuild_rolled_back_in_maintain_leaves_nothing_trusted(
+        tenant: str, engine: AsyncEngine, sync_engine: Engine,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy remembers the rows its rebuild wrote and the next rebuild writes only what
+    differs: a rebuild whose transaction is lost must not be remembered as written."""
+    envs = openai_session(tenant)
+    session = envs[0].session_id
+    one, two = f"{tenant}-one", f"{tenant}-two"
+    alone = TranscriptBuilder(MemoryLedger(), rebuild_every=0.0)
+    reference, mine = batches(envs, one), batches(envs, two)
+    for batch in reference:
+        await handle(engine, alone, batch)
+    builder = TranscriptBuilder(MemoryLedger(), rebuild_every=3600.0)
+    for batch in mine[:4]:  # the first rebuilt at once, the next ones due (inside the window)
+        await handle(engine, builder, batch)
+    assert builder._due
+    builder.rebuild_every = 0.0
+    real = repository.set_frames_versions
+
+    async def lost(conn: Any, versions: Any) -> None:
+        await real(conn, versions)
+        raise RuntimeError("the commit is lost")
+
+    monkeypatch.setattr(repository, "set_frames_versions", lost)
+    with pytest.raises(RuntimeError):
+        await builder.maintain(engine)
+    monkeypatch.setattr(repository, "set_frames_versions", real)
+    for batch in mine[4:]:
+        await handle(engine, builder, batch)
+    assert rows_of(sync_engine, two, session) == rows_of(sync_engine, one, session)
