@@ -24,6 +24,7 @@ never replaced, only added: an entry names the one it was written with forever.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Final
@@ -60,6 +61,22 @@ def dictionary(dict_id: int) -> zstandard.ZstdCompressionDict:
     return d
 
 
+# A decompressor per thread and dictionary: building one costs ~12 µs with the dictionary, a
+# payload's decompression ~2 µs (projections decode on the event loop's worker threads, and
+# python-zstandard's objects must not be shared between threads).
+_local = threading.local()
+
+
+def _decompressor(dict_id: int) -> zstandard.ZstdDecompressor:
+    cache: dict[int, zstandard.ZstdDecompressor] | None = getattr(_local, "decompressors", None)
+    if cache is None:
+        cache = _local.decompressors = {}
+    dec = cache.get(dict_id)
+    if dec is None:
+        dec = cache[dict_id] = zstandard.ZstdDecompressor(dict_data=dictionary(dict_id))
+    return dec
+
+
 @lru_cache(maxsize=1)
 def _compressor() -> zstandard.ZstdCompressor:
     return zstandard.ZstdCompressor(level=LEVEL, dict_data=dictionary(CURRENT_DICTIONARY),
@@ -84,9 +101,7 @@ def unpack(stored: bytes, limit: int = MAX_ENVELOPE_BYTES) -> bytes:
         if params.content_size in (zstandard.CONTENTSIZE_UNKNOWN, zstandard.CONTENTSIZE_ERROR) \
                 or params.content_size > limit:
             raise PayloadError("compressed payload does not declare a size within its bound")
-        d = dictionary(params.dict_id)
-        return bytes(zstandard.ZstdDecompressor(dict_data=d).decompress(
-            stored, max_output_size=limit))
+        return bytes(_decompressor(params.dict_id).decompress(stored, max_output_size=limit))
     except zstandard.ZstdError as exc:
         raise PayloadError("compressed payload does not decompress") from exc
 
