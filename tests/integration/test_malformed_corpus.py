@@ -332,9 +332,17 @@ async def test_frames_of_a_session_whose_key_is_gone_are_dead_lettered_then_retr
     async with engine.connect() as conn:
         summary = await ledger_summary(conn, tenant, "keyed")
         assert summary["gaps"] == [] and summary["ended"], summary
-        statuses = {r for (r,) in await conn.execute(text(
-            "SELECT DISTINCT status FROM dead_letters WHERE tenant_id = :t"), {"t": tenant})}
-        assert statuses == {"retried"}
+        letters = (await conn.execute(text(
+            "SELECT consumer, status, reason FROM dead_letters WHERE tenant_id = :t"),
+            {"t": tenant})).all()
+        # Every frame the sealer refused was retried. A projection that read the session's
+        # sealed entries while its key was damaged refused them too, with the ledger's reason
+        # (whether one did depends on when it was woken): its letters stay open for an
+        # operator, and say why.
+        assert {status for consumer, status, _ in letters if consumer == "sealer"} == {"retried"}
+        others = [(consumer, status, reason) for consumer, status, reason in letters
+                  if consumer != "sealer"]
+        assert all(reason.startswith("unreadable: ") for _, _, reason in others), others
     verify = stack.vox("verify", "--tenant", tenant, "--json", check=False)
     assert verify.returncode == 0, verify.stdout[-1500:] + verify.stderr[-1500:]
     record_peak_rss(stack)
