@@ -1,7 +1,9 @@
 """One decode of the sealed ledger per process, shared by the projections that follow it.
 
-``voxledger run`` runs every projection in one process (one event loop, one GIL). The catalog
-and the transcript builder follow the same tenants' ledgers, woken by the same notification, a
+``voxledger run`` groups consumers into processes (``services/runner/supervisor.py``: the
+catalog, the transcript builder and the redaction worker share one, one event loop and one GIL;
+the sealer and the audio recorder have their own). The catalog and the transcript builder follow
+the same tenants' ledgers, woken by the same notification, a
 few milliseconds apart, and each used to read and decode every entry itself: decrypt, decompress
 and parse the payload cost more than either projection's own work on most entries (audio
 frames). :class:`SharedReads` keeps, per tenant, the decoded entries of the positions read last
