@@ -15,7 +15,10 @@ What it keeps and for how long. Entries are decoded as for ``audio="lengths"`` (
 asked for ``"none"`` gets the parsed payload too, which it does not read). A run holds at most
 ``window`` entries (the oldest dropped first) and is dropped whole once ``ttl_s`` passed without
 a read extending it, so decrypted content of a session lives here seconds, not for the life of
-the process. Erasure: every read still locks the served sessions' keys ``FOR KEY SHARE`` in the
+the process. All runs together hold at most ``max_entries`` (the least recently extended runs
+are dropped first), so memory stays bounded however many tenants are live.
+
+Erasure: every read still locks the served sessions' keys ``FOR KEY SHARE`` in the
 caller's transaction (``LedgerReader.read``) and drops the events of a session whose key is gone,
 and :meth:`SharedReads.forget` removes that session's entries from the run at once.
 
@@ -50,8 +53,11 @@ class _Run:
 
 
 class SharedReads:
-    def __init__(self, window: int = 10_000, ttl_s: float = 10.0, max_tenants: int = 256) -> None:
+    def __init__(self, window: int = 10_000, ttl_s: float = 10.0, max_tenants: int = 256,
+                 max_entries: int = 100_000) -> None:
         self.window, self.ttl_s, self.max_tenants = window, ttl_s, max_tenants
+        self.max_entries = max_entries
+        self._total = 0  # entries kept in every run
         self._runs: dict[str, _Run] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.hits = 0  # entries served from a run
@@ -102,7 +108,9 @@ class SharedReads:
             events, after = events[cut:], run.hi
         if run is None or after > run.hi:
             if run is None and len(self._runs) >= self.max_tenants:
-                self._runs.pop(min(self._runs, key=lambda t: self._runs[t].used))
+                self._drop(min(self._runs, key=lambda t: self._runs[t].used))
+            if run is not None:
+                self._total -= len(run.events)
             run = self._runs[tenant] = _Run(after, after, now)
         run.events.extend(events)
         run.positions.extend(e.position for e in events)
@@ -110,12 +118,29 @@ class SharedReads:
             run.unparsed.update(unparsed)
         run.hi, run.used = upto, now
         self.misses += len(events)
+        self._total += len(events)
         extra = len(run.events) - self.window
         if extra > 0:
-            for e in run.events[:extra]:
-                run.unparsed.pop(e.position, None)
-            del run.events[:extra], run.positions[:extra]
-            run.lo = run.positions[0] if run.positions else run.hi
+            self._trim(run, extra)
+        while self._total > self.max_entries:
+            others = [t for t in self._runs if t != tenant]
+            if not others:
+                self._trim(run, self._total - self.max_entries)
+                break
+            self._drop(min(others, key=lambda t: self._runs[t].used))
+
+    def _trim(self, run: _Run, extra: int) -> None:
+        """Drop the run's oldest ``extra`` entries."""
+        for e in run.events[:extra]:
+            run.unparsed.pop(e.position, None)
+        self._total -= len(run.events[:extra])
+        del run.events[:extra], run.positions[:extra]
+        run.lo = run.positions[0] if run.positions else run.hi
+
+    def _drop(self, tenant: str) -> None:
+        run = self._runs.pop(tenant, None)
+        if run is not None:
+            self._total -= len(run.events)
 
     def forget(self, tenant: str, sessions: Iterable[str]) -> None:
         """Drop every kept entry of ``sessions`` (their key is destroyed)."""
@@ -124,6 +149,7 @@ class SharedReads:
         if run is None or not gone or not any(e.session in gone for e in run.events):
             return
         kept = [e for e in run.events if e.session not in gone]
+        self._total -= len(run.events) - len(kept)
         run.events, run.positions = kept, [e.position for e in kept]
         run.unparsed = {p: e for p, e in run.unparsed.items() if e.session not in gone}
 
@@ -131,7 +157,7 @@ class SharedReads:
         """Drop the runs no read has extended for ``ttl_s``."""
         now = time.monotonic() if now is None else now
         for tenant in [t for t, r in self._runs.items() if now - r.used > self.ttl_s]:
-            del self._runs[tenant]
+            self._drop(tenant)
 
     def __len__(self) -> int:
-        return sum(len(r.events) for r in self._runs.values())
+        return self._total

@@ -89,3 +89,25 @@ def test_an_unparsed_read_gets_the_alternate_of_a_frame_that_only_fails_to_parse
     assert parsed[0][1] is bad and unparsed[0][1] is alt
     cache.forget(T, {"s1"})
     assert len(cache) == 0 and not cache._runs[T].unparsed
+
+
+def test_every_run_together_stays_within_the_global_budget() -> None:
+    cache = SharedReads(window=100, max_entries=250)
+    for tenant in ["a", "b", "c"]:
+        cache.put(tenant, 0, 100, [ev(p) for p in range(100)])
+        assert len(cache) <= 250
+    # The third run pushed the total over 250: the least recently extended run ("a") went.
+    assert len(cache) == 200
+    assert cache.get("a", 0, 100, 100) is None
+    assert positions(cache.get("b", 0, 100, 1)) == ([0], 1)
+    # One tenant alone above the budget keeps its newest entries.
+    small = SharedReads(window=1_000, max_entries=50)
+    small.put(T, 0, 80, [ev(p) for p in range(80)])
+    assert len(small) == 50
+    assert small.get(T, 10, 80, 100) is None
+    assert positions(small.get(T, 30, 80, 100)) == (list(range(30, 80)), 80)
+    # Forgetting a session and expiring runs keep the count exact.
+    small.forget(T, ["s1"])
+    assert len(small) == 0
+    cache.expire(now=float("inf"))
+    assert len(cache) == 0
