@@ -90,7 +90,13 @@ _CUES: tuple[tuple[Topic, re.Pattern[str]], ...] = tuple(
 # ASR often drops the question mark: "who's the account holder", "and your zip".
 _ASKS = re.compile(r"\?|\b(what|what's|whats|can i|could i|may i|can you|could you|please"
                    r"|tell me|give me|read|confirm|verify|go ahead|provide|need|spell"
-                   r"|who|who's|whose|which|where|and your|and the)\b")
+                   r"|who|who's|whose|which|where|and your|and the"
+                   r"|when (?:was|were|did|is|does|do|will))\b")
+# A prompt of a few words is a question without its question word, as ASR drops the mark:
+# "date of birth", "license number", "email".
+# "your card was declined" states, it does not ask.
+_PROMPT_WORDS = 4
+_STATES = frozenset({"is", "was", "are", "were", "has", "have", "had", "been", "will", "got"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +118,10 @@ def topics(text: str) -> frozenset[Topic]:
 
 
 def from_agent_turn(agent_text: str | None) -> Context:
-    if not agent_text or not _ASKS.search(agent_text.lower()):
+    if not agent_text:
+        return NO_CONTEXT
+    low = agent_text.lower()
+    words = low.split()
+    if not _ASKS.search(low) and (len(words) > _PROMPT_WORDS or _STATES.intersection(words)):
         return NO_CONTEXT
     return Context(topics(agent_text))

@@ -14,9 +14,9 @@ rest of Presidio's English defaults in written and spoken form: LOCATION (a gaze
 cues, and places by their cues alone), US_PASSPORT, US_DRIVER_LICENSE, US_ITIN, US_BANK_NUMBER,
 UK_NHS, URL, MEDICAL_LICENSE, CRYPTO, phone/SSN/bank numbers, and DATE_TIME only as a birth date
 (``DATE_OF_BIRTH``): "two days", "Sunday", "3:45" stay. Then the policy decides: operators
-(``keep`` drops a class), location granularity; and within a session, further mentions of a name
-or place are found (``session.py``). A call not in the policy's language runs only the
-language-independent recognizers (no spaCy).
+(``keep`` drops a class), location granularity, NRP scope; and within a session, further
+mentions of a name or place are found (``session.py``). A call not in the policy's language
+runs only the language-independent recognizers (no spaCy).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from services.redaction.recognizers import View, recognize_all
 from services.redaction.recognizers.base import Finding
 from services.redaction.recognizers.names import core_first_names, core_last_names
 from services.redaction.recognizers.place_cues import coordinated
+from services.redaction.recognizers.places import groups_of_things
 from services.redaction.results import (
     DETECTOR_VERSION,
     FindingRecord,
@@ -235,6 +236,9 @@ class RedactionEngine:
         for k, entity in enumerate(whole or ()):
             if entity is not None:
                 found[k] = [Finding(entity, 0, len(items[k].text), 1.0, "key")]
+        if english and policy.nrp_scope == "all":  # stock Presidio's every group mention
+            for k, view in enumerate(views):
+                found[k].extend(groups_of_things(view))
         found = [[f for f in fs if _applies(policy, f)] for fs in found]
         # "ketchikan and skagway": a place said with a place found, whoever found it; "tomasz
         # uh nowak": one name across the caller's hesitation
@@ -303,8 +307,9 @@ def _truncated(turn: RedactedTurn, at: int, length: int) -> RedactedTurn:
 
 
 def _applies(policy: RedactionPolicy, f: Finding) -> bool:
-    """Whether the policy redacts this finding: ``keep`` classes and places finer than the
-    policy's granularity stay in the text."""
+    """Whether the policy redacts this finding: ``keep`` classes, places finer than the
+    policy's granularity and, under ``nrp_scope: people``, group words for things stay in the
+    text."""
     if policy.operator_for(f.entity_type) == "keep":
         return False
     if f.entity_type == "LOCATION":
@@ -312,6 +317,8 @@ def _applies(policy: RedactionPolicy, f: Finding) -> bool:
             return False
         if policy.location_granularity == "below_country" and f.detector.endswith(":country"):
             return False
+    if f.entity_type == "NRP" and f.detector.endswith(":thing"):
+        return policy.nrp_scope == "all"  # "thai food": a group word for a thing
     return True
 
 

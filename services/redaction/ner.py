@@ -4,8 +4,8 @@ keep. On truecased text the model finds places and names it cannot see in lower 
 takes drugs, apps and dishes for people and places ("i'm on Metformin", "paid with Venmo"): a
 place is kept when a cue, the gazetteer or a place word vouches for it, a person when a list or a
 second name word does; one unlisted rare word spaCy calls a person is kept only as a place after
-"in" or "went to" ("my hotel is in bandra"). Groups only of people, in the caller's turns. Pure
-logic.
+"in" or "went to" ("my hotel is in bandra"). Groups only in the caller's turns; a group word
+for a thing is marked so (``presidio:thing``) for the policy's NRP scope. Pure logic.
 """
 
 from __future__ import annotations
@@ -44,11 +44,12 @@ def kept(view: View, cased: Truecased, entity: str, start: int, end: int,
     truecased text, in a span holding a word truecasing raised (on ASR text the model's own
     places are mostly wrong); a person that is one unlisted raised word only as a place after
     "in" or "went to" ("my hotel is in bandra"), as it is most often a drug or an app ("i'm on
-    metformin"); groups only of people, in the caller's turns."""
+    metformin"); groups only in the caller's turns, those of things marked ``:thing``."""
     if entity in _CALLER_ONLY and view.is_agent:
         return None
     if entity == "NRP" and group_of_a_thing(view, start, end):
-        return None  # "Thai food", "the Mexican peso"
+        # "Thai food", "the Mexican peso": the policy's nrp_scope decides
+        return Finding(entity, start, end, score, "presidio:thing")
     if entity == "LOCATION" and not ((cased.raised_in(start, end) or view.text[start].isupper())
                                      and spoken_place(view, start, end)):
         return None

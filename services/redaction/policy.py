@@ -25,6 +25,13 @@ Granularity = Literal["all", "below_country", "none"]
 # A call not in the policy's language: hold it back from export, or redact it with the
 # language-independent recognizers only (numbers, codes, emails, cards, IBANs, IPs, URLs).
 OtherLanguages = Literal["hold", "patterns"]
+# Which group mentions (nationality, ethnic group, religion, political group: GDPR Art. 9
+# special-category data) are personal: those said of a person or of people ("i'm catholic", "my
+# husband is nigerian", "he doesn't rent to arabs"), or every mention, as stock Presidio
+# redacts every NORP, including the same words for things ("thai food", "a swiss franc
+# account"). Art. 9 protects data revealing a person's origin, faith or opinions; a dish or a
+# currency reveals none, so "people" is the default.
+NrpScope = Literal["people", "all"]
 _NORMALIZE = re.compile(r"[^a-z0-9]+")
 
 
@@ -35,10 +42,11 @@ def _default_operators() -> dict[str, Operator]:
 class RedactionPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal[1, 2] = 2
+    schema_version: Literal[1, 2, 3] = 3
     name: str = "default"
     # 2: every class stock Presidio detects, places below country level, tool calls, language.
-    version: int = Field(default=2, ge=1)
+    # 3: nrp_scope (groups said of people; "all" for stock Presidio's every mention).
+    version: int = Field(default=3, ge=1)
     tenant_id: str | None = None
     threshold: float = Field(default=0.35, ge=0.0, le=1.0)
     default_operator: Operator = "placeholder"
@@ -47,6 +55,7 @@ class RedactionPolicy(BaseModel):
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}$")
     other_languages: OtherLanguages = "hold"
     location_granularity: Granularity = "below_country"
+    nrp_scope: NrpScope = "people"
 
     def operator_for(self, entity_type: str) -> Operator:
         return self.operators.get(entity_type, self.default_operator)

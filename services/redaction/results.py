@@ -19,7 +19,12 @@ from pydantic import BaseModel, ConfigDict
 #    words and across hesitations; places said together; answers to "where…?"; rare words
 #    after a dwelling or a motion; lakes, mountains and islands; numbered rural roads; group
 #    adjectives before nouns for people; spelled top-level domains; names take no determiner
-DETECTOR_VERSION = "voxledger-speech/7"
+# 8: sixth round: NRP scope in the policy (group words of things marked, kept by default);
+#    race words said of a person; words that are a group only when said of someone not before
+#    a trade; short prompts and "when was…" ask; dates with their cue after them, fillers
+#    inside, or a year of the last century; landmarks end a place's name; nearness, roads and
+#    touring cue places; numbers are no unknown place; names beside a role or a naming verb
+DETECTOR_VERSION = "voxledger-speech/8"
 
 
 @dataclass(frozen=True, slots=True)

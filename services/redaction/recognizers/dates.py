@@ -2,15 +2,17 @@
 "the fifth of May", "expires May twenty twenty six".
 
 A date is identifying only as a birth date (or a card expiry): "your appointment is on March
-fifth" stays. Numeric forms ("03/14/1985", "oh five twenty six") are number runs and are
-classified in ``numbers.py``. Pure logic.
+fifth" stays. A cue before the date or just after it ("…, that's my dad's birthday") says which;
+a whole date (day, month and a year of the last century) is a birth date without one. Numeric
+forms ("03/14/1985", "oh five twenty six") are number runs and are classified in
+``numbers.py``. Pure logic.
 """
 
 from __future__ import annotations
 
-from services.redaction.context import Topic
+from services.redaction.context import Topic, topics
 from services.redaction.recognizers.base import Finding, View
-from services.redaction.spoken import TENS
+from services.redaction.spoken import TENS, Token
 
 DETECTOR = "dates"
 
@@ -25,6 +27,9 @@ ORDINALS = frozenset({
     "seventeenth", "eighteenth", "nineteenth", "twentieth", "thirtieth",
 })
 _MAX_REACH = 5
+_AFTER_WORDS = 8
+_DATES = frozenset({Topic.DOB, Topic.EXPIRY})
+FILLERS = frozenset({"uh", "um", "er", "erm", "uhm", "hmm"})
 
 
 def recognize(view: View) -> list[Finding]:
@@ -37,40 +42,61 @@ def recognize(view: View) -> list[Finding]:
         if tok.low not in MONTHS or (tok.low == "may" and not tok.text[0].isupper()
                                      and not _may_is_month(view, k)):
             continue
-        # "my date of birth, um, let me think, is march third": the cue can be a while back.
-        asked = (view.local_topics(k, limit=14) or view.context.asked) & {Topic.DOB,
-                                                                          Topic.EXPIRY}
-        if not asked:
-            continue
         start, end = tok.start, tok.end
         j = k - 1
+        while j >= 0 and toks[j].low in FILLERS:  # "the eighth of uh march"
+            j -= 1
         # "the fifth of March", and day first without "of": "twenty third September",
         # "23rd September", "23 September"
         if j >= 0 and toks[j].low == "of":
             j -= 1
+        day = False
         if j >= 0 and (toks[j].low in ORDINALS or _is_numeric_ordinal(toks[j].low)):
-            start = toks[j].start
+            start, day = toks[j].start, True
             if j >= 1 and toks[j - 1].low in TENS:  # "the twenty second of"
                 start = toks[j - 1].start
         elif j >= 0 and j == k - 1 and j in runs_by_last and len(runs_by_last[j].digits) <= 2:
-            start = runs_by_last[j].start
-        j, reached = k + 1, False
+            start, day = runs_by_last[j].start, True
+        j, reached, year = k + 1, False, False
         while j < len(toks) and j - k <= _MAX_REACH:
             t = toks[j]
             if j in runs_by_first:
                 run = runs_by_first[j]
                 end, j, reached = run.end, run.last + 1, True
+                year = year or _past_year(run.digits)
+                day = day or len(run.digits) <= 2
                 continue
-            if t.low in ORDINALS or _is_numeric_ordinal(t.low) or t.low in ("the", "of", ","):
-                end = t.end if t.low not in ("the", "of", ",") else end
-                reached = reached or t.low not in ("the", "of", ",")
+            if t.low in ORDINALS or _is_numeric_ordinal(t.low) or t.low in ("the", "of", ",") \
+                    or t.low in FILLERS:
+                if t.low in ORDINALS or _is_numeric_ordinal(t.low):
+                    end, reached, day = t.end, True, True
                 j += 1
                 continue
             break
-        if reached or start < tok.start:
-            entity = "DATE_OF_BIRTH" if Topic.DOB in asked else "CARD_EXPIRY"
-            out.append(Finding(entity, start, end, 0.85, DETECTOR))
+        if not (reached or start < tok.start):
+            continue
+        # "my date of birth, um, let me think, is march third": the cue can be a while back,
+        # or just after ("january ninth fifty two, that's my dad's birthday")
+        before = view.local_topics(k, limit=14) or view.context.asked
+        asked = (before & _DATES) or (_topics_after(toks, j) & _DATES)
+        if not asked and not (day and year):
+            continue
+        # a whole date of a year long past is a birth date, cue or none ("the first of april
+        # nineteen ninety nine"); a date in the calendar ("march third") needs the cue
+        entity = "DATE_OF_BIRTH" if Topic.DOB in asked or not asked else "CARD_EXPIRY"
+        out.append(Finding(entity, start, end, 0.85 if asked else 0.6, DETECTOR))
     return out
+
+
+def _topics_after(toks: list[Token], j: int) -> frozenset[Topic]:
+    """Topics said in the few words after a date (``j``: the token after it)."""
+    return topics(" ".join(t.low for t in toks[j:j + _AFTER_WORDS]))
+
+
+def _past_year(digits: str) -> bool:
+    """A year of the last century ("nineteen fifty eight", "1958"): a date in it is not an
+    appointment or a payment."""
+    return len(digits) == 4 and digits.startswith("19")
 
 
 def _may_is_month(view: View, k: int) -> bool:

@@ -1,7 +1,8 @@
 """Places by their cues rather than by a list: what is said around a place names it, whatever
 the place. A short answer to "where…?" or "what county?"; rare words after a dwelling or a
 motion and its preposition ("a flat in hebden bridge", "went to ketchikan"); a name with a noun of
-the land or water ("flathead lake", "lake louise"); places said together with a place found
+the land or water ("flathead lake", "lake louise") or of a landmark ("by pike place market");
+places said together with a place found
 ("ketchikan and skagway"); and the checks the engine applies to spaCy's places on truecased text
 (a cue, a list or a place word must vouch for them; "on"/"at"/"through" alone do not, as they as
 often take a drug, an app or a store). Caller turns only, except a place the agent reads back.
@@ -184,7 +185,7 @@ def _answered(view: View) -> list[Finding]:
 # near maidstone", "porto i mean faro", "sacramento well elk grove".
 _LINKS = frozenset({"and", "or", "then", "instead", "of", "not", "near", "to", "via", "through",
                     "i", "mean", "well", "sorry", "no", "rather", "also", "outside", "past",
-                    "nor", "plus", "uh", "um", "down", "up", "over", "back"})
+                    "nor", "plus", "uh", "um", "down", "up", "over", "back", "than"})
 _LINK_WORDS = 2
 
 
@@ -254,6 +255,12 @@ _FEATURE_LAST = frozenset({"lake", "lakes", "mountains", "mountain", "river", "i
                            "parish", "springs", "falls", "beach", "heights", "hills", "coast",
                            "shore", "sound", "gulf", "keys", "bayou", "glacier", "reservoir"})
 _FEATURE_FIRST = frozenset({"lake", "mount", "mt", "isle", "cape", "fort", "ft"})
+# Nouns of a landmark that end its name, said where someone is or lives: "right by pike place
+# market", "next to coors field", "in the gaslamp quarter". After "the" only with a rare word
+# ("by the train station" is any station).
+_LANDMARK_LAST = frozenset({"market", "station", "field", "zoo", "square", "quarter", "plaza",
+                            "pier", "wharf", "stadium", "arena", "terminal", "district",
+                            "commons", "gardens", "park"})
 _PLAIN = 5.5  # "big", "old", "little": a lake so described is not named
 _FEATURE_LEAD = _DWELL_PREPOSITIONS | _RESIDENCE | frozenset({"to", "from", "of", "into"})
 
@@ -268,14 +275,18 @@ def _featured(view: View) -> list[Finding]:
     stops = stop_words()
     out: list[Finding] = []
     for k, tok in enumerate(toks):
-        if tok.low in _FEATURE_LAST and k >= 2:
+        landmark = tok.low in _LANDMARK_LAST
+        if (tok.low in _FEATURE_LAST or landmark) and k >= 2:
             first = k
             while first > 0 and k - first < 2 and toks[first - 1].text.isalpha() \
                     and toks[first - 1].low not in stops \
-                    and toks[first - 1].low not in _FEATURE_LAST:
+                    and toks[first - 1].low not in _FEATURE_LAST \
+                    and toks[first - 1].low not in _FEATURE_LEAD:  # "near" is no name's word
                 first -= 1
-            if first < k and word_before(toks, first) in _FEATURE_LEAD \
-                    and zipf(toks[first].low) < _PLAIN:  # "the big lake" is no name
+            named = zipf(toks[first].low) < _PLAIN  # "the big lake" is no name
+            if landmark and toks[first - 1].low == "the":
+                named = any(rare_word(toks[m].low) for m in range(first, k))
+            if first < k and word_before(toks, first) in _FEATURE_LEAD and named:
                 out.append(Finding("LOCATION", toks[first].start, tok.end, 0.6, DETECTOR))
                 continue
         if tok.low in _FEATURE_FIRST and k + 1 < len(toks) and toks[k + 1].text.isalpha() \

@@ -26,10 +26,11 @@ from services.redaction.context import Topic
 from services.redaction.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from services.redaction.recognizers.base import Finding, View
 from services.redaction.recognizers.lexicon import zipf
-from services.redaction.spoken import Token
+from services.redaction.spoken import TEENS, TENS, UNITS, Token
 
 DETECTOR = "places"
 COUNTRY_DETECTOR = "places:country"
+THING_DETECTOR = "places:thing"  # a group word said of a thing: the policy's nrp_scope decides
 _MAX_WORDS = 4
 _BIG_CITY = 200_000
 _MIN_TOWN = 5_000  # geonames towns this size and up; below 15,000 only after a cue
@@ -64,6 +65,11 @@ _STRONG = frozenset({
     "heading down to", "going up to", "going down to", "moving up to", "moving down to",
     "summer place on", "house on", "cabin on", "place on", "cottage on", "live on",
     "living on", "lives on",
+    # nearness said with a direction, the road to a place, passing through it, touring it
+    "down by", "out by", "up by", "over by", "way to", "way back from", "visiting",
+    "drive through", "driving through", "drove through", "passing through", "touring",
+    # where one's people live ("friends in leith"); not "my son in college"
+    "friends in", "relatives in", "grandparents in", "parents in",
 })
 # After a place in a caller's turn, words that make it the caller's own ("your bellevue
 # branch", "the fort myers clinic").
@@ -88,6 +94,8 @@ _TOWN_ENDINGS = ("ville", "borough", "boro", "burgh", "burg", "berg", "bury", "t
                  "dorf", "stadt", "ingen", "thorpe", "by", "ness", "minster", "caster", "cester")
 _RARE_TOWN = 3.0
 _NEAR = frozenset({"in", "from", "near", "outside", "around"})  # lower-case towns need these
+# "went up by eighteen percent": a number is no unknown place's name
+_NUMBER_WORDS = frozenset(UNITS) | frozenset(TEENS) | frozenset(TENS) | {"hundred", "thousand"}
 _WEAK = frozenset({"in", "from", "to", "at", "around", "visiting", "via", "toward", "towards",
                    "of"})
 # In an agent's turn a place is the caller's when the agent speaks of them or reads their data
@@ -191,7 +199,8 @@ _NRP_PAIRS = frozenset({
     ("solomon", "islander"), ("papua", "new"), ("new", "guinean"), ("east", "timorese"),
     ("liberal", "democrat"), ("social", "democrat"), ("christian", "democrat"),
     ("green", "party"), ("labour", "party"), ("tea", "party"), ("sinn", "fein"),
-    ("west", "indian"), ("hong", "konger"), ("faroese", "islander")})
+    ("west", "indian"), ("hong", "konger"), ("faroese", "islander"), ("native", "hawaiian"),
+    ("native", "alaskan")})
 # Group words that are not adjectives of a country or faith above.
 _NRP_EXTRA = frozenset({"jew", "lds", "sikhs", "mormon", "hasidic", "sephardic", "ashkenazi"})
 # Words that are a group only when said of someone: "i'm english" (not "do you speak
@@ -616,6 +625,7 @@ def _locations(view: View) -> list[Finding]:
         named = i >= 2 and toks[i - 1].low in ("called", "named") and toks[i - 2].low in (
             "town", "city", "village", "place", "suburb", "island", "county", "hamlet")
         if strong and (tok.low not in ambiguous or named) and tok.low not in _stop_words() \
+                and tok.low not in _NUMBER_WORDS \
                 and toks[i - 1].low != "the" \
                 and not (i >= 2 and toks[i - 2].low == "out" and toks[i - 1].low == "of") \
                 and (tok.text[0].isupper() or zipf(tok.low) < _COMMON or named):
@@ -670,8 +680,10 @@ _PLACE_NOUNS = frozenset({"place", "area", "house", "home", "apartment", "city",
 
 def _of_a_thing(toks: list[Token], i: int) -> bool:
     """A group adjective said of a thing: another content word follows and nothing before it
-    says it of a person ("the mexican peso", not "i'm mexican", "a mexican citizen")."""
-    if i + 1 >= len(toks) or (i > 0 and toks[i - 1].low in _SELF):
+    says it of a person ("the mexican peso", not "i'm mexican", "a mexican citizen"). A verb
+    that opens the line asks a question ("is greek yogurt okay"), it says nothing of anyone."""
+    asks = i == 1 and toks[0].low in ("is", "are", "was", "were")
+    if i + 1 >= len(toks) or (i > 0 and toks[i - 1].low in _SELF and not asks):
         return False
     if i > 1 and toks[i - 1].low in ("a", "an") and toks[i - 2].low in _SELF:
         return False  # "she's a filipino nurse"
@@ -713,15 +725,14 @@ def _person_noun(word: str) -> bool:
 
 def group_of_a_thing(view: View, start: int, end: int) -> bool:
     """Whether the span (another detector's NRP, e.g. spaCy's) is one group adjective said of a
-    thing ("Thai food", "the Mexican peso", "English muffins") or a language ("in english and
-    spanish"), which the groups reader here would not report."""
+    thing ("Thai food", "the Mexican peso", "English muffins", "a scandinavian cruise") or a
+    language ("in english and spanish"), which the groups reader here reports only as a
+    thing (``groups_of_things``)."""
     at = view.token_range(start, end)
     if at is None or at[0] != at[1]:
         return False
-    k = at[0]
-    low = view.tokens[k].low
-    return ((low in NRP_WORDS or low == "english") and _of_a_thing(view.tokens, k)) \
-        or _language(view.tokens, k)
+    # any group adjective spaCy knows, listed here or not ("a scandinavian cruise")
+    return _of_a_thing(view.tokens, at[0]) or _language(view.tokens, at[0])
 
 
 # Said before a language's name: "in spanish", "speak english", "english and spanish".
@@ -749,7 +760,45 @@ def _language(toks: list[Token], i: int) -> bool:
     return False
 
 
-def _groups(view: View) -> list[Finding]:
+# Nouns for a person that a race word can be said of: "a black woman", "the guy … was white".
+_PERSON_NOUNS = _KIN | frozenset({"man", "woman", "men", "women", "guy", "guys", "lady", "girl",
+                                  "boy", "gentleman", "person", "people", "folks", "kid",
+                                  "driver", "neighbor", "neighbour", "patient", "tenant",
+                                  "landlord", "friend", "partner", "baby"})
+_SUBJECT_REACH = 6  # "the guy who hit me was white": the subject a few words back
+
+
+def _race_said_of(toks: list[Token], i: int) -> bool:
+    """A race word said of a person: "i'm black and …", "my mother is white", "the guy who hit
+    me was white", "a black woman"; not "the screen is black", "a white car"."""
+    if i + 1 < len(toks) and toks[i + 1].low in _PERSON_NOUNS:
+        return True  # before the person it describes
+    if i == 0:
+        return False
+    if toks[i - 1].low in _I_AM:  # before a pause: "i'm black and", not "i'm white water rafting"
+        return i + 1 == len(toks) or toks[i + 1].low in _stop_words()
+    return toks[i - 1].low in ("is", "was", "are", "were") and any(
+        toks[k].low in _PERSON_NOUNS for k in range(max(0, i - _SUBJECT_REACH), i - 1))
+
+
+def _said_of_next(toks: list[Token], i: int) -> bool:
+    """After a word that is a group only when said of someone, nothing that makes it a
+    thing's or a trade's: "i'm a conservative voter", "a registered independent", not "a
+    conservative investor", "an independent contractor"."""
+    if i + 1 >= len(toks):
+        return True
+    nxt = toks[i + 1]
+    return not nxt.text.isalpha() or nxt.low in _stop_words() or nxt.low in _NRP_TAIL \
+        or _group_word(nxt.low) in NRP_WORDS
+
+
+def groups_of_things(view: View) -> list[Finding]:
+    """Group words said of things ("thai food", "a swiss franc account"), for the policy's
+    ``nrp_scope: all`` (stock Presidio's every mention); detector ``places:thing``."""
+    return _groups(view, things=True)
+
+
+def _groups(view: View, things: bool = False) -> list[Finding]:
     toks = view.tokens
     out: list[Finding] = []
     i = 0
@@ -757,12 +806,10 @@ def _groups(view: View) -> list[Finding]:
         tok = toks[i]
         word = _group_word(tok.low)
         said_of = word in _NRP_IF_SAID_OF and i > 0 and toks[i - 1].low in _SAID_OF \
-            and (toks[i - 1].low not in ("a", "an") or (i > 1 and toks[i - 2].low in _SAID_OF))
-        if word in _RACE and i > 0 and (toks[i - 1].low in _I_AM or (
-                toks[i - 1].low in ("is", "was", "are") and i > 1
-                and toks[i - 2].low in _KIN)) \
-                and (i + 1 == len(toks) or toks[i + 1].low in _stop_words()):
-            said_of = True  # "i'm black and …", "my mother is white", not "the screen is black"
+            and (toks[i - 1].low not in ("a", "an") or (i > 1 and toks[i - 2].low in _SAID_OF)) \
+            and _said_of_next(toks, i)
+        if word in _RACE and _race_said_of(toks, i):
+            said_of = True
         if word not in NRP_WORDS and word not in _NRP_PAIR_ONLY and word not in _NRP_EXTRA \
                 and not said_of:
             i += 1
@@ -783,10 +830,15 @@ def _groups(view: View) -> list[Finding]:
         last = k if pair else i
         while last + 1 < len(toks) and toks[last + 1].low in _NRP_TAIL:
             last += 1  # "latter day saints", "jehovah's witnesses"
-        if last == i and word == tok.low and (_of_a_thing(toks, i) or _language(toks, i)):
-            i += 1  # "the french press", "thai food", "an italian restaurant", "in spanish"
+        thing = last == i and word == tok.low and not said_of and _of_a_thing(toks, i)
+        if last == i and word == tok.low and (thing or _language(toks, i)):
+            # "the french press", "thai food", "an italian restaurant", "in spanish"
+            if things and thing and not _language(toks, i):
+                out.append(Finding("NRP", tok.start, tok.end, 0.7, THING_DETECTOR))
+            i += 1
             continue
-        out.append(Finding("NRP", tok.start, toks[last].end, 0.7, DETECTOR))
+        if not things:
+            out.append(Finding("NRP", tok.start, toks[last].end, 0.7, DETECTOR))
         i = last + 1
     return out
 
