@@ -140,11 +140,13 @@ async def _replace(conn: AsyncConnection, model: type[TranscriptTurn] | type[Tra
 
 
 @cache
-def _upsert(table: Table, id_col: str, cols: tuple[str, ...]) -> Any:
-    stmt = pg_insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=["tenant_id", "session_id", id_col],
-        set_={c: stmt.excluded[c] for c in cols if c not in ("tenant_id", "session_id", id_col)})
+def _upsert(table: Table, id_col: str, cols: tuple[str, ...]) -> TextClause:
+    """As text, built once per column set (see ``_SET_SUMMARY``)."""
+    keys = ("tenant_id", "session_id", id_col)
+    return text(f"INSERT INTO {table.name} ({', '.join(cols)}) "
+                f"VALUES ({', '.join(f':{c}' for c in cols)}) "
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys))
 
 
 async def projection_rows(conn: AsyncConnection, tenant: str, session: str
