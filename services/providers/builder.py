@@ -11,6 +11,7 @@ Two clocks (wire-formats.md §0, "two time bases"):
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from dataclasses import dataclass, field
 from typing import Final
@@ -115,7 +116,8 @@ class Builder:
         # What freezing reads, kept up to date as chunks arrive or are cut, so freezing a live
         # session again is not O(chunks) work (finalize.py).
         self.frozen = finalize.Frozen()
-        self.has_caller_audio = False
+        self.caller_chunks: list[ChunkState] = []
+        self.caller_ends: list[float] = []  # each caller chunk's end in caller audio (sorted)
         self.turns: dict[str, TurnState] = {}
         self.tools: dict[str, ToolState] = {}
         self.truncations: list[Truncation] = []
@@ -189,25 +191,24 @@ class Builder:
         duration = nbytes / fmt.bytes_per_ms
         end = self.caller_end_ms
         start = self.now_ms if end is None or self.now_ms > end + CALLER_SLACK_MS else end
-        self.chunks.append(ChunkState("caller", fmt, self.caller_bytes, nbytes, start, duration,
-                                      self.seq, turn_id, self.caller_audio_ms, nbytes,
-                                      index=len(self.chunks)))
-        self.has_caller_audio = True
+        chunk = ChunkState("caller", fmt, self.caller_bytes, nbytes, start, duration, self.seq,
+                           turn_id, self.caller_audio_ms, nbytes, index=len(self.chunks))
+        self.chunks.append(chunk)
+        self.caller_chunks.append(chunk)
+        self.caller_ends.append(chunk.audio_ms + chunk.duration_ms)
         self.caller_bytes += nbytes
         self.caller_audio_ms += duration
         self.caller_end_ms = start + duration
 
     def caller_time(self, audio_ms: float) -> float:
         """Timeline position of an offset into all caller audio (OpenAI VAD ``audio_*_ms``)."""
-        last = None
-        for c in self.chunks:
-            if c.track != "caller":
-                continue
-            if audio_ms < c.audio_ms + c.duration_ms:
-                return c.start_ms + max(0.0, audio_ms - c.audio_ms)
-            last = c
-        if last is None:
+        i = bisect.bisect_right(self.caller_ends, audio_ms)  # the first chunk ending after it
+        if i < len(self.caller_chunks):
+            c = self.caller_chunks[i]
+            return c.start_ms + max(0.0, audio_ms - c.audio_ms)
+        if not self.caller_chunks:
             return self.now_ms
+        last = self.caller_chunks[-1]
         return last.start_ms + last.duration_ms + (audio_ms - last.audio_ms - last.duration_ms)
 
     def provider_clock(self, audio_ms: float) -> float:

@@ -95,7 +95,7 @@ def freeze(b: Builder) -> Timeline:
     chunks = b.frozen.update(b.chunks)
     # No caller audio in the record (OpenAI over WebRTC): VAD offsets are placed by the
     # provider's own clock instead of the arrival of the events that carry them.
-    clock = None if b.has_caller_audio else b.clock_zero_ms
+    clock = None if b.caller_chunks else b.clock_zero_ms
     audio = b.frozen.turns
     turns = sorted((_turn(b, t, audio.get(t.turn_id), clock) for t in b.turns.values()),
                    key=lambda t: (t.start_ms, t.first_seq))

@@ -144,7 +144,7 @@ _LANGUAGE_ROOTS: Final = ("session", "setup", "conversation_config_override")
 
 def _language(p: dict[str, Any]) -> str | None:
     """The language this one frame configures, if any (the last candidate found wins)."""
-    if not any(k in p for k in _LANGUAGE_ROOTS):
+    if p.keys().isdisjoint(_LANGUAGE_ROOTS):
         return None  # audio and most events: a lookup per root instead of five paths
     language: str | None = None
     candidates = (
