@@ -11,6 +11,7 @@ Two clocks (wire-formats.md §0, "two time bases"):
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from dataclasses import dataclass, field
 from typing import Final
@@ -18,7 +19,6 @@ from typing import Final
 from services.providers import finalize
 from services.providers.formats import PCM24K
 from services.providers.timeline import (
-    AudioChunk,
     AudioFormat,
     ConfigChange,
     FrameError,
@@ -52,9 +52,7 @@ class ChunkState:
     audio_ms: float  # position in the track's own audio (VAD offsets and queue marks use it)
     heard_bytes: int
     dropped: bool = False  # never entered the playback queue
-    # What the last freeze made of this chunk: reused while ``heard_bytes`` (the only field a
-    # later frame changes) is the same, so freezing a live session again is not O(chunks) work.
-    frozen: AudioChunk | None = field(default=None, compare=False, repr=False)
+    index: int = -1  # place in ``Builder.chunks``
 
 
 @dataclass
@@ -115,6 +113,11 @@ class Builder:
         self.in_format: AudioFormat = PCM24K
         self.out_format: AudioFormat = PCM24K
         self.chunks: list[ChunkState] = []
+        # What freezing reads, kept up to date as chunks arrive or are cut, so freezing a live
+        # session again is not O(chunks) work (finalize.py).
+        self.frozen = finalize.Frozen()
+        self.caller_chunks: list[ChunkState] = []
+        self.caller_ends: list[float] = []  # each caller chunk's end in caller audio (sorted)
         self.turns: dict[str, TurnState] = {}
         self.tools: dict[str, ToolState] = {}
         self.truncations: list[Truncation] = []
@@ -188,23 +191,24 @@ class Builder:
         duration = nbytes / fmt.bytes_per_ms
         end = self.caller_end_ms
         start = self.now_ms if end is None or self.now_ms > end + CALLER_SLACK_MS else end
-        self.chunks.append(ChunkState("caller", fmt, self.caller_bytes, nbytes, start, duration,
-                                      self.seq, turn_id, self.caller_audio_ms, nbytes))
+        chunk = ChunkState("caller", fmt, self.caller_bytes, nbytes, start, duration, self.seq,
+                           turn_id, self.caller_audio_ms, nbytes, index=len(self.chunks))
+        self.chunks.append(chunk)
+        self.caller_chunks.append(chunk)
+        self.caller_ends.append(chunk.audio_ms + chunk.duration_ms)
         self.caller_bytes += nbytes
         self.caller_audio_ms += duration
         self.caller_end_ms = start + duration
 
     def caller_time(self, audio_ms: float) -> float:
         """Timeline position of an offset into all caller audio (OpenAI VAD ``audio_*_ms``)."""
-        last = None
-        for c in self.chunks:
-            if c.track != "caller":
-                continue
-            if audio_ms < c.audio_ms + c.duration_ms:
-                return c.start_ms + max(0.0, audio_ms - c.audio_ms)
-            last = c
-        if last is None:
+        i = bisect.bisect_right(self.caller_ends, audio_ms)  # the first chunk ending after it
+        if i < len(self.caller_chunks):
+            c = self.caller_chunks[i]
+            return c.start_ms + max(0.0, audio_ms - c.audio_ms)
+        if not self.caller_chunks:
             return self.now_ms
+        last = self.caller_chunks[-1]
         return last.start_ms + last.duration_ms + (audio_ms - last.audio_ms - last.duration_ms)
 
     def provider_clock(self, audio_ms: float) -> float:
@@ -221,9 +225,12 @@ class Builder:
         if dropped is None:
             dropped = turn_id is not None and turn_id in self.closed
         start = self.play_end_ms if dropped else max(self.play_end_ms, self.now_ms)
-        self.chunks.append(ChunkState("agent", fmt, self.agent_bytes, nbytes, start, duration,
-                                      self.seq, turn_id, self.agent_audio_ms,
-                                      0 if dropped else nbytes, dropped))
+        chunk = ChunkState("agent", fmt, self.agent_bytes, nbytes, start, duration, self.seq,
+                           turn_id, self.agent_audio_ms, 0 if dropped else nbytes, dropped,
+                           len(self.chunks))
+        self.chunks.append(chunk)
+        if turn_id is not None:
+            self.frozen.agent_chunk(chunk)
         self.agent_bytes += nbytes
         self.agent_audio_ms += duration
         if not dropped:
@@ -244,7 +251,7 @@ class Builder:
             if c.track != "agent" or c.dropped or c.audio_ms + c.duration_ms <= audio_ms:
                 continue
             keep_ms = max(0.0, audio_ms - c.audio_ms)
-            c.heard_bytes = min(c.heard_bytes, _bytes_for(keep_ms, c.format))
+            self._hear(c, _bytes_for(keep_ms, c.format))
             if c.turn_id and c.turn_id not in affected:
                 affected.append(c.turn_id)
         self.play_end_ms = min(self.play_end_ms, self.now_ms)
@@ -261,17 +268,21 @@ class Builder:
         """The player says this turn was heard for ``heard_ms`` (OpenAI ``audio_end_ms``)."""
         done = 0.0
         first_start: float | None = None
-        for c in self.chunks:
-            if c.track != "agent" or c.turn_id != turn_id:
-                continue
+        for c in self.frozen.turn_chunks(turn_id):
             first_start = c.start_ms if first_start is None else first_start
             keep_ms = min(c.duration_ms, max(0.0, heard_ms - done))
-            c.heard_bytes = min(c.heard_bytes, _bytes_for(keep_ms, c.format))
+            self._hear(c, _bytes_for(keep_ms, c.format))
             done += c.duration_ms
         if first_start is not None and done > heard_ms:
             self.play_end_ms = min(self.play_end_ms, max(first_start + heard_ms, self.now_ms))
         self.closed.add(turn_id)
         self._record_cut(turn_id, heard_ms, source)
+
+    def _hear(self, c: ChunkState, heard_bytes: int) -> None:
+        """At most ``heard_bytes`` of the chunk were played."""
+        if heard_bytes < c.heard_bytes:
+            c.heard_bytes = heard_bytes
+            self.frozen.cut(c)
 
     def _record_cut(self, turn_id: str, heard_ms: float | None, source: str) -> None:
         self.truncations.append(Truncation(turn_id, heard_ms, self.now_ms, self.seq, source))

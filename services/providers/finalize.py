@@ -1,4 +1,10 @@
-"""Freeze the builder: settle turn times, heard durations and heard text from the audio."""
+"""Freeze the builder: settle turn times, heard durations and heard text from the audio.
+
+A live session is frozen again on every rebuild, so nothing here walks the whole session's audio:
+:class:`Frozen` keeps the frozen chunks and each agent turn's audio sums up to date as chunks
+arrive (the builder tells it) and are cut (the sums of that turn are made again from its
+chunks, in the same order, so a freeze gives the same floats whenever it happens).
+"""
 
 from __future__ import annotations
 
@@ -10,24 +16,88 @@ if TYPE_CHECKING:
     from services.providers.builder import Builder, ChunkState, TurnState
 
 
+class TurnAudio:
+    """An agent turn's chunks (in arrival order) and what :func:`_turn` reads of them, summed
+    left to right as ``sum`` would: ``counted`` chunks are in the sums."""
+
+    __slots__ = ("chunks", "counted", "generated_ms", "heard_end", "heard_ms", "played_start")
+
+    def __init__(self) -> None:
+        self.chunks: list[ChunkState] = []
+        self.reset()
+
+    def reset(self) -> None:
+        self.counted = 0
+        self.generated_ms: float = 0
+        self.heard_ms: float = 0
+        self.played_start: float | None = None  # first chunk that entered the playback queue
+        self.heard_end: float | None = None  # latest end of heard audio
+
+    def update(self) -> TurnAudio:
+        for c in self.chunks[self.counted:]:
+            heard = c.heard_bytes / c.format.bytes_per_ms
+            self.generated_ms += c.duration_ms
+            self.heard_ms += heard
+            if not c.dropped:
+                if self.played_start is None:
+                    self.played_start = c.start_ms
+                if c.heard_bytes:
+                    end = c.start_ms + heard
+                    if self.heard_end is None or end > self.heard_end:
+                        self.heard_end = end
+        self.counted = len(self.chunks)
+        return self
+
+
+class Frozen:
+    """The builder's chunks as last frozen, and its agent turns' audio."""
+
+    __slots__ = ("chunks", "recut", "turns")
+
+    def __init__(self) -> None:
+        self.chunks: list[AudioChunk] = []  # by index in ``Builder.chunks``
+        self.recut: set[int] = set()  # chunks cut since they were frozen
+        self.turns: dict[str, TurnAudio] = {}
+
+    def agent_chunk(self, c: ChunkState) -> None:
+        assert c.turn_id is not None
+        audio = self.turns.get(c.turn_id)
+        if audio is None:
+            audio = self.turns[c.turn_id] = TurnAudio()
+        audio.chunks.append(c)
+
+    def turn_chunks(self, turn_id: str) -> list[ChunkState]:
+        audio = self.turns.get(turn_id)
+        return audio.chunks if audio is not None else []
+
+    def cut(self, c: ChunkState) -> None:
+        """``c.heard_bytes`` went down."""
+        if c.index < len(self.chunks):
+            self.recut.add(c.index)
+        if c.turn_id is not None:
+            self.turns[c.turn_id].reset()
+
+    def update(self, chunks: list[ChunkState]) -> tuple[AudioChunk, ...]:
+        frozen = self.chunks
+        for i in self.recut:
+            frozen[i] = _frozen(chunks[i])
+        self.recut.clear()
+        frozen.extend(map(_frozen, chunks[len(frozen):]))
+        return tuple(frozen)
+
+
 def _frozen(c: ChunkState) -> AudioChunk:
-    f = c.frozen
-    if f is None or f.heard_bytes != c.heard_bytes:
-        f = c.frozen = AudioChunk(c.track, c.format, c.byte_offset, c.byte_length, c.start_ms,
-                                  c.duration_ms, c.seq, c.turn_id, c.heard_bytes)
-    return f
+    return AudioChunk(c.track, c.format, c.byte_offset, c.byte_length, c.start_ms, c.duration_ms,
+                      c.seq, c.turn_id, c.heard_bytes)
 
 
 def freeze(b: Builder) -> Timeline:
-    chunks = tuple(map(_frozen, b.chunks))
-    by_turn: dict[str, list[ChunkState]] = {}
-    for c in b.chunks:
-        if c.track == "agent" and c.turn_id is not None:
-            by_turn.setdefault(c.turn_id, []).append(c)
+    chunks = b.frozen.update(b.chunks)
     # No caller audio in the record (OpenAI over WebRTC): VAD offsets are placed by the
     # provider's own clock instead of the arrival of the events that carry them.
-    clock = None if any(c.track == "caller" for c in b.chunks) else b.clock_zero_ms
-    turns = sorted((_turn(b, t, by_turn.get(t.turn_id, []), clock) for t in b.turns.values()),
+    clock = None if b.caller_chunks else b.clock_zero_ms
+    audio = b.frozen.turns
+    turns = sorted((_turn(b, t, audio.get(t.turn_id), clock) for t in b.turns.values()),
                    key=lambda t: (t.start_ms, t.first_seq))
     tools = tuple(
         ToolCall(t.call_id, t.name, t.arguments, t.started_ms, t.seq, t.result, t.is_error,
@@ -43,7 +113,7 @@ def freeze(b: Builder) -> Timeline:
     )
 
 
-def _turn(b: Builder, t: TurnState, audio: list[ChunkState], clock: float | None) -> Turn:
+def _turn(b: Builder, t: TurnState, audio: TurnAudio | None, clock: float | None) -> Turn:
     generated_text = "".join(t.generated)
     text = t.transcript if t.transcript is not None else generated_text
     start, end = t.start_ms, t.end_ms
@@ -59,14 +129,11 @@ def _turn(b: Builder, t: TurnState, audio: list[ChunkState], clock: float | None
             start = vad_start
         if vad_end is not None:
             end = max(start, vad_end)
-    elif audio:
-        generated_ms = sum(c.duration_ms for c in audio)
-        heard_ms = sum(c.heard_bytes / c.format.bytes_per_ms for c in audio)
-        played = [c for c in audio if not c.dropped]
-        start = played[0].start_ms if played else audio[0].start_ms
-        heard_end = [c.start_ms + c.heard_bytes / c.format.bytes_per_ms for c in played
-                     if c.heard_bytes]
-        end = max(heard_end) if heard_end else start
+    elif audio is not None and audio.chunks:
+        sums = audio.update()
+        generated_ms, heard_ms = sums.generated_ms, sums.heard_ms
+        start = sums.played_start if sums.played_start is not None else audio.chunks[0].start_ms
+        end = sums.heard_end if sums.heard_end is not None else start
     else:
         if t.cut_ms is not None:
             heard_ms = t.cut_ms  # no audio in the record (WebRTC): the player's word is all we have

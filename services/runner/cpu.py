@@ -4,9 +4,10 @@ component).
 The consumers of a group share a process, so the process's CPU time cannot say which of them
 spent it. Each consumer's task runs under a :class:`Meter`: every step of the task (the code
 between two awaits, where all of its event-loop CPU is spent) is timed with the thread's CPU
-clock, and so is every function it hands to the default thread pool (``asyncio.to_thread``:
-decoding, interpreting, mixing). Tasks a consumer creates inherit its meter (the task factory
-reads it from the context they are created in). What no meter covers (the event loop's own
+clock, and so is every function it hands to a thread pool (``asyncio.to_thread``: decoding,
+interpreting, mixing; and what those hand to pools of their own, see :func:`_submit`). Tasks a
+consumer creates inherit its meter (the task factory reads it from the context they are created
+in). What no meter covers (the event loop's own
 polling, other threads, imports) is the process's CPU minus the meters' sum.
 
 Cost: two ``thread_time`` calls per task step and per thread-pool call, about a microsecond.
@@ -75,22 +76,29 @@ class _Metered(Coroutine[Any, Any, T]):
         return self._coro.__await__()
 
 
-class _MeteredPool(ThreadPoolExecutor):
-    """The default executor: a call submitted from a metered task is charged to its meter."""
+_plain_submit = ThreadPoolExecutor.submit
 
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        meter = _METER.get()  # the submitting task's context (run_in_executor runs in it)
-        if meter is None:
-            return super().submit(fn, *args, **kwargs)
 
-        def timed() -> T:
-            t0 = time.thread_time()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                meter.add(time.thread_time() - t0)
+def _submit(self: ThreadPoolExecutor, fn: Callable[..., T], /, *args: Any, **kwargs: Any
+            ) -> Future[T]:
+    """``ThreadPoolExecutor.submit`` once meters are installed: a call submitted from a metered
+    context is charged to its meter. That is a consumer's task (``run_in_executor`` submits in
+    the task's context) and also a call of its already running in a pool (``asyncio.to_thread``
+    runs it in a copy of that context), which may hand work to a pool of its own: the audio
+    recorder reads a batch's parts from one, and those threads' CPU was nobody's (``run
+    other``)."""
+    meter = _METER.get()
+    if meter is None:
+        return _plain_submit(self, fn, *args, **kwargs)
 
-        return super().submit(timed)
+    def timed() -> T:
+        t0 = time.thread_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            meter.add(time.thread_time() - t0)
+
+    return _plain_submit(self, timed)
 
 
 class Meters:
@@ -102,7 +110,8 @@ class Meters:
 
     def install(self, loop: asyncio.AbstractEventLoop) -> None:
         self.installed = True
-        loop.set_default_executor(_MeteredPool(thread_name_prefix="metered"))
+        # Every pool of the process (the loop's default executor, and any a consumer makes).
+        ThreadPoolExecutor.submit = _submit  # type: ignore[method-assign, assignment]
 
         def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
             context = kwargs.get("context")

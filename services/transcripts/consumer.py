@@ -202,6 +202,7 @@ class TranscriptBuilder(ProjectionDefaults):
         written, entry.written = entry.written, None  # not known until the write is done
         await repository.write_transcript(conn, tenant, session, len(entry.envs), transcript,
                                           entry.version, written)
+        versions.pop(key)  # the row has it now: written with the summary
         entry.written = transcript
         if transcript.summary.ended_at is None:  # an ended session gets late events at most
             self._keep(key, entry)
@@ -212,23 +213,29 @@ class TranscriptBuilder(ProjectionDefaults):
             self.cache.put(key, entry, time.monotonic())
 
     async def maintain(self, engine: AsyncEngine) -> None:
-        """Rebuild the sessions whose window passed with frames not rebuilt yet."""
+        """Rebuild the sessions whose window passed with frames not rebuilt yet (all in one
+        transaction: their rows locked in one statement, their versions set in one more)."""
         now = time.monotonic()
-        for key, provider in list(self._due.items()):
-            last = self._rebuilt.get(key)
-            if last is None or now - last.at >= rebuild_window(self.rebuild_every, last.frames):
-                async with engine.begin() as conn:
-                    locked = await repository.lock_session(conn, *key, provider)
-                    entry = self.cache.take(key, locked.frames_version)
-                    versions: dict[Key, UUID] = {}
-                    n = await self._rebuild(conn, key, entry, versions)
-                    await repository.set_frames_versions(conn, versions)
-                # After commit: a failure stays due.
+        due = {key: provider for key, provider in self._due.items()
+               if (last := self._rebuilt.get(key)) is None
+               or now - last.at >= rebuild_window(self.rebuild_every, last.frames)}
+        if due:
+            rebuilt: dict[Key, int] = {}
+            async with engine.begin() as conn:
+                locked = await repository.lock_sessions(conn, due)
+                versions: dict[Key, UUID] = {}
+                for key in sorted(due):
+                    entry = self.cache.take(key, locked[key].frames_version)
+                    rebuilt[key] = await self._rebuild(conn, key, entry, versions)
+                await repository.set_frames_versions(conn, versions)
+            # After commit: a failure leaves them all due (an entry kept by a rebuild that
+            # rolled back holds a version the row does not, so it is not trusted).
+            for key, n in rebuilt.items():
                 self._rebuilt[key] = Rebuilt(time.monotonic(), n)
                 del self._due[key]
         # Forget quiet sessions: one not remembered is simply rebuilt on its next event.
-        for key, rebuilt in list(self._rebuilt.items()):
-            if key not in self._due and now - rebuilt.at > 60 * self.rebuild_every:
+        for key, rebuilt_at in list(self._rebuilt.items()):
+            if key not in self._due and now - rebuilt_at.at > 60 * self.rebuild_every:
                 del self._rebuilt[key]
         self.cache.evict_idle(now)
 

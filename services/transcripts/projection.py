@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -144,7 +144,7 @@ _LANGUAGE_ROOTS: Final = ("session", "setup", "conversation_config_override")
 
 def _language(p: dict[str, Any]) -> str | None:
     """The language this one frame configures, if any (the last candidate found wins)."""
-    if not any(k in p for k in _LANGUAGE_ROOTS):
+    if p.keys().isdisjoint(_LANGUAGE_ROOTS):
         return None  # audio and most events: a lookup per root instead of five paths
     language: str | None = None
     candidates = (
@@ -202,14 +202,32 @@ class EnvFacts:
         return self
 
 
-def _heard(t: Turn, chunks: Sequence[AudioChunk], alignments: dict[int, dict[str, Any]]
-           ) -> tuple[str | None, bool]:
+class _TurnAudio:
+    """The agent chunks of each turn, gathered on first use: only a cut turn of a session with
+    alignments reads them, and a live session's timeline holds all of its chunks."""
+
+    def __init__(self, tl: Timeline) -> None:
+        self.tl = tl
+        self.by_turn: dict[str, list[AudioChunk]] | None = None
+
+    def __call__(self, turn_id: str) -> list[AudioChunk]:
+        if self.by_turn is None:
+            self.by_turn = {}
+            for c in self.tl.chunks:
+                if c.track == "agent" and c.turn_id is not None:
+                    self.by_turn.setdefault(c.turn_id, []).append(c)
+        return self.by_turn.get(turn_id, [])
+
+
+def _heard(t: Turn, chunks: Callable[[str], Sequence[AudioChunk]],
+           alignments: dict[int, dict[str, Any]]) -> tuple[str | None, bool]:
     text = t.transcript if t.transcript is not None else t.generated_text
     if t.speaker == "caller" or t.status not in CUT:
         return text, False
     if t.heard_text is not None and not t.heard_text_approximate:
         return t.heard_text, False  # the provider's own word (correction) or nothing heard
-    exact = alignment_heard(chunks, alignments)
+    # No alignment at all: alignment_heard's answer is None whatever the chunks.
+    exact = alignment_heard(chunks(t.turn_id), alignments) if alignments else None
     if exact is not None:
         return exact, False
     return words_heard(text, t.heard_ms, t.generated_ms)
@@ -235,8 +253,9 @@ def words_heard(text: str, heard_ms: float | None, generated_ms: float | None
     return " ".join(words[:keep]), True
 
 
-def _turn_row(i: int, t: Turn, chunks: Sequence[AudioChunk], alignments: dict[int, dict[str, Any]],
-              spans: list[tuple[float, float]], language: str | None) -> TurnRow:
+def _turn_row(i: int, t: Turn, chunks: Callable[[str], Sequence[AudioChunk]],
+              alignments: dict[int, dict[str, Any]], spans: list[tuple[float, float]],
+              language: str | None) -> TurnRow:
     withheld = PAUSED if _in_spans(t.start_ms, t.end_ms, spans) else None
     text: str | None = (t.transcript if t.transcript is not None else t.generated_text).strip()
     heard, approximate = _heard(t, chunks, alignments)
@@ -284,11 +303,8 @@ def project(tl: Timeline, envs: Sequence[Envelope], facts: EnvFacts | None = Non
     given, were folded over a prefix of them (a live session's, see :class:`EnvFacts`)."""
     facts = (EnvFacts() if facts is None else facts).extend(envs)
     spans = paused_spans(tl)
-    by_turn: dict[str, list[AudioChunk]] = {}
-    for c in tl.chunks:
-        if c.track == "agent" and c.turn_id is not None:
-            by_turn.setdefault(c.turn_id, []).append(c)
-    turns = tuple(_turn_row(i, t, by_turn.get(t.turn_id, []), facts.alignments, spans,
-                            facts.language) for i, t in enumerate(tl.turns))
+    chunks = _TurnAudio(tl)
+    turns = tuple(_turn_row(i, t, chunks, facts.alignments, spans, facts.language)
+                  for i, t in enumerate(tl.turns))
     tools = tuple(_tool_row(i, c, spans) for i, c in enumerate(tl.tool_calls))
     return Transcript(_summary(tl, facts, turns, tools), turns, tools)

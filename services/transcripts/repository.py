@@ -4,12 +4,12 @@ apply a batch twice (a retry) and the result is the same rows."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import Table, delete, func, select, text, tuple_, update
+from sqlalchemy import Table, TextClause, delete, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,7 +18,7 @@ from services.transcripts.models import (
     TranscriptToolCall,
     TranscriptTurn,
 )
-from services.transcripts.projection import Transcript
+from services.transcripts.projection import SessionSummary, Transcript
 
 S = TranscriptSession
 
@@ -27,17 +27,6 @@ S = TranscriptSession
 class Locked:
     ended: bool  # the last rebuild saw the session end
     frames_version: UUID | None  # see ``TranscriptSession.frames_version``
-
-
-async def lock_session(conn: AsyncConnection, tenant: str, session: str, provider: str) -> Locked:
-    """Create the session row if needed and lock it: rebuilds of one session never interleave
-    (two instances, or ``maintain`` racing a batch), and its ``frames_version`` cannot
-    change until this transaction ends."""
-    await conn.execute(pg_insert(S).values(
-        tenant_id=tenant, session_id=session, provider=provider[:32]).on_conflict_do_nothing())
-    row = (await conn.execute(select(S.ended_at, S.frames_version).where(
-        S.tenant_id == tenant, S.session_id == session).with_for_update())).one()
-    return Locked(row.ended_at is not None, row.frames_version)
 
 
 _LOCK_MANY = text("""
@@ -52,8 +41,10 @@ _LOCK_MANY = text("""
 
 async def lock_sessions(conn: AsyncConnection, providers: dict[tuple[str, str], str]
                         ) -> dict[tuple[str, str], Locked]:
-    """:func:`lock_session` of every (tenant, session) in ``providers`` (-> the provider a new
-    row gets), in one statement while the rows exist (a batch's sessions, locked in key order)."""
+    """Create each (tenant, session) row of ``providers`` (-> the provider a new row gets) if
+    needed and lock it, in key order, in one statement while the rows exist: rebuilds of one
+    session never interleave (two instances, or ``maintain`` racing a batch), and its
+    ``frames_version`` cannot change until this transaction ends."""
     keys = sorted(providers)
 
     async def locked() -> dict[tuple[str, str], Locked]:
@@ -72,12 +63,6 @@ async def lock_sessions(conn: AsyncConnection, providers: dict[tuple[str, str], 
     return out
 
 
-async def set_frames_version(conn: AsyncConnection, tenant: str, session: str,
-                             version: UUID) -> None:
-    """The builder's copy of the session's frames changed in this transaction (``cache.py``)."""
-    await set_frames_versions(conn, {(tenant, session): version})
-
-
 _SET_VERSIONS = text("""
     UPDATE transcript_sessions s SET frames_version = v.version
       FROM unnest(CAST(:tenants AS text[]), CAST(:sessions AS text[]), CAST(:versions AS uuid[]))
@@ -88,13 +73,25 @@ _SET_VERSIONS = text("""
 
 async def set_frames_versions(conn: AsyncConnection,
                               versions: dict[tuple[str, str], UUID]) -> None:
-    """:func:`set_frames_version` of every session in ``versions``, in one statement."""
+    """The builder's copy of each session's frames changed in this transaction (``cache.py``):
+    the new ``frames_version`` of every session in ``versions``, in one statement."""
     if not versions:
         return
     keys = sorted(versions)
     await conn.execute(_SET_VERSIONS, {"tenants": [k[0] for k in keys],
                                        "sessions": [k[1] for k in keys],
                                        "versions": [versions[k] for k in keys]})
+
+
+def _set_summary(version: bool) -> TextClause:
+    cols = [f.name for f in fields(SessionSummary)] + ["frames"] + (
+        ["frames_version"] if version else [])
+    return text(f"UPDATE transcript_sessions SET {', '.join(f'{c} = :{c}' for c in cols)}, "
+                "updated_at = now() WHERE tenant_id = :k_tenant AND session_id = :k_session")
+
+
+# As text, built once: a SQLAlchemy construct made per rebuild costs its cache key every time.
+_SET_SUMMARY: Final = {version: _set_summary(version) for version in (False, True)}
 
 
 async def write_transcript(conn: AsyncConnection, tenant: str, session: str, frames: int,
@@ -106,12 +103,11 @@ async def write_transcript(conn: AsyncConnection, tenant: str, session: str, fra
     under the row's ``frames_version``); then only the rows that differ from it are written and
     only the ids it had and ``t`` has not are deleted. ``version``: the session row's new
     ``frames_version``, set with the summary."""
-    values: dict[str, Any] = {**vars(t.summary), "frames": frames}
+    values: dict[str, Any] = {**vars(t.summary), "frames": frames, "k_tenant": tenant,
+                              "k_session": session}
     if version is not None:
         values["frames_version"] = version
-    await conn.execute(update(TranscriptSession).where(
-        TranscriptSession.tenant_id == tenant, TranscriptSession.session_id == session).values(
-        **values, updated_at=func.now()))
+    await conn.execute(_SET_SUMMARY[version is not None], values)
     key = {"tenant_id": tenant, "session_id": session}
     await _replace(conn, TranscriptTurn, "turn_id", key, t.turns,
                    None if written is None else written.turns)
@@ -144,11 +140,13 @@ async def _replace(conn: AsyncConnection, model: type[TranscriptTurn] | type[Tra
 
 
 @cache
-def _upsert(table: Table, id_col: str, cols: tuple[str, ...]) -> Any:
-    stmt = pg_insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=["tenant_id", "session_id", id_col],
-        set_={c: stmt.excluded[c] for c in cols if c not in ("tenant_id", "session_id", id_col)})
+def _upsert(table: Table, id_col: str, cols: tuple[str, ...]) -> TextClause:
+    """As text, built once per column set (see ``_SET_SUMMARY``)."""
+    keys = ("tenant_id", "session_id", id_col)
+    return text(f"INSERT INTO {table.name} ({', '.join(cols)}) "
+                f"VALUES ({', '.join(f':{c}' for c in cols)}) "
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys))
 
 
 async def projection_rows(conn: AsyncConnection, tenant: str, session: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from services.bench.measure import COMPONENTS, Usage, consumer_cpu, cpu_ms_per_event
@@ -46,6 +47,22 @@ def test_each_consumer_is_charged_its_own_cpu(tmp_path: Path) -> None:
     assert got["idle"] < 0.02
     (report,) = read_reports(tmp_path).values()
     assert report["consumers"]["busy"] == got["busy"]
+
+
+def _fan_out(seconds: float) -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:  # a pool of its own (the audio recorder's)
+        list(pool.map(_burn, [seconds / 2] * 2))
+
+
+def test_a_pool_used_inside_a_metered_thread_call_is_charged_too() -> None:
+    async def main() -> dict[str, float]:
+        meters = Meters()
+        meters.install(asyncio.get_running_loop())
+        await meters.task("fan", asyncio.to_thread(_fan_out, 0.1))
+        return meters.snapshot()["consumers"]
+
+    got = asyncio.run(main())
+    assert 0.09 <= got["fan"] < 0.2
 
 
 def test_uninstalled_meters_run_plain_tasks() -> None:
