@@ -25,6 +25,9 @@ _UNKNOWN = 1.5  # a word this rare after a place goes with it ("brdy"); "cheeses
 _OF = frozenset({"isle", "island", "islands", "lake", "mount", "county", "city", "town",
                  "village", "parish", "bay", "cape", "gulf", "sea", "port", "fort"})
 _BRIDGED = frozenset({"PERSON", "LOCATION"})
+# Written with a capital after "Dana R", a word this common can still be a surname ("Rivas",
+# "Whitfield", "Costa"); "Friday" and "Street" are not.
+_CAPITAL_SURNAME = 4.0
 
 
 class Grower:
@@ -48,6 +51,8 @@ class Grower:
             first -= 1
         while last + 1 < len(toks) and last - at[1] < _REACH and surname_like(toks[last + 1]):
             last += 1
+        last = _initial_after(toks, last)
+        first = _initial_before(toks, first)
         return min(start, toks[first].start), max(end, toks[last].end)
 
     def place(self, start: int, end: int) -> tuple[int, int]:
@@ -113,6 +118,44 @@ class Grower:
                 continue
             extra.append(Finding(f.entity_type, f.start, end, f.score, f.detector))
         return [*findings, *extra]
+
+
+def _initial(toks: list[Token], i: int) -> int:
+    """Tokens a middle initial takes at ``i`` ("T", "T ." , "t"), or 0. "a", "i" and "o" are
+    words as often as initials: only written in capitals."""
+    t = toks[i]
+    if len(t.text) != 1 or not t.text.isalpha() or (t.low in "aio" and not t.text.isupper()):
+        return 0
+    return 2 if i + 1 < len(toks) and toks[i + 1].text == "." else 1
+
+
+def _initial_after(toks: list[Token], last: int) -> int:
+    """A name goes on over a middle initial and the surname after it: "Connie | T Rivas",
+    "ane | n hansen"."""
+    k = last + 1
+    if k >= len(toks):
+        return last
+    step = _initial(toks, k)
+    nxt = k + step
+    if step and nxt < len(toks) and (surname_like(toks[nxt]) or (
+            toks[last].text[:1].isupper() and toks[nxt].text[:1].isupper()
+            and surname_like(toks[nxt], _CAPITAL_SURNAME))):
+        return nxt
+    return last
+
+
+def _initial_before(toks: list[Token], first: int) -> int:
+    """A name goes back over a middle initial and the first name before it: "ranko m |
+    matković"."""
+    for step in (1, 2):
+        k = first - step
+        if k < 1 or _initial(toks, k) != step:
+            continue
+        if surname_like(toks[k - 1]) or (toks[k - 1].text[:1].isupper()
+                                         and toks[first].text[:1].isupper()
+                                         and surname_like(toks[k - 1], _CAPITAL_SURNAME)):
+            return k - 1
+    return first
 
 
 def _place_word(t: Token) -> bool:
