@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict
 #    address tails over other countries' postcodes, region codes, particles and hyphens; an
 #    intersection's lead-in and second street; 4- and 6-digit postcodes after a postcode cue;
 #    names go on over a middle initial; names said as someone's ("jerry's daughter"); a
-#    written date with a time of day is no phone, NHS or account number
+#    written date with a time of day is no phone, NHS or account number; a name said with a
+#    found one ("kowalczyk and nowak"); "via"/"rue" inside a street numbered after its name
 DETECTOR_VERSION = "voxledger-speech/9"
 
 

@@ -28,6 +28,8 @@ _BRIDGED = frozenset({"PERSON", "LOCATION"})
 # Written with a capital after "Dana R", a word this common can still be a surname ("Rivas",
 # "Whitfield", "Costa"); "Friday" and "Street" are not.
 _CAPITAL_SURNAME = 4.0
+_WITH = frozenset({"and", ",", "&"})
+_LISTED_WITH = 4.0  # after "kowalski and": "nowak" (1.9), "harper" (3.7); not "then", "family"
 
 
 class Grower:
@@ -117,7 +119,21 @@ class Grower:
             else:
                 continue
             extra.append(Finding(f.entity_type, f.start, end, f.score, f.detector))
-        return [*findings, *extra]
+        extra.extend(self._listed_with(f) for f in findings if f.entity_type == "PERSON")
+        return [*findings, *(f for f in extra if f is not None)]
+
+    def _listed_with(self, f: Finding) -> Finding | None:
+        """A name said with a found one: "kowalski and | nowak", "anna, | piotr": the word after
+        "and" or a comma is a name when it is a listed name not common in English, or rare."""
+        at = self._index(f.start, f.end)
+        toks = self.toks
+        if at is None or at[1] + 2 >= len(toks) or toks[at[1] + 1].low not in _WITH:
+            return None
+        t = toks[at[1] + 2]
+        if not t.text.isalpha() or not surname_like(t) or zipf(t.low) >= _LISTED_WITH:
+            return None
+        start, end = self.person(t.start, t.end)
+        return Finding("PERSON", start, end, f.score, f.detector)
 
 
 def _initial(toks: list[Token], i: int) -> int:

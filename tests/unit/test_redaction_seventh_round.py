@@ -3,7 +3,8 @@ tests (never taken from the blind set or the tuning sets): streets whose number 
 name, as most of Europe and Latin America write them; an address's tail over other countries'
 postcodes, region codes, particles and hyphens inside a town's name; an intersection's lead-in
 and second street; four- and six-digit postcodes after a postcode cue; names that go on over a
-middle initial; names said as someone's ("jerry's daughter"); timestamps are no identifiers; and the ordinary
+middle initial; names said as someone's ("jerry's daughter"); names said together with a found one
+("kowalczyk and nowak"); timestamps are no identifiers; and the ordinary
 speech that must stay."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from services.redaction.context import from_agent_turn
 from services.redaction.merge import merge
 from services.redaction.recognizers import (
+    Finding,
     View,
     address,
     ids,
@@ -49,7 +51,13 @@ def test_detector_version() -> None:
     ("my flat is at rua das gaivotas 212", [("STREET_ADDRESS", "rua das gaivotas 212")]),
     ("he lives on the far end of Vesterbrogade 64",
      [("STREET_ADDRESS", "Vesterbrogade 64")]),
+    # a street type that stands first ("via", "rue") inside the name; "and", "is", "address"
+    ("it goes to 12 via montebello 4 suite 2", [("STREET_ADDRESS", "12 via montebello 4 suite 2")]),
+    ("my address is Brennerweg 18", [("STREET_ADDRESS", "Brennerweg 18")]),
+    ("joan and Vesterbrogade 64", [("STREET_ADDRESS", "Vesterbrogade 64")]),
     # a quantity or a common word before a number is no street
+    ("somewhere between 10 and 20", []),
+    ("my answer is yes 100", []),
     ("i waited on hold 45 minutes", []),
     ("it's on page 23 of the manual", []),
     ("the gate is at terminal 2", []),
@@ -144,6 +152,20 @@ def test_timestamps(text: str, expected: Spans) -> None:
     assert [(f.entity_type, text[f.start:f.end]) for f in found] == expected
 
 
+@pytest.mark.parametrize(("text", "found", "expected"), [
+    ("ask kowalczyk and nowak about it", "kowalczyk", ["kowalczyk", "nowak"]),
+    ("Okafor, Lindqvist and me", "Okafor", ["Okafor", "Lindqvist"]),
+    # an everyday word after "and" is no second name
+    ("ask kowalczyk and then call back", "kowalczyk", ["kowalczyk"]),
+    ("it's okafor and family", "okafor", ["okafor"]),
+])
+def test_names_said_together(text: str, found: str, expected: list[str]) -> None:
+    view = View.of(text)
+    start = text.index(found)
+    out = Grower(view).bridge([Finding("PERSON", start, start + len(found), 0.8, "t")])
+    assert sorted({text[f.start:f.end] for f in out}) == sorted(expected)
+
+
 def _seconds(text: str) -> float:
     view = View.of(text)
     t0 = time.process_time()
@@ -171,4 +193,5 @@ def test_new_scans_linear(unit: str) -> None:
     t0 = time.process_time()
     for t in view.tokens[:2000]:
         grower.person(t.start, t.end)
+    grower.bridge([Finding("PERSON", t.start, t.end, 0.8, "t") for t in view.tokens[:2000]])
     assert time.process_time() - t0 < 5

@@ -24,7 +24,7 @@ DETECTOR = "address"
 _MAX_WORDS = 4
 _HOUSE_DIGITS = 6  # a building number, or two said together ("5836 58 sandyhill")
 _STREET_DIGITS = 4
-_CUES = frozenset({"on", "at", "of", "in", "to", "from"})
+_CUES = frozenset({"on", "at", "of", "in", "to", "from", "and", "is", "address"})
 # Inside a street's name: particles ("rue du bourgmestre", "san pietro ad aram") and the marks
 # abbreviations and joined names leave ("ul.", "c/", "Cádiz-Málaga").
 _JOINERS = frozenset({".", "/", "-", "'"})
@@ -45,7 +45,7 @@ def _name_words(toks: list[Token], first: int, last: int) -> list[Token] | None:
             continue
         if not t.text.isalpha():
             return None
-        if t.low in stop and t.low not in address._PARTICLES:
+        if t.low in stop and t.low not in address._PARTICLES and t.low not in address._TYPE_FIRST:
             return None
         words.append(t)
     if not words or len(words) > _MAX_WORDS or words[0].low in address._PARTICLES \
