@@ -119,8 +119,11 @@ class Grower:
             else:
                 continue
             extra.append(Finding(f.entity_type, f.start, end, f.score, f.detector))
-        extra.extend(self._listed_with(f) for f in findings if f.entity_type == "PERSON")
-        return [*findings, *(f for f in extra if f is not None)]
+        for f in findings:
+            with_f = self._listed_with(f) if f.entity_type == "PERSON" else None
+            if with_f is not None:
+                extra.append(with_f)
+        return [*findings, *extra]
 
     def _listed_with(self, f: Finding) -> Finding | None:
         """A name said with a found one: "kowalski and | nowak", "anna, | piotr": the word after
