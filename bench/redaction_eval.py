@@ -5,7 +5,8 @@ the blind set (written by someone who never saw the recognizers; never tune on i
 
 Sets: the project's, the blind one, the development set (``tests/fixtures/redaction/dev``, what
 the recognizers are tuned on) and the second and third tuning sets (``dev/tuning2.jsonl``,
-``dev/tuning3.jsonl``), a fourth (``dev/tuning4.jsonl``) and a fifth (``dev/tuning5.jsonl``). Per
+``dev/tuning3.jsonl``), a fourth (``dev/tuning4.jsonl``), a fifth (``dev/tuning5.jsonl``) and a
+sixth (``dev/tuning6.jsonl``). Per
 set and engine: leak recall (overall and per class) and over-redaction of PII-free words (see
 ``redaction_sets.py``), plus presidio-evaluator's per-entity span precision/recall. Voxledger
 runs its default policy: countries are kept (``location_granularity: below_country``), so the
@@ -52,7 +53,10 @@ SETS = {"eval": Path("tests/fixtures/redaction/eval.jsonl"),
         # a fourth, by hand: shapes the other sets hold few of (dev/tuning4_lines.txt)
         "tuning4": Path("tests/fixtures/redaction/dev/tuning4.jsonl"),
         # a fifth, by hand: the blind set's weak classes in more shapes (dev/tuning5_lines.txt)
-        "tuning5": Path("tests/fixtures/redaction/dev/tuning5.jsonl")}
+        "tuning5": Path("tests/fixtures/redaction/dev/tuning5.jsonl"),
+        # a sixth, every template of presidio-evaluator filled by its own sentence generator
+        # (dev/build_tuning6.py)
+        "tuning6": Path("tests/fixtures/redaction/dev/tuning6.jsonl")}
 TIMED = ("eval", "blind")  # throughput is measured on these, as before the dev set existed
 Found = list[list[tuple[int, int, str]]]
 Runner = Callable[[Sequence[Case]], Found]

@@ -24,7 +24,13 @@ from pydantic import BaseModel, ConfigDict
 #    a trade; short prompts and "when was…" ask; dates with their cue after them, fillers
 #    inside, or a year of the last century; landmarks end a place's name; nearness, roads and
 #    touring cue places; numbers are no unknown place; names beside a role or a naming verb
-DETECTOR_VERSION = "voxledger-speech/8"
+# 9: seventh round: streets numbered after their name ("Laukaantie 26", "619 Tømmeråsen 87");
+#    address tails over other countries' postcodes, region codes, particles and hyphens; an
+#    intersection's lead-in and second street; 4- and 6-digit postcodes after a postcode cue;
+#    names go on over a middle initial; names said as someone's ("jerry's daughter"); a
+#    written date with a time of day is no phone, NHS or account number; a name said with a
+#    found one ("kowalczyk and nowak"); "via"/"rue" inside a street numbered after its name
+DETECTOR_VERSION = "voxledger-speech/9"
 
 
 @dataclass(frozen=True, slots=True)

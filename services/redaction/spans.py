@@ -25,6 +25,11 @@ _UNKNOWN = 1.5  # a word this rare after a place goes with it ("brdy"); "cheeses
 _OF = frozenset({"isle", "island", "islands", "lake", "mount", "county", "city", "town",
                  "village", "parish", "bay", "cape", "gulf", "sea", "port", "fort"})
 _BRIDGED = frozenset({"PERSON", "LOCATION"})
+# Written with a capital after "Dana R", a word this common can still be a surname ("Rivas",
+# "Whitfield", "Costa"); "Friday" and "Street" are not.
+_CAPITAL_SURNAME = 4.0
+_WITH = frozenset({"and", ",", "&"})
+_LISTED_WITH = 4.0  # after "kowalski and": "nowak" (1.9), "harper" (3.7); not "then", "family"
 
 
 class Grower:
@@ -48,6 +53,8 @@ class Grower:
             first -= 1
         while last + 1 < len(toks) and last - at[1] < _REACH and surname_like(toks[last + 1]):
             last += 1
+        last = _initial_after(toks, last)
+        first = _initial_before(toks, first)
         return min(start, toks[first].start), max(end, toks[last].end)
 
     def place(self, start: int, end: int) -> tuple[int, int]:
@@ -112,7 +119,62 @@ class Grower:
             else:
                 continue
             extra.append(Finding(f.entity_type, f.start, end, f.score, f.detector))
+        for f in findings:
+            with_f = self._listed_with(f) if f.entity_type == "PERSON" else None
+            if with_f is not None:
+                extra.append(with_f)
         return [*findings, *extra]
+
+    def _listed_with(self, f: Finding) -> Finding | None:
+        """A name said with a found one: "kowalski and | nowak", "anna, | piotr": the word after
+        "and" or a comma is a name when it is a listed name not common in English, or rare."""
+        at = self._index(f.start, f.end)
+        toks = self.toks
+        if at is None or at[1] + 2 >= len(toks) or toks[at[1] + 1].low not in _WITH:
+            return None
+        t = toks[at[1] + 2]
+        if not t.text.isalpha() or not surname_like(t) or zipf(t.low) >= _LISTED_WITH:
+            return None
+        start, end = self.person(t.start, t.end)
+        return Finding("PERSON", start, end, f.score, f.detector)
+
+
+def _initial(toks: list[Token], i: int) -> int:
+    """Tokens a middle initial takes at ``i`` ("T", "T ." , "t"), or 0. "a", "i" and "o" are
+    words as often as initials: only written in capitals."""
+    t = toks[i]
+    if len(t.text) != 1 or not t.text.isalpha() or (t.low in "aio" and not t.text.isupper()):
+        return 0
+    return 2 if i + 1 < len(toks) and toks[i + 1].text == "." else 1
+
+
+def _initial_after(toks: list[Token], last: int) -> int:
+    """A name goes on over a middle initial and the surname after it: "Connie | T Rivas",
+    "ane | n hansen"."""
+    k = last + 1
+    if k >= len(toks):
+        return last
+    step = _initial(toks, k)
+    nxt = k + step
+    if step and nxt < len(toks) and (surname_like(toks[nxt]) or (
+            toks[last].text[:1].isupper() and toks[nxt].text[:1].isupper()
+            and surname_like(toks[nxt], _CAPITAL_SURNAME))):
+        return nxt
+    return last
+
+
+def _initial_before(toks: list[Token], first: int) -> int:
+    """A name goes back over a middle initial and the first name before it: "ranko m |
+    matković"."""
+    for step in (1, 2):
+        k = first - step
+        if k < 1 or _initial(toks, k) != step:
+            continue
+        if surname_like(toks[k - 1]) or (toks[k - 1].text[:1].isupper()
+                                         and toks[first].text[:1].isupper()
+                                         and surname_like(toks[k - 1], _CAPITAL_SURNAME)):
+            return k - 1
+    return first
 
 
 def _place_word(t: Token) -> bool:

@@ -114,6 +114,10 @@ def recognize(view: View) -> list[Finding]:
     out.extend(_military(view, ends, firsts))
     out.extend(_corners(toks))
     out.extend(_numbered_roads(view, firsts))
+    from services.redaction.recognizers import numbered_streets
+
+    out.extend(numbered_streets.recognize(view))
+    out = [_corner_of(view, f) for f in out]
     if not out and (Topic.ADDRESS in view.context.asked or _LIVE_AT.search(view.text.lower())
                     or any(t.low == "address" for t in toks)):
         out.extend(_bare(view))
@@ -251,14 +255,24 @@ def _tail(view: View, firsts: dict[int, NumberRun], last: int) -> int:
     k, words, end = last + 1, 0, last
     while k < n and words < _TAIL_WORDS:
         t = toks[k]
-        if t.text == ",":
+        if t.text in (",", "."):  # "Fasor 96., Apt. 975, Kishajmás"
             k += 1
             continue
         run = firsts.get(k)
         if run is not None:
-            if len(run.digits) in (5, 9) and words > 0:
-                return run.last  # the ZIP code ends it
+            if (len(run.digits) in (5, 9) or (_POSTCODE_DIGITS[0] <= len(run.digits)
+                                              <= _POSTCODE_DIGITS[1] and not run.spoken)) \
+                    and words > 0:
+                return run.last  # the ZIP or postcode ends it ("Oslo 0458", "Vila Real 5000")
             break
+        if words > 0 and k + 1 < n and toks[k + 1].text.isalpha() and (
+                (t.text == "-" and toks[k - 1].end == t.start)
+                or (t.low in _PARTICLES | _TOWN_PARTICLES and _town_word(toks[k + 1]))):
+            k += 1  # "Karksi-Nuia", "Alcolea del Río", "Dole pri Litiji": the name goes on
+            continue
+        if len(t.text) == 2 and t.text.isupper() and words > 0:
+            end, k, words = k, k + 1, words + 1  # a region's code: "Kobenhavn K, SJ, 1455"
+            continue
         if t.low in _UNIT_WORDS and words == 0:
             unit = _unit(toks, firsts, k - 1)  # a second unit: "apt 007 apt 737"
             if unit > k - 1:
@@ -285,6 +299,20 @@ def _tail(view: View, firsts: dict[int, NumberRun], last: int) -> int:
             break
         end, k, words = k, k + 1, words + 1
     return end
+
+
+_POSTCODE_DIGITS = (4, 6)  # written postcodes of other countries: "0458", "5000", "110001"
+# Particles inside towns' names in other languages ("Dole pri Litiji", "Begunje na Gorenjskem").
+_TOWN_PARTICLES = frozenset({"pri", "na", "nad", "pod", "am", "an", "im", "bei", "sur", "aux",
+                             "y", "ad", "op", "aan"})
+
+
+def _town_word(t: Token) -> bool:
+    """A word that can carry on a town's name after a particle: written with a capital, or rare
+    in English."""
+    from services.redaction.recognizers.lexicon import zipf
+
+    return t.text[:1].isupper() or zipf(t.low) < _TOWN_COMMON
 
 
 _TAIL_STOP = frozenset({"thanks", "thank", "please", "okay", "ok", "yes", "yeah", "um", "uh",
@@ -401,6 +429,26 @@ def _corners(toks: list[Token]) -> list[Finding]:
             out.append(Finding("STREET_ADDRESS", toks[first].start, toks[end - 1].end, 0.6,
                                DETECTOR))
     return out
+
+
+def _corner_of(view: View, found: Finding) -> Finding:
+    """A street found on its own inside an intersection ("the corner of ul. Zagórna 55 and
+    Oscar Rest"): the lead-in and the other street go with it."""
+    toks = view.tokens
+    span = view.token_range(found.start, found.end)
+    if span is None:
+        return found
+    first, last = span
+    if first < 2 or toks[first - 1].low != "of" or toks[first - 2].low not in ("corner", "corners"):
+        return found
+    start = toks[first - 3].start if first >= 3 and toks[first - 3].low == "the" \
+        else toks[first - 2].start
+    end = found.end
+    if last + 1 < len(toks) and toks[last + 1].low == "and":
+        after = _street_words(toks, last + 2)
+        if after > last + 2:
+            end = toks[after - 1].end
+    return Finding(found.entity_type, start, end, found.score, found.detector)
 
 
 def _po_box(view: View, firsts: dict[int, NumberRun]) -> list[Finding]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.numbers import in_timestamp
 from services.redaction.spoken import REPEATS, Token, element
 
 DETECTOR = "ids"
@@ -169,6 +170,8 @@ def itin_ok(digits: str) -> bool:
 
 
 def classify(view: View, code: Code) -> tuple[str, float] | None:
+    if in_timestamp(view.text, code.start, code.end):
+        return None  # "2021-11-21 02:50:40", "2019-03-08T14:05": a moment
     c, n = code.chars, len(code.chars)
     asked = view.topics_at(code.first)
     for topic, entity in _BY_TOPIC:

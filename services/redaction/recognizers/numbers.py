@@ -44,7 +44,22 @@ def _guarded(view: View, run: NumberRun) -> bool:
     if before in _CURRENCY_BEFORE or before in _NOT_ID_BEFORE or after in _UNITS_AFTER:
         return True
     # "1,200,000": thousands separators are how amounts are written, never phone or card groups.
-    return bool(_COMMA_THOUSANDS.fullmatch(view.text[run.start:run.end]))
+    if _COMMA_THOUSANDS.fullmatch(view.text[run.start:run.end]):
+        return True
+    return in_timestamp(view.text, run.start, run.end)
+
+
+# A written date with a time of day ("2014-05-21 10:59:02.051316", "2014-05-21T10:59"): a
+# moment, not a phone or an account. A date alone may be a birth date: the dates reader has it.
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?")
+_TIMESTAMP_REACH = 32  # longer than any timestamp: the window around a run stays bounded
+
+
+def in_timestamp(text: str, start: int, end: int) -> bool:
+    lo = max(0, start - _TIMESTAMP_REACH)
+    window = text[lo:end + _TIMESTAMP_REACH]
+    return any(m.start() + lo <= start and end <= m.end() + lo
+               for m in _TIMESTAMP.finditer(window))
 
 
 def _international(view: View, run: NumberRun) -> bool:
@@ -64,7 +79,8 @@ def classify(view: View, run: NumberRun, floor: int) -> tuple[str, float] | None
         return "CARD_EXPIRY", 0.85
     if Topic.LAST_FOUR in asked and n == 4:
         return _last_four(asked), 0.8
-    if Topic.ZIP in asked and n in (5, 9):
+    if Topic.ZIP in asked and n in (4, 5, 6, 9):
+        # US ZIP and ZIP+4; four- and six-digit postcodes of other countries ("zip 3891")
         return "ZIP_CODE", 0.85
     if Topic.DOB in asked and 4 <= n <= 8:
         return "DATE_OF_BIRTH", 0.8

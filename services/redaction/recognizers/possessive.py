@@ -1,0 +1,40 @@
+"""Names said as someone's: "i'm jerry's daughter", "here's doreen's address", "it's under
+priya's account". A word with "'s" before a family word or a personal record is a person's name
+when the name lists hold it as a first name or it is rare in English ("the doctor's address",
+"the bank's number", "my mom's phone" stay). Pure logic; one look at the token before each
+family or record word.
+"""
+
+from __future__ import annotations
+
+from services.redaction.recognizers import names
+from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.lexicon import is_rare, stop_words
+from services.redaction.recognizers.places import NRP_WORDS, is_place
+
+DETECTOR = "names"
+_FAMILY = names._FAMILY  # relatives, as the name cues read them
+_OWNED = _FAMILY | frozenset({
+    "kid", "kids", "child", "children", "baby", "boy", "girl", "address", "number", "phone",
+    "email", "birthday", "account", "card", "car", "house", "place", "apartment", "name",
+})
+_RARE_NAME = 2.5  # "oohara's", "inunnguaq's"; not "company's", "customer's"
+
+
+def recognize(view: View) -> list[Finding]:
+    toks = view.tokens
+    out: list[Finding] = []
+    for k in range(1, len(toks)):
+        if toks[k].low not in _OWNED:
+            continue
+        t = toks[k - 1]
+        low = t.low.replace("\u2019", "'")
+        if not low.endswith("'s") or len(low) < 4:
+            continue
+        bare = low[:-2]
+        if not bare.isalpha() or bare in _FAMILY or bare in stop_words() or bare in NRP_WORDS \
+                or is_place(bare):
+            continue
+        if names.is_first_name(bare) or is_rare(bare, _RARE_NAME):
+            out.append(Finding("PERSON", t.start, t.start + len(bare), 0.6, DETECTOR))
+    return out
