@@ -34,26 +34,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.audio import store
+from services.audio import opening, store
 from services.audio.job import RecordingDiverged, SessionJob
 from services.audio.locks import LocksLost, SessionLocks
 from services.audio.recording import MIN_PART
-from services.audio.render import HEARD, LAYOUT, UNHEARD
-from services.audio.source import (
-    BatchObjects,
-    SegmentReader,
-    entries_after,
-    entries_after_many,
-    session_row,
-)
+from services.audio.render import UNHEARD
+from services.audio.source import BatchObjects, entries_after, entries_after_many
 from services.ledger.follower import ProjectionDefaults
 from services.ledger.reader import SealedEvent
 from services.platform.keys import KeyProvider
@@ -76,7 +68,8 @@ class AudioRecorder(ProjectionDefaults):
     # follower only needs to wake it, so it reads no entry but the system ones.
     system_only = True
     # Each wake steps every open session (a query, a read of the new raw parts, a transaction):
-    # gathering a few sealer batches per step costs far less, for at most this much more lag.
+    # gathering a few sealer batches per step costs far less, for at most this much more lag
+    # (a poll that took longer is followed at once: the follower counts it from a poll's start).
     linger = 0.2
 
     def __init__(self, settings: Settings, keys: KeyProvider, s3: Any, *,
@@ -294,58 +287,12 @@ class AudioRecorder(ProjectionDefaults):
         job.persisted_seq = job.last_seq
 
     async def _open(self, engine: AsyncEngine, tenant: str, session: str) -> SessionJob | None:
-        async with engine.connect() as conn:
-            srow = await session_row(conn, tenant, session)
-            existing = await store.load(conn, tenant, session)
-        if srow is None or srow.wrapped_dek is None:
-            return None
-        rate = self.settings.audio_sample_rate
-        states: dict[str, tuple[str, str, bytes, list[dict[str, Any]]]] = {}
-        resumable = all(k in existing and existing[k].status == "recording"
-                        and existing[k].upload_id and existing[k].sample_rate == rate
-                        for k in (HEARD, UNHEARD))
-        for kind in (HEARD, UNHEARD):
-            row = existing.get(kind)
-            if resumable and row is not None and row.upload_id:
-                states[kind] = (row.object_key, row.upload_id, row.salt, list(row.parts))
-        fresh = [kind for kind in (HEARD, UNHEARD) if kind not in states]
-        keys = {kind: store.object_key(tenant, session, kind) for kind in fresh}
-        # The key unwrap and the multipart starts are round trips of their own: at once. An
-        # upload started for a session whose rows are not written is garbage, never a loss.
-        dek, upload_ids = await asyncio.gather(
-            asyncio.to_thread(self.keys.unwrap_dek, tenant, srow.wrapped_dek, session),
-            asyncio.gather(*(asyncio.to_thread(self.uploads.start, keys[k]) for k in fresh)))
-        if fresh:
-            async with engine.begin() as conn:
-                for kind, upload_id in zip(fresh, upload_ids, strict=True):
-                    salt = os.urandom(16)
-                    states[kind] = (keys[kind], upload_id, salt, [])
-                    await store.create(conn, {
-                        "tenant_id": tenant, "session_id": session, "kind": kind,
-                        "status": "recording", "object_key": keys[kind],
-                        "upload_id": upload_id, "salt": salt, "parts": [], "sample_rate": rate,
-                        "channels": len(LAYOUT[kind]), "last_seq": -1,
-                        "restarts": (existing[kind].restarts + 1) if kind in existing else 0})
-        segments = SegmentReader(self.s3, self.settings.bucket_ledger, tenant, session, dek,
-                                 objects=self.objects)
-        return SessionJob(tenant, session, dek, rate, segments, self.uploads,
-                          {kind: states[kind] for kind in (HEARD, UNHEARD)},
-                          part_size=self.part_size)
+        return await opening.open_job(engine, self.settings, self.keys, self.s3, self.uploads,
+                                      self.objects, tenant, session, self.part_size)
 
     async def _abandon(self, engine: AsyncEngine, tenant: str, session: str) -> None:
-        job = self.jobs.get((tenant, session))
-        if job is not None:
-            for st in job.kinds.values():
-                try:
-                    await asyncio.to_thread(self.uploads.abort, st.key, st.upload_id)
-                except Exception as exc:  # an orphaned upload is garbage, not a loss
-                    log.warning("audio: abort failed (%s)", type(exc).__name__)
-        async with engine.begin() as conn:
-            for kind in (HEARD, UNHEARD):
-                await store.save_parts(conn, tenant, session, kind, [], -1)
-                await conn.execute(update(store.R).where(
-                    store.R.tenant_id == tenant, store.R.session_id == session,
-                    store.R.kind == kind).values(upload_id=None))
+        await opening.abandon(engine, self.uploads, self.jobs.get((tenant, session)), tenant,
+                              session)
         await self._drop(tenant, session)
 
     async def _drop(self, tenant: str, session: str) -> None:
