@@ -17,17 +17,18 @@ recording across processes; a killed process's locks go with its connection), fe
 state, and at ``session.ended`` (or the idle timeout) complete both objects and record hashes.
 
 Concurrency. A poll steps up to ``STEP_CONCURRENCY`` sessions at once (ending sessions first:
-their completion is the longest step), so their S3 round trips, key unwraps and rendering
-threads overlap, and stores each stepped recording's progress (``last_seq``) every few steps
-rather than at the end of the round. A session is stepped by one task at a time (polls do not
-overlap); the advisory locks share one connection (``locks.py``); a progress row is written only
-once its step is over, so after the parts it stored. Crash safety is unchanged: the stored parts
-and the replay of the session from the ledger are what a resumed job relies on, never the
-progress.
+their completion is the longest step), so their S3 round trips, key unwraps, database statements
+and rendering (``RENDER_THREADS`` at a time) overlap, and it stores the stepped recordings'
+progress (``last_seq``) every ``PROGRESS_EVERY_S`` rather than at the end of the round. A session
+is stepped by one task at a time (polls do not overlap); the advisory locks share one connection
+(``locks.py``); a progress row is written only once its step is over, so after the parts it
+stored. Crash safety is unchanged: the stored parts and the replay of the session from the
+ledger are what a resumed job relies on, never the progress.
 
-Errors: :class:`~services.audio.job.RecordingDiverged` abandons an upload so the next poll starts
-it over; :class:`~services.audio.locks.LocksLost` drops every job (each resumes by replay); any
-other failure is logged with the session id only and retried after a growing delay.
+Errors: :class:`~services.audio.job.RecordingDiverged` and
+:class:`~services.audio.store.UploadGone` abandon an upload so the next poll starts it over;
+:class:`~services.audio.locks.LocksLost` drops every job (each resumes by replay); any other
+failure is logged with the session id only and retried after a growing delay.
 """
 
 from __future__ import annotations
@@ -58,9 +59,13 @@ STEP_RETRY_MAX_S = 60.0  # a failing session is retried at least this often (an 
 # Sessions stepped at once: their S3 round trips, key unwraps and threads overlap, and a long
 # step (an opening, a completion) no longer holds every other session's progress back.
 STEP_CONCURRENCY = 6
-# Of those, rendering at once (``SessionJob.process``, CPU in a thread): more threads than this
-# only contend for the GIL (6 at once cost a quarter more CPU per entry than 2; 2 no more than 1).
-RENDER_THREADS = 2
+# Of those, rendering at once (``SessionJob.process``, CPU in a thread): more threads only
+# contend for the GIL (6 at once cost a quarter more CPU per entry than 1; 2 some 5% more, for
+# no lower lag on two cores shared with the sealer); the other steps' I/O still overlaps it.
+RENDER_THREADS = 1
+# A long poll stores its stepped recordings' progress this often (a statement each), not once
+# at its end: an entry then waits for its own session's step, not for every session's.
+PROGRESS_EVERY_S = 0.1
 
 
 class AudioRecorder(ProjectionDefaults):
@@ -125,21 +130,19 @@ class AudioRecorder(ProjectionDefaults):
 
             tasks = [asyncio.create_task(step(s)) for s in sessions]
             fed, stepped, left, failed = 0, [], len(tasks), None
+            saved_at = time.monotonic()
             try:
                 for next_done in asyncio.as_completed(tasks):
                     key, n = await next_done
                     fed, left = fed + n, left - 1
                     if n:
                         stepped.append(key)
-                    # A recording's progress is stored every few steps that fed it, not once at
-                    # the end of the round: an entry waits for its own session's step, not for
-                    # every one.
-                    if stepped and (len(stepped) >= self.concurrency or not left):
+                    if stepped and (not left or time.monotonic() - saved_at >= PROGRESS_EVERY_S):
                         try:
                             await self._save_progress(engine, stepped)
                         except Exception as exc:  # the steps run on: a thread cannot be stopped
                             failed = failed or exc
-                        stepped = []
+                        stepped, saved_at = [], time.monotonic()
             except BaseException:
                 for task in tasks:  # cancelled (shutdown): see _step_logged
                     task.cancel()
@@ -169,7 +172,7 @@ class AudioRecorder(ProjectionDefaults):
                                    stop_after_rows, s.max_seq, rows)
             self._failing.pop(key, None)
             return fed
-        except RecordingDiverged as exc:
+        except (RecordingDiverged, store.UploadGone) as exc:
             log.error("audio %s/%s: %s; starting the upload over", s.tenant_id, s.session_id,
                       exc)
             try:
@@ -251,11 +254,13 @@ class AudioRecorder(ProjectionDefaults):
                 break
             rows = None
         if closing:
+            self._still_held(job)
             await asyncio.to_thread(job.finish_render)
-            # The two recordings' last parts and completions are S3 round trips: at once.
+            # The two recordings' last parts and completions are S3 round trips: at once. Once
+            # they are done the rows must say so, lock or not: a resumed job would find the
+            # uploads gone (store.UploadGone starts them over).
             kinds = list(job.kinds)
             done = await asyncio.gather(*(asyncio.to_thread(job.finish_kind, k) for k in kinds))
-            self._still_held(job)
             async with engine.begin() as conn:
                 for kind, values in zip(kinds, done, strict=True):
                     await store.complete(conn, tenant, session, kind, values)
