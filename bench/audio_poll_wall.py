@@ -3,9 +3,16 @@
     VOXLEDGER_HOME=... .venv/bin/python bench/audio_poll_wall.py --tenant T [--realtime]
 
 Replays a tenant sealed by ``bench/projection_cpu.py seal`` to the audio recorder as if live
-(its patches), uncovering the call time elapsed since the last poll plus the 0.2 s linger
-(``--realtime``: a steady state like the live loop) or a fixed ``--window``, and prints per poll:
-wall, its phases and per-session step times, S3 GETs, part uploads, DB statements.
+(its patches), uncovering the call time elapsed since the last poll start, at least the 0.2 s
+linger (``--realtime``: a steady state like the follower's loop) or a fixed ``--window`` (the
+same work per poll whatever the code: compare poll walls with it), and prints per poll: wall,
+its phases and per-session step times, S3 GETs, part uploads, DB statements. Steps overlap, so
+phase times are sums over concurrent steps.
+
+    ... --live [--slow 2]
+
+uncovers the ledger at its real rate (``--slow``: stretched) while polling like the follower,
+and prints the audio lag (p50/p99 by phase: first second, middle, last second).
 """
 
 from __future__ import annotations
@@ -90,7 +97,8 @@ def instrument(rec: ac.AudioRecorder) -> None:
     wrap_sync(store.Uploads, "put", "  s3.upload_part")
     wrap_sync(store.Uploads, "start", "  s3.create_multipart")
     wrap_sync(store.Uploads, "complete", "  s3.complete_multipart")
-    wrap_sync(job_mod.SessionJob, "finish", "finish(thread)")
+    wrap_sync(job_mod.SessionJob, "finish_render", "finish_render(thread)")
+    wrap_sync(job_mod.SessionJob, "finish_kind", "finish_kind(threads)")
     wrap_sync(rec.keys, "unwrap_dek", "  unwrap_dek")
     real_get = rec.objects.client.get_object
 
@@ -131,10 +139,11 @@ async def main(tenant: str, realtime: bool, window_s: float, linger: float) -> N
     last = 0.0
     nsess = []
     while live.cap < len(live.rows):
-        cov = (last + linger) if realtime else window_s
+        # realtime: the follower starts a poll at most every ``linger`` seconds
+        cov = max(last, linger) if realtime else window_s
         live.advance(max(1, round(rate * cov)))
-        if realtime and linger:
-            await asyncio.sleep(linger)
+        if realtime and last < linger:
+            await asyncio.sleep(linger - last)
         T.clear()
         N.clear()
         STEPS.clear()
@@ -174,64 +183,9 @@ async def main(tenant: str, realtime: bool, window_s: float, linger: float) -> N
               f"p50 {q[9] * 1000:.1f} p95 {q[18] * 1000:.1f} max {max(steps) * 1000:.1f} ms")
 
 
-class ChunkedRecorder(ac.AudioRecorder):
-    """A fix to try (harness only): steps ``conc`` sessions at a time (their S3 waits and
-    threads overlap) and stores the progress after every chunk, not once at the end of the poll,
-    so an entry waits for its own session's step, not for the whole round."""
-
-    chunk, conc = 6, 6
-    _lk: asyncio.Lock | None = None
-
-    async def _lock(self, engine: Any, tenant: str, session: str, take: bool) -> bool:
-        # the advisory locks share one connection: one statement at a time
-        if self._lk is None:
-            self._lk = asyncio.Lock()
-        async with self._lk:
-            return await super()._lock(engine, tenant, session, take)
-
-    async def poll(self, engine: Any, stop_after_rows: int | None = None) -> int:
-        async with self._busy:
-            async with engine.connect() as conn:
-                sessions = await ac.store.open_sessions(conn, self.tenant)
-                sessions = [s for s in sessions if not self._waiting((s.tenant_id, s.session_id))]
-                after = {(s.tenant_id, s.session_id): job.last_seq for s in sessions
-                         if (job := self.jobs.get((s.tenant_id, s.session_id))) is not None
-                         and not self._idle(job, s)}
-                ahead = await ac.entries_after_many(conn, after, ac.ROWS_PER_STEP)
-            # closing sessions first: their completion is what the last entries wait for
-            sessions.sort(key=lambda s: not (s.ended or s.timed_out_at is not None))
-            fed = 0
-
-            async def one(s: Any) -> int:
-                key = (s.tenant_id, s.session_id)
-                job = self.jobs.get(key)
-                rows = ahead.get(key) if job is not None and job.last_seq == after.get(key) \
-                    else None
-                return await self._step(engine, s.tenant_id, s.session_id,
-                                        bool(s.ended or s.timed_out_at is not None),
-                                        None, s.max_seq, rows)
-
-            sem = asyncio.Semaphore(self.conc)
-
-            async def bounded(s: Any) -> int:
-                async with sem:
-                    return await one(s)
-
-            for i in range(0, len(sessions), self.chunk):
-                fed += sum(await asyncio.gather(*(bounded(s) for s in
-                                                  sessions[i:i + self.chunk])))
-                fed_to = {key: job.last_seq for key, job in self.jobs.items()
-                          if job.last_seq > job.persisted_seq}
-                if fed_to:
-                    async with engine.begin() as conn:
-                        await ac.store.save_progress(conn, fed_to)
-                    for key, seq in fed_to.items():
-                        self.jobs[key].persisted_seq = seq
-            return fed
-
-
-async def live_lag(tenant: str, linger: float, slow: float, fix: bool = False) -> None:
-    """Uncover the ledger at its real rate while polling like the follower (poll, linger, poll);
+async def live_lag(tenant: str, linger: float, slow: float) -> None:
+    """Uncover the ledger at its real rate while polling like the follower (a poll starts at
+    most every ``linger`` seconds: services/ledger/follower.py);
     the lag of each entry = when the persisted last_seq (or completion) covered it - uncovered.
     ``slow``: stretch call time (1.0 = real time; 2.0 = the recorder gets half the CPU needed)."""
     settings = load_settings()
@@ -247,8 +201,6 @@ async def live_lag(tenant: str, linger: float, slow: float, fix: bool = False) -
     pc.patch(live, clock)
     rec = pc.make("audio", settings, tenant)
     assert isinstance(rec, ac.AudioRecorder)
-    if fix:
-        rec.__class__ = ChunkedRecorder
     await pc.reset(engine, tenant, rec.name)
     done: dict[str, float] = {}
     real_complete = ac.store.complete
@@ -278,8 +230,8 @@ async def live_lag(tenant: str, linger: float, slow: float, fix: bool = False) -
         t1 = time.perf_counter()
         polls.append((t0 - start, t1 - t0))
         snaps.append((t1, {k[1]: j.persisted_seq for k, j in rec.jobs.items()}))
-        if not (fix and t1 - t0 >= linger):  # fix: no linger after a poll longer than it
-            await asyncio.sleep(linger)
+        if t1 - t0 < linger:
+            await asyncio.sleep(linger - (t1 - t0))
     stop = True
     await task
     await rec.close()
@@ -294,7 +246,7 @@ async def live_lag(tenant: str, linger: float, slow: float, fix: bool = False) -
         phase[(r.session_id, r.seq)] = ("start" if rel < 1.0 else "end"
                                         if rel > duration_s * slow - 1.0 else "mid")
     lags = audio_lags(snaps, entries, done)
-    print(f"{'fix' if fix else 'main'} live x{slow}: {len(rows)} entries, polls {len(polls)}, poll wall mean "
+    print(f"live x{slow}: {len(rows)} entries, polls {len(polls)}, poll wall mean "
           f"{statistics.mean(d for _, d in polls) * 1000:.0f} ms max "
           f"{max(d for _, d in polls) * 1000:.0f} ms")
     print(f"  audio lag p50 {percentile(lags, 50) * 1000:.0f} ms p99 "
@@ -323,9 +275,8 @@ if __name__ == "__main__":
     ap.add_argument("--linger", type=float, default=0.2)
     ap.add_argument("--live", action="store_true")
     ap.add_argument("--slow", type=float, default=1.0)
-    ap.add_argument("--fix", action="store_true")
     a = ap.parse_args()
     if a.live:
-        asyncio.run(live_lag(a.tenant, a.linger, a.slow, a.fix))
+        asyncio.run(live_lag(a.tenant, a.linger, a.slow))
     else:
         asyncio.run(main(a.tenant, a.realtime, a.window, a.linger))

@@ -56,7 +56,12 @@ def to_int16(data: bytes, fmt: AudioFormat) -> Int16s:
 
 
 def to_float(data: bytes, fmt: AudioFormat) -> Floats:
-    return (to_int16(data, fmt).astype(np.float32) * np.float32(_SCALE)).astype(np.float32)
+    if fmt.codec == "pcm16" and fmt.channels == 1:  # the usual frame: no int16 copy
+        out = np.frombuffer(data, dtype="<i2", count=len(data) // 2).astype(np.float32)
+    else:
+        out = to_int16(data, fmt).astype(np.float32)
+    out *= np.float32(_SCALE)  # exact: a power of two
+    return out
 
 
 def to_pcm16(samples: Floats) -> Int16s:

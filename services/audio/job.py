@@ -47,6 +47,8 @@ class KindState:
     sink: RecordingSink
     parts: list[dict[str, Any]] = field(default_factory=list)  # stored so far, in order
     stored_before: int = 0  # parts stored before this process started (to verify, not upload)
+    uploaded: int = 0  # parts sent by this process (per kind: finish_kind runs in threads)
+    verified: int = 0  # parts regenerated and matched after a resume
 
 
 def context_for(tenant: str, session: str, kind: str) -> bytes:
@@ -70,12 +72,20 @@ class SessionJob:
         # list again only when a part was added).
         self.persisted = {kind: len(st.parts) for kind, st in self.kinds.items()}
         self.persisted_seq = -1  # the last_seq stored with them (see AudioRecorder.poll)
-        self.uploaded = 0  # parts sent by this process
-        self.verified = 0  # parts regenerated and matched after a resume
 
     @property
     def last_seq(self) -> int:
         return self.renderer.last_seq
+
+    @property
+    def uploaded(self) -> int:
+        """Parts sent by this process."""
+        return sum(st.uploaded for st in self.kinds.values())
+
+    @property
+    def verified(self) -> int:
+        """Parts regenerated and matched after a resume."""
+        return sum(st.verified for st in self.kinds.values())
 
     def process(self, rows: Sequence[Any]) -> None:
         decoded = [decode(row, self.tenant, self.session, self.dek) for row in rows]
@@ -85,18 +95,25 @@ class SessionJob:
             self._write(self.renderer.feed(event, audio))
 
     def finish(self) -> dict[str, dict[str, Any]]:
+        self.finish_render()
+        return {kind: self.finish_kind(kind) for kind in self.kinds}
+
+    def finish_render(self) -> None:
+        """The rest of the session's audio into the sinks (before :meth:`finish_kind`)."""
         self._write(self.renderer.finish())
-        results: dict[str, dict[str, Any]] = {}
-        for st in self.kinds.values():
-            self._store(st, st.sink.finish())
-            self.uploads.complete(st.key, st.upload_id, st.parts)
-            results[st.kind] = {
-                "duration_ms": st.sink.duration_ms, "pcm_bytes": st.sink.pcm_bytes,
-                "object_bytes": st.sink.object_bytes, "sha256": st.sink.object_sha256,
-                "pcm_sha256": st.sink.pcm_sha256, "gaps": self.renderer.gaps(),
-                "last_seq": self.renderer.last_seq, "parts": st.parts,
-            }
-        return results
+
+    def finish_kind(self, kind: str) -> dict[str, Any]:
+        """One recording's last parts stored and its upload completed; its row's values. The
+        kinds share nothing from here, so their round trips may overlap (one thread each)."""
+        st = self.kinds[kind]
+        self._store(st, st.sink.finish())
+        self.uploads.complete(st.key, st.upload_id, st.parts)
+        return {
+            "duration_ms": st.sink.duration_ms, "pcm_bytes": st.sink.pcm_bytes,
+            "object_bytes": st.sink.object_bytes, "sha256": st.sink.object_sha256,
+            "pcm_sha256": st.sink.pcm_sha256, "gaps": self.renderer.gaps(),
+            "last_seq": self.renderer.last_seq, "parts": st.parts,
+        }
 
     def _write(self, rendered: Rendered) -> None:
         for kind, pcm in ((HEARD, rendered.heard), (UNHEARD, rendered.unheard)):
@@ -109,7 +126,7 @@ class SessionJob:
             if part.number <= st.stored_before:
                 if st.parts[part.number - 1]["md5"] != part.md5:
                     raise RecordingDiverged(f"{st.kind} part {part.number} differs on replay")
-                self.verified += 1
+                st.verified += 1
                 continue
             st.parts.append(self.uploads.put(st.key, st.upload_id, part))
-            self.uploaded += 1
+            st.uploaded += 1

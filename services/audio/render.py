@@ -178,7 +178,10 @@ class SessionRenderer:
                         and not self._pending[_track(lane.name)]):
                     lane.flush(self.canvas)
             upto = to_index(horizon, self.rate)
-            limits = [h for lane in self.lanes.values() if (h := lane.holds_back()) is not None]
+            if upto - self.canvas.base < self.rate * TAKE_MS // 1000:
+                return Rendered()  # too little even before the limits below (they only lower it)
+            limits = [h for lane in self.lanes.values()
+                      if (h := lane.holds_back(self.canvas)) is not None]
             # to_index is monotonic, so each queue's first piece gives its lowest index.
             limits += [to_index(q[0].chunk.start_ms, self.rate) for q in self._pending.values() if q]
             upto = min([upto, *limits])

@@ -123,6 +123,11 @@ class BatchObjects:
             self._fetching.pop(key, None)
         return body
 
+    def has(self, key: str) -> bool:
+        """The object is kept: reading a part of it is local work, not a round trip."""
+        with self._lock:
+            return key in self._kept
+
     def _keep(self, key: str, body: bytes) -> None:
         if len(body) > self.max_bytes // 4 or key in self._kept:
             return
@@ -137,7 +142,8 @@ class SegmentReader:
     """Decrypted, decompressed raw audio parts, a few kept (entries of one batch share a part).
 
     ``prefetch`` reads the parts a batch of entries will need in parallel (one ranged GET each,
-    which otherwise ran one after another, a round trip per sealer batch); a failed read is left
+    which otherwise ran one after another, a round trip per sealer batch; parts of batch objects
+    already kept are opened when needed instead); a failed read is left
     to the entry that needs it, so errors surface exactly where they did without prefetching.
     Only this session's parts are read: its key opens nothing else (the part id is in the AAD).
     """
@@ -171,6 +177,12 @@ class SegmentReader:
         except SegmentError as exc:
             raise AudioSourceError(str(exc)) from None
 
+    def _kept(self, loc: Locator) -> bool:
+        """Its batch object is kept already (another session's read fetched it): opening the
+        part when it is needed costs less than a thread for it."""
+        return (self.objects is not None and loc.at is not None and loc.size is not None
+                and self.objects.has(loc.object))
+
     def _try_read(self, loc: Locator) -> bytes | None:
         try:
             return self._read(loc)
@@ -180,7 +192,8 @@ class SegmentReader:
     def prefetch(self, refs: Iterable[dict[str, Any]]) -> None:
         self._ahead.clear()
         locs = {loc.part: loc for loc in map(_locate, refs) if loc is not None}
-        missing = [loc for part, loc in locs.items() if part not in self._cache and self._mine(loc)]
+        missing = [loc for part, loc in locs.items() if part not in self._cache and self._mine(loc)
+                   and not self._kept(loc)]
         if len(missing) < 2:
             return  # one read gains nothing from a pool
         with ThreadPoolExecutor(max_workers=min(self.workers, len(missing))) as pool:

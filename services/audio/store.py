@@ -24,8 +24,18 @@ def object_key(tenant: str, session: str, kind: str) -> str:
     return f"recordings/{tenant}/{session}/{kind}{FLAC_SUFFIX}"
 
 
+class UploadGone(Exception):
+    """The multipart upload a recording row names no longer exists (completed or aborted while
+    the row was not updated, e.g. a crash between the two): the recording starts over."""
+
+
+def _gone(exc: Exception) -> bool:
+    response = getattr(exc, "response", None)  # botocore's ClientError
+    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "NoSuchUpload"
+
+
 class Uploads:
-    """Multipart upload calls on the audio bucket (boto3 is blocking)."""
+    """Multipart upload calls on the audio bucket (boto3 is blocking). Errors: UploadGone."""
 
     def __init__(self, client: Any, bucket: str) -> None:
         self.client, self.bucket = client, bucket
@@ -35,14 +45,25 @@ class Uploads:
             Bucket=self.bucket, Key=key, ContentType="application/octet-stream")["UploadId"])
 
     def put(self, key: str, upload_id: str, part: Part) -> dict[str, Any]:
-        res = self.client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
-                                      PartNumber=part.number, Body=part.body)
+        try:
+            res = self.client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                          PartNumber=part.number, Body=part.body)
+        except Exception as exc:
+            if _gone(exc):
+                raise UploadGone(f"upload of part {part.number}: no such upload") from None
+            raise
         return {"n": part.number, "etag": res["ETag"], "md5": part.md5}
 
     def complete(self, key: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
-        self.client.complete_multipart_upload(
-            Bucket=self.bucket, Key=key, UploadId=upload_id,
-            MultipartUpload={"Parts": [{"PartNumber": p["n"], "ETag": p["etag"]} for p in parts]})
+        try:
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id,
+                MultipartUpload={"Parts": [{"PartNumber": p["n"], "ETag": p["etag"]}
+                                           for p in parts]})
+        except Exception as exc:
+            if _gone(exc):
+                raise UploadGone("completion: no such upload") from None
+            raise
 
     def abort(self, key: str, upload_id: str) -> None:
         self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)

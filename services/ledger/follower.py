@@ -11,10 +11,11 @@ Waking. The sealer sends ``NOTIFY voxledger_sealed, '<tenant>'`` in its batch tr
 Postgres delivers on commit; the follower LISTENs on a psycopg connection of its own and reads as
 soon as one arrives. Polling every ``poll_s`` is the fallback (a lost notification, a LISTEN
 connection that broke), so live lag is one read after the sealer's commit, plus the
-projection's ``linger``: a projection whose freshness is not measured in milliseconds waits that
-long after a wake, so one read covers a few sealer batches (a batch costs its queries and its
-transaction whatever its size). Once a round has caught up with the heads it read, the follower
-waits for the next notification instead of reading again at once.
+projection's ``linger``: a projection whose freshness is not measured in milliseconds starts a
+read at most that often after a wake (counted from the start of the previous round, so a round
+that took longer is followed at once), so one read covers a few sealer batches (a batch costs its
+queries and its transaction whatever its size). Once a round has caught up with the heads it
+read, the follower waits for the next notification instead of reading again at once.
 
 One transaction per batch: the position row is locked, the entries from it are read and
 decoded, the projection applies them and the new position is written, all in that transaction
@@ -101,9 +102,11 @@ class Projection(Protocol):
     # only count them
     audio: AudioMode
     system_only: bool  # only the recorder's own (system) events; the rest are skipped unread
-    # Seconds to wait after a wake before reading, so a live projection whose freshness is not
-    # measured in milliseconds applies a few sealer batches at once (each batch costs its
-    # queries and transaction whatever its size); 0 reads at once.
+    # Seconds between the starts of two reads after a wake, so a live projection whose freshness
+    # is not measured in milliseconds applies a few sealer batches at once (each batch costs its
+    # queries and transaction whatever its size); 0 reads at once. Counted from the start of the
+    # previous round, maintenance included: a round that took longer is followed at once (the
+    # batches sealed meanwhile are there), as the consumers' linger counts from their last fetch.
     linger: float
 
     async def handle(self, conn: AsyncConnection, batch: list[SealedEvent]) -> None:
@@ -185,6 +188,7 @@ class Follower:
         backoff, failing = BACKOFF_MIN_S, 0
         while not self._stopping.is_set():
             self._woken.clear()
+            started = time.monotonic()
             try:
                 moved = await self.round()
             except Exception as exc:
@@ -204,9 +208,12 @@ class Follower:
             # Caught up with the heads read: what was sealed since has notified (or the poll).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._woken.wait(), self.poll_s)
-            if self._woken.is_set() and self.handler.linger > 0:
+            # The linger counts from the start of the round just done: what was sealed while it
+            # ran is read at once when it took longer than that.
+            rest = self.handler.linger - (time.monotonic() - started)
+            if self._woken.is_set() and rest > 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.handler.linger)
+                    await asyncio.wait_for(self._stopping.wait(), rest)
 
     async def _maintain(self) -> None:
         try:

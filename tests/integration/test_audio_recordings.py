@@ -167,8 +167,8 @@ async def test_crash_mid_session_resumes_to_the_same_pcm(settings: Settings, ten
         print(f"crash after {fed} of {sim.events} events; parts stored {stored}")
         assert job.kinds["heard"].sink.pcm_bytes > 0
         # The process dies: no completion, no cleanup; its advisory locks go with the connection.
-        assert first._lock_conn is not None
-        await first._lock_conn.invalidate()
+        assert first.locks.conn is not None
+        await first.locks.conn.invalidate()
         second = _recorder(settings, tenant)
         try:
             while not second.completed:

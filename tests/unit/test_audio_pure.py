@@ -194,6 +194,33 @@ def test_lane_places_every_piece_at_its_timeline_position(spec: list[tuple[int, 
     assert canvas.dropped_samples == 0
 
 
+@given(pieces, st.lists(st.booleans(), min_size=25, max_size=25))
+@settings(deadline=None, max_examples=40)
+def test_lane_output_does_not_depend_on_when_it_is_resampled(
+        spec: list[tuple[int, int, object]], asks: list[bool]) -> None:
+    """A lane resamples its run when its output is needed (holds_back, flush): asking after
+    any pieces gives the same samples as resampling frame by frame did (soxr is split-free)."""
+    rate = 16000
+    rng = np.random.default_rng(7)
+    lazy, eager = (Canvas(["x"]), Lane("x", rate)), (Canvas(["x"]), Lane("x", rate))
+    t = 0.0
+    for (gap, tens, fmt), ask in zip(spec, asks, strict=False):
+        t += gap if gap > 100 else 0  # most pieces continue the run
+        n = int(fmt.sample_rate * tens * 10 / 1000)  # type: ignore[attr-defined]
+        data = (rng.integers(-8000, 8000, n).astype("<i2").tobytes()
+                if fmt.codec == "pcm16" else rng.integers(0, 256, n).astype(np.uint8).tobytes())  # type: ignore[attr-defined]
+        for (canvas, lane), always in ((lazy, ask), (eager, True)):
+            lane.feed(canvas, t, fmt, data, expect_contiguous=True)  # type: ignore[arg-type]
+            if always:
+                lane.holds_back(canvas)
+        t += tens * 10
+    for canvas, lane in (lazy, eager):
+        lane.flush(canvas)
+    end = to_index(t, rate) + 400
+    assert np.array_equal(lazy[0].take(end)["x"], eager[0].take(end)["x"])
+    assert lazy[1].cursor == eager[1].cursor
+
+
 def test_canvas_mutes_a_paused_span() -> None:
     canvas = Canvas(["a"])
     canvas.add("a", 0, np.ones(1000, np.float32))
