@@ -1,4 +1,5 @@
 """SQL of the sealer (write side). Every function runs inside the caller's transaction.
+A sealed batch's own statements are merged in ``batch_repository.py``, which reuses these.
 
 Bulk rows go through ``COPY`` on the SQLAlchemy connection's own driver connection, so they share
 the batch transaction with the tree, the session rows and the consumer progress row. Entry rows
@@ -22,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger.frontier import Frontier
 from services.ledger.models import (
-    LedgerAudioRef,
     LedgerAudioSegment,
     LedgerCheckpoint,
     LedgerEntry,
@@ -58,35 +58,6 @@ class TreeState:
 class SessionState:
     wrapped_dek: bytes | None
     max_seq: int
-
-
-# The sealer's per-batch statements are built once, with arrays for lists (an expanding IN is
-# re-rendered for every length; these run for every batch: README "The sealer's CPU per event").
-_EXISTING_EVENT_IDS = text(
-    "SELECT event_id FROM ledger_entries "
-    "WHERE tenant_id = :tenant AND event_id = ANY(CAST(:ids AS text[]))")
-
-
-async def existing_event_ids(conn: AsyncConnection, tenant: str, event_ids: Sequence[str]
-                             ) -> set[str]:
-    if not event_ids:
-        return set()
-    rows = await conn.execute(_EXISTING_EVENT_IDS, {"tenant": tenant, "ids": list(event_ids)})
-    return {r[0] for r in rows}
-
-
-async def existing_seqs(conn: AsyncConnection, tenant: str, pairs: Sequence[tuple[str, int]]
-                        ) -> set[tuple[str, int]]:
-    """(session, seq) pairs already sealed under another event id: a recorder bug, counted."""
-    if not pairs:
-        return set()
-    rows = await conn.execute(
-        text("SELECT e.session_id, e.seq FROM ledger_entries e "
-             "JOIN unnest(CAST(:sessions AS text[]), CAST(:seqs AS bigint[])) "
-             "AS b(session_id, seq) "
-             "ON e.session_id = b.session_id AND e.seq = b.seq WHERE e.tenant_id = :tenant"),
-        {"tenant": tenant, "sessions": [p[0] for p in pairs], "seqs": [p[1] for p in pairs]})
-    return {(r[0], r[1]) for r in rows}
 
 
 _t = LedgerTree.__table__.c
@@ -188,10 +159,6 @@ async def copy_entries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) ->
             await copy.write_row(_entry_values(row))
 
 
-async def copy_audio_refs(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    await copy_rows_text(conn, LedgerAudioRef.__tablename__, REF_COLUMNS, rows)
-
-
 SEGMENT_COLUMNS = ("key", "tenant_id", "session_id", "direction", "first_position", "length",
                    "ct_sha256", "object_key", "object_offset", "object_length", "codec")
 # One statement text for any number of rows (a multi-row VALUES is compiled anew for every
@@ -209,15 +176,6 @@ ON CONFLICT (key) DO UPDATE SET length = excluded.length, ct_sha256 = excluded.c
   object_key = excluded.object_key, object_offset = excluded.object_offset,
   object_length = excluded.object_length, codec = excluded.codec
 """
-_UPSERT_SEGMENTS = text(SEGMENTS_UPSERT_SQL)
-
-
-async def upsert_segments(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    await conn.execute(_UPSERT_SEGMENTS, segment_columns(rows))
-
-
 def segment_columns(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
     return {f"seg_{c}": [r[c] for r in rows] for c in SEGMENT_COLUMNS}
 
@@ -351,11 +309,6 @@ async def mark_timed_out(conn: AsyncConnection, timeout_s: float) -> int:
     return int(result.rowcount or 0)
 
 
-NOTIFY_CHANNEL = "voxledger_sealed"  # payload: the tenant whose ledger grew
-_NOTIFY = text("SELECT pg_notify(:channel, :tenant)")
-
-
-async def notify_sealed(conn: AsyncConnection, tenant: str) -> None:
-    """Tell projections (services/ledger/follower.py) that ``tenant``'s ledger grew; Postgres
-    sends it when the transaction commits, and drops it if it rolls back."""
-    await conn.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "tenant": tenant})
+# Projections (services/ledger/follower.py) listen here; the payload is the tenant whose ledger
+# grew. Sent by batch_repository.finish_batch, so on commit only (dropped on rollback).
+NOTIFY_CHANNEL = "voxledger_sealed"

@@ -4,9 +4,12 @@ Runs as a :class:`~services.platform.consumer.PullConsumer` handler in ordered m
 arrive in JetStream stream order and nothing is applied twice. Per batch and tenant, in the
 consumer's one transaction: lock the tenant's tree row, drop events already sealed (counted per
 session), assign gapless positions, encrypt payloads with the session key, write the batch's one
-raw audio object to S3 (before commit: a deterministic key makes a retry overwrite its own object), COPY
-entries and the audio index, advance the tree frontier, and sign a checkpoint at session end or
-when the last one is older than the cadence. WORM copies of checkpoints are written after commit
+raw audio object to S3 (in a thread while the rows go in, and always finished before commit: a
+deterministic key makes a retry overwrite its own object), COPY the entries, write the audio
+index, session counters and tree frontier, and sign a checkpoint at session end or when the last
+one is older than the cadence. A batch is four round trips besides the consumer's own
+(``batch_repository.py``: one statement before ``plan_batch``, the COPY, one statement after,
+and a checkpoint's when one is due). WORM copies of checkpoints are written after commit
 (an outbox: a crash in between is repaired by :meth:`Sealer.maintain`), because a checkpoint of a
 batch that then rolled back must never sit undeletable in a compliance-locked bucket.
 """
