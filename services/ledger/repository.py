@@ -1,4 +1,5 @@
 """SQL of the sealer (write side). Every function runs inside the caller's transaction.
+A sealed batch's own statements are merged in ``batch_repository.py``, which reuses these.
 
 Bulk rows go through ``COPY`` on the SQLAlchemy connection's own driver connection, so they share
 the batch transaction with the tree, the session rows and the consumer progress row. Entry rows
@@ -22,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger.frontier import Frontier
 from services.ledger.models import (
-    LedgerAudioRef,
     LedgerAudioSegment,
     LedgerCheckpoint,
     LedgerEntry,
@@ -58,35 +58,6 @@ class TreeState:
 class SessionState:
     wrapped_dek: bytes | None
     max_seq: int
-
-
-# The sealer's per-batch statements are built once, with arrays for lists (an expanding IN is
-# re-rendered for every length; these run for every batch: README "The sealer's CPU per event").
-_EXISTING_EVENT_IDS = text(
-    "SELECT event_id FROM ledger_entries "
-    "WHERE tenant_id = :tenant AND event_id = ANY(CAST(:ids AS text[]))")
-
-
-async def existing_event_ids(conn: AsyncConnection, tenant: str, event_ids: Sequence[str]
-                             ) -> set[str]:
-    if not event_ids:
-        return set()
-    rows = await conn.execute(_EXISTING_EVENT_IDS, {"tenant": tenant, "ids": list(event_ids)})
-    return {r[0] for r in rows}
-
-
-async def existing_seqs(conn: AsyncConnection, tenant: str, pairs: Sequence[tuple[str, int]]
-                        ) -> set[tuple[str, int]]:
-    """(session, seq) pairs already sealed under another event id: a recorder bug, counted."""
-    if not pairs:
-        return set()
-    rows = await conn.execute(
-        text("SELECT e.session_id, e.seq FROM ledger_entries e "
-             "JOIN unnest(CAST(:sessions AS text[]), CAST(:seqs AS bigint[])) "
-             "AS b(session_id, seq) "
-             "ON e.session_id = b.session_id AND e.seq = b.seq WHERE e.tenant_id = :tenant"),
-        {"tenant": tenant, "sessions": [p[0] for p in pairs], "seqs": [p[1] for p in pairs]})
-    return {(r[0], r[1]) for r in rows}
 
 
 _t = LedgerTree.__table__.c
@@ -188,33 +159,25 @@ async def copy_entries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) ->
             await copy.write_row(_entry_values(row))
 
 
-async def copy_audio_refs(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    await copy_rows_text(conn, LedgerAudioRef.__tablename__, REF_COLUMNS, rows)
-
-
 SEGMENT_COLUMNS = ("key", "tenant_id", "session_id", "direction", "first_position", "length",
                    "ct_sha256", "object_key", "object_offset", "object_length", "codec")
 # One statement text for any number of rows (a multi-row VALUES is compiled anew for every
 # row count: it was about a tenth of the sealer's CPU at 6 live sessions). A retried batch
 # may reuse a key an uncommitted attempt never recorded; last write wins.
-_UPSERT_SEGMENTS = text(f"""
+SEGMENTS_UPSERT_SQL = f"""
 INSERT INTO {LedgerAudioSegment.__tablename__} ({", ".join(SEGMENT_COLUMNS)})
-SELECT * FROM unnest(CAST(:key AS text[]), CAST(:tenant_id AS text[]),
-                     CAST(:session_id AS text[]), CAST(:direction AS text[]),
-                     CAST(:first_position AS bigint[]), CAST(:length AS bigint[]),
-                     CAST(:ct_sha256 AS bytea[]), CAST(:object_key AS text[]),
-                     CAST(:object_offset AS bigint[]), CAST(:object_length AS bigint[]),
-                     CAST(:codec AS text[]))
+SELECT * FROM unnest(CAST(:seg_key AS text[]), CAST(:seg_tenant_id AS text[]),
+                     CAST(:seg_session_id AS text[]), CAST(:seg_direction AS text[]),
+                     CAST(:seg_first_position AS bigint[]), CAST(:seg_length AS bigint[]),
+                     CAST(:seg_ct_sha256 AS bytea[]), CAST(:seg_object_key AS text[]),
+                     CAST(:seg_object_offset AS bigint[]), CAST(:seg_object_length AS bigint[]),
+                     CAST(:seg_codec AS text[]))
 ON CONFLICT (key) DO UPDATE SET length = excluded.length, ct_sha256 = excluded.ct_sha256,
   object_key = excluded.object_key, object_offset = excluded.object_offset,
   object_length = excluded.object_length, codec = excluded.codec
-""")
-
-
-async def upsert_segments(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    await conn.execute(_UPSERT_SEGMENTS, {c: [r[c] for r in rows] for c in SEGMENT_COLUMNS})
+"""
+def segment_columns(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {f"seg_{c}": [r[c] for r in rows] for c in SEGMENT_COLUMNS}
 
 
 async def insert_subjects(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
@@ -225,7 +188,7 @@ async def insert_subjects(conn: AsyncConnection, rows: Sequence[dict[str, Any]])
 # One statement for every session of a batch (was two UPDATEs per session, each compiled anew).
 # SET expressions see the row as it was, so ``missing`` is computed from the new values: seqs
 # expected 0..max(max_seq, declared last), present = distinct seqs sealed.
-_UPDATE_SESSIONS = text("""
+SESSIONS_UPDATE_SQL = """
 UPDATE ledger_sessions AS t SET
   duplicates = t.duplicates + d.duplicates,
   seq_conflicts = t.seq_conflicts + d.conflicts,
@@ -255,18 +218,22 @@ FROM unnest(CAST(:session AS text[]), CAST(:duplicates AS bigint[]),
   AS d(session_id, duplicates, conflicts, entries, first_position, last_position, max_seq,
        out_of_order, audio_bytes, last_event_at, started, ended, last_seq_declared, end_reason)
 WHERE t.tenant_id = :tenant AND t.session_id = d.session_id
-""")
+  AND t.session_id = ANY(CAST(:session AS text[]))
+"""
+# The last condition repeats the join's: it makes the rows' scan the primary key's lookup of
+# these sessions whatever the planner believes of the tenant (a tenant newer than the table's
+# statistics is estimated at one row, and a join would then read all of its sessions).
+_UPDATE_SESSIONS = text(SESSIONS_UPDATE_SQL)
 
 
-async def update_sessions(conn: AsyncConnection, tenant: str,
-                          changes: Sequence[tuple[str, SessionDelta | None, int, int]]) -> None:
-    """Apply each (session, delta or None, duplicates, seq conflicts) of a batch at once."""
-    if not changes:
-        return
-    cols: dict[str, list[Any]] = {k: [] for k in (
-        "session", "duplicates", "conflicts", "entries", "first_position", "last_position",
-        "max_seq", "out_of_order", "audio_bytes", "last_event_at", "started", "ended",
-        "last_seq_declared", "end_reason")}
+_SESSION_DELTA = ("session", "duplicates", "conflicts", "entries", "first_position",
+                  "last_position", "max_seq", "out_of_order", "audio_bytes", "last_event_at",
+                  "started", "ended", "last_seq_declared", "end_reason")
+
+
+def session_columns(changes: Sequence[tuple[str, SessionDelta | None, int, int]]
+                     ) -> dict[str, list[Any]]:
+    cols: dict[str, list[Any]] = {k: [] for k in _SESSION_DELTA}
     for session, d, duplicates, conflicts in changes:
         d = d or SessionDelta()
         for key, value in (
@@ -278,17 +245,33 @@ async def update_sessions(conn: AsyncConnection, tenant: str,
                 ("ended", d.ended), ("last_seq_declared", d.last_seq_declared),
                 ("end_reason", d.end_reason)):
             cols[key].append(value)
-    await conn.execute(_UPDATE_SESSIONS, {"tenant": tenant, **cols})
+    return cols
+
+
+async def update_sessions(conn: AsyncConnection, tenant: str,
+                          changes: Sequence[tuple[str, SessionDelta | None, int, int]]) -> None:
+    """Apply each (session, delta or None, duplicates, seq conflicts) of a batch at once."""
+    if not changes:
+        return
+    await conn.execute(_UPDATE_SESSIONS, {"tenant": tenant, **session_columns(changes)})
+
+
+# The checkpoint and its outbox row in one statement (the outbox row, not the append-only
+# checkpoint, records that the WORM copy is pending).
+_INSERT_CHECKPOINT = text("""
+WITH checkpoint AS (
+  INSERT INTO ledger_checkpoints (tenant_id, size, root, note, reason, worm_key)
+  VALUES (:tenant, :size, :root, :note, :reason, :worm_key) ON CONFLICT DO NOTHING
+)
+INSERT INTO ledger_worm_outbox (tenant_id, size) VALUES (:tenant, :size) ON CONFLICT DO NOTHING
+""")
 
 
 async def insert_checkpoint(conn: AsyncConnection, tenant: str, size: int, root: bytes,
                             note: str, reason: str, worm_key: str) -> None:
-    await conn.execute(pg_insert(LedgerCheckpoint).values(
-        tenant_id=tenant, size=size, root=root, note=note, reason=reason, worm_key=worm_key,
-    ).on_conflict_do_nothing())
-    # The outbox row, not the (append-only) checkpoint, records that the WORM copy is pending.
-    await conn.execute(pg_insert(LedgerWormOutbox).values(tenant_id=tenant, size=size)
-                       .on_conflict_do_nothing())
+    await conn.execute(_INSERT_CHECKPOINT, {"tenant": tenant, "size": size, "root": root,
+                                            "note": note, "reason": reason,
+                                            "worm_key": worm_key})
 
 
 async def pending_worm(conn: AsyncConnection, limit: int = 100) -> list[tuple[str, int, str, str]]:
@@ -326,11 +309,6 @@ async def mark_timed_out(conn: AsyncConnection, timeout_s: float) -> int:
     return int(result.rowcount or 0)
 
 
-NOTIFY_CHANNEL = "voxledger_sealed"  # payload: the tenant whose ledger grew
-_NOTIFY = text("SELECT pg_notify(:channel, :tenant)")
-
-
-async def notify_sealed(conn: AsyncConnection, tenant: str) -> None:
-    """Tell projections (services/ledger/follower.py) that ``tenant``'s ledger grew; Postgres
-    sends it when the transaction commits, and drops it if it rolls back."""
-    await conn.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "tenant": tenant})
+# Projections (services/ledger/follower.py) listen here; the payload is the tenant whose ledger
+# grew. Sent by batch_repository.finish_batch, so on commit only (dropped on rollback).
+NOTIFY_CHANNEL = "voxledger_sealed"

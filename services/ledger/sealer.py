@@ -4,9 +4,12 @@ Runs as a :class:`~services.platform.consumer.PullConsumer` handler in ordered m
 arrive in JetStream stream order and nothing is applied twice. Per batch and tenant, in the
 consumer's one transaction: lock the tenant's tree row, drop events already sealed (counted per
 session), assign gapless positions, encrypt payloads with the session key, write the batch's one
-raw audio object to S3 (before commit: a deterministic key makes a retry overwrite its own object), COPY
-entries and the audio index, advance the tree frontier, and sign a checkpoint at session end or
-when the last one is older than the cadence. WORM copies of checkpoints are written after commit
+raw audio object to S3 (in a thread while the rows go in, and always finished before commit: a
+deterministic key makes a retry overwrite its own object), COPY the entries, write the audio
+index, session counters and tree frontier, and sign a checkpoint at session end or when the last
+one is older than the cadence. A batch is four round trips besides the consumer's own
+(``batch_repository.py``: one statement before ``plan_batch``, the COPY, one statement after,
+and a checkpoint's when one is due). WORM copies of checkpoints are written after commit
 (an outbox: a crash in between is repaired by :meth:`Sealer.maintain`), because a checkpoint of a
 batch that then rolled back must never sit undeletable in a compliance-locked bucket.
 """
@@ -25,6 +28,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schemas.envelope import encode_envelope
+from services.ledger import batch_repository as batch_repo
 from services.ledger import repository as repo
 from services.ledger.buffer import StreamBuffer
 from services.ledger.checkpoint import Checkpoint, origin_for, sign_checkpoint
@@ -98,8 +102,14 @@ class Sealer(HandlerDefaults):
     async def seal_tenant(self, conn: AsyncConnection, tenant: str, items: list[Fresh],
                           now: datetime) -> None:
         """Seal one tenant's fresh events inside the caller's transaction (tree row locked)."""
-        tree = await repo.lock_tree(conn, tenant)
-        known = await repo.existing_event_ids(conn, tenant, [i.envelope.event_id for i in items])
+        ids = [i.envelope.event_id for i in items]
+        pairs = [(i.envelope.session_id, i.envelope.seq) for i in items]
+        session_ids = sorted({i.envelope.session_id for i in items})
+        opened = (await batch_repo.open_batch(conn, tenant, ids, pairs, session_ids)
+                  or await batch_repo.open_batch_slowly(conn, tenant, ids, pairs, session_ids))
+        await batch_repo.add_sessions(conn, opened, tenant, session_ids,
+                                      lambda s: self.keys.wrap_dek(tenant, new_dek(), s))
+        tree, sessions, known = opened.tree, opened.sessions, opened.known_ids
         fresh: list[Fresh] = []
         duplicates: Counter[str] = Counter()
         seen: set[str] = set()
@@ -110,9 +120,6 @@ class Sealer(HandlerDefaults):
                 continue
             seen.add(eid)
             fresh.append(item)
-        sessions = await repo.lock_sessions(
-            conn, tenant, {i.envelope.session_id for i in items},
-            lambda s: self.keys.wrap_dek(tenant, new_dek(), s))
         erased = {s for s, st in sessions.items() if st.wrapped_dek is None}
         if erased and any(i.envelope.session_id in erased for i in fresh):
             # Late events of an erased session (issue 14): discarded, never re-keyed and never
@@ -120,8 +127,10 @@ class Sealer(HandlerDefaults):
             dropped = sum(1 for i in fresh if i.envelope.session_id in erased)
             fresh = [i for i in fresh if i.envelope.session_id not in erased]
             log.warning("sealer: %d event(s) of erased session(s) discarded", dropped)
-        conflicts = Counter(s for s, _ in await repo.existing_seqs(
-            conn, tenant, [(i.envelope.session_id, i.envelope.seq) for i in fresh]))
+        # (session, seq) pairs of fresh events already sealed under another event id: a
+        # recorder bug, counted once per pair.
+        conflicts = Counter(s for s, _ in {(i.envelope.session_id, i.envelope.seq)
+                                           for i in fresh} & opened.known_seqs)
         deks: dict[str, bytes] = {}
         shredded: dict[int, str] = {}
         for item in fresh:
@@ -141,42 +150,58 @@ class Sealer(HandlerDefaults):
         plan = plan_batch(tenant, fresh, tree.frontier.size, deks,
                           {s: st.max_seq for s, st in sessions.items()},
                           lambda norm: subject_index(pepper, norm))
-        await self._write(conn, tenant, plan)
-        await repo.update_sessions(conn, tenant, [
-            (session, plan.sessions.get(session), duplicates[session], conflicts[session])
-            for session in sorted(set(sessions))])
-        tree.frontier.extend(plan.leaves)
-        due = (tree.checkpoint_at is None
-               or (now - tree.checkpoint_at).total_seconds() >= self.cadence_s)
-        if self.sign and tree.frontier.size > tree.checkpoint_size and (plan.ended_sessions or due):
-            await self._checkpoint(conn, tree, "session-end" if plan.ended_sessions else "cadence",
-                                   now)
-        await repo.save_tree(conn, tree)
-        if plan.entries:
-            # Delivered on commit: wakes every projection following this tenant's ledger.
-            await repo.notify_sealed(conn, tenant)
+        # The batch's audio object is written while the rows go in: they are invisible until
+        # the transaction commits, and it commits only once the object is written (the caller
+        # commits after this returns), so no committed row ever lacks its object. An object
+        # whose rows roll back is an orphan, overwritten by the retry (its key is the batch's
+        # first position).
+        put = (asyncio.ensure_future(asyncio.to_thread(
+            self.storage.put_segment, plan.object_key, plan.object_body))
+            if plan.object_key is not None else None)
+        try:
+            await self._write(conn, tree, plan, sessions, duplicates, conflicts, now)
+        except BaseException as exc:
+            if put is not None:
+                # Never leave the put running past a failed attempt: its late write could land
+                # over the retry's object (same key) after the retry committed.
+                await asyncio.wait({put})
+                failed = None if put.cancelled() else put.exception()
+                if failed is not None:  # an S3 outage is the failure to report (transient)
+                    raise failed from exc
+            raise
+        if put is not None:
+            await put
         self.sealed += len(plan.entries)
 
-    async def _write(self, conn: AsyncConnection, tenant: str, plan: SealPlan) -> None:
-        # S3 first: an object without committed rows is an orphan, a row without its object
-        # would be a hole in the evidence. One object per batch and tenant (not per session and
-        # direction): its parts are each session's audio, compressed and under that session's key.
-        if plan.object_key is not None:
-            await asyncio.to_thread(self.storage.put_segment, plan.object_key, plan.object_body)
+    async def _write(self, conn: AsyncConnection, tree: repo.TreeState, plan: SealPlan,
+                     sessions: dict[str, repo.SessionState], duplicates: Counter[str],
+                     conflicts: Counter[str], now: datetime) -> None:
+        tenant = tree.tenant_id
         await repo.copy_entries(conn, plan.entries)
-        await repo.copy_audio_refs(conn, plan.audio_refs)
-        await repo.upsert_segments(conn, [{
-            "key": s.key, "tenant_id": tenant, "session_id": s.session_id,
-            "direction": s.direction, "first_position": s.first_position,
-            "length": len(s.plaintext), "ct_sha256": _sha256(s.ciphertext),
-            "object_key": s.object_key, "object_offset": s.at,
-            "object_length": len(s.ciphertext), "codec": s.codec} for s in plan.segments])
         await repo.insert_subjects(conn, plan.subjects)
         for item, reason in plan.problems:
             env = item.envelope
             await record_dead_letter(conn, self.keys, self.name, Letter(
                 item.stream_seq, item.subject, f"sealed without audio extraction: {reason}",
                 encode_envelope(env), env.tenant_id, env.session_id, env.event_id, item.member))
+        tree.frontier.extend(plan.leaves)
+        due = (tree.checkpoint_at is None
+               or (now - tree.checkpoint_at).total_seconds() >= self.cadence_s)
+        if self.sign and tree.frontier.size > tree.checkpoint_size and (plan.ended_sessions or due):
+            await self._checkpoint(conn, tree, "session-end" if plan.ended_sessions else "cadence",
+                                   now)
+        # Audio index, parts, session counters, tree and (if anything was sealed) the notice
+        # that wakes every projection following this tenant's ledger, delivered on commit.
+        await batch_repo.finish_batch(
+            conn, tree, plan.audio_refs, [{
+                "key": s.key, "tenant_id": tenant, "session_id": s.session_id,
+                "direction": s.direction, "first_position": s.first_position,
+                "length": len(s.plaintext), "ct_sha256": _sha256(s.ciphertext),
+                "object_key": s.object_key, "object_offset": s.at,
+                "object_length": len(s.ciphertext), "codec": s.codec} for s in plan.segments],
+            [(session, plan.sessions.get(session), duplicates[session], conflicts[session])
+             for session in sorted(set(sessions))],
+            notify=bool(plan.entries))
 
     async def _checkpoint(self, conn: AsyncConnection, tree: repo.TreeState, reason: str,
                           now: datetime) -> None:

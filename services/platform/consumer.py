@@ -15,7 +15,10 @@ nats.go's ordered consumer does, every batch must continue the consumer's delive
 exactly (1, 2, 3, ... from creation, none redelivered); a gap, a redelivery or a reconnect
 (acks sent into a dead connection) drops the batch uncommitted and recreates the consumer.
 Its consumer acks with ``AckPolicy.ALL``: one ack, of the last message of a committed fetch,
-covers the fetch. Other consumers ack each message explicitly.
+covers the fetch. Other consumers ack each message explicitly. When an ordered consumer is behind
+(its last fetch came back full), it fetches the next batch while the current one commits; those
+messages are checked against the delivery sequence once the current batch is committed and
+acked, and any failure drops them unacked with the consumer it recreates.
 
 Batch messages (:mod:`schemas.batch`) hold several events: items are keyed by
 ``(stream sequence, member)`` (:func:`~services.platform.intake.item_key`). A bisection may
@@ -281,6 +284,8 @@ class PullConsumer:
         self._next_delivery = 1  # ordered mode: the consumer sequence the next message must have
         self._fetch = min(FETCH_FIRST, batch_size)  # messages the next fetch asks for
         self._reconnects = 0
+        # Ordered mode, when behind: the next fetch, started while the current batch commits.
+        self._ahead: tuple[asyncio.Future[list[Msg]], int] | None = None
         self.warmed = asyncio.Event()  # set once the handler's warm_up has run
 
     def stop(self) -> None:
@@ -353,6 +358,12 @@ class PullConsumer:
                         type(exc).__name__, str(exc)[:200])
 
     async def run(self) -> None:
+        try:
+            await self._run_locked()
+        finally:
+            await self._drop_ahead()
+
+    async def _run_locked(self) -> None:
         if not self.ordered:
             await self._run()
             return
@@ -389,7 +400,11 @@ class PullConsumer:
                 continue
             asked = self._fetch
             try:
-                msgs = await sub.fetch(asked, timeout=self.fetch_timeout)
+                if self._ahead is not None:  # fetched while the previous batch committed
+                    (ahead, asked), self._ahead = self._ahead, None
+                    msgs = await ahead
+                else:
+                    msgs = await sub.fetch(asked, timeout=self.fetch_timeout)
             except (NatsTimeout, TimeoutError):
                 # An empty fetch: nats-py raises its own TimeoutError on some paths and plain
                 # asyncio's (== builtin) on others; neither is a failure worth a backoff.
@@ -415,6 +430,12 @@ class PullConsumer:
                             self.handler.name, why)
                 sub = await self._resubscribe(sub)
                 continue
+            if self.ordered and full:
+                # Behind (a full fetch): the next fetch runs while this batch commits. Its
+                # messages are checked against the delivery sequence like any fetch, once this
+                # batch is committed and acked; a failure drops them unacked (_resubscribe).
+                self._ahead = (asyncio.ensure_future(
+                    sub.fetch(self._fetch, timeout=self.fetch_timeout)), self._fetch)
             try:
                 await self._process_keeping(msgs)
                 self._next_delivery += len(msgs)
@@ -443,8 +464,17 @@ class PullConsumer:
                 continue
             await self._maintain()
 
+    async def _drop_ahead(self) -> None:
+        """Forget a fetch made ahead (its messages are never processed nor acked)."""
+        if self._ahead is not None:
+            ahead, self._ahead = self._ahead[0], None
+            ahead.cancel()
+            with contextlib.suppress(BaseException):
+                await ahead
+
     async def _resubscribe(self, sub: JetStreamContext.PullSubscription | None
                            ) -> JetStreamContext.PullSubscription:
+        await self._drop_ahead()
         if sub is not None:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
