@@ -37,7 +37,8 @@ def spans(text: str, recognizer: object, agent: str | None = None) -> Spans:
 
 
 def test_detector_version() -> None:
-    assert DETECTOR_VERSION == "voxledger-speech/9"
+    # voxledger-speech/10 (eighth round) keeps every finding of this round
+    assert DETECTOR_VERSION in ("voxledger-speech/9", "voxledger-speech/10")
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -1,0 +1,113 @@
+"""Names said with no "my name is" before them, found by their shape or by what they do: a first
+name, an initial and a surname ("sophia a wirth", "takumi s ootsuki"); a listed first name and a
+surname ("breogan orosco", "juljan lančič"); a name before a verb only a person does ("bibulat
+shouted at", "hildebrant began writing"), after "says" at a clause's end ("says pettersson"),
+after "named him", or spoken to at a line's start ("Khasbulat, can I …").
+
+Every word must be a name on the multi-locale lists (Faker's person providers, see
+bench/build_name_lists.py) and uncommon in English, or a rare word; places, groups and stop
+words never are, and a name takes no determiner, so "the driver said", "john a call", "italy
+says", "the kia picanto" stay (an initial between the words still makes a name: "the anna k
+wojcik version"). Pure logic; each rule
+looks at most three tokens either side of each token, so it stays linear.
+"""
+
+from __future__ import annotations
+
+from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.lexicon import rare_word, zipf
+from services.redaction.recognizers.names import TRAPS, is_first_name, is_last_name
+from services.redaction.recognizers.places import NRP_WORDS, is_place, stop_words
+from services.redaction.spoken import Token
+
+DETECTOR = "names"
+_LISTED_MAX = 3.5  # a listed name this common in English is a word first ("bell", "wood")
+_INITIAL_MAX = 3.0  # after the initial "a" the surname must be rarer ("maria a call")
+# Verbs of a person's voice or deed right after their name.
+_ACTS = frozenset({
+    "shouted", "yelled", "screamed", "whispered", "exclaimed", "replied", "sighed", "laughed",
+    "smiled", "nodded", "cried", "began", "insisted", "muttered", "shrugged",
+})
+_SAYS = frozenset({"says", "said", "asks", "asked", "adds", "added", "explains", "explained"})
+_HIM = frozenset({"him", "her", "them"})
+# A name takes no determiner: "the kia picanto", "my honda jazz" are things.
+_DETERMINERS = frozenset({"the", "a", "an", "my", "your", "our", "their", "his", "her", "its",
+                          "this", "that", "these", "those", "no", "some", "any", "every"})
+_CLAUSE_END = frozenset({".", ",", "!", "?", ";", ":", "in", "on", "and", "but", "who"})
+
+
+def _bare(t: Token) -> str:
+    low = t.low.replace("\u2019", "'")
+    return low[:-2] if low.endswith("'s") else low
+
+
+def _plain(low: str) -> bool:
+    return low.isalpha() and len(low) >= 2 and low not in stop_words() \
+        and low not in NRP_WORDS and low not in TRAPS and not is_place(low)
+
+
+def _first(t: Token) -> bool:
+    low = _bare(t)
+    return _plain(low) and is_first_name(low) and zipf(low) < _LISTED_MAX
+
+
+def _last(t: Token, common: float = _LISTED_MAX) -> bool:
+    low = _bare(t)
+    return _plain(low) and ((is_last_name(low) and zipf(low) < common) or rare_word(low))
+
+
+def _named(t: Token) -> bool:
+    """A single word that is a name: a listed first or last name, or a rare word."""
+    return _first(t) or _last(t)
+
+
+def _shape(toks: list[Token], i: int) -> int:
+    """Index after a full name starting at ``i`` by its shape alone, or ``i``."""
+    n = len(toks)
+    if not _first(toks[i]) or toks[i].low.endswith("'s"):
+        return i
+    if i + 2 < n and len(toks[i + 1].text) == 1 and toks[i + 1].text.isalpha() \
+            and toks[i + 1].low != "i":
+        common = _INITIAL_MAX if toks[i + 1].low == "a" else _LISTED_MAX
+        if _last(toks[i + 2], common):
+            return i + 3
+    if i + 1 < n and _last(toks[i + 1]) and not (i and toks[i - 1].low in _DETERMINERS):
+        return i + 2
+    return i
+
+
+def _alone(toks: list[Token], k: int) -> bool:
+    """A lone name by what surrounds it."""
+    n = len(toks)
+    nxt = toks[k + 1].low if k + 1 < n else "."
+    if nxt in _ACTS:
+        return True
+    if k + 3 < n and nxt == "who" and toks[k + 2].low == "are" and toks[k + 3].low == "you":
+        return True
+    prev = toks[k - 1].low if k else ""
+    if prev in _SAYS and nxt in _CLAUSE_END:
+        return True
+    if k >= 2 and prev in _HIM and toks[k - 2].low == "named":
+        return True
+    # Spoken to or labelled at a line's start, written with its capital: "Khasbulat, can I".
+    return k == 0 and toks[k].text[:1].isupper() and nxt in (",", ":")
+
+
+def recognize(view: View) -> list[Finding]:
+    toks = view.tokens
+    out: list[Finding] = []
+    k = 0
+    while k < len(toks):
+        end = _shape(toks, k)
+        if end > k:
+            last = toks[end - 1]
+            stop = last.end - 2 if last.low.endswith(("'s", "\u2019s")) else last.end
+            out.append(Finding("PERSON", toks[k].start, stop, 0.6, DETECTOR))
+            k = end
+            continue
+        if _named(toks[k]) and _alone(toks, k):
+            t = toks[k]
+            stop = t.end - 2 if t.low.endswith(("'s", "\u2019s")) else t.end
+            out.append(Finding("PERSON", t.start, stop, 0.6, DETECTOR))
+        k += 1
+    return out
