@@ -22,7 +22,8 @@ from services.redaction.spoken import Token
 
 DETECTOR = "names"
 _LISTED_MAX = 3.5  # a listed name this common in English is a word first ("bell", "wood")
-_INITIAL_MAX = 3.0  # after the initial "a" the surname must be rarer ("maria a call")
+_INITIAL_MAX = 4.0  # after the initial "a" the surname must be rarer ("maria a call")
+_FIRST_BEFORE_INITIAL = 4.5  # "sophia k wirth": an initial vouches for a commoner first name
 # Verbs of a person's voice or deed right after their name.
 _ACTS = frozenset({
     "shouted", "yelled", "screamed", "whispered", "exclaimed", "replied", "sighed", "laughed",
@@ -33,6 +34,13 @@ _HIM = frozenset({"him", "her", "them"})
 # A name takes no determiner: "the kia picanto", "my honda jazz" are things.
 _DETERMINERS = frozenset({"the", "a", "an", "my", "your", "our", "their", "his", "her", "its",
                           "this", "that", "these", "those", "no", "some", "any", "every"})
+# What a person makes, after their name said as a thing's ("the lettiere novel", "shelton's
+# song").
+_WORKS = frozenset({
+    "novel", "novels", "song", "songs", "album", "albums", "version", "concert", "film",
+    "films", "movie", "movies", "book", "books", "poem", "poems", "lyrics", "memoir",
+    "biography", "painting", "paintings", "symphony", "opera", "sonata", "verses",
+})
 _CLAUSE_END = frozenset({".", ",", "!", "?", ";", ":", "in", "on", "and", "but", "who"})
 
 
@@ -46,9 +54,9 @@ def _plain(low: str) -> bool:
         and low not in NRP_WORDS and low not in TRAPS and not is_place(low)
 
 
-def _first(t: Token) -> bool:
+def _first(t: Token, common: float = _LISTED_MAX) -> bool:
     low = _bare(t)
-    return _plain(low) and is_first_name(low) and zipf(low) < _LISTED_MAX
+    return _plain(low) and is_first_name(low) and zipf(low) < common
 
 
 def _last(t: Token, common: float = _LISTED_MAX) -> bool:
@@ -64,16 +72,18 @@ def _named(t: Token) -> bool:
 def _shape(toks: list[Token], i: int) -> int:
     """Index after a full name starting at ``i`` by its shape alone, or ``i``."""
     n = len(toks)
-    if not _first(toks[i]) or toks[i].low.endswith("'s"):
+    if not _first(toks[i], _FIRST_BEFORE_INITIAL) or toks[i].low.endswith("'s"):
         return i
     if i + 2 < n and len(toks[i + 1].text) == 1 and toks[i + 1].text.isalpha() \
             and toks[i + 1].low != "i":
         common = _INITIAL_MAX if toks[i + 1].low == "a" else _LISTED_MAX
         if _last(toks[i + 2], common):
             return i + 3
-    if i + 1 < n and _last(toks[i + 1]) and not (i and toks[i - 1].low in _DETERMINERS):
-        return i + 2
-    return i
+    if i + 1 >= n or not _first(toks[i]) or not _last(toks[i + 1]):
+        return i
+    if i and toks[i - 1].low in _DETERMINERS and not is_last_name(_bare(toks[i + 1])):
+        return i  # "the kia picanto"; "the kosara reisl version" has a listed surname
+    return i + 2
 
 
 def _alone(toks: list[Token], k: int) -> bool:
@@ -85,6 +95,8 @@ def _alone(toks: list[Token], k: int) -> bool:
     if k + 3 < n and nxt == "who" and toks[k + 2].low == "are" and toks[k + 3].low == "you":
         return True
     prev = toks[k - 1].low if k else ""
+    if nxt in _WORKS and (prev in ("the", "a", "an") or toks[k].low.endswith("'s")):
+        return True
     if prev in _SAYS and nxt in _CLAUSE_END:
         return True
     if k >= 2 and prev in _HIM and toks[k - 2].low == "named":
