@@ -1,8 +1,10 @@
 """Issue 19, eighth round: names said with no "my name is" before them, table-driven. Every case
 is written for these tests (never taken from the blind set or the tuning sets): a first name, an
 initial and a surname; a listed first name and a surname; a name before a verb only a person does,
-after "says" at a clause's end, after "named him", spoken to at a line's start; and the ordinary
-speech (and companies, places, word-like names) that must stay."""
+after "says" at a clause's end, after "named him", spoken to at a line's start; a name said as a
+work's maker; a found surname said again; spoken emails ending in any country's code (".hu",
+".fm"); codes spelled character by character; and the ordinary speech (and companies, places,
+word-like names) that must stay."""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ import time
 import pytest
 
 from services.redaction.merge import merge
-from services.redaction.recognizers import View, subjects
-from services.redaction.recognizers.names import is_first_name, is_last_name
+from services.redaction.recognizers import View, email, spelled, subjects
 from services.redaction.recognizers.base import Finding
+from services.redaction.recognizers.names import is_first_name, is_last_name
 from services.redaction.results import DETECTOR_VERSION
 from services.redaction.session import within
 
@@ -88,6 +90,34 @@ def test_ordinary_speech_kept(text: str) -> None:
     assert spans(text) == []
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # every country's code ends a spoken address
+    ("it's kasia nowak at poczta dot hu", ["kasia nowak at poczta dot hu"]),
+    ("write to radiofan at stream dot fm please", ["radiofan at stream dot fm"]),
+    ("my email is olek at firma dot cz", ["olek at firma dot cz"]),
+    # a code that is also an English word, after "point" or "period", is no address
+    ("we met at noon point to the plan", []),
+    ("i was at home period id like to go", []),
+])
+def test_country_code_emails(text: str, expected: list[str]) -> None:
+    view = View.of(text)
+    assert [text[f.start:f.end] for f in email.recognize(view)] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a code said character by character: its letters, numbers and letters are one value
+    ("it's k t r w p seven oh two d b", ["k t r w p seven oh two d b"]),
+    ("q x z one two three four then thanks", ["q x z one two three four"]),
+    # a lone "a" after the numbers is the article, not the code
+    ("m n p four four a day", ["m n p four four"]),
+    # letters with no numbers after them stay as they were
+    ("s m i t h is my name", ["s m i t h"]),
+])
+def test_spelled_codes(text: str, expected: list[str]) -> None:
+    view = View.of(text)
+    assert [text[f.start:f.end] for f in merge(spelled.recognize(view), 0.35)] == expected
+
+
 def _found(text: str, word: str) -> Finding:
     at = text.index(word)
     return Finding("PERSON", at, at + len(word), 0.8, "t")
@@ -108,12 +138,15 @@ def test_surname_said_again(text: str, found: str, expected: list[str]) -> None:
 
 
 def _seconds(text: str) -> float:
+    view = View.of(text)
     t0 = time.process_time()
-    subjects.recognize(View.of(text))
+    subjects.recognize(view)
+    spelled.recognize(view)
     return time.process_time() - t0
 
 
 @pytest.mark.parametrize("unit", [
+    "k t r w p seven oh two d b ",
     "marisol q okonkwo said ",
     "breogan orosco shouted ",
     "says okonkwo, named him radomir ",
