@@ -32,7 +32,10 @@ from pydantic import BaseModel, ConfigDict
 #    found one ("kowalczyk and nowak"); "via"/"rue" inside a street numbered after its name
 # 10: eighth round: presidio-evaluator's person records on the name lists; names found by
 #    shape (first name, initial, surname; listed first name and surname) and beside a person's
-#    act, "says", "named him" or a vocative (recognizers/subjects.py)
+#    act, "says", "named him", a vocative or as a work's maker (recognizers/subjects.py); a
+#    found surname said again in its line; a name said before "and" a found one; degrees
+#    after a name ("md", "phd", "jr"); emails ending in any country's code; a spelled code
+#    over the numbers and letters after its letters
 DETECTOR_VERSION = "voxledger-speech/10"
 
 

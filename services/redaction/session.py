@@ -75,9 +75,9 @@ _COMMON = 4.0  # a surname this common is not taken alone ("white", "young")
 
 def within(views: Sequence[View], found: Sequence[Sequence[Finding]]) -> list[list[Finding]]:
     """Outside a session: the surname of a person found in a line, said again alone in that
-    line ("directed by ignat konovalov and starring konovalov"); only a name's last word, and
-    only one uncommon in English, so a company taken for a person ("sumitomo shoji") spreads
-    no further."""
+    line ("directed by ignat konovalov and starring konovalov"); only a name's last word (or
+    its word with an owner's "'s": "crnić's cautionary tales"), and only one uncommon in
+    English, so a company taken for a person ("sumitomo shoji") spreads no further."""
     from services.redaction.recognizers.lexicon import zipf
 
     stop = _stop()
@@ -90,7 +90,10 @@ def within(views: Sequence[View], found: Sequence[Sequence[Finding]]) -> list[li
             if at is None:
                 continue
             covered.update(range(at[0], at[1] + 1))
-            word = view.tokens[at[1]].low.removesuffix("'s")
+            # "stanko crnić's cautionary tales": the name ends at its owner's "'s"
+            end = next((k for k in range(at[0], at[1] + 1)
+                        if view.tokens[k].low.endswith("'s")), at[1])
+            word = view.tokens[end].low.removesuffix("'s")
             if f.entity_type == "PERSON" and len(word) >= _MIN_LEN and word.isalpha() \
                     and word not in stop and zipf(word) < _COMMON:
                 last.add(word)

@@ -2,9 +2,10 @@
 is written for these tests (never taken from the blind set or the tuning sets): a first name, an
 initial and a surname; a listed first name and a surname; a name before a verb only a person does,
 after "says" at a clause's end, after "named him", spoken to at a line's start; a name said as a
-work's maker; a found surname said again; spoken emails ending in any country's code (".hu",
-".fm"); codes spelled character by character; and the ordinary speech (and companies, places,
-word-like names) that must stay."""
+work's maker; a found surname said again; a name said before a found one; degrees and
+generations after a name; spoken emails ending in any country's code (".hu", ".fm"); codes
+spelled character by character; and the ordinary speech (and companies, places, word-like
+names) that must stay."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from services.redaction.recognizers.base import Finding
 from services.redaction.recognizers.names import is_first_name, is_last_name
 from services.redaction.results import DETECTOR_VERSION
 from services.redaction.session import within
+from services.redaction.spans import Grower
 
 Spans = list[tuple[str, str]]
 
@@ -127,6 +129,8 @@ def _found(text: str, word: str) -> Finding:
     # a found name's surname said again alone in the line
     ("directed by ignat okonkwo and starring okonkwo", "ignat okonkwo", ["okonkwo"]),
     ("okonkwo's first story and later ignat okonkwo", "ignat okonkwo", ["okonkwo"]),
+    ("from ignat okonkwo's cautionary tales than early okonkwo",
+     "ignat okonkwo's cautionary", ["okonkwo"]),
     # not a name's first word, not a common word
     ("sumitomo shoji and sumitomo bank", "sumitomo shoji", []),
     ("with anna white and the white house", "anna white", []),
@@ -135,6 +139,34 @@ def test_surname_said_again(text: str, found: str, expected: list[str]) -> None:
     view = View.of(text)
     [extra] = within([view], [[_found(text, found)]])
     assert [text[f.start:f.end] for f in extra] == expected
+
+
+@pytest.mark.parametrize(("text", "found", "expected"), [
+    # a name said before "and" or a comma and a found name
+    ("okonkwo and harper were engineers", "harper", ["okonkwo", "harper"]),
+    ("founders: gregersen, harper", "harper", ["gregersen", "harper"]),
+    # a common word before it stays
+    ("bread and harper", "harper", ["harper"]),
+])
+def test_name_said_before_a_found_one(text: str, found: str, expected: list[str]) -> None:
+    view = View.of(text)
+    grown = Grower(view).bridge([_found(text, found)])
+    assert sorted(text[f.start:f.end] for f in merge(grown, 0.35)) == sorted(expected)
+
+
+@pytest.mark.parametrize(("text", "name", "grown"), [
+    # a degree or generation after a name
+    ("it's under the name olek nowak md", "olek nowak", "olek nowak md"),
+    ("songwriter Anna Okafor PhD wrote it", "Anna Okafor", "Anna Okafor PhD"),
+    ("ask for marek kowal, jr. please", "marek kowal", "marek kowal, jr."),
+    ("Anna Lee DO signed it", "Anna Lee", "Anna Lee DO"),
+    # "do" in lower case is the verb
+    ("what does olek do now", "olek", "olek"),
+])
+def test_name_suffixes(text: str, name: str, grown: str) -> None:
+    at = text.index(name)
+    start, end = Grower(View.of(text)).person(at, at + len(name))
+    assert text[start:end] == grown
 
 
 def _seconds(text: str) -> float:

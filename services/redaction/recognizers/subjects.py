@@ -14,6 +14,8 @@ looks at most three tokens either side of each token, so it stays linear.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from services.redaction.recognizers.base import Finding, View
 from services.redaction.recognizers.lexicon import rare_word, zipf
 from services.redaction.recognizers.names import TRAPS, is_first_name, is_last_name
@@ -21,6 +23,7 @@ from services.redaction.recognizers.places import NRP_WORDS, is_place, stop_word
 from services.redaction.spoken import Token
 
 DETECTOR = "names"
+_WORDS_CACHED = 1 << 16  # words judged once each; bounded, as transcripts bring new words
 _LISTED_MAX = 3.5  # a listed name this common in English is a word first ("bell", "wood")
 _INITIAL_MAX = 4.0  # after the initial "a" the surname must be rarer ("maria a call")
 _FIRST_BEFORE_INITIAL = 4.5  # "sophia k wirth": an initial vouches for a commoner first name
@@ -44,24 +47,37 @@ _WORKS = frozenset({
 _CLAUSE_END = frozenset({".", ",", "!", "?", ";", ":", "in", "on", "and", "but", "who"})
 
 
-def _bare(t: Token) -> str:
-    low = t.low.replace("\u2019", "'")
+def _bare(low: str) -> str:
+    low = low.replace("\u2019", "'")
     return low[:-2] if low.endswith("'s") else low
 
 
+@lru_cache(maxsize=_WORDS_CACHED)
 def _plain(low: str) -> bool:
     return low.isalpha() and len(low) >= 2 and low not in stop_words() \
         and low not in NRP_WORDS and low not in TRAPS and not is_place(low)
 
 
+@lru_cache(maxsize=_WORDS_CACHED)
+def _first_word(low: str, common: float) -> bool:
+    """``low`` as said (with its "'s") is a listed first name this uncommon in English."""
+    bare = _bare(low)
+    return _plain(bare) and is_first_name(bare) and zipf(bare) < common
+
+
+@lru_cache(maxsize=_WORDS_CACHED)
+def _last_word(low: str, common: float) -> bool:
+    """``low`` as said is a listed surname this uncommon in English, or a rare word."""
+    bare = _bare(low)
+    return _plain(bare) and ((is_last_name(bare) and zipf(bare) < common) or rare_word(bare))
+
+
 def _first(t: Token, common: float = _LISTED_MAX) -> bool:
-    low = _bare(t)
-    return _plain(low) and is_first_name(low) and zipf(low) < common
+    return _first_word(t.low, common)
 
 
 def _last(t: Token, common: float = _LISTED_MAX) -> bool:
-    low = _bare(t)
-    return _plain(low) and ((is_last_name(low) and zipf(low) < common) or rare_word(low))
+    return _last_word(t.low, common)
 
 
 def _named(t: Token) -> bool:
@@ -81,7 +97,7 @@ def _shape(toks: list[Token], i: int) -> int:
             return i + 3
     if i + 1 >= n or not _first(toks[i]) or not _last(toks[i + 1]):
         return i
-    if i and toks[i - 1].low in _DETERMINERS and not is_last_name(_bare(toks[i + 1])):
+    if i and toks[i - 1].low in _DETERMINERS and not is_last_name(_bare(toks[i + 1].low)):
         return i  # "the kia picanto"; "the kosara reisl version" has a listed surname
     return i + 2
 
@@ -117,7 +133,7 @@ def recognize(view: View) -> list[Finding]:
             out.append(Finding("PERSON", toks[k].start, stop, 0.6, DETECTOR))
             k = end
             continue
-        if _named(toks[k]) and _alone(toks, k):
+        if _alone(toks, k) and _named(toks[k]):
             t = toks[k]
             stop = t.end - 2 if t.low.endswith(("'s", "\u2019s")) else t.end
             out.append(Finding("PERSON", t.start, stop, 0.6, DETECTOR))
