@@ -3,9 +3,9 @@ is written for these tests (never taken from the blind set or the tuning sets): 
 initial and a surname; a listed first name and a surname; a name before a verb only a person does,
 after "says" at a clause's end, after "named him", spoken to at a line's start; a name said as a
 work's maker; a found surname said again; a name said before a found one; degrees and
-generations after a name; spoken emails ending in any country's code (".hu", ".fm"); codes
-spelled character by character; and the ordinary speech (and companies, places, word-like
-names) that must stay."""
+generations after a name; word-like names after "my kid", "my friend"; spoken emails ending in
+any country's code (".hu", ".fm"); codes spelled character by character; and the ordinary
+speech (and companies, places, word-like names) that must stay."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 import pytest
 
 from services.redaction.merge import merge
-from services.redaction.recognizers import View, email, spelled, subjects
+from services.redaction.recognizers import View, email, names, spelled, subjects
 from services.redaction.recognizers.base import Finding
 from services.redaction.recognizers.names import is_first_name, is_last_name
 from services.redaction.results import DETECTOR_VERSION
@@ -167,6 +167,19 @@ def test_name_suffixes(text: str, name: str, grown: str) -> None:
     at = text.index(name)
     start, end = Grower(View.of(text)).person(at, at + len(name))
     assert text[start:end] == grown
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a word-like first name right after "my kid", "my friend", "my partner"
+    ("please add my kid summer to the plan", [("PERSON", "summer")]),
+    ("my partner joy handles the bills", [("PERSON", "joy")]),
+    # still a verb after them
+    ("my friend will call you back", []),
+])
+def test_names_after_kin(text: str, expected: Spans) -> None:
+    view = View.of(text, speaker="caller")
+    assert [(f.entity_type, text[f.start:f.end])
+            for f in merge(names.recognize(view), 0.35)] == expected
 
 
 def _seconds(text: str) -> float:
