@@ -7,7 +7,9 @@ also decide whether a lower-case line goes to spaCy) from the pinned Faker's per
 Faker is a development dependency (through presidio-evaluator): the lists are built here and
 committed, nothing reads Faker at run time. Every locale whose names are written in Latin
 letters (first and middle names, last names), plus the romanized names of ja_JP, zh_CN and
-zh_TW ("yuki", "tanaka", "wei"), lowercased. Common English words are left out: spaCy's stop
+zh_TW ("yuki", "tanaka", "wei"), and the given names, surnames and mothers' maiden names of
+presidio-evaluator's FakeNameGenerator records (its ``raw_data``: names of many nationalities,
+"breogan", "orosco"), lowercased. Common English words are left out: spaCy's stop
 words, Faker's en_US lorem list, and outside the first release's locales any word of Zipf
 frequency 4 or more in wordfreq ("long" goes, "hong" stays). Deterministic.
 """
@@ -30,6 +32,8 @@ FIRST = ("en_US", "en_GB", "en_IE", "en_IN", "en_NZ", "en_NG", "es_MX", "es_ES",
          "tr_TR", "sv_SE", "vi_VN")
 ROMANIZED = ("ja_JP", "zh_CN", "zh_TW")
 _COMMON = 4.0
+# presidio-evaluator's person records: column → kind of name.
+_RECORD_COLUMNS = {"GivenName": "first", "Surname": "last", "MothersMaiden": "last"}
 
 
 def _latin(word: str) -> bool:
@@ -52,6 +56,24 @@ def _names(provider: type, kind: str, romanized: bool) -> set[str]:
     return out
 
 
+def _records() -> dict[str, set[str]]:
+    """Names of presidio-evaluator's FakeNameGenerator records, by kind."""
+    import csv
+
+    import presidio_evaluator
+
+    path = (Path(presidio_evaluator.__file__).parent
+            / "data_generator/raw_data/FakeNameGenerator.com_3000.csv")
+    out: dict[str, set[str]] = {"first": set(), "last": set()}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            for column, kind in _RECORD_COLUMNS.items():
+                for part in (row.get(column) or "").lower().replace("-", " ").split():
+                    if _latin(part):
+                        out[kind].add(part)
+    return out
+
+
 def main() -> None:
     import faker.providers.person as person
     from faker.providers.lorem.en_US import Provider as Lorem
@@ -63,8 +85,9 @@ def main() -> None:
     locales = sorted(m.name for m in pkgutil.iter_modules(person.__path__))
     more: dict[str, list[str]] = {}
     sources: list[str] = []
+    records = _records()
     for kind in ("first", "last"):
-        kept: set[str] = set()
+        kept = {n for n in records[kind] - common if zipf(n) < _COMMON}
         used: list[str] = []
         for loc in locales:
             provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
@@ -92,7 +115,8 @@ def main() -> None:
         print(f"{kind} names: {len(kept)} ({len(kept - old)} beyond {path.name})")
     doc = {"source": "Names beyond first_names.json/last_names.json (Faker, MIT licence): first "
                      "(and middle) and last names of every Latin-script locale, romanized for "
-                     f"{' '.join(ROMANIZED)}; lowercased, minus common English words (spaCy's "
+                     f"{' '.join(ROMANIZED)}, and of presidio-evaluator's FakeNameGenerator "
+                     "records (MIT licence); lowercased, minus common English words (spaCy's "
                      "stop words, Faker's en_US lorem list, wordfreq Zipf >= 4). Locales "
                      + "; ".join(sources) + ". Built by bench/build_name_lists.py.",
            "first": more["first"], "last": more["last"]}

@@ -47,7 +47,7 @@ from services.redaction.results import (
     RedactedTurn,
     Utterance,
 )
-from services.redaction.session import repeated
+from services.redaction.session import repeated, within
 from services.redaction.spans import Grower
 
 STOCK_ENTITIES = ("PERSON", "NRP", "LOCATION", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
@@ -248,6 +248,9 @@ class RedactionEngine:
                  for view, fs in zip(views, found, strict=True)]
         if session and english:
             for k, extra in enumerate(repeated(views, found)):
+                found[k].extend(extra)
+        elif english:
+            for k, extra in enumerate(within(views, found)):
                 found[k].extend(extra)
         return [merge(fs, policy.threshold) for fs in found]
 

@@ -30,7 +30,13 @@ from pydantic import BaseModel, ConfigDict
 #    names go on over a middle initial; names said as someone's ("jerry's daughter"); a
 #    written date with a time of day is no phone, NHS or account number; a name said with a
 #    found one ("kowalczyk and nowak"); "via"/"rue" inside a street numbered after its name
-DETECTOR_VERSION = "voxledger-speech/9"
+# 10: eighth round: presidio-evaluator's person records on the name lists; names found by
+#    shape (first name, initial, surname; listed first name and surname) and beside a person's
+#    act, "says", "named him", a vocative or as a work's maker (recognizers/subjects.py); a
+#    found surname said again in its line; a name said before "and" a found one; degrees
+#    after a name ("md", "phd", "jr"); emails ending in any country's code; a spelled code
+#    over the numbers and letters after its letters
+DETECTOR_VERSION = "voxledger-speech/10"
 
 
 @dataclass(frozen=True, slots=True)

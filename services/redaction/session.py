@@ -68,3 +68,36 @@ def repeated(views: Sequence[View], found: Sequence[Sequence[Finding]]) -> list[
                  if t.low in known and not any(s <= t.start and t.end <= e for s, e in spans)]
         out.append(extra)
     return out
+
+
+_COMMON = 4.0  # a surname this common is not taken alone ("white", "young")
+
+
+def within(views: Sequence[View], found: Sequence[Sequence[Finding]]) -> list[list[Finding]]:
+    """Outside a session: the surname of a person found in a line, said again alone in that
+    line ("directed by ignat konovalov and starring konovalov"); only a name's last word (or
+    its word with an owner's "'s": "crnić's cautionary tales"), and only one uncommon in
+    English, so a company taken for a person ("sumitomo shoji") spreads no further."""
+    from services.redaction.recognizers.lexicon import zipf
+
+    stop = _stop()
+    out: list[list[Finding]] = []
+    for view, findings in zip(views, found, strict=True):
+        covered: set[int] = set()  # token indices inside a finding: linear in their length
+        last: set[str] = set()
+        for f in findings:
+            at = view.token_range(f.start, f.end)
+            if at is None:
+                continue
+            covered.update(range(at[0], at[1] + 1))
+            # "stanko crnić's cautionary tales": the name ends at its owner's "'s"
+            end = next((k for k in range(at[0], at[1] + 1)
+                        if view.tokens[k].low.endswith("'s")), at[1])
+            word = view.tokens[end].low.removesuffix("'s")
+            if f.entity_type == "PERSON" and len(word) >= _MIN_LEN and word.isalpha() \
+                    and word not in stop and zipf(word) < _COMMON:
+                last.add(word)
+        out.append([Finding("PERSON", t.start, t.start + len(t.low.removesuffix("'s")), 0.75,
+                            DETECTOR) for k, t in enumerate(view.tokens)
+                    if k not in covered and t.low.removesuffix("'s") in last])
+    return out

@@ -55,6 +55,7 @@ class Grower:
             last += 1
         last = _initial_after(toks, last)
         first = _initial_before(toks, first)
+        last = _suffix_after(toks, last)
         return min(start, toks[first].start), max(end, toks[last].end)
 
     def place(self, start: int, end: int) -> tuple[int, int]:
@@ -120,9 +121,11 @@ class Grower:
                 continue
             extra.append(Finding(f.entity_type, f.start, end, f.score, f.detector))
         for f in findings:
-            with_f = self._listed_with(f) if f.entity_type == "PERSON" else None
-            if with_f is not None:
-                extra.append(with_f)
+            if f.entity_type != "PERSON":
+                continue
+            for with_f in (self._listed_with(f), self._listed_before(f)):
+                if with_f is not None:
+                    extra.append(with_f)
         return [*findings, *extra]
 
     def _listed_with(self, f: Finding) -> Finding | None:
@@ -137,6 +140,36 @@ class Grower:
             return None
         start, end = self.person(t.start, t.end)
         return Finding("PERSON", start, end, f.score, f.detector)
+
+    def _listed_before(self, f: Finding) -> Finding | None:
+        """The same, said first: "reho and | harper", "gregersen, | white": the word before
+        "and" or a comma, by the same test."""
+        at = self._index(f.start, f.end)
+        toks = self.toks
+        if at is None or at[0] < 2 or toks[at[0] - 1].low not in _WITH:
+            return None
+        t = toks[at[0] - 2]
+        if not t.text.isalpha() or not surname_like(t) or zipf(t.low) >= _LISTED_WITH:
+            return None
+        start, end = self.person(t.start, t.end)
+        return Finding("PERSON", start, end, f.score, f.detector)
+
+
+# Degrees and generations written after a name: "eric ward md", "Allison Silva PhD", "jr.".
+_SUFFIXES = frozenset({"md", "phd", "dds", "dvm", "jr", "sr", "ii", "iii", "iv", "esq", "rn",
+                       "cpa", "dmd", "do"})
+
+
+def _suffix_after(toks: list[Token], last: int) -> int:
+    """A name goes on over a degree or generation after it ("Silva PhD", "ward jr .");
+    "do" only written in capitals ("Anna Lee DO"), as it is a verb otherwise."""
+    k = last + 1
+    if k < len(toks) and toks[k].low == ",":
+        k += 1
+    if k >= len(toks) or toks[k].low not in _SUFFIXES \
+            or (toks[k].low == "do" and toks[k].text != "DO"):
+        return last
+    return k + 1 if k + 1 < len(toks) and toks[k + 1].text == "." else k
 
 
 def _initial(toks: list[Token], i: int) -> int:

@@ -29,7 +29,8 @@ from tests.unit.redaction_support import Spans, spans
 
 
 def test_detector_version() -> None:
-    assert DETECTOR_VERSION == "voxledger-speech/9"
+    # voxledger-speech/10 (eighth round) keeps every finding of this round
+    assert DETECTOR_VERSION in ("voxledger-speech/9", "voxledger-speech/10")
 
 
 @pytest.mark.parametrize(("text", "expected"), [

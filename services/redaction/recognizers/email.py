@@ -19,6 +19,16 @@ _SYMBOLS = {"dot": ".", "period": ".", "point": ".", "at": "@", "underscore": "_
 # Spoken TLDs are whole words; a "dot" followed by anything else is not an address.
 _TLDS = ("com|net|org|edu|gov|mil|io|co|us|uk|ca|de|fr|es|it|nl|au|in|info|biz|me|ai|app|dev"
          "|tech|online|store|xyz|ie|nz|ch|se|no|dk|fi|pl|br|mx|jp|cn|eu|tv|cloud|email|mail|be")
+# Country-code TLDs beyond those (ISO 3166 codes and a few territories, ".hu", ".fm", ".gl"),
+# minus codes that are also English words ("at", "to", "my", "id", "im", "ma"): "met at noon
+# point to" is no address.
+_CCTLDS = ("ac|ad|ae|af|ag|ao|ar|aw|ax|az|ba|bb|bd|bf|bg|bh|bi|bj|bm|bn|bo|bs|bt|bw|bz|cc|cd|cf|"
+           "cg|ci|cl|cm|cr|cu|cv|cw|cx|cy|cz|dj|dm|dz|ec|ee|eg|er|et|fj|fm|fo|ga|gb|gd|ge|gf|gg|"
+           "gh|gi|gl|gm|gn|gp|gq|gr|gt|gw|gy|hk|hn|hr|ht|hu|il|iq|ir|je|jm|jo|ke|kg|kh|ki|km|kn|"
+           "kp|kr|kw|ky|kz|lb|lc|li|lk|lr|ls|lt|lu|lv|ly|mc|md|mg|mh|mk|ml|mm|mn|mo|mq|mt|mu|mv|"
+           "mw|mz|na|nc|ne|nf|ng|ni|np|nr|nu|om|pe|pf|pg|ph|pk|pm|pr|ps|pt|pw|py|qa|ro|rs|ru|rw|"
+           "sa|sb|sc|sd|sg|sh|si|sk|sl|sm|sn|sr|sv|sy|sz|td|tg|th|tj|tk|tl|tm|tn|tr|tt|tw|tz|ua|"
+           "ug|uy|uz|va|vc|ve|vg|vn|vu|wf|ws|yt|za|zm|zw")
 # Linear time: a match may only start where a run of local-part characters starts (the
 # lookbehind), its leading punctuation skipped, so no run is rescanned from each of its
 # positions ("a" * 20000 + "@b" took 5 s that way); the host's labels are split by dots, which
@@ -26,7 +36,7 @@ _TLDS = ("com|net|org|edu|gov|mil|io|co|us|uk|ca|de|fr|es|it|nl|au|in|info|biz|m
 _EMAIL = re.compile(
     r"(?<![a-z0-9._+-])[._+-]*"
     r"(?P<email>[a-z0-9](?:[a-z0-9._+-]*[a-z0-9])?@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
-    rf"(?:\.[a-z0-9-]+)*\.(?:{_TLDS})(?![a-z0-9]))")
+    rf"(?:\.[a-z0-9-]+)*\.(?:{_TLDS}|{_CCTLDS})(?![a-z0-9]))")
 # Words that end a local part when walking left: the lead-in, not the address.
 _LEAD_IN = frozenset({
     "is", "it's", "its", "email", "e", "mail", "address", "my", "to", "me", "send", "the", "use",

@@ -58,7 +58,7 @@ _FAMILY = frozenset({"wife", "husband", "son", "daughter", "mom", "mother", "dad
                      "aunt", "uncle", "cousin", "niece", "nephew", "fiance", "fiancee",
                      "girlfriend", "boyfriend", "stepson", "stepdaughter", "grandson",
                      "granddaughter", "stepmom", "stepdad", "stepmother", "stepfather",
-                     "neighbor", "neighbour", "roommate"})
+                     "neighbor", "neighbour", "roommate", "kid", "child", "friend", "partner"})
 # A trap name after a relation is still a verb when one of these follows ("my son will call").
 _MODAL = frozenset({"will", "may", "might", "can", "mark", "bill", "hope", "grant", "drew",
                     "chase", "rob", "sue", "pat", "wade", "don", "jack", "ray"})

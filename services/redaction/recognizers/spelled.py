@@ -47,6 +47,7 @@ def _char(tok: Token) -> str:
 
 def recognize(view: View) -> list[Finding]:
     toks = view.tokens
+    runs = {r.first: r.last for r in view.runs}
     out: list[Finding] = []
     i = 0
     while i < len(toks):
@@ -73,9 +74,32 @@ def recognize(view: View) -> list[Finding]:
                 i = j
         if _is_spelling(view, first, len(spelled), as_in):
             first, last = _with_word(toks, first, last, spelled)
+            if len(spelled) >= 3:
+                last = _code_tail(toks, runs, last)
+                i = max(i, last + 1)
             out.append(Finding(_entity(view, first), toks[first].start, toks[last].end,
                                0.85 if len(spelled) >= 3 or as_in else 0.6, DETECTOR))
     return out
+
+
+def _code_tail(toks: list[Token], runs: dict[int, int], last: int) -> int:
+    """"f r a n c seven oh five b d": a code said character by character goes on over the
+    numbers and letters that follow its letters. Each token is stepped over once."""
+    took_digits = False
+    j = last + 1
+    while j < len(toks):
+        if j in runs:
+            last = j = runs[j]
+            took_digits = True
+        elif took_digits and len(toks[j].text) == 1 and toks[j].text.isalpha() and (
+                toks[j].low not in ("a", "i") or (j + 1 < len(toks) and (
+                    j + 1 in runs or (len(toks[j + 1].text) == 1
+                                      and toks[j + 1].text.isalpha())))):
+            last = j
+        else:
+            break
+        j += 1
+    return last
 
 
 def _with_word(toks: list[Token], first: int, last: int, spelled: str) -> tuple[int, int]:
