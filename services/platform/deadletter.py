@@ -165,6 +165,12 @@ def summary(row: Any) -> dict[str, Any]:
 
 def decrypt_raw(row: Any, keys: KeyProvider) -> bytes:
     if row.raw_ct is None or row.raw_dek is None or row.key_tenant is None:
+        projection = str(row.consumer).split("-", 1)[0]  # "audio-<tenant>" in per-tenant mode
+        if projection != "sealer":  # a projection refused a sealed entry: nothing to re-publish
+            raise DeadLetterError(
+                f"dead letter {row.id} is the {projection} projection's: the event stays sealed "
+                f"in the ledger; after a fix, `voxledger replay --projection {projection}` shows "
+                "what the live projection lacks")
         raise DeadLetterError(f"dead letter {row.id} keeps no payload")
     try:
         dek = keys.unwrap_dek(row.key_tenant, row.raw_dek, DEAD_LETTER_KEY_SESSION)
