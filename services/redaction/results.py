@@ -36,7 +36,10 @@ from pydantic import BaseModel, ConfigDict
 #    found surname said again in its line; a name said before "and" a found one; degrees
 #    after a name ("md", "phd", "jr"); emails ending in any country's code; a spelled code
 #    over the numbers and letters after its letters
-DETECTOR_VERSION = "voxledger-speech/10"
+# 11: ninth round: every demonym form of presidio-evaluator's nationality data ("burkinese",
+#    "costricans"); plurals of group nouns ("proud danes", "englishmen", "new zealanders");
+#    a group noun after "i'm a" typed NRP, not a name ("i am a dane")
+DETECTOR_VERSION = "voxledger-speech/11"
 
 
 @dataclass(frozen=True, slots=True)

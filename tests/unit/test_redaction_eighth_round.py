@@ -30,7 +30,8 @@ def spans(text: str) -> Spans:
 
 
 def test_detector_version() -> None:
-    assert DETECTOR_VERSION == "voxledger-speech/10"
+    # voxledger-speech/11 (ninth round) keeps every finding of this round
+    assert DETECTOR_VERSION in ("voxledger-speech/10", "voxledger-speech/11")
 
 
 @pytest.mark.parametrize(("word", "first", "last"), [

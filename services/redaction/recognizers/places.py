@@ -26,6 +26,7 @@ from services.redaction.context import Topic
 from services.redaction.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from services.redaction.recognizers.base import Finding, View
 from services.redaction.recognizers.lexicon import zipf
+from services.redaction.recognizers.nationalities import COMMON_NATIONALITIES, NATIONALITIES
 from services.redaction.spoken import TEENS, TENS, UNITS, Token
 
 DETECTOR = "places"
@@ -130,7 +131,7 @@ _THING_AFTER = frozenset({
 })
 THING_AFTER = _THING_AFTER
 
-NRP_WORDS = frozenset({
+_LISTED = frozenset({
     "american", "mexican", "canadian", "british", "irish", "scottish", "welsh", "french",
     "german", "italian", "spanish", "portuguese", "dutch", "polish", "russian", "ukrainian",
     "chinese", "japanese", "korean", "vietnamese", "filipino", "filipina", "thai", "indian",
@@ -186,6 +187,8 @@ NRP_WORDS = frozenset({
     "indigenous", "romani", "gypsy", "aborigine", "uyghur", "rohingya", "tatar",
     "chechen", "dagestani", "ossetian", "abkhaz",
 })
+# every form presidio-evaluator's Faker says: "burkinese", "costrican", "sierrleonian"
+NRP_WORDS = _LISTED | NATIONALITIES
 _NRP_PAIRS = frozenset({
     ("puerto", "rican"), ("african", "american"), ("native", "american"), ("jehovah's", "witness"),
     ("asian", "american"), ("sri", "lankan"), ("costa", "rican"), ("south", "african"),
@@ -200,9 +203,10 @@ _NRP_PAIRS = frozenset({
     ("liberal", "democrat"), ("social", "democrat"), ("christian", "democrat"),
     ("green", "party"), ("labour", "party"), ("tea", "party"), ("sinn", "fein"),
     ("west", "indian"), ("hong", "konger"), ("faroese", "islander"), ("native", "hawaiian"),
-    ("native", "alaskan")})
+    ("native", "alaskan"), ("us", "citizen")})
 # Group words that are not adjectives of a country or faith above.
 _NRP_EXTRA = frozenset({"jew", "lds", "sikhs", "mormon", "hasidic", "sephardic", "ashkenazi"})
+LISTED_GROUP_WORDS = _LISTED | _NRP_EXTRA  # written here, not generated
 # Words that are a group only when said of someone: "i'm english" (not "do you speak
 # english"), "a registered independent" (not "an independent shop").
 _NRP_IF_SAID_OF = frozenset({"english", "independent", "conservative", "liberal", "progressive",
@@ -210,6 +214,9 @@ _NRP_IF_SAID_OF = frozenset({"english", "independent", "conservative", "liberal"
                              # demonyms that are everyday words too ("a pole", "a swede")
                              "pole", "dane", "finn", "scot", "turk", "swede", "georgian",
                              "labour", "whig", "maga", "leftist", "centrist", "moderate"})
+SAID_OF_WORDS = _NRP_IF_SAID_OF  # as written here, before the generated ones below
+# presidio-evaluator's demonyms that are everyday words too ("the vatican")
+_NRP_IF_SAID_OF |= COMMON_NATIONALITIES
 # Race said of a person: only right after "i'm"/"she's" or "my mother is", and before a pause.
 _RACE = frozenset({"black", "white", "biracial", "multiracial", "brown"})
 _I_AM = frozenset({"i'm", "im", "we're", "she's", "he's", "they're"})
@@ -231,7 +238,8 @@ _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "so
                             "latter", "green", "orthodox", "first", "pacific", "lankan", "rican",
                             "zealander", "north", "cape", "sierra", "middle", "central",
                             "latin", "seventh", "solomon", "papua", "east", "social", "labour",
-                            "tea", "sinn", "west", "hong"})
+                            "tea", "sinn", "west", "hong", "us", "citizen"})
+_PAIR_SECOND = frozenset(second for _, second in _NRP_PAIRS)
 
 
 # Regions a town is said with ("saskatoon saskatchewan", "lafayette louisiana"): US states and
@@ -650,8 +658,12 @@ def _group_word(low: str) -> str:
     """The group word itself, plural or not: "catholics" → "catholic", "jews" → "jew"."""
     if low in NRP_WORDS or low in _NRP_PAIR_ONLY or low in _NRP_EXTRA:
         return low
-    if low.endswith("s") and (low[:-1] in NRP_WORDS or low[:-1] in _NRP_EXTRA):
-        return low[:-1]
+    if low.endswith("s") and (low[:-1] in NRP_WORDS or low[:-1] in _NRP_EXTRA
+                              or low[:-1] in _NRP_IF_SAID_OF or low[:-1] in _NRP_PAIR_ONLY
+                              or low[:-1] in _PAIR_SECOND):  # "middle-easterns"
+        return low[:-1]  # "danes", "swedes": still a group only when said of someone
+    if low.endswith("men") and low[:-3] + "man" in NRP_WORDS:
+        return low[:-3] + "man"  # "frenchmen", "irishwomen"
     return low
 
 
@@ -781,6 +793,9 @@ def _race_said_of(toks: list[Token], i: int) -> bool:
         toks[k].low in _PERSON_NOUNS for k in range(max(0, i - _SUBJECT_REACH), i - 1))
 
 
+_CITIZEN = frozenset({"citizen", "citizens", "national", "nationals"})
+
+
 def _said_of_next(toks: list[Token], i: int) -> bool:
     """After a word that is a group only when said of someone, nothing that makes it a
     thing's or a trade's: "i'm a conservative voter", "a registered independent", not "a
@@ -789,7 +804,7 @@ def _said_of_next(toks: list[Token], i: int) -> bool:
         return True
     nxt = toks[i + 1]
     return not nxt.text.isalpha() or nxt.low in _stop_words() or nxt.low in _NRP_TAIL \
-        or _group_word(nxt.low) in NRP_WORDS
+        or _group_word(nxt.low) in NRP_WORDS or nxt.low in _CITIZEN
 
 
 def groups_of_things(view: View) -> list[Finding]:
@@ -820,6 +835,9 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
         if word in _NRP_PAIR_ONLY and not pair and not said_of:  # "always voted labour"
             i += 1
             continue
+        if pair and word in _stop_words() and not (i > 0 and toks[i - 1].low in _SAID_OF):
+            i += 1  # "i'm a us citizen", not "send us citizen forms"
+            continue
         if view.is_agent and not _lead(view, i)[2]:
             i += 1
             continue
@@ -838,7 +856,10 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
             i += 1
             continue
         if not things:
-            out.append(Finding("NRP", tok.start, toks[last].end, 0.7, DETECTOR))
+            # "i'm a dane", "she's a finn": a group noun said of someone, not the name "Dane"
+            noun = said_of and i > 0 and toks[i - 1].low in ("a", "an")
+            out.append(Finding("NRP", tok.start, toks[last].end, 0.85 if noun else 0.7,
+                               DETECTOR))
         i = last + 1
     return out
 
