@@ -23,15 +23,8 @@ from services.redaction.recognizers import (
     numbers,
     possessive,
 )
-from services.redaction.results import DETECTOR_VERSION
 from services.redaction.spans import Grower
 from tests.unit.redaction_support import Spans, spans
-
-
-def test_detector_version() -> None:
-    # voxledger-speech/10 and /11 (eighth, ninth rounds) keep every finding of this round
-    assert DETECTOR_VERSION in ("voxledger-speech/9", "voxledger-speech/10",
-                                "voxledger-speech/11")
 
 
 @pytest.mark.parametrize(("text", "expected"), [
