@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
+
 from services.redaction.context import from_agent_turn
 from services.redaction.engine import RedactionEngine
 from services.redaction.merge import merge
@@ -25,3 +28,19 @@ def redacted(engine: RedactionEngine, text: str, agent: str | None = None,
              policy: RedactionPolicy = DEFAULT_POLICY) -> Spans:
     found = engine.findings([Utterance(text, agent, "caller")], policy)[0]
     return [(f.entity_type, text[f.start:f.end]) for f in found]
+
+
+def scan_seconds(text: str, recognizers: Sequence[Callable[[View], object]]) -> float:
+    """CPU seconds the recognizers take over ``text`` (one view)."""
+    view = View.of(text)
+    t0 = time.process_time()
+    for recognize in recognizers:
+        recognize(view)
+    return time.process_time() - t0
+
+
+def assert_linear(unit: str, recognizers: Sequence[Callable[[View], object]]) -> None:
+    """Four times the input takes at most eight times as long (a quadratic scan takes 16 times)."""
+    small, large = unit * 1000, unit * 4000
+    scan_seconds(small, recognizers)  # warm the word lists
+    assert scan_seconds(large, recognizers) < 8 * max(scan_seconds(small, recognizers), 0.05)

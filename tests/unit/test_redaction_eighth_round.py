@@ -19,6 +19,7 @@ from services.redaction.recognizers.base import Finding
 from services.redaction.recognizers.names import is_first_name, is_last_name
 from services.redaction.session import within
 from services.redaction.spans import Grower
+from tests.unit.redaction_support import assert_linear
 
 Spans = list[tuple[str, str]]
 
@@ -177,14 +178,6 @@ def test_names_after_kin(text: str, expected: Spans) -> None:
             for f in merge(names.recognize(view), 0.35)] == expected
 
 
-def _seconds(text: str) -> float:
-    view = View.of(text)
-    t0 = time.process_time()
-    subjects.recognize(view)
-    spelled.recognize(view)
-    return time.process_time() - t0
-
-
 @pytest.mark.parametrize("unit", [
     "k t r w p seven oh two d b ",
     "marisol q okonkwo said ",
@@ -192,9 +185,7 @@ def _seconds(text: str) -> float:
     "says okonkwo, named him radomir ",
 ])
 def test_subjects_linear(unit: str) -> None:
-    small, large = unit * 1000, unit * 4000
-    _seconds(small)  # warm the word lists
-    assert _seconds(large) < 8 * max(_seconds(small), 0.05)
+    assert_linear(unit, [subjects.recognize, spelled.recognize])
 
 
 def test_surname_said_again_linear() -> None:
