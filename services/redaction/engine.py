@@ -38,6 +38,7 @@ from services.redaction.offline import require_installed, use_bundled_suffix_lis
 from services.redaction.policy import DEFAULT_POLICY, Pseudonyms, RedactionPolicy, replacement
 from services.redaction.recognizers import View, recognize_all
 from services.redaction.recognizers.base import Finding
+from services.redaction.recognizers.name_links import coordinated_names
 from services.redaction.recognizers.names import core_first_names, core_last_names
 from services.redaction.recognizers.place_cues import coordinated
 from services.redaction.recognizers.places import groups_of_things
@@ -243,6 +244,9 @@ class RedactionEngine:
         # "ketchikan and skagway": a place said with a place found, whoever found it; "tomasz
         # uh nowak": one name across the caller's hesitation
         found = [[*fs, *(f for f in coordinated(view, fs) if _applies(policy, f))]
+                 if english else fs for view, fs in zip(views, found, strict=True)]
+        # "centeno and woods": a listed word said in a list with a name found
+        found = [[*fs, *(f for f in coordinated_names(view, fs) if _applies(policy, f))]
                  if english else fs for view, fs in zip(views, found, strict=True)]
         found = [Grower(view).bridge(fs) if fs else fs
                  for view, fs in zip(views, found, strict=True)]

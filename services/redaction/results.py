@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict
 # 11: ninth round: every demonym form of presidio-evaluator's nationality data ("burkinese",
 #    "costricans"); plurals of group nouns ("proud danes", "englishmen", "new zealanders");
 #    a group noun after "i'm a" typed NRP, not a name ("i am a dane")
-DETECTOR_VERSION = "voxledger-speech/11"
+DETECTOR_VERSION = "voxledger-speech/12"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,17 +12,12 @@ import pytest
 from services.redaction.engine import RedactionEngine, shared_engine
 from services.redaction.recognizers.lexicon import zipf
 from services.redaction.recognizers.nationalities import NATIONALITIES
-from services.redaction.results import DETECTOR_VERSION
 from tests.unit.redaction_support import MODEL, Spans, redacted
 
 
 @pytest.fixture(scope="module")
 def engine() -> RedactionEngine:
     return shared_engine(MODEL)
-
-
-def test_detector_version() -> None:
-    assert DETECTOR_VERSION == "voxledger-speech/11"
 
 
 def test_nationality_lexicon_has_no_common_word() -> None:

@@ -7,6 +7,7 @@ from services.redaction.recognizers import (
     dates,
     email,
     ids,
+    name_links,
     names,
     network,
     numbers,
@@ -22,7 +23,7 @@ from services.redaction.recognizers.base import Finding, Recognizer, View
 RECOGNIZERS: tuple[Recognizer, ...] = (
     numbers.recognize, dates.recognize, email.recognize, spelled.recognize, address.recognize,
     names.recognize, ids.recognize, network.recognize, places.recognize, place_cues.recognize,
-    roles.recognize, possessive.recognize, subjects.recognize,
+    roles.recognize, possessive.recognize, subjects.recognize, name_links.recognize,
 )
 # Recognizers that need no English: digits, codes, emails, cards, IBANs, IPs, URLs, wallets.
 # A call in another language is redacted with these alone (or held back, per the policy).

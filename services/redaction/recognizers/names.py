@@ -180,6 +180,11 @@ def _faker() -> dict[str, frozenset[str]]:
     return {"first": frozenset(raw["first"]), "last": frozenset(raw["last"])}
 
 
+def faker_first_names() -> frozenset[str]:
+    """Faker's en_US first names, word-like ones ("amber", "victor") included."""
+    return _faker()["first"]
+
+
 @cache
 def _listed() -> frozenset[str]:
     return first_names() | last_names() | TRAPS | _faker()["first"] | _faker()["last"]
