@@ -32,6 +32,10 @@ class PrivateStack:
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
         env[f"{ENV_PREFIX}HOME"] = str(self.home)
+        # The API of a `voxledger run` on a free port: private stacks run side by side (pytest
+        # workers, the bench), and two on the default 8470 collide (the second API stops, and
+        # its server's bind error lands in the run's log as a line that is not JSON).
+        env[f"{ENV_PREFIX}API_PORT"] = "0"
         env.update(self.extra_env)
         env.update(extra)
         return env
