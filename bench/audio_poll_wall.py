@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import projection_cpu as pc
-from sqlalchemy import text
 
 import services.audio.consumer as ac
 import services.audio.job as job_mod
@@ -119,11 +118,7 @@ def instrument(rec: ac.AudioRecorder) -> None:
 async def main(tenant: str, realtime: bool, window_s: float, linger: float) -> None:
     settings = load_settings()
     engine = make_async_engine(settings)
-    async with engine.connect() as conn:
-        rows = (await conn.execute(text(
-            "SELECT position, session_id, seq, mono_ns, (direction = 'system' AND "
-            "type = 'session.ended') AS ends FROM ledger_entries WHERE tenant_id = :t "
-            "ORDER BY position"), {"t": tenant})).all()
+    rows = await pc.ledger_rows(engine, tenant)
     duration_s = max(r.mono_ns for r in rows) / 1e9
     rate = len(rows) / duration_s
     live, clock = pc.Live(rows), pc.Clock()
@@ -190,11 +185,7 @@ async def live_lag(tenant: str, linger: float, slow: float) -> None:
     ``slow``: stretch call time (1.0 = real time; 2.0 = the recorder gets half the CPU needed)."""
     settings = load_settings()
     engine = make_async_engine(settings)
-    async with engine.connect() as conn:
-        rows = (await conn.execute(text(
-            "SELECT position, session_id, seq, mono_ns, (direction = 'system' AND "
-            "type = 'session.ended') AS ends FROM ledger_entries WHERE tenant_id = :t "
-            "ORDER BY position"), {"t": tenant})).all()
+    rows = await pc.ledger_rows(engine, tenant)
     duration_s = max(r.mono_ns for r in rows) / 1e9
     rate = len(rows) / duration_s / slow
     live, clock = pc.Live(rows), pc.Clock()

@@ -210,15 +210,21 @@ def make(name: str, settings: Any, tenant: str) -> Projection:
     return AudioRecorder(settings, key_provider(settings), make_s3_client(settings), tenant=tenant)
 
 
+async def ledger_rows(engine: Any, tenant: str) -> list[Any]:
+    """The tenant's entries in ledger order: position, session, seq, clock and whether it ends
+    its session (what the harnesses uncover as if sealed live)."""
+    async with engine.connect() as conn:
+        return list((await conn.execute(text(
+            "SELECT position, session_id, seq, mono_ns, (direction = 'system' AND "
+            "type = 'session.ended') AS ends FROM ledger_entries WHERE tenant_id = :t "
+            "ORDER BY position"), {"t": tenant})).all())
+
+
 async def measure(tenant: str, window_s: float, names: list[str], profile: bool,
                   repeat: int, together: bool) -> None:
     settings = load_settings()
     engine = make_async_engine(settings)
-    async with engine.connect() as conn:
-        rows = (await conn.execute(text(
-            "SELECT position, session_id, seq, mono_ns, (direction = 'system' AND "
-            "type = 'session.ended') AS ends FROM ledger_entries WHERE tenant_id = :t "
-            "ORDER BY position"), {"t": tenant})).all()
+    rows = await ledger_rows(engine, tenant)
     duration_s = max(r.mono_ns for r in rows) / 1e9
     window_events = max(1, round(len(rows) * window_s / duration_s))
     live, clock = Live(rows), Clock()
