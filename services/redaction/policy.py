@@ -29,8 +29,10 @@ OtherLanguages = Literal["hold", "patterns"]
 # special-category data) are personal: those said of a person or of people ("i'm catholic", "my
 # husband is nigerian", "he doesn't rent to arabs"), or every mention, as stock Presidio
 # redacts every NORP, including the same words for things ("thai food", "a swiss franc
-# account"). Art. 9 protects data revealing a person's origin, faith or opinions; a dish or a
-# currency reveals none, so "people" is the default.
+# account"). "all" is the default (policy version 4): issue 19 asks for at least stock Presidio's
+# coverage, and in a caller's turn "the nigerian embassy" or "our mosque's imam" can reveal what
+# "i'm nigerian" does; "people" is the narrower reading of Art. 9 (a dish or a currency reveals
+# no one's origin) for a tenant who wants those words kept in training data.
 NrpScope = Literal["people", "all"]
 _NORMALIZE = re.compile(r"[^a-z0-9]+")
 
@@ -46,7 +48,8 @@ class RedactionPolicy(BaseModel):
     name: str = "default"
     # 2: every class stock Presidio detects, places below country level, tool calls, language.
     # 3: nrp_scope (groups said of people; "all" for stock Presidio's every mention).
-    version: int = Field(default=3, ge=1)
+    # 4: nrp_scope "all" by default (every group mention, as stock Presidio).
+    version: int = Field(default=4, ge=1)
     tenant_id: str | None = None
     threshold: float = Field(default=0.35, ge=0.0, le=1.0)
     default_operator: Operator = "placeholder"
@@ -55,7 +58,7 @@ class RedactionPolicy(BaseModel):
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}$")
     other_languages: OtherLanguages = "hold"
     location_granularity: Granularity = "below_country"
-    nrp_scope: NrpScope = "people"
+    nrp_scope: NrpScope = "all"
 
     def operator_for(self, entity_type: str) -> Operator:
         return self.operators.get(entity_type, self.default_operator)

@@ -110,7 +110,7 @@ async def test_tool_calls_are_redacted_and_other_languages_held(
     finally:
         await db.dispose()
     manifest = done.manifest
-    assert manifest["policy"]["version"] == DEFAULT_POLICY.version == 3
+    assert manifest["policy"]["version"] == DEFAULT_POLICY.version == 4
     assert manifest["counts"]["sessions"] == 1 and manifest["counts"]["excluded"]["held"] == 1
     [part] = manifest["files"]
     body = s3.get_object(Bucket=done.bucket, Key=part["key"])["Body"].read().decode()

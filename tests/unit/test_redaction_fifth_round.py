@@ -101,7 +101,6 @@ SPACY_KEPT = [
     "i use the app on my chromebook",
     "my husband's on warfarin",
     "i drive a nissan altima",
-    "i'd like the spanish omelette and a coffee",
     # places in the agent's own script
     "the hotel in cancun has an all inclusive rate",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from services.redaction.engine import RedactionEngine, shared_engine
+from services.redaction.policy import RedactionPolicy
 from services.redaction.recognizers.lexicon import zipf
 from services.redaction.recognizers.nationalities import NATIONALITIES
 from tests.unit.redaction_support import MODEL, Spans, redacted
@@ -57,11 +58,28 @@ def test_groups_said_of_people(engine: RedactionEngine, text: str, expected: Spa
 
 
 @pytest.mark.parametrize("text", [
-    # group words said of things stay by default (policy nrp_scope: people)
     "can we get thai food tonight",
     "the danish government raised the tax",
     "i love danish pastries",
     "is the vatican open on sunday",
+    "i'd like the spanish omelette and a coffee",
+])
+def test_group_words_of_things_stay_under_people_scope(engine: RedactionEngine,
+                                                        text: str) -> None:
+    assert redacted(engine, text, policy=RedactionPolicy(nrp_scope="people")) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the default scope ("all", policy v4) redacts them as stock Presidio does
+    ("can we get thai food tonight", [("NRP", "thai")]),
+    ("the danish government raised the tax", [("NRP", "danish")]),
+])
+def test_group_words_of_things_by_default(engine: RedactionEngine, text: str,
+                                          expected: Spans) -> None:
+    assert redacted(engine, text) == expected
+
+
+@pytest.mark.parametrize("text", [
     # plurals of everyday words stay when not said of someone
     "the tent poles are in the bag",
     "the news was bad",

@@ -12,7 +12,7 @@ def test_policy_hash_is_stable_and_changes_with_content() -> None:
     b = RedactionPolicy(operators={"EMAIL_ADDRESS": "hash", "PERSON": "pseudonym"})
     assert a.policy_hash == b.policy_hash
     assert a.policy_hash.startswith("sha256:") and len(a.policy_hash) == 7 + 64
-    assert RedactionPolicy(version=4).policy_hash != RedactionPolicy().policy_hash
+    assert RedactionPolicy(version=5).policy_hash != RedactionPolicy().policy_hash
     assert RedactionPolicy(threshold=0.5).policy_hash != RedactionPolicy().policy_hash
 
 

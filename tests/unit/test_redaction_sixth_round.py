@@ -29,13 +29,14 @@ def groups(view: View) -> list[object]:
 # --- the policy's NRP scope
 
 def test_policy_records_nrp_scope_and_its_version() -> None:
-    assert DEFAULT_POLICY.nrp_scope == "people"
-    assert DEFAULT_POLICY.version == 3
-    assert RedactionPolicy(nrp_scope="all").policy_hash != DEFAULT_POLICY.policy_hash
+    assert DEFAULT_POLICY.nrp_scope == "all"  # stock Presidio's coverage by default (v4)
+    assert DEFAULT_POLICY.version == 4
+    assert RedactionPolicy(nrp_scope="people").policy_hash != DEFAULT_POLICY.policy_hash
 
 
 @pytest.mark.parametrize(("text", "people", "every"), [
-    # a group word for a thing: kept by default, redacted as stock Presidio does under "all"
+    # a group word for a thing: kept under "people", redacted as stock Presidio does under
+    # "all" (the default)
     ("can i get the korean barbecue platter", [], [("NRP", "korean")]),
     ("does the card charge fees on norwegian krone", [], [("NRP", "norwegian")]),
     # said of people: redacted either way
@@ -44,8 +45,8 @@ def test_policy_records_nrp_scope_and_its_version() -> None:
     ("could someone explain it in portuguese", [], []),
 ])
 def test_nrp_scope(engine: RedactionEngine, text: str, people: Spans, every: Spans) -> None:
-    assert redacted(engine, text) == people
-    assert redacted(engine, text, policy=RedactionPolicy(nrp_scope="all")) == every
+    assert redacted(engine, text, policy=RedactionPolicy(nrp_scope="people")) == people
+    assert redacted(engine, text) == every
 
 
 @pytest.mark.parametrize(("text", "expected"), [
