@@ -158,10 +158,10 @@ class Sections:
         self.wrap(consumer_mod, "decode_items", "intake decode")
         self.wrap(PullConsumer, "_process", "batch (decode, commit, ack)")
         self.wrap(PullConsumer, "_commit", "transaction (all)")
-        self.wrap(PullConsumer, "_committed_for_update", "  progress lock")
+        self.wrap(consumer_mod, "advance_from", "  progress (own statement)")
         self.wrap(PullConsumer, "_maintain", "maintain (all)")
         self.wrap(Sealer, "flush_worm", "  flush_worm")
-        self.wrap(Sealer, "handle", "  sealer.handle")
+        self.wrap(Sealer, "handle_and_advance", "  sealer.handle")
         import services.ledger.batch_repository as batch_repo
 
         for f in ("open_batch", "open_batch_slowly", "add_sessions", "finish_batch"):

@@ -10,8 +10,10 @@ the sealer's wall time per batch, not its CPU), so the per-batch statements are 
   ``LATERAL`` subquery that references the tree row, so they are locked only once the tree row
   is: a plain join could lock them first and deadlock against another sealer of the tenant.
 * :func:`finish_batch`, one statement of data-modifying CTEs: the audio index rows, the audio
-  parts, the session counters, the tree row, and the ``pg_notify`` that wakes the projections
-  when the transaction commits.
+  parts, the session counters, the tree row, the ``pg_notify`` that wakes the projections
+  when the transaction commits, and (the consumer's last tenant of a batch) the consumer's
+  progress row (``services/platform/consumer.py`` ``ProgressStep``), so the consumer adds no
+  statement of its own.
 
 Both keep their plans whatever the table's statistics say of the tenant: a tenant newer than the
 last ``ANALYZE`` is estimated at one row, and ``tenant_id = :t AND event_id = ANY(:ids)`` was
@@ -44,6 +46,7 @@ from services.ledger.repository import (
     session_columns,
 )
 from services.ledger.sealing import SessionDelta
+from services.platform.consumer import PROGRESS_CTE_SQL, ProgressStep, check_advanced
 
 
 @dataclass
@@ -121,7 +124,7 @@ async def add_sessions(conn: AsyncConnection, opened: OpenBatch, tenant: str,
         opened.sessions.update(await lock_sessions(conn, tenant, missing, new_wrapped_dek))
 
 
-_FINISH_BATCH = text(f"""
+_FINISH_BATCH_SQL = f"""
 WITH refs AS (
   INSERT INTO ledger_audio_refs ({", ".join(f'"{c}"' for c in REF_COLUMNS)})
   SELECT * FROM unnest(CAST(:ref_tenant_id AS text[]), CAST(:ref_position AS bigint[]),
@@ -134,21 +137,27 @@ WITH refs AS (
   UPDATE ledger_trees SET size = :size, frontier = :frontier, root = :root,
          checkpoint_size = :checkpoint_size, checkpoint_at = :checkpoint_at, updated_at = now()
    WHERE tenant_id = :tenant
-)
-SELECT CASE WHEN :notify THEN pg_notify(:channel, :tenant) END
-""")
+)"""
+_NOTIFY_SQL = "\nSELECT CASE WHEN :notify THEN pg_notify(:channel, :tenant) END"
+_FINISH_BATCH = text(_FINISH_BATCH_SQL + _NOTIFY_SQL)
+_FINISH_BATCH_ADVANCE = text(_FINISH_BATCH_SQL + f""", progress AS ({PROGRESS_CTE_SQL}
+){_NOTIFY_SQL}, (SELECT count(*) FROM progress)""")
 
 
 async def finish_batch(conn: AsyncConnection, tree: TreeState, audio_refs: Sequence[dict[str, Any]],
                        segments: Sequence[dict[str, Any]],
                        changes: Sequence[tuple[str, SessionDelta | None, int, int]],
-                       notify: bool) -> None:
+                       notify: bool, progress: ProgressStep | None = None) -> None:
     """Write the batch's audio index, audio parts, session counters and tree in one statement;
-    ``notify``: tell the projections the tenant's ledger grew (sent on commit)."""
+    ``notify``: tell the projections the tenant's ledger grew (sent on commit); ``progress``:
+    move the consumer's progress row too (or raise ``StaleProgress``)."""
     refs = {f"ref_{c}": [r[c] for r in audio_refs] for c in REF_COLUMNS}
-    await conn.execute(_FINISH_BATCH, {
+    row = (await conn.execute(_FINISH_BATCH if progress is None else _FINISH_BATCH_ADVANCE, {
         "tenant": tree.tenant_id, "size": tree.frontier.size,
         "frontier": tree.frontier.to_bytes(), "root": tree.frontier.root(),
         "checkpoint_size": tree.checkpoint_size, "checkpoint_at": tree.checkpoint_at,
         "notify": notify, "channel": NOTIFY_CHANNEL,
-        **refs, **segment_columns(segments), **session_columns(changes)})
+        **refs, **segment_columns(segments), **session_columns(changes),
+        **(progress.params() if progress is not None else {})})).one()
+    if progress is not None:
+        check_advanced(int(row[1]))

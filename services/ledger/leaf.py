@@ -57,9 +57,16 @@ class LeafFields:
 
 
 def canonical_time(value: datetime) -> str:
-    if value.tzinfo is None:
+    offset = value.utcoffset()
+    if offset is None:
         raise ValueError("recorded_at must be timezone-aware")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if offset or value.year < 1000:  # strftime does not pad %Y below 1000 (glibc)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same text for a UTC time at about a third of strftime's cost (once per sealed
+    # event); %-formatting, because f-string format specs cost nearly twice as much here.
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031
+        value.year, value.month, value.day, value.hour, value.minute, value.second,
+        value.microsecond)
 
 
 def leaf_data(f: LeafFields) -> bytes:

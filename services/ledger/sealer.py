@@ -7,16 +7,18 @@ session), assign gapless positions, encrypt payloads with the session key, write
 raw audio object to S3 (in a thread while the rows go in, and always finished before commit: a
 deterministic key makes a retry overwrite its own object), COPY the entries, write the audio
 index, session counters and tree frontier, and sign a checkpoint at session end or when the last
-one is older than the cadence. A batch is four round trips besides the consumer's own
-(``batch_repository.py``: one statement before ``plan_batch``, the COPY, one statement after,
-and a checkpoint's when one is due). WORM copies of checkpoints are written after commit
-(an outbox: a crash in between is repaired by :meth:`Sealer.maintain`), because a checkpoint of a
-batch that then rolled back must never sit undeletable in a compliance-locked bucket.
+one is older than the cadence. A batch is three round trips and the commit
+(``batch_repository.py``: one statement before ``plan_batch``, the COPY, one statement after that
+also moves the consumer's progress row, and a checkpoint's when one is due). WORM copies of
+checkpoints are written after commit (an outbox: a crash in between is repaired by
+:meth:`Sealer.maintain`), because a checkpoint of a batch that then rolled back must never sit
+undeletable in a compliance-locked bucket.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -36,7 +38,7 @@ from services.ledger.journal_ids import is_reserved_session
 from services.ledger.sealing import Fresh, SealPlan, group_by_tenant, plan_batch
 from services.ledger.storage import LedgerStorage, checkpoint_key
 from services.ledger.witnessing import WitnessSubmitter
-from services.platform.consumer import Delivered, HandlerDefaults
+from services.platform.consumer import Delivered, HandlerDefaults, ProgressStep
 from services.platform.deadletter import Letter, record_dead_letter
 from services.platform.isolation import Rejected
 from services.platform.keys import KeyError_, KeyProvider, new_dek, subject_index
@@ -52,6 +54,7 @@ WORM_FLUSH_LIMIT = 100  # outbox rows per flush (a full one is followed by anoth
 
 class Sealer(HandlerDefaults):
     ordered = True
+    merges_progress = True
 
     def __init__(self, settings: Settings, keys: KeyProvider, storage: LedgerStorage, *,
                  tenant: str | None = None, cadence_s: float = CHECKPOINT_CADENCE_S,
@@ -82,11 +85,19 @@ class Sealer(HandlerDefaults):
         # start) one a crashed process left. Otherwise the outbox is read on the cadence only,
         # not after every batch (that query was 7% of the sealer's CPU at 6 live sessions).
         self._worm_due = True
+        self._worm_gen = 0  # checkpoints made so far: one made during a flush keeps it due
+        self._flushing: asyncio.Task[None] | None = None
+        self._worm_lock = asyncio.Lock()  # one flush at a time (a WORM key is put once)
         self._nc: Any = None
         self.buffer: StreamBuffer | None = None
+        self._sweeping: asyncio.Task[int] | None = None
         self.sealed = 0
 
     async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
+        await self.handle_and_advance(conn, batch, None)
+
+    async def handle_and_advance(self, conn: AsyncConnection, batch: list[Delivered],
+                                 step: ProgressStep | None) -> None:
         # Reserved ids (the journal) are written by Voxledger itself, never by a gateway: the
         # consumer dead-letters them (once, encrypted) and seals the rest of the batch.
         reserved = {d.key: "reserved session id (starts with '_')" for d in batch
@@ -96,12 +107,15 @@ class Sealer(HandlerDefaults):
         items = [Fresh(d.stream_seq, d.subject, d.envelope, d.member)
                  for d in sorted(batch, key=lambda d: d.key)]
         now = self.clock()
-        for tenant, fresh in sorted(group_by_tenant(items).items()):
-            await self.seal_tenant(conn, tenant, fresh, now)
+        tenants = sorted(group_by_tenant(items).items())
+        for n, (tenant, fresh) in enumerate(tenants, 1):
+            # The consumer's progress goes in with the last tenant's closing statement.
+            await self.seal_tenant(conn, tenant, fresh, now, step if n == len(tenants) else None)
 
     async def seal_tenant(self, conn: AsyncConnection, tenant: str, items: list[Fresh],
-                          now: datetime) -> None:
-        """Seal one tenant's fresh events inside the caller's transaction (tree row locked)."""
+                          now: datetime, step: ProgressStep | None = None) -> None:
+        """Seal one tenant's fresh events inside the caller's transaction (tree row locked);
+        ``step``: the consumer's progress, written by the batch's closing statement."""
         ids = [i.envelope.event_id for i in items]
         pairs = [(i.envelope.session_id, i.envelope.seq) for i in items]
         session_ids = sorted({i.envelope.session_id for i in items})
@@ -159,7 +173,7 @@ class Sealer(HandlerDefaults):
             self.storage.put_segment, plan.object_key, plan.object_body))
             if plan.object_key is not None else None)
         try:
-            await self._write(conn, tree, plan, sessions, duplicates, conflicts, now)
+            await self._write(conn, tree, plan, sessions, duplicates, conflicts, now, step)
         except BaseException as exc:
             if put is not None:
                 # Never leave the put running past a failed attempt: its late write could land
@@ -175,7 +189,7 @@ class Sealer(HandlerDefaults):
 
     async def _write(self, conn: AsyncConnection, tree: repo.TreeState, plan: SealPlan,
                      sessions: dict[str, repo.SessionState], duplicates: Counter[str],
-                     conflicts: Counter[str], now: datetime) -> None:
+                     conflicts: Counter[str], now: datetime, step: ProgressStep | None) -> None:
         tenant = tree.tenant_id
         await repo.copy_entries(conn, plan.entries)
         await repo.insert_subjects(conn, plan.subjects)
@@ -201,7 +215,7 @@ class Sealer(HandlerDefaults):
                 "object_length": len(s.ciphertext), "codec": s.codec} for s in plan.segments],
             [(session, plan.sessions.get(session), duplicates[session], conflicts[session])
              for session in sorted(set(sessions))],
-            notify=bool(plan.entries))
+            notify=bool(plan.entries), progress=step)
 
     async def _checkpoint(self, conn: AsyncConnection, tree: repo.TreeState, reason: str,
                           now: datetime) -> None:
@@ -214,6 +228,7 @@ class Sealer(HandlerDefaults):
                                      checkpoint_key(tree.tenant_id, size))
         tree.checkpoint_size, tree.checkpoint_at = size, now
         self._worm_due = True
+        self._worm_gen += 1
 
     def _dek(self, tenant: str, session: str, wrapped: bytes | None) -> bytes:
         if wrapped is None:
@@ -233,8 +248,10 @@ class Sealer(HandlerDefaults):
 
     async def maintain(self, engine: AsyncEngine) -> None:
         """After each commit and when idle: WORM outbox, trailing checkpoints, idle sessions."""
-        if self._worm_due:
-            await self.flush_worm(engine)
+        if self._worm_due and (self._flushing is None or self._flushing.done()):
+            # In the background: the WORM put and its outbox transaction held the next batch
+            # back after every checkpoint (~26 ms at 30 sessions). One flush at a time.
+            self._flushing = asyncio.ensure_future(self._flush_logged(engine))
         if time.monotonic() - self._last_maintain < self.cadence_s:
             return
         self._last_maintain = time.monotonic()
@@ -253,7 +270,11 @@ class Sealer(HandlerDefaults):
             await self.witnesses.run(engine, self.storage, self.tenant)
         except Exception as exc:  # witnesses never stop sealing (bounded tries inside)
             log.warning("sealer: witness submission failed (%s)", type(exc).__name__)
-        await self.sweep_buffer(engine)
+        # Off the batch path: a sweep purges each ended session with a NATS purge and a
+        # transaction of its own, and sessions that ended together are swept together, which
+        # held the next batch (and every event's sealed lag) back for all of them. One at a time.
+        if self._sweeping is None or self._sweeping.done():
+            self._sweeping = asyncio.ensure_future(self.sweep_buffer(engine))
 
     async def sweep_buffer(self, engine: AsyncEngine) -> int:
         """Purge ended, sealed sessions from the raw stream (all-tenant sealer only: one sweeper
@@ -272,19 +293,33 @@ class Sealer(HandlerDefaults):
             return 0
 
     async def close(self) -> None:
+        for task in (self._sweeping, self._flushing):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        self._sweeping = self._flushing = None
         if self._nc is not None:
             await self._nc.close()
             self._nc = None
 
+    async def _flush_logged(self, engine: AsyncEngine) -> None:
+        try:
+            await self.flush_worm(engine)
+        except Exception as exc:  # S3 or Postgres away: the outbox keeps it for the next flush
+            log.warning("sealer: WORM flush deferred (%s)", type(exc).__name__)
+
     async def flush_worm(self, engine: AsyncEngine) -> None:
-        self._worm_due = True  # until this flush has emptied the outbox (S3 may be away)
-        async with engine.connect() as conn:
-            pending = await repo.pending_worm(conn, WORM_FLUSH_LIMIT)
-        for tenant, size, key, note in pending:
-            await asyncio.to_thread(self.storage.put_checkpoint, key, note)
-            async with engine.begin() as conn:
-                await repo.mark_worm_written(conn, tenant, size)
-        self._worm_due = len(pending) >= WORM_FLUSH_LIMIT
+        async with self._worm_lock:
+            gen = self._worm_gen
+            self._worm_due = True  # until this flush has emptied the outbox (S3 may be away)
+            async with engine.connect() as conn:
+                pending = await repo.pending_worm(conn, WORM_FLUSH_LIMIT)
+            for tenant, size, key, note in pending:
+                await asyncio.to_thread(self.storage.put_checkpoint, key, note)
+                async with engine.begin() as conn:
+                    await repo.mark_worm_written(conn, tenant, size)
+            self._worm_due = len(pending) >= WORM_FLUSH_LIMIT or self._worm_gen != gen
 
 
 def _sha256(data: bytes) -> bytes:

@@ -8,16 +8,20 @@ Ordered mode (a handler with ``ordered = True``, e.g. the ledger sealer): JetStr
 unacked message only after ``ack_wait`` while newer ones keep flowing, which breaks stream order.
 So an ordered consumer never relies on redelivery: at start and after any failed batch it
 recreates its durable consumer from the stream sequence after its committed progress row, and each
-transaction locks that row and skips what is already committed. A delivery the client never saw
-(in flight when NATS restarted, or a pull answered into a dropped connection) would otherwise be
-skipped for good: the next batch's stream sequences are still above the committed one. So, as
-nats.go's ordered consumer does, every batch must continue the consumer's delivery sequence
-exactly (1, 2, 3, ... from creation, none redelivered); a gap, a redelivery or a reconnect
-(acks sent into a dead connection) drops the batch uncommitted and recreates the consumer.
-Its consumer acks with ``AckPolicy.ALL``: one ack, of the last message of a committed fetch,
-covers the fetch. Other consumers ack each message explicitly. When an ordered consumer is behind
-(its last fetch came back full), it fetches the next batch while the current one commits; those
-messages are checked against the delivery sequence once the current batch is committed and
+transaction skips what that row says is committed and moves the row on from exactly the value it
+read (a conditional ``UPDATE``, the transaction's last statement or merged into the handler's own:
+:class:`ProgressStep`); a row that moved meanwhile (another instance, a commit whose outcome was
+lost) fails the transaction with :class:`~services.platform.isolation.StaleProgress`, and the
+consumer re-reads the row and recreates its consumer as after any failed batch. A delivery the
+client never saw (in flight when NATS restarted, or a pull answered into a dropped connection)
+would otherwise be skipped for good: the next batch's stream sequences are still above the
+committed one. So, as nats.go's ordered consumer does, every batch must continue the consumer's
+delivery sequence exactly (1, 2, 3, ... from creation, none redelivered); a gap, a redelivery or a
+reconnect (acks sent into a dead connection) drops the batch uncommitted and recreates the
+consumer. Its consumer acks with ``AckPolicy.ALL``: one ack, of the last message of a committed
+fetch, covers the fetch. Other consumers ack each message explicitly. When an ordered consumer is
+behind (its last fetch came back full), it fetches the next batch while the current one commits;
+those messages are checked against the delivery sequence once the current batch is committed and
 acked, and any failure drops them unacked with the consumer it recreates.
 
 Batch messages (:mod:`schemas.batch`) hold several events: items are keyed by
@@ -73,7 +77,6 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
-    bindparam,
     case,
     func,
     select,
@@ -91,7 +94,7 @@ from services.platform.clock import Clock, SystemClock
 from services.platform.deadletter import purge_expired, record_dead_letter
 from services.platform.intake import Delivered as Delivered  # re-exported for handlers
 from services.platform.intake import Item, decode_items, item_key
-from services.platform.isolation import bisect_apply
+from services.platform.isolation import StaleProgress, bisect_apply
 from services.platform.keys import KeyProvider
 from services.platform.orm import Base
 
@@ -152,8 +155,46 @@ _ADVANCE = _ins.on_conflict_do_update(
           "batches": ConsumerProgress.batches + 1, "updated_at": func.now()},
 )
 
-_LOCK_PROGRESS = (select(ConsumerProgress.stream_seq, ConsumerProgress.next_member)
-                  .where(ConsumerProgress.consumer == bindparam("consumer")).with_for_update())
+
+@dataclass(frozen=True)
+class ProgressStep:
+    """An ordered consumer's progress write for one transaction: the row goes from ``expected``
+    (what this consumer read or last committed) to ``target``, both (stream_seq, next_member).
+    Applied by :func:`advance_from` or, merged into a statement of its own, by a handler that
+    ``merges_progress`` (the sealer, ``PROGRESS_CTE_SQL``): a round trip less per batch."""
+
+    consumer: str
+    expected: tuple[int, int]
+    target: tuple[int, int]
+
+    def params(self) -> dict[str, object]:
+        return {"progress_consumer": self.consumer,
+                "progress_old_seq": self.expected[0], "progress_old_member": self.expected[1],
+                "progress_seq": self.target[0], "progress_member": self.target[1]}
+
+
+# Moves the row only from the expected value: a row that moved fails the transaction (row
+# count 0). Its lock is taken at the end of the transaction, after the handler's own (the
+# sealer's tree row); a concurrent writer blocks on it and then finds the row moved.
+PROGRESS_CTE_SQL = """
+  UPDATE consumer_progress
+     SET stream_seq = :progress_seq, next_member = :progress_member,
+         batches = batches + 1, updated_at = now()
+   WHERE consumer = :progress_consumer AND stream_seq = :progress_old_seq
+     AND next_member = :progress_old_member
+  RETURNING 1"""
+_ADVANCE_FROM = text(PROGRESS_CTE_SQL)
+
+
+def check_advanced(rows: int) -> None:
+    """Raise :class:`StaleProgress` unless the progress row moved (``rows`` updated)."""
+    if rows != 1:
+        raise StaleProgress("the consumer's progress row moved under it")
+
+
+async def advance_from(conn: AsyncConnection, step: ProgressStep) -> None:
+    """Apply ``step`` in ``conn``'s transaction, or raise :class:`StaleProgress`."""
+    check_advanced(len((await conn.execute(_ADVANCE_FROM, step.params())).all()))
 
 
 def progress_after(last: Item) -> tuple[int, int]:
@@ -201,6 +242,12 @@ class BatchHandler(Protocol):
     ordered: bool  # keep stream order exactly (the sealer; see the module's docstring)
     linger: float  # seconds to wait for a fuller batch once caught up (0: the consumer's)
     fetch_timeout: float | None  # a shorter fetch wait (None: the consumer's)
+    merges_progress: bool  # ordered: the consumer calls handle_and_advance instead of handle
+
+    async def handle_and_advance(self, conn: AsyncConnection, batch: list[Delivered],
+                                 step: ProgressStep) -> None:
+        """:meth:`handle`, applying ``step`` in one of its own statements
+        (``PROGRESS_CTE_SQL``, :func:`check_advanced`); called only if ``merges_progress``."""
 
     async def handle(self, conn: AsyncConnection, batch: list[Delivered]) -> None:
         """Apply the batch idempotently inside ``conn``'s transaction.
@@ -239,6 +286,11 @@ class HandlerDefaults(HookDefaults):
     ordered: bool = False
     linger: float = 0.0
     fetch_timeout: float | None = None
+    merges_progress: bool = False
+
+    async def handle_and_advance(self, conn: AsyncConnection, batch: list[Delivered],
+                                 step: ProgressStep) -> None:
+        raise NotImplementedError("called only on a handler that merges_progress")
 
 
 @dataclass
@@ -282,6 +334,8 @@ class PullConsumer:
         self.stats = ConsumerStats()
         self._stopping = asyncio.Event()
         self._next_delivery = 1  # ordered mode: the consumer sequence the next message must have
+        # Ordered mode: the progress row as read at subscribe or last committed by this instance.
+        self._committed: tuple[int, int] = (0, 0)
         self._fetch = min(FETCH_FIRST, batch_size)  # messages the next fetch asks for
         self._reconnects = 0
         # Ordered mode, when behind: the next fetch, started while the current batch commits.
@@ -314,15 +368,21 @@ class PullConsumer:
             return await js.pull_subscribe(self.handler.filter_subjects[0],
                                            durable=self.handler.name, stream=self.stream,
                                            config=config)
-        async with self.engine.connect() as conn:
-            committed = (await conn.execute(select(ConsumerProgress.stream_seq).where(
-                ConsumerProgress.consumer == self.handler.name))).scalar()
+        async with self.engine.begin() as conn:
+            # The row exists from the start: every transaction moves it with an UPDATE.
+            await conn.execute(pg_insert(ConsumerProgress).values(
+                consumer=self.handler.name, stream_seq=0, batches=0).on_conflict_do_nothing())
+            row = (await conn.execute(select(
+                ConsumerProgress.stream_seq, ConsumerProgress.next_member).where(
+                ConsumerProgress.consumer == self.handler.name))).one()
+        self._committed = (int(row[0]), int(row[1]))
+        committed = self._committed[0]
         with contextlib.suppress(NotFoundError):
             await js.delete_consumer(self.stream, self.handler.name)
         self._reconnects = self.nc.stats["reconnects"]
         await js.add_consumer(self.stream, dataclasses.replace(
             config, deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-            opt_start_seq=(committed or 0) + 1, ack_wait=300))
+            opt_start_seq=committed + 1, ack_wait=300))
         self._next_delivery = 1
         return await js.pull_subscribe_bind(durable=self.handler.name, stream=self.stream)
 
@@ -525,28 +585,39 @@ class PullConsumer:
 
     async def _commit(self, part: list[Item], letters: dict[int, str]) -> None:
         """One transaction: dead letters, the handler's effect and the progress row."""
+        target = progress_after(max(part, key=lambda i: i.key))
+        if self.ordered:
+            step = ProgressStep(self.handler.name, self._committed,
+                                max(self._committed, target))  # never backwards
+            await self._commit_ordered(part, letters, step)
+            self._committed = step.target
+            return
         async with self.engine.begin() as conn:
-            done = await self._committed_for_update(conn) if self.ordered else -1
-            fresh = [i for i in part if i.key > done]
+            for item in part:
+                if item.key in letters:
+                    await record_dead_letter(conn, self.keys, self.handler.name,
+                                             item.letter(letters[item.key]))
+            good = [i.delivered for i in part if i.delivered and i.key not in letters]
+            if good:
+                good = await _without_erased(conn, good)
+            if good:
+                await self.handler.handle(conn, good)
+            await conn.execute(_ADVANCE, {"consumer": self.handler.name, "stream_seq": target[0],
+                                          "next_member": target[1], "batches": 1})
+
+    async def _commit_ordered(self, part: list[Item], letters: dict[int, str],
+                              step: ProgressStep) -> None:
+        done = committed_key(*step.expected)
+        fresh = [i for i in part if i.key > done]
+        async with self.engine.begin() as conn:
             for item in fresh:
                 if item.key in letters:
                     await record_dead_letter(conn, self.keys, self.handler.name,
                                              item.letter(letters[item.key]))
             good = [i.delivered for i in fresh if i.delivered and i.key not in letters]
-            if good and not self.ordered:
-                good = await _without_erased(conn, good)
+            if good and self.handler.merges_progress:
+                await self.handler.handle_and_advance(conn, good, step)
+                return
             if good:
                 await self.handler.handle(conn, good)
-            stream_seq, next_member = progress_after(max(part, key=lambda i: i.key))
-            await conn.execute(_ADVANCE, {"consumer": self.handler.name, "stream_seq": stream_seq,
-                                          "next_member": next_member, "batches": 1})
-
-    async def _committed_for_update(self, conn: AsyncConnection) -> int:
-        """The largest item key committed (the row locked until this transaction ends)."""
-        params = {"consumer": self.handler.name}
-        row = (await conn.execute(_LOCK_PROGRESS, params)).first()
-        if row is None:  # the consumer's first batch; every later one is a single statement
-            await conn.execute(pg_insert(ConsumerProgress).values(
-                consumer=self.handler.name, stream_seq=0, batches=0).on_conflict_do_nothing())
-            row = (await conn.execute(_LOCK_PROGRESS, params)).one()
-        return committed_key(int(row[0]), int(row[1]))
+            await advance_from(conn, step)

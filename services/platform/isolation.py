@@ -10,7 +10,7 @@ dead-letters good events.
 
 A handler may also name the bad events itself by raising :class:`Rejected` (the sealer does for
 a session whose key was destroyed): those are dead-lettered with the given reasons without a
-search.
+search. :class:`StaleProgress` (an ordered consumer's progress row moved under it) is transient.
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ class Rejected(Exception):
         self.reasons = reasons
 
 
+class StaleProgress(Exception):
+    """An ordered consumer's progress row is not what it last committed (another instance
+    committed, or a commit whose outcome was lost did go through): never the events' fault; the
+    consumer re-reads its position and retries."""
+
+
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
@@ -49,7 +55,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def is_transient(exc: BaseException) -> bool:
     """True when ``exc`` is about a server or the connection rather than the events."""
     for e in _chain(exc):
-        if isinstance(e, OSError | TimeoutError | ConnectionError):
+        if isinstance(e, OSError | TimeoutError | ConnectionError | StaleProgress):
             return True
         module = type(e).__module__.split(".")[0]
         if module in ("botocore", "boto3", "urllib3", "nats"):
