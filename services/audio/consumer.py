@@ -91,6 +91,9 @@ class AudioRecorder(ProjectionDefaults):
         self.completed = 0
         self.locks = SessionLocks()
         self.concurrency = concurrency
+        # Its steps' (an opening, a parts list) and the session locks' own connection, so the
+        # runner's pool holds them rather than connecting afresh for each (4 for 6 steps did).
+        self.extra_connections = concurrency + 1
         self._rendering = asyncio.Semaphore(min(concurrency, RENDER_THREADS))
         self._busy = asyncio.Lock()
         # A session whose step keeps failing (a destroyed key, a bug on one frame) is retried

@@ -1,22 +1,23 @@
 """The audio projection's input: a session's sealed ledger entries and raw audio (adapter).
 
 Entries are read in ``seq`` order; each payload is decrypted with the session key and every
-``{"$audio": ...}`` reference the sealer left in it is replaced by the bytes of the raw segment
+``{"$audio": ...}`` reference the sealer left in it is resolved to the bytes of the raw segment
 it points at (a ranged read of the part in the batch object, decrypted, then decompressed:
 ``services/ledger/segments.py``), checked against the reference's SHA-256 (itself inside the
-payload the leaf commits to). The interpreters thus see the frame exactly as it crossed the wire.
+payload the leaf commits to). The renderer gets those bytes; the interpreters get the frame as it
+crossed the wire but for its audio fields, which hold base64 of as many bytes (the length is all
+they read of them, as in the ledger reader's ``audio="lengths"``).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,6 +29,7 @@ from services.ledger.models import LedgerEntry, LedgerSession
 from services.ledger.payloads import open_payload
 from services.ledger.sealing import payload_aad, segment_aad
 from services.ledger.segments import Locator, SegmentError, open_part
+from services.providers.frames import length_stand_in
 
 E = LedgerEntry
 
@@ -270,15 +272,22 @@ def segment_refs(decoded: Iterable[tuple[dict[str, Any], list[AudioRef]]]
     return (ref for _, refs in decoded for _, _, ref in refs)
 
 
+_PROVIDERS: Final = {p.value: p for p in Provider}
+_DIRECTIONS: Final = {d.value: d for d in Direction}
+
+
 def to_event(row: Row[Any], tenant: str, session: str, dek: bytes, segments: SegmentReader,
              decoded: tuple[dict[str, Any], list[AudioRef]] | None = None
              ) -> tuple[Event, list[bytes]]:
     """One ledger entry → the envelope as received, and its audio fields in document order."""
     payload, refs = decoded if decoded is not None else decode(row, tenant, session, dek)
     audio = [segments.resolve(ref) for _, _, ref in refs]
-    # The payload was parsed for this entry alone, so the audio is put back in place (a deep
-    # copy per entry cost more than its decryption), after every reference was resolved.
+    # The payload was parsed for this entry alone, so its fields are set in place (a deep copy
+    # per entry cost more than its decryption), after every reference was resolved. The
+    # interpreters read only an audio field's length, and the renderer takes the bytes from
+    # ``audio``: a field holds a stand-in of that length, not the bytes in base64 (encoding
+    # them, and scanning the text to measure it, was a tenth of an entry's rendering).
     for (parent, key, _), data in zip(refs, audio, strict=True):
-        parent[key] = base64.b64encode(data).decode()
-    return Event(row.seq, row.mono_ns, Provider(row.provider), Direction(row.direction),
+        parent[key] = length_stand_in(len(data))
+    return Event(row.seq, row.mono_ns, _PROVIDERS[row.provider], _DIRECTIONS[row.direction],
                  row.type, payload), audio

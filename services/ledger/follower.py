@@ -108,6 +108,10 @@ class Projection(Protocol):
     # previous round, maintenance included: a round that took longer is followed at once (the
     # batches sealed meanwhile are there), as the consumers' linger counts from their last fetch.
     linger: float
+    # Database connections it may hold at once beyond its follower's two (a round, its
+    # maintenance): the runner sizes its process's pool with it, since a connection over the
+    # pool's size is opened for one checkout and closed after it.
+    extra_connections: int
 
     async def handle(self, conn: AsyncConnection, batch: list[SealedEvent]) -> None:
         """Apply the events (one tenant's, in position order) inside ``conn``'s transaction.
@@ -130,6 +134,7 @@ class ProjectionDefaults(HookDefaults):
     audio: AudioMode = "lengths"
     system_only: bool = False
     linger: float = 0.0
+    extra_connections: int = 0
 
 
 async def positions(conn: AsyncConnection, projection: str) -> dict[str, int]:

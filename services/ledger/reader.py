@@ -7,11 +7,11 @@ position (the Merkle leaf index), session, the decrypted envelope as it crossed 
 audio: the bytes of every audio field (``audio="bytes"``, read from the raw segments in S3 and
 checked against the SHA-256 the leaf commits to) or only their lengths (``audio="lengths"``: no
 S3 read; each audio field of the envelope then holds base64 zeros of the same length, which is
-all the interpreters read of it) or nothing (``audio="none"``: an audio frame comes with an
-empty payload, its kind read from its type; its payload is decrypted, to refuse a damaged entry
-as the other modes do, but not parsed: for projections that only count audio frames; a reader
-sharing its decodes with the process's other projections hands them the parsed payload instead,
-which they do not read).
+all the interpreters read of it: ``frames.length_stand_in``) or nothing (``audio="none"``: an
+audio frame comes with an empty payload, its kind read from its type; its payload is decrypted,
+to refuse a damaged entry as the other modes do, but not parsed: for projections that only count
+audio frames; a reader sharing its decodes with the process's other projections hands them the
+parsed payload instead, which they do not read).
 
 What a read leaves out, while still moving the position past it:
 
@@ -34,7 +34,6 @@ import asyncio
 import base64
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from sqlalchemy import bindparam, select, text
@@ -47,6 +46,7 @@ from services.ledger.models import LedgerEntry, LedgerTree
 from services.ledger.sealing import payload_aad
 from services.platform.keys import KeyProvider, decrypt
 from services.platform.settings import Settings
+from services.providers.frames import length_stand_in
 
 if TYPE_CHECKING:
     from services.ledger.read_cache import SharedReads
@@ -113,11 +113,6 @@ async def heads(conn: AsyncConnection, tenant: str | None = None) -> dict[str, i
     return {str(t): int(s) for t, s in await conn.execute(stmt)}
 
 
-@lru_cache(maxsize=256)
-def _zeros_b64(length: int) -> str:
-    return base64.b64encode(bytes(length)).decode("ascii")
-
-
 _FIELDS: Final = frozenset({"schema_version", "event_id", "tenant_id", "session_id", "seq",
                             "provider", "direction", "type", "recorded_at", "mono_ns",
                             "payload"})
@@ -163,7 +158,7 @@ def decode_entry(row: Any, tenant: str, dek: bytes, audio: AudioMode,
             parent[key] = base64.b64encode(raw).decode()
     else:
         for (parent, key, _), n in zip(refs, lengths, strict=True):
-            parent[key] = _zeros_b64(n)
+            parent[key] = length_stand_in(n)
     env = to_envelope(row, tenant, session, payload)
     return SealedEvent(tenant, row.position, session, row.stream_seq,
                        f"{prefix}.{tenant}.{session}.{env.kind}", env, data, lengths)

@@ -110,7 +110,9 @@ async def run_all(settings: Settings, only: list[str] | None = None,
                          f"{sorted([*factories, *jobs])}")
     job_names = [n for n in (only or list(jobs)) if n in jobs]
     names = [n for n in (only or list(factories)) if n in factories]
-    engine = make_async_engine(settings, pool_size=2 * len(names) + 2)
+    built = {n: projections[n](settings) for n in names if n not in streams}
+    engine = make_async_engine(settings, pool_size=2 * len(names) + 2 + sum(
+        p.extra_connections for p in built.values()))
     # The sealer's batches run on asyncpg (entry rows by copy_records_to_table in the batch's
     # transaction; README "The sealer's write path"); every other consumer on psycopg.
     sealer_engine = (make_async_engine(settings, pool_size=3, driver=SEALER_DRIVER)
@@ -123,7 +125,7 @@ async def run_all(settings: Settings, only: list[str] | None = None,
         PullConsumer(nc, sealer_engine if n == SEALER and sealer_engine else engine,
                      settings.stream_name, streams[n](settings), **consumer_options(settings))
         if n in streams
-        else make_follower(settings, engine, projections[n](settings), shared) for n in names]
+        else make_follower(settings, engine, built[n], shared) for n in names]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -92,3 +92,15 @@ def test_a_bad_frame_gets_the_same_reason_live_and_whole(
     for e in envs:
         recording.feed(Event(e.seq, e.mono_ns, e.provider, e.direction, e.type, e.payload), [])
     assert tuple(recording.builder.frame_errors) == whole
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 160, 959, 960, 961, 3200])
+def test_a_length_stand_in_measures_as_its_base64_does(n: int) -> None:
+    # The readers put stand-ins in sealed audio fields (the interpreters read only lengths):
+    # valid base64 of n bytes, measured without a scan, as the scan would measure it.
+    stand_in = frames.length_stand_in(n)
+    assert stand_in == base64.b64encode(bytes(n)).decode()
+    assert frames.length_stand_in(n) is stand_in
+    assert frames.audio_length(stand_in) == n
+    assert frames.audio_length("".join(list(stand_in))) == n  # equal text, another object
+    assert frames.audio_length(stand_in + "!") is None
