@@ -57,6 +57,7 @@ _CUES: tuple[tuple[Topic, re.Pattern[str]], ...] = tuple(
         (Topic.DOB, r"\b(born|birth|birthday|dob|d o b|date of birth|birthdate)\b"),
         (Topic.NAME, r"\b(your name|full name|first name|last name|surname|maiden name"
                      r"|who am i speaking|who i'm speaking|who is calling|who's calling"
+                     r"|who am i talking|who do i have|pleasure of speaking|who is this"
                      r"|spell (it|that|your)|name on the|whose name|what name|which name"
                      r"|account ?holder|policy ?holder|card ?holder|patient'?s name"
                      r"|beneficiary|who('s| is| will be) (traveling|travelling)"
