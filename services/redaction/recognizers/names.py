@@ -494,6 +494,8 @@ def _name_end(view: View, i: int, cue: int) -> int:
         j = i + 2  # "mc allister": ASR splits the prefix off
     if j > i + 1 and is_place(toks[i].low) and toks[i + 1].low in THING_AFTER:
         j = i  # "the virginia ham", "a denver omelette": a dish, not Virginia Ham
+    if j == i + 1 and i > 0 and toks[i].low in THING_AFTER and is_place(toks[i - 1].low):
+        j = i  # "a boston fern", "a boston terrier": named after a place, not a person
     if j > i and j - i == 1 and i > 0 and toks[i - 1].low in _PLACE_LEAD \
             and is_place(toks[i].low):
         j = i  # "the hotel in orlando": a place that is also a first name
