@@ -72,6 +72,11 @@ _ENDEARMENT = frozenset({"honey", "love", "dear", "sweetie", "darling", "babe", 
 # Word-like names that are adjectives first: "my son is young", "my dad was lucky".
 _ADJECTIVES = frozenset({"young", "rich", "lucky", "noble", "royal", "major", "sandy", "rusty",
                          "stormy", "misty", "sunny", "honest", "brave", "free", "earnest"})
+# Acknowledgements before a name said to someone: "okay priyanka i see it".
+_ACKS = frozenset({"okay", "ok", "alright", "right", "thanks", "sure"})
+# Rare words that answer or hesitate, not names: "okay gotcha i see".
+_NOT_VOCATIVE = frozenset({"mhm", "hmm", "gotcha", "alrighty", "yep", "yup", "nope", "uhhuh",
+                           "okie", "okey", "dokey", "kk", "cool", "sweet", "awesome", "perfect"})
 # Banks and shops named like people: "i spoke to chase", "talk to wells".
 _FIRMS = frozenset({"chase", "wells", "discover", "sprint", "target", "progressive"})
 
@@ -161,6 +166,12 @@ def _slot(toks: list[Token], k: int) -> bool:
     # "april from your team emailed me", "hi it's grace from the order desk"
     if nxt == "from" and k + 2 < n and toks[k + 2].low in _FROM_DETS and _at_start(toks, k) \
             and low not in ("will", "may", "can", "might"):
+        return True
+    # "okay priyanka i see the ticket": a name said to someone before they are told something
+    if k >= 1 and toks[k - 1].low in _ACKS and _at_start(toks, k - 1) \
+            and nxt in ("i", "we", "let", "i'm", "i'll", "i've", "so") \
+            and low not in _NOT_VOCATIVE and low not in TRAPS \
+            and (is_first_name(low) or (rare_word(low) and len(low) >= 4)):
         return True
     # "thank you so much destiny"
     return not nxt and k >= 3 and toks[k - 1].low == "much" and toks[k - 2].low in ("so", "very") \
