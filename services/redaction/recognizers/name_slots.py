@@ -60,6 +60,9 @@ _AFTER_SPOKEN = frozenset({
 # What the speaker says right after giving their name at a line's start.
 _INTRO = frozenset({"calling", "here", "speaking", "i'm", "im", "i"})
 _LOOSE = 4.0  # before "calling", a name word may be as common as "katz" or "jericho"
+# "april from the start", "june from the look of it": a time or a manner, not a team.
+_FROM_TIME = frozenset({"start", "beginning", "get", "outset", "onset", "first", "day", "look",
+                        "looks", "sound", "top", "end", "middle", "date"})
 _FROM_DETS = frozenset({"your", "the", "my", "our"})
 _OPENERS = frozenset({"hi", "hello", "hey", "yeah", "yes", "um", "uh", "oh", "so", "it's",
                       "its", "this", "is"})
@@ -106,7 +109,7 @@ def _at_start(toks: list[Token], k: int) -> bool:
 def _relation_ends(toks: list[Token], k: int) -> int:
     """Index after a relation said with its owner at ``k`` ("my neighbor", "my son in law",
     "my travel partner"), or ``k``."""
-    if k >= len(toks) or toks[k].low not in _OWNERS and toks[k].low != "the":
+    if k >= len(toks) or (toks[k].low not in _OWNERS and toks[k].low != "the"):
         return k
     j = k + 1
     if j + 1 < len(toks) and toks[j + 1].low in _RELATIONS and toks[j].low not in _RELATIONS:
@@ -120,62 +123,82 @@ def _relation_ends(toks: list[Token], k: int) -> int:
     return j + 1
 
 
-def _slot(toks: list[Token], k: int) -> bool:
-    """Whether the name-like word at ``k`` stands where only a person can."""
-    low, n = toks[k].low, len(toks)
-    verb = low in _MODAL
-    nxt = toks[k + 1].low if k + 1 < n else ""
-    # "frank my neighbor hit", "it's for grace my granddaughter"
-    if _relation_ends(toks, k + 1) > k + 1 and toks[k + 1].low in _OWNERS:
-        before = toks[k - 1].low if k else ""
-        if before in ("for", "to", "with", "and", "called") \
-                or (_at_start(toks, k) and not verb):
-            return True
-    # "my son in law will installed it", "the cashier holly was rude", "my buddy big mike"
+def _apposition(toks: list[Token], k: int, verb: bool) -> bool:
+    """"frank my neighbor hit", "it's for grace my granddaughter"."""
+    if k + 1 >= len(toks) or toks[k + 1].low not in _OWNERS \
+            or _relation_ends(toks, k + 1) == k + 1:
+        return False
+    before = toks[k - 1].low if k else ""
+    return before in ("for", "to", "with", "and", "called") or (_at_start(toks, k) and not verb)
+
+
+def _after_relation(toks: list[Token], k: int, verb: bool, nxt: str) -> bool:
+    """"my son in law will installed it", "the cashier holly was rude", "my buddy big mike"."""
     j = k - 1
     if j >= 0 and toks[j].low in _NICK:
         j -= 1
-    if j >= 0 and toks[j].low in _RELATIONS | {"law"}:
-        if any(_relation_ends(toks, o) == j + 1 for o in range(max(0, j - 4), j)):
-            if j == k - 2:  # "big mike"
-                return True
-            if _done(nxt) or (not verb and (nxt in _BE or nxt in _DID or nxt in _ON)):
-                return True
-    # "my travel partner is river", "my adjuster was phil"; not "my son is young"
-    if k >= 3 and toks[k - 1].low in _BE and toks[k - 2].low in _RELATIONS and not verb \
-            and low not in _ADJECTIVES \
-            and (not nxt or nxt in (",", ".", "and", "but", "something")) \
-            and any(_relation_ends(toks, o) == k - 1 for o in range(max(0, k - 6), k - 2)):
-        return True
-    # "rose is the joint holder", "faith and hope are my twin girls"
-    m = k + 1
+    if j < 0 or toks[j].low not in _RELATIONS | {"law"} \
+            or not any(_relation_ends(toks, o) == j + 1 for o in range(max(0, j - 4), j)):
+        return False
+    return j == k - 2 or _done(nxt) or (
+        not verb and (nxt in _BE or nxt in _DID or nxt in _ON))
+
+
+def _relation_is(toks: list[Token], k: int, verb: bool, nxt: str) -> bool:
+    """"my travel partner is river", "my adjuster was phil"; not "my son is young"."""
+    return k >= 3 and toks[k - 1].low in _BE and toks[k - 2].low in _RELATIONS and not verb \
+        and toks[k].low not in _ADJECTIVES \
+        and (not nxt or nxt in (",", ".", "and", "but", "something")) \
+        and any(_relation_ends(toks, o) == k - 1 for o in range(max(0, k - 6), k - 2))
+
+
+def _subject_of_role(toks: list[Token], k: int) -> bool:
+    """"rose is the joint holder", "faith and hope are my twin girls"."""
+    n, m = len(toks), k + 1
     if m + 1 < n and toks[m].low == "and" and _namelike(toks[m + 1].low):
         m += 2
-    if _at_start(toks, k) and m + 1 < n and toks[m].low in _BE:
-        det = m + 1
-        if toks[det].low in _OWNERS | {"the"}:
-            noun = det + 1
-            if noun + 1 < n and toks[noun].low not in _PERSON_NOUNS:
-                noun += 1  # "the joint holder"
-            if noun < n and toks[noun].low in _PERSON_NOUNS:
-                return True
-    # "i spoke with carol on monday", "talk to joy she handles it"
-    if k >= 2 and toks[k - 1].low in ("with", "to") and toks[k - 2].low in _SPEAK \
-            and (not nxt or nxt in _AFTER_SPOKEN):
-        return True
-    # "april from your team emailed me", "hi it's grace from the order desk"
-    if nxt == "from" and k + 2 < n and toks[k + 2].low in _FROM_DETS and _at_start(toks, k) \
-            and low not in ("will", "may", "can", "might"):
-        return True
-    # "okay priyanka i see the ticket": a name said to someone before they are told something
+    if not _at_start(toks, k) or m + 2 >= n or toks[m].low not in _BE \
+            or toks[m + 1].low not in _OWNERS | {"the"}:
+        return False
+    noun = m + 2
+    if noun + 1 < n and toks[noun].low not in _PERSON_NOUNS:
+        noun += 1  # "the joint holder"
+    return toks[noun].low in _PERSON_NOUNS
+
+
+def _spoken_with(toks: list[Token], k: int, nxt: str) -> bool:
+    """"i spoke with carol on monday", "talk to joy she handles it"."""
+    return k >= 2 and toks[k - 1].low in ("with", "to") and toks[k - 2].low in _SPEAK \
+        and (not nxt or nxt in _AFTER_SPOKEN)
+
+
+def _from_team(toks: list[Token], k: int, nxt: str) -> bool:
+    """"april from your team emailed me", "hi it's grace from the order desk"."""
+    return nxt == "from" and k + 3 < len(toks) and toks[k + 2].low in _FROM_DETS \
+        and toks[k + 3].low not in _FROM_TIME and _at_start(toks, k) \
+        and toks[k].low not in ("will", "may", "can", "might")
+
+
+def _vocative(toks: list[Token], k: int, nxt: str) -> bool:
+    """"okay priyanka i see the ticket": a name said to someone before they are told
+    something; "thank you so much destiny" at the line's end."""
+    low = toks[k].low
     if k >= 1 and toks[k - 1].low in _ACKS and _at_start(toks, k - 1) \
             and nxt in ("i", "we", "let", "i'm", "i'll", "i've", "so") \
             and low not in _NOT_VOCATIVE and low not in TRAPS \
             and (is_first_name(low) or (rare_word(low) and len(low) >= 4)):
         return True
-    # "thank you so much destiny"
-    return not nxt and k >= 3 and toks[k - 1].low == "much" and toks[k - 2].low in ("so", "very") \
-        and toks[k - 3].low in ("you", "thanks")
+    return not nxt and k >= 3 and toks[k - 1].low == "much" \
+        and toks[k - 2].low in ("so", "very") and toks[k - 3].low in ("you", "thanks")
+
+
+def _slot(toks: list[Token], k: int) -> bool:
+    """Whether the name-like word at ``k`` stands where only a person can."""
+    verb = toks[k].low in _MODAL
+    nxt = toks[k + 1].low if k + 1 < len(toks) else ""
+    return _apposition(toks, k, verb) or _after_relation(toks, k, verb, nxt) \
+        or _relation_is(toks, k, verb, nxt) or _subject_of_role(toks, k) \
+        or _spoken_with(toks, k, nxt) or _from_team(toks, k, nxt) or _vocative(toks, k, nxt)
 
 
 def _partner(toks: list[Token], k: int) -> int:

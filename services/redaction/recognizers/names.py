@@ -15,6 +15,7 @@ from importlib.resources import files
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.compounds import lexicalised
 from services.redaction.recognizers.lexicon import RARE, is_rare, zipf
 from services.redaction.recognizers.places import NRP_WORDS, THING_AFTER, is_place
 from services.redaction.spoken import Token
@@ -494,6 +495,8 @@ def _name_end(view: View, i: int, cue: int) -> int:
         j = i + 2  # "mc allister": ASR splits the prefix off
     if j > i + 1 and is_place(toks[i].low) and toks[i + 1].low in THING_AFTER:
         j = i  # "the virginia ham", "a denver omelette": a dish, not Virginia Ham
+    if j > i and i > 0 and lexicalised(toks, i - 1):
+        j = i  # "a german shepherd", "the english setter": a breed, not a surname
     if j == i + 1 and i > 0 and toks[i].low in THING_AFTER and is_place(toks[i - 1].low):
         j = i  # "a boston fern", "a boston terrier": named after a place, not a person
     if j > i and j - i == 1 and i > 0 and toks[i - 1].low in _PLACE_LEAD \
