@@ -46,6 +46,9 @@ def test_detector_version() -> None:
     ("thanks so much pearl", [("PERSON", "pearl")]),
     # said to someone after an acknowledgement
     ("okay oluwadamilare i see the charge", [("PERSON", "oluwadamilare")]),
+    # the one a thing is held under, ending the clause
+    ("the order is under wojciechowski", [("PERSON", "wojciechowski")]),
+    ("it's booked under abernathy please", [("PERSON", "abernathy")]),
     # a first and last name opening the line, then the speaker's own words
     ("zelig brandauer calling about the bill", [("PERSON", "zelig brandauer")]),
 ])
@@ -67,6 +70,9 @@ def test_names_in_a_persons_slot(text: str, expected: Spans) -> None:
     "the rose is the best one",
     "april from the start was bad",
     "may from the look of it",
+    "it's still under warranty",
+    "the claim is under review",
+    "it was under water",
 ])
 def test_word_like_names_stay_words(text: str) -> None:
     assert spans(text, name_slots.recognize) == []

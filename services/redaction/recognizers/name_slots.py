@@ -9,7 +9,9 @@ decide.
 - the one spoken with: "i spoke with carol on monday", "talk to joy she handles it";
 - at a line's start, from a team or a place: "april from your team emailed me", "hi it's grace
   from the order desk";
-- thanked by name at the line's end: "thank you so much destiny".
+- thanked by name at the line's end: "thank you so much destiny", or named after "okay": "okay
+  priyanka i see it";
+- held under at a clause's end: "the claim is under ridgeway" (a surname-like word only).
 
 A verb or a modal that is also a name ("will", "may", "hope", "mark") is taken only where a
 verb cannot stand ("my son will installed it", not "my son will call"). Pure logic; each rule
@@ -80,6 +82,10 @@ _ACKS = frozenset({"okay", "ok", "alright", "right", "thanks", "sure"})
 # Rare words that answer or hesitate, not names: "okay gotcha i see".
 _NOT_VOCATIVE = frozenset({"mhm", "hmm", "gotcha", "alrighty", "yep", "yup", "nope", "uhhuh",
                            "okie", "okey", "dokey", "kk", "cool", "sweet", "awesome", "perfect"})
+# Before "under" and a name: what is booked or held in someone's name.
+_UNDER_LEAD = frozenset({"is", "was", "it's", "its", "booked", "reserved", "filed", "listed",
+                         "registered", "claim", "account", "reservation", "booking"})
+_CLAUSE_END = frozenset({",", ".", "and", "but", "so", "please", "thanks", "i", "right"})
 # Banks and shops named like people: "i spoke to chase", "talk to wells".
 _FIRMS = frozenset({"chase", "wells", "discover", "sprint", "target", "progressive"})
 
@@ -192,13 +198,21 @@ def _vocative(toks: list[Token], k: int, nxt: str) -> bool:
         and toks[k - 2].low in ("so", "very") and toks[k - 3].low in ("you", "thanks")
 
 
+def _under(toks: list[Token], k: int, nxt: str) -> bool:
+    """"the claim is under ridgeway", "it's booked under okafor": one surname-like word ending
+    the clause after "under"; "it's under warranty", "under review" are words."""
+    return k >= 2 and toks[k - 1].low == "under" and toks[k - 2].low in _UNDER_LEAD \
+        and (not nxt or nxt in _CLAUSE_END) and surname_like(toks[k])
+
+
 def _slot(toks: list[Token], k: int) -> bool:
     """Whether the name-like word at ``k`` stands where only a person can."""
     verb = toks[k].low in _MODAL
     nxt = toks[k + 1].low if k + 1 < len(toks) else ""
     return _apposition(toks, k, verb) or _after_relation(toks, k, verb, nxt) \
         or _relation_is(toks, k, verb, nxt) or _subject_of_role(toks, k) \
-        or _spoken_with(toks, k, nxt) or _from_team(toks, k, nxt) or _vocative(toks, k, nxt)
+        or _spoken_with(toks, k, nxt) or _from_team(toks, k, nxt) or _vocative(toks, k, nxt) \
+        or _under(toks, k, nxt)
 
 
 def _partner(toks: list[Token], k: int) -> int:
