@@ -11,7 +11,9 @@ decide.
   from the order desk";
 - thanked by name at the line's end: "thank you so much destiny", or named after "okay": "okay
   priyanka i see it";
-- held under at a clause's end: "the claim is under ridgeway" (a surname-like word only).
+- held under at a clause's end: "the claim is under ridgeway" (a surname-like word only);
+- a first and last name opening the line before the speaker's own words: "shmuel katz i'm
+  the account holder", "jericho santos calling".
 
 A verb or a modal that is also a name ("will", "may", "hope", "mark") is taken only where a
 verb cannot stand ("my son will installed it", not "my son will call"). Pure logic; each rule
