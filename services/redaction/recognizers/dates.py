@@ -5,9 +5,9 @@ A date is identifying as a birth date (or a card expiry), and as the day of a li
 with it ("my husband passed on october eleventh", "date of loss" → "september third"; HIPAA's
 Safe Harbor counts death, admission and discharge dates), a DATE_TIME by ``dates:event``: "your
 appointment is on March fifth" stays. A cue before the date or just after it ("…, that's my
-dad's birthday") says which; a whole date (day, month and a year of the last century) is a birth date without one. Numeric
-forms ("03/14/1985", "oh five twenty six") are number runs and are classified in
-``numbers.py``. Pure logic.
+dad's birthday") says which; a whole date (day, month and a year of the last century) is a
+birth date without one. Numeric forms ("03/14/1985", "oh five twenty six") are number runs and
+are classified in ``numbers.py``. Pure logic.
 """
 
 from __future__ import annotations
