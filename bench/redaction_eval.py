@@ -56,7 +56,9 @@ SETS = {"eval": Path("tests/fixtures/redaction/eval.jsonl"),
         "tuning5": Path("tests/fixtures/redaction/dev/tuning5.jsonl"),
         # a sixth, every template of presidio-evaluator filled by its own sentence generator
         # (dev/build_tuning6.py)
-        "tuning6": Path("tests/fixtures/redaction/dev/tuning6.jsonl")}
+        "tuning6": Path("tests/fixtures/redaction/dev/tuning6.jsonl"),
+        # a seventh, by hand: names, groups, places and personal dates in more shapes (dev/tuning7_lines.txt)
+        "tuning7": Path("tests/fixtures/redaction/dev/tuning7.jsonl")}
 TIMED = ("eval", "blind")  # throughput is measured on these, as before the dev set existed
 Found = list[list[tuple[int, int, str]]]
 Runner = Callable[[Sequence[Case]], Found]

@@ -57,6 +57,7 @@ _CUES: tuple[tuple[Topic, re.Pattern[str]], ...] = tuple(
         (Topic.DOB, r"\b(born|birth|birthday|dob|d o b|date of birth|birthdate)\b"),
         (Topic.NAME, r"\b(your name|full name|first name|last name|surname|maiden name"
                      r"|who am i speaking|who i'm speaking|who is calling|who's calling"
+                     r"|who am i talking|who do i have|pleasure of speaking|who is this"
                      r"|spell (it|that|your)|name on the|whose name|what name|which name"
                      r"|account ?holder|policy ?holder|card ?holder|patient'?s name"
                      r"|beneficiary|who('s| is| will be) (traveling|travelling)"
@@ -90,12 +91,12 @@ _CUES: tuple[tuple[Topic, re.Pattern[str]], ...] = tuple(
 # ASR often drops the question mark: "who's the account holder", "and your zip".
 _ASKS = re.compile(r"\?|\b(what|what's|whats|can i|could i|may i|can you|could you|please"
                    r"|tell me|give me|read|confirm|verify|go ahead|provide|need|spell"
-                   r"|who|who's|whose|which|where|and your|and the"
+                   r"|who|who's|whose|which|where|and your|and the|verification"
                    r"|when (?:was|were|did|is|does|do|will))\b")
 # A prompt of a few words is a question without its question word, as ASR drops the mark:
 # "date of birth", "license number", "email".
 # "your card was declined" states, it does not ask.
-_PROMPT_WORDS = 4
+_PROMPT_WORDS = 6  # "the lead passenger's date of birth"
 _STATES = frozenset({"is", "was", "are", "were", "has", "have", "had", "been", "will", "got"})
 
 
@@ -104,6 +105,9 @@ class Context:
     """Topics the agent's previous turn asked about (empty outside a dialogue)."""
 
     asked: frozenset[Topic] = field(default_factory=frozenset)
+    # The agent asked when something happened ("date of loss", "when did he pass"): the words
+    # of its question, lower case, for recognizers that read events (``dates.py``).
+    question: str = ""
 
     def __contains__(self, topic: object) -> bool:
         return topic in self.asked
@@ -124,4 +128,4 @@ def from_agent_turn(agent_text: str | None) -> Context:
     words = low.split()
     if not _ASKS.search(low) and (len(words) > _PROMPT_WORDS or _STATES.intersection(words)):
         return NO_CONTEXT
-    return Context(topics(agent_text))
+    return Context(topics(agent_text), low)

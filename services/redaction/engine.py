@@ -13,7 +13,8 @@ them, ``ner.py``), EMAIL_ADDRESS, CREDIT_CARD, IBAN_CODE, IP_ADDRESS. Our recogn
 rest of Presidio's English defaults in written and spoken form: LOCATION (a gazetteer with
 cues, and places by their cues alone), US_PASSPORT, US_DRIVER_LICENSE, US_ITIN, US_BANK_NUMBER,
 UK_NHS, URL, MEDICAL_LICENSE, CRYPTO, phone/SSN/bank numbers, and DATE_TIME only as a birth date
-(``DATE_OF_BIRTH``): "two days", "Sunday", "3:45" stay. Then the policy decides: operators
+(``DATE_OF_BIRTH``) or the day of a life event ("passed on october eleventh"): "two days",
+"Sunday", "3:45" stay. Then the policy decides: operators
 (``keep`` drops a class), location granularity, NRP scope; and within a session, further
 mentions of a name or place are found (``session.py``). A call not in the policy's language
 runs only the language-independent recognizers (no spaCy).

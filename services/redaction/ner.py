@@ -11,6 +11,7 @@ for a thing is marked so (``presidio:thing``) for the policy's NRP scope. Pure l
 from __future__ import annotations
 
 from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.compounds import lexicalised
 from services.redaction.recognizers.names import vouched_name
 from services.redaction.recognizers.place_cues import is_country, place_by_cue, spoken_place
 from services.redaction.recognizers.places import group_of_a_thing
@@ -38,6 +39,12 @@ def truecased_for_ner(text: str, view: View) -> Truecased:
     return Truecased(text, frozenset())
 
 
+def lexicalised_at(view: View, start: int, end: int) -> bool:
+    """Whether a one-word span is a group word inside a thing's fixed name ("english muffin")."""
+    at = view.token_range(start, end)
+    return at is not None and at[0] == at[1] and lexicalised(view.tokens, at[0])
+
+
 def kept(view: View, cased: Truecased, entity: str, start: int, end: int,
           score: float) -> Finding | None:
     """A finding of spaCy's (through Presidio) as we keep it, or None. Its places only on
@@ -47,6 +54,8 @@ def kept(view: View, cased: Truecased, entity: str, start: int, end: int,
     metformin"); groups only in the caller's turns, those of things marked ``:thing``."""
     if entity in _CALLER_ONLY and view.is_agent:
         return None
+    if entity == "NRP" and lexicalised_at(view, start, end):
+        return None  # "french press", "german shepherd": a thing's name, no group
     if entity == "NRP" and group_of_a_thing(view, start, end):
         # "Thai food", "the Mexican peso": the policy's nrp_scope decides
         return Finding(entity, start, end, score, "presidio:thing")

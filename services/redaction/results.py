@@ -39,7 +39,12 @@ from pydantic import BaseModel, ConfigDict
 # 11: ninth round: every demonym form of presidio-evaluator's nationality data ("burkinese",
 #    "costricans"); plurals of group nouns ("proud danes", "englishmen", "new zealanders");
 #    a group noun after "i'm a" typed NRP, not a name ("i am a dane")
-DETECTOR_VERSION = "voxledger-speech/12"
+# 12: tenth round: word-like names only in a name-bearing context (recognizers/name_links.py)
+# 13: eleventh round: word-like first names in a slot only a person fills (name_slots.py);
+#    a first and last name opening the line; a day said of a life event is a DATE_TIME
+#    ("dates:event"); group words inside a thing's fixed name ("french press") are no group
+#    (compounds.py); more prompts ask; places before "sprouts", "fern" are a thing's name
+DETECTOR_VERSION = "voxledger-speech/13"
 
 
 @dataclass(frozen=True, slots=True)

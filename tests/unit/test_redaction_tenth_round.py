@@ -21,7 +21,8 @@ def engine() -> RedactionEngine:
 
 
 def test_detector_version() -> None:
-    assert DETECTOR_VERSION == "voxledger-speech/12"
+    assert DETECTOR_VERSION.startswith("voxledger-speech/")
+    assert int(DETECTOR_VERSION.rsplit("/", 1)[1]) >= 12
 
 
 @pytest.mark.parametrize(("text", "expected"), [

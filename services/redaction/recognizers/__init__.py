@@ -8,6 +8,7 @@ from services.redaction.recognizers import (
     email,
     ids,
     name_links,
+    name_slots,
     names,
     network,
     numbers,
@@ -24,6 +25,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     numbers.recognize, dates.recognize, email.recognize, spelled.recognize, address.recognize,
     names.recognize, ids.recognize, network.recognize, places.recognize, place_cues.recognize,
     roles.recognize, possessive.recognize, subjects.recognize, name_links.recognize,
+    name_slots.recognize,
 )
 # Recognizers that need no English: digits, codes, emails, cards, IBANs, IPs, URLs, wallets.
 # A call in another language is redacted with these alone (or held back, per the policy).

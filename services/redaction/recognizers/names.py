@@ -15,6 +15,7 @@ from importlib.resources import files
 
 from services.redaction.context import Topic
 from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.compounds import lexicalised
 from services.redaction.recognizers.lexicon import RARE, is_rare, zipf
 from services.redaction.recognizers.places import NRP_WORDS, THING_AFTER, is_place
 from services.redaction.spoken import Token
@@ -494,6 +495,10 @@ def _name_end(view: View, i: int, cue: int) -> int:
         j = i + 2  # "mc allister": ASR splits the prefix off
     if j > i + 1 and is_place(toks[i].low) and toks[i + 1].low in THING_AFTER:
         j = i  # "the virginia ham", "a denver omelette": a dish, not Virginia Ham
+    if j > i and i > 0 and lexicalised(toks, i - 1):
+        j = i  # "a german shepherd", "the english setter": a breed, not a surname
+    if j == i + 1 and i > 0 and toks[i].low in THING_AFTER and is_place(toks[i - 1].low):
+        j = i  # "a boston fern", "a boston terrier": named after a place, not a person
     if j > i and j - i == 1 and i > 0 and toks[i - 1].low in _PLACE_LEAD \
             and is_place(toks[i].low):
         j = i  # "the hotel in orlando": a place that is also a first name
@@ -541,6 +546,13 @@ def recognize(view: View) -> list[Finding]:
     return out + _said_then_spelled(toks)
 
 
+def _after_pronoun(toks: list[Token], t: Token) -> bool:
+    """"yes i will", "we can": a word-like name after a pronoun is the verb."""
+    at = toks.index(t)
+    return at > 0 and toks[at - 1].low in ("i", "we", "you", "he", "she", "they", "it")
+
+
+_HESITATIONS = frozenset({"uh", "um", "er", "erm", "hmm", "oh", "ah"})
 _SPELL_GAP = 5  # "mcallister that's m c …", "smythe with a y s m y t h e"
 
 
@@ -575,12 +587,19 @@ def _letter(t: Token) -> bool:
 def _answer(view: View) -> list[Finding]:
     """The caller's reply to "what's your name?": capitalised words, or a short bare reply."""
     toks = [t for t in view.tokens if t.text.isalpha()]
-    short = len(toks) <= 3
+    words = [t.low for t in toks]
+    for k in range(len(words) - 2):
+        if words[k] in ("like", "as") and words[k + 1:k + 3] in (["the", "word"], ["in", "the"]):
+            toks = toks[:k] + [t for t in toks[k + 3:] if t.low in words[:k]]
+            break  # "it's hope like the word hope": the gloss names no one else
+    # Hesitations do not make a reply longer: "it's grace uh grace achterberg".
+    short = sum(1 for t in toks if t.low not in _HESITATIONS) <= 3
     out: list[Finding] = []
     for t in toks:
         if t.low in _NOT_NAME or len(t.text) < 2 \
-                or (t.low in _stop_words() and not t.text[0].isupper()):
-            continue  # "under tanaka": the lead-in is not the name
+                or (t.low in _stop_words() and not t.text[0].isupper()
+                    and not (short and t.low in TRAPS and not _after_pronoun(toks, t))):
+            continue  # "under tanaka": the lead-in is not the name; "will" alone is one
         # A longer reply in lower case ("that would be kofi mensah"): its name-like words.
         if t.text[0].isupper() or short or is_first_name(t.low) or surname_like(t):
             out.append(Finding("PERSON", t.start, t.end, 0.7, DETECTOR))

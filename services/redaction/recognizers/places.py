@@ -25,6 +25,7 @@ from importlib.resources import files
 from services.redaction.context import Topic
 from services.redaction.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from services.redaction.recognizers.base import Finding, View
+from services.redaction.recognizers.compounds import lexicalised
 from services.redaction.recognizers.lexicon import zipf
 from services.redaction.recognizers.nationalities import COMMON_NATIONALITIES, NATIONALITIES
 from services.redaction.spoken import TEENS, TENS, UNITS, Token
@@ -127,7 +128,8 @@ _THING_AFTER = frozenset({
     "roll", "rolls", "mule", "sling", "sour", "ale", "lager", "blend", "rug", "desk", "lamp",
     "sofa", "chair", "mall", "stock", "exchange", "university", "college",
     "menu", "special", "specials", "sale", "season", "deal", "deals", "puzzle", "muffin",
-    "muffins", "omelette", "omelet", "apples", "cream",
+    "muffins", "omelette", "omelet", "apples", "cream", "sprouts", "iced", "cheesesteak",
+    "cheesesteaks", "fern", "ferns", "terrier", "terriers",
 })
 THING_AFTER = _THING_AFTER
 
@@ -848,6 +850,9 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
         last = k if pair else i
         while last + 1 < len(toks) and toks[last + 1].low in _NRP_TAIL:
             last += 1  # "latter day saints", "jehovah's witnesses"
+        if last == i and not said_of and lexicalised(toks, i):
+            i += 1  # "the french press", "a german shepherd", "a danish": a thing's name
+            continue
         thing = last == i and word == tok.low and not said_of and _of_a_thing(toks, i)
         if last == i and word == tok.low and (thing or _language(toks, i)):
             # "the french press", "thai food", "an italian restaurant", "in spanish"
