@@ -593,11 +593,7 @@ class PullConsumer:
             self._committed = step.target
             return
         async with self.engine.begin() as conn:
-            for item in part:
-                if item.key in letters:
-                    await record_dead_letter(conn, self.keys, self.handler.name,
-                                             item.letter(letters[item.key]))
-            good = [i.delivered for i in part if i.delivered and i.key not in letters]
+            good = await self._letters_then_good(conn, part, letters)
             if good:
                 good = await _without_erased(conn, good)
             if good:
@@ -605,16 +601,22 @@ class PullConsumer:
             await conn.execute(_ADVANCE, {"consumer": self.handler.name, "stream_seq": target[0],
                                           "next_member": target[1], "batches": 1})
 
+    async def _letters_then_good(self, conn: AsyncConnection, items: list[Item],
+                                 letters: dict[int, str]) -> list[Delivered]:
+        """Record the dead letters among ``items`` in ``conn``'s transaction; return the
+        delivered events of the rest."""
+        for item in items:
+            if item.key in letters:
+                await record_dead_letter(conn, self.keys, self.handler.name,
+                                         item.letter(letters[item.key]))
+        return [i.delivered for i in items if i.delivered and i.key not in letters]
+
     async def _commit_ordered(self, part: list[Item], letters: dict[int, str],
                               step: ProgressStep) -> None:
         done = committed_key(*step.expected)
         fresh = [i for i in part if i.key > done]
         async with self.engine.begin() as conn:
-            for item in fresh:
-                if item.key in letters:
-                    await record_dead_letter(conn, self.keys, self.handler.name,
-                                             item.letter(letters[item.key]))
-            good = [i.delivered for i in fresh if i.delivered and i.key not in letters]
+            good = await self._letters_then_good(conn, fresh, letters)
             if good and self.handler.merges_progress:
                 await self.handler.handle_and_advance(conn, good, step)
                 return
