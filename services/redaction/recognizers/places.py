@@ -781,6 +781,8 @@ _PERSON_NOUNS = _KIN | frozenset({"man", "woman", "men", "women", "guy", "guys",
                                   "boy", "gentleman", "person", "people", "folks", "kid",
                                   "driver", "neighbor", "neighbour", "patient", "tenant",
                                   "landlord", "friend", "partner", "baby"})
+_THING_DETS = frozenset({"the", "a", "an", "this", "that"})
+_SHORT_REPLY = 4  # "white", "uh black i guess": a reply to a question of race or ethnicity
 _SUBJECT_REACH = 6  # "the guy who hit me was white": the subject a few words back
 
 
@@ -827,7 +829,9 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
         said_of = word in _NRP_IF_SAID_OF and i > 0 and toks[i - 1].low in _SAID_OF \
             and (toks[i - 1].low not in ("a", "an") or (i > 1 and toks[i - 2].low in _SAID_OF)) \
             and _said_of_next(toks, i)
-        race = word in _RACE and _race_said_of(toks, i)
+        race = word in _RACE and (_race_said_of(toks, i) or (
+            Topic.ETHNICITY in view.context.asked and len(toks) <= _SHORT_REPLY
+            and not (i > 0 and toks[i - 1].low in _THING_DETS)))  # not "the white one"
         said_of = said_of or race
         if word not in NRP_WORDS and word not in _NRP_PAIR_ONLY and word not in _NRP_EXTRA \
                 and not said_of:
