@@ -88,6 +88,13 @@ _NOT_VOCATIVE = frozenset({"mhm", "hmm", "gotcha", "alrighty", "yep", "yup", "no
 _UNDER_LEAD = frozenset({"is", "was", "it's", "its", "booked", "reserved", "filed", "listed",
                          "registered", "claim", "account", "reservation", "booking"})
 _CLAUSE_END = frozenset({",", ".", "and", "but", "so", "please", "thanks", "i", "right"})
+# Adding someone to what a person holds: "put will on the account", "add joy to the lease".
+_ADD = frozenset({"put", "add", "added", "adding", "putting", "take", "took", "taking",
+                  "remove", "removed", "removing", "include", "included"})
+_HELD = frozenset({"account", "policy", "lease", "plan", "reservation", "booking", "loan",
+                   "mortgage", "title", "deed", "insurance", "membership"})
+_OCCASIONS = frozenset({"birthday", "anniversary", "graduation", "wedding", "retirement",
+                        "shower", "christening", "bar", "bat"})
 # Banks and shops named like people: "i spoke to chase", "talk to wells".
 _FIRMS = frozenset({"chase", "wells", "discover", "sprint", "target", "progressive"})
 
@@ -207,6 +214,21 @@ def _under(toks: list[Token], k: int, nxt: str) -> bool:
         and (not nxt or nxt in _CLAUSE_END) and surname_like(toks[k])
 
 
+def _added_to(toks: list[Token], k: int, nxt: str) -> bool:
+    """"put will on the account", "add grace to my policy", "take mark off the lease": someone
+    added to or taken off what only a person holds; "put money on the card" is no name (a
+    name-like word only, and "card" is left out)."""
+    return k >= 1 and toks[k - 1].low in _ADD and nxt in ("on", "to", "off", "from") \
+        and k + 3 < len(toks) and toks[k + 2].low in _OWNERS | {"the"} \
+        and toks[k + 3].low in _HELD
+
+
+def _for_occasion(toks: list[Token], k: int, nxt: str) -> bool:
+    """"it's for dawn for her birthday": a gift for someone, for their occasion."""
+    return k >= 1 and toks[k - 1].low == "for" and nxt == "for" and k + 3 < len(toks) \
+        and toks[k + 2].low in ("her", "his", "their") and toks[k + 3].low in _OCCASIONS
+
+
 def _slot(toks: list[Token], k: int) -> bool:
     """Whether the name-like word at ``k`` stands where only a person can."""
     verb = toks[k].low in _MODAL
@@ -214,7 +236,7 @@ def _slot(toks: list[Token], k: int) -> bool:
     return _apposition(toks, k, verb) or _after_relation(toks, k, verb, nxt) \
         or _relation_is(toks, k, verb, nxt) or _subject_of_role(toks, k) \
         or _spoken_with(toks, k, nxt) or _from_team(toks, k, nxt) or _vocative(toks, k, nxt) \
-        or _under(toks, k, nxt)
+        or _under(toks, k, nxt) or _added_to(toks, k, nxt) or _for_occasion(toks, k, nxt)
 
 
 def _partner(toks: list[Token], k: int) -> int:
