@@ -20,21 +20,22 @@ DETECTOR = "names:asr"
 # Syllables of romanized Korean, Mandarin, Cantonese and Vietnamese given names and surnames,
 # the ones said as separate words. Syllables that are everyday English words of their own
 # ("man", "son", "do", "an", "ha", "ah") are left out.
-SYLLABLES = frozenset("""
-seo yeon ji min hyun jung jun woo soo su hee eun young yeong seung sung hye jin ho joon jae
-kyung mi na ra rin yun yoon seok sook chul dong hwa hoon hyuk jong kwang myung sang shin won
-bin gyu kim lee park choi jeong kang cho yoo jang lim han oh seong kwon hwang ahn hong jeon ko
-moon yang baek heo nam noh ryu ju bae byun gyeong ye da eui hyo
-wei xiao mei ling li wang zhang liu chen huang zhao wu zhou xu sun ma zhu hu guo lin luo zheng
-liang xie tang feng deng cao peng zeng xiong jiang pan cai yu du cheng wen hui jing ying yan
-fang xin jie qiang ming hao lei tao bo chao yi xue yue qing zhi hua lan fei qi xia shu rui zi
-lu kai ning ping chun qian ting jia xiu yong gang jian long
-chow wong chan cheung leung lau ng tsang kwok yip fung lam tse siu ka wai kit chi fai hing kwan
-yee mui sze tsz yuen chiu lui mak tam poon tong choy
-nguyen tran le pham hoang huynh phan vu vo dang bui ngo duong ly quoc bao thi van anh minh tuan
-hung thanh duc huong linh mai hoa trang thu hanh ngoc phuong quang khanh hai dung thao trung
-vinh hieu nhung thuy hien diep cuong hiep loan oanh tien toan vy yen
-""".split())
+_SYLLABLE_LINES = (
+    "seo yeon ji min hyun jung jun woo soo su hee eun young yeong seung sung hye jin ho joon jae",
+    "kyung mi na ra rin yun yoon seok sook chul dong hwa hoon hyuk jong kwang myung sang shin won",
+    "bin gyu kim lee park choi jeong kang cho yoo jang lim han oh seong kwon hwang ahn hong jeon ko",
+    "moon yang baek heo nam noh ryu ju bae byun gyeong ye da eui hyo",
+    "wei xiao mei ling li wang zhang liu chen huang zhao wu zhou xu sun ma zhu hu guo lin luo zheng",
+    "liang xie tang feng deng cao peng zeng xiong jiang pan cai yu du cheng wen hui jing ying yan",
+    "fang xin jie qiang ming hao lei tao bo chao yi xue yue qing zhi hua lan fei qi xia shu rui zi",
+    "lu kai ning ping chun qian ting jia xiu yong gang jian long",
+    "chow wong chan cheung leung lau ng tsang kwok yip fung lam tse siu ka wai kit chi fai hing kwan",
+    "yee mui sze tsz yuen chiu lui mak tam poon tong choy",
+    "nguyen tran le pham hoang huynh phan vu vo dang bui ngo duong ly quoc bao thi van anh minh tuan",
+    "hung thanh duc huong linh mai hoa trang thu hanh ngoc phuong quang khanh hai dung thao trung",
+    "vinh hieu nhung thuy hien diep cuong hiep loan oanh tien toan vy yen",
+)
+SYLLABLES = frozenset(w for line in _SYLLABLE_LINES for w in line.split())
 _MAX_SYLLABLES = 4
 _SYLLABLE_RARE = 4.0  # one syllable of the run rarer than this: "seo", "quoc", not "long", "sun"
 # What opens an introduction: "i'm …", "it's …", "my name is …", "this is …", "call me …".
