@@ -3,7 +3,9 @@ from the blind set or the tuning sets): names as ASR writes them down (East Asia
 into syllables after an introduction, a name broken mid-word and said again whole, a name
 corrected after "sorry"), race words an agent says of a person or a caller gives to an
 ethnicity question, "the texas one", names owning a prescription, ending a list of names, added
-to an account or given a birthday gift, and the ordinary speech the same words make, which must stay."""
+to an account or given a birthday gift, said before the role a caller holds or before "my first
+name", opening a line about the speaker's relation, and the ordinary speech the same words
+make, which must stay."""
 
 from __future__ import annotations
 
@@ -96,11 +98,19 @@ def test_possessive_records(text: str, expected: Spans) -> None:
     ("put grace on the account as well", [("PERSON", "grace")]),
     ("please take jordan off the lease", [("PERSON", "jordan")]),
     ("we got it for joy for her anniversary", [("PERSON", "joy")]),
+    # the caller's own word before the role they hold, a surname before "my first name"
+    ("hi i'm marigold the primary account holder", [("PERSON", "marigold")]),
+    ("yes it's nakamura my first name is emi", [("PERSON", "nakamura")]),
+    # a name opening the line, said to be the speaker's relation a few words on
+    ("jordan paid it last week she's my niece", [("PERSON", "jordan")]),
+    ("i'm sorry the owner is not in", []),
+    ("i'm confused the policyholder never signed", []),
+    ("i'm also the account holder", []),
     ("put money on the account", []),
     ("add my son to the policy", []),
     ("we got it for christmas for her birthday", []),
 ])
-def test_added_to_an_account(text: str, expected: Spans) -> None:
+def test_names_in_a_callers_slot(text: str, expected: Spans) -> None:
     assert spans(text, name_slots.recognize) == expected
 
 
@@ -123,7 +133,8 @@ def test_last_name_in_a_list(text: str, name: str, expected: Spans) -> None:
 
 
 def test_new_rules_linear() -> None:
-    assert_linear("put grace on the account for joy for her birthday and okonkwo's "
+    assert_linear("put grace on the account for joy for her birthday and okonkwo's i'm amara "
+                  "the account holder jordan paid he's my son it's oh my first name is ji "
                   "prescription the ohio one a black woman kofi and ife. ",
                   [places.recognize, name_slots.recognize, possessive.recognize,
                    name_links.recognize])
