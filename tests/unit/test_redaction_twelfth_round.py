@@ -4,8 +4,8 @@ into syllables after an introduction, a name broken mid-word and said again whol
 corrected after "sorry"), race words an agent says of a person or a caller gives to an
 ethnicity question, "the texas one", names owning a prescription, ending a list of names, added
 to an account or given a birthday gift, said before the role a caller holds or before "my first
-name", opening a line about the speaker's relation, and the ordinary speech the same words
-make, which must stay."""
+name", opening a line about the speaker's relation, a family by its surname, and the ordinary
+speech the same words make, which must stay."""
 
 from __future__ import annotations
 
@@ -103,6 +103,11 @@ def test_possessive_records(text: str, expected: Spans) -> None:
     ("yes it's nakamura my first name is emi", [("PERSON", "nakamura")]),
     # a name opening the line, said to be the speaker's relation a few words on
     ("jordan paid it last week she's my niece", [("PERSON", "jordan")]),
+    # a listed surname in the plural after "the": a family
+    ("we're having dinner with the hendersons", [("PERSON", "hendersons")]),
+    ("it's a gift from the davises", [("PERSON", "davises")]),
+    ("we got lost in the woods", []),
+    ("the cooks were lovely", []),
     ("i'm sorry the owner is not in", []),
     ("i'm confused the policyholder never signed", []),
     ("i'm also the account holder", []),

@@ -103,6 +103,7 @@ _NOT_SELF = frozenset({"not", "also", "still", "only", "just", "now", "actually"
                        "upset", "mad", "angry", "sad", "afraid", "sorry", "glad", "happy"})
 _SELF_EVERYDAY = 4.5  # "precious" 4.3 may be a name there; "sorry", "afraid", "happy" are not
 _DESCRIBED_REACH = 9  # "jordan set it up for me he's my roommate"
+_FAMILY_RARE = 3.3  # "the smiths" 3.2 is a family; "the cooks" 3.7, "the woods" 4.5 are words
 # Banks and shops named like people: "i spoke to chase", "talk to wells".
 _FIRMS = frozenset({"chase", "wells", "discover", "sprint", "target", "progressive"})
 
@@ -274,6 +275,18 @@ def _described_after(toks: list[Token], k: int) -> bool:
     return False
 
 
+def _family(toks: list[Token], k: int) -> bool:
+    """"the reservation is for the hendersons", "we're visiting the joneses": a listed surname
+    in the plural after "the" is a family; plurals English uses ("the woods", "the hills",
+    "the cooks") are too common to be one."""
+    low = toks[k].low
+    if k < 1 or toks[k - 1].low != "the" or not low.isalpha() or not low.endswith("s") \
+            or zipf(low) >= _FAMILY_RARE:
+        return False
+    stems = [low[:-1]] + ([low[:-2]] if low.endswith("es") else [])
+    return any(is_last_name(stem) for stem in stems)
+
+
 def _slot(toks: list[Token], k: int) -> bool:
     """Whether the name-like word at ``k`` stands where only a person can."""
     verb = toks[k].low in _MODAL
@@ -313,7 +326,7 @@ def recognize(view: View) -> list[Finding]:
         if end > k:
             out.append(Finding("PERSON", tok.start, toks[end - 1].end, 0.6, DETECTOR))
             continue
-        if _self_role(toks, k) or _surname_first(toks, k):
+        if _self_role(toks, k) or _surname_first(toks, k) or _family(toks, k):
             out.append(Finding("PERSON", tok.start, tok.end, 0.6, DETECTOR))
             continue
         if not _namelike(tok.low) or not _slot(toks, k):
