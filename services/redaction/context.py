@@ -38,6 +38,7 @@ class Topic(StrEnum):
     URL = "url"
     CRYPTO = "crypto"
     LOCATION = "location"
+    ETHNICITY = "ethnicity"
 
 
 # Order matters only for readability; every matching topic is reported.
@@ -84,6 +85,8 @@ _CUES: tuple[tuple[Topic, re.Pattern[str]], ...] = tuple(
                          # any "where" question, and the places a trip or a claim asks for
                          r"|where|county|parish|province|destination|garaged"
                          r"|(traveling|travelling|flying|headed|heading) to)\b"),
+        # a form's question of race or origin: the short reply is a group ("white", "black")
+        (Topic.ETHNICITY, r"\b(ethnicity|ethnic|race|racial)\b"),
     )
 )
 # "the card was declined", "your account is active": a noun alone is not a question. The agent's

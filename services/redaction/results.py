@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict
 #    a first and last name opening the line; a day said of a life event is a DATE_TIME
 #    ("dates:event"); group words inside a thing's fixed name ("french press") are no group
 #    (compounds.py); more prompts ask; places before "sprouts", "fern" are a thing's name
-DETECTOR_VERSION = "voxledger-speech/13"
+DETECTOR_VERSION = "voxledger-speech/14"
 
 
 @dataclass(frozen=True, slots=True)

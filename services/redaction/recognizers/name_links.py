@@ -37,6 +37,7 @@ _PERSON_NOUNS = frozenset({"passenger", "driver", "guest", "client", "patient", 
                            "name"})
 _EVERYDAY = 4.5  # "it's rose gold", "it's hope springs": the second word too common
 _RARE_LAST = 4.0
+_LAST_ITEM = 4.0  # "dev" 3.8 ends a list of names; "bread", "tech" do not
 _CLAUSE_END = frozenset({".", ",", "!", "?", ";", ":"})
 
 
@@ -86,6 +87,14 @@ def _introduced(toks: list[Token], k: int) -> int:
     return k
 
 
+def _last_in_list(toks: list[Token], k: int) -> bool:
+    """An unlisted word less common than everyday English ending the line after "… and" a
+    name found ("our kids anika and dev", "with tomasz and ife"): the list's last name."""
+    t = toks[k]
+    return toks[k - 1].low == "and" and _word(t) and zipf(t.low) < _LAST_ITEM \
+        and (k + 1 == len(toks) or toks[k + 1].low in _CLAUSE_END)
+
+
 def coordinated_names(view: View, found: Sequence[Finding]) -> list[Finding]:
     """Names said in a list with a name found, whoever found it."""
     if not found:
@@ -110,7 +119,8 @@ def coordinated_names(view: View, found: Sequence[Finding]) -> list[Finding]:
             linked = k != edge + step
             # Without a link only a first name joins a run of names ("amber ian lori").
             first = names.is_first_name(toks[k].low) or toks[k].low in names.faker_first_names()
-            if _name_like(toks, k, taken) and (linked or first):
+            if (_name_like(toks, k, taken) and (linked or first)) \
+                    or (linked and step == 1 and _last_in_list(toks, k)):
                 taken.add(k)
                 todo.append((k, k))
                 out.append(Finding("PERSON", toks[k].start, toks[k].end, 0.6, DETECTOR))

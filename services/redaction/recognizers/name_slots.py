@@ -23,7 +23,7 @@ looks at most five tokens around each token, so the scan stays linear.
 from __future__ import annotations
 
 from services.redaction.recognizers.base import Finding, View
-from services.redaction.recognizers.lexicon import is_rare, rare_word
+from services.redaction.recognizers.lexicon import is_rare, rare_word, zipf
 from services.redaction.recognizers.names import (
     _FAMILY,
     _MODAL,
@@ -88,6 +88,22 @@ _NOT_VOCATIVE = frozenset({"mhm", "hmm", "gotcha", "alrighty", "yep", "yup", "no
 _UNDER_LEAD = frozenset({"is", "was", "it's", "its", "booked", "reserved", "filed", "listed",
                          "registered", "claim", "account", "reservation", "booking"})
 _CLAUSE_END = frozenset({",", ".", "and", "but", "so", "please", "thanks", "i", "right"})
+# Adding someone to what a person holds: "put will on the account", "add joy to the lease".
+_ADD = frozenset({"put", "add", "added", "adding", "putting", "take", "took", "taking",
+                  "remove", "removed", "removing", "include", "included"})
+_HELD = frozenset({"account", "policy", "lease", "plan", "reservation", "booking", "loan",
+                   "mortgage", "title", "deed", "insurance", "membership"})
+_OCCASIONS = frozenset({"birthday", "anniversary", "graduation", "wedding", "retirement",
+                        "shower", "christening", "bar", "bat"})
+# The roles a caller says they hold after their name: "i'm precious the account holder".
+_SELF_ROLES = frozenset({"holder", "owner", "policyholder", "cardholder", "beneficiary",
+                         "tenant", "patient", "executor", "subscriber", "guarantor"})
+_NOT_SELF = frozenset({"not", "also", "still", "only", "just", "now", "actually", "both",
+                       "calling", "speaking", "here", "sure", "told", "listed", "named",
+                       "upset", "mad", "angry", "sad", "afraid", "sorry", "glad", "happy"})
+_SELF_EVERYDAY = 4.5  # "precious" 4.3 may be a name there; "sorry", "afraid", "happy" are not
+_DESCRIBED_REACH = 9  # "jordan set it up for me he's my roommate"
+_FAMILY_RARE = 3.3  # "the smiths" 3.2 is a family; "the cooks" 3.7, "the woods" 4.5 are words
 # Banks and shops named like people: "i spoke to chase", "talk to wells".
 _FIRMS = frozenset({"chase", "wells", "discover", "sprint", "target", "progressive"})
 
@@ -207,6 +223,70 @@ def _under(toks: list[Token], k: int, nxt: str) -> bool:
         and (not nxt or nxt in _CLAUSE_END) and surname_like(toks[k])
 
 
+def _added_to(toks: list[Token], k: int, nxt: str) -> bool:
+    """"put will on the account", "add grace to my policy", "take mark off the lease": someone
+    added to or taken off what only a person holds; "put money on the card" is no name (a
+    name-like word only, and "card" is left out)."""
+    return k >= 1 and toks[k - 1].low in _ADD and nxt in ("on", "to", "off", "from") \
+        and k + 3 < len(toks) and toks[k + 2].low in _OWNERS | {"the"} \
+        and toks[k + 3].low in _HELD
+
+
+def _for_occasion(toks: list[Token], k: int, nxt: str) -> bool:
+    """"it's for dawn for her birthday": a gift for someone, for their occasion."""
+    return k >= 1 and toks[k - 1].low == "for" and nxt == "for" and k + 3 < len(toks) \
+        and toks[k + 2].low in ("her", "his", "their") and toks[k + 3].low in _OCCASIONS
+
+
+def _self_role(toks: list[Token], k: int) -> bool:
+    """"i'm precious the account holder": after "i'm", the caller's own word before the role
+    they hold is their name, whatever the word; "i'm also the account holder", "i'm actually
+    the owner", "i'm not the patient" keep their adverbs."""
+    t = toks[k]
+    if k < 1 or toks[k - 1].low not in ("i'm", "im") or k + 2 >= len(toks) \
+            or toks[k + 1].low != "the" or not t.text.isalpha() or len(t.text) < 2 \
+            or t.low in stop_words() or t.low in NRP_WORDS or t.low.endswith("ly") \
+            or t.low in _NOT_SELF or zipf(t.low) >= _SELF_EVERYDAY \
+            or (t.low.endswith("ed") and not listed_name(t.low)):
+        return False
+    noun = k + 2
+    while noun < len(toks) and noun - k <= 4 and toks[noun].low not in _SELF_ROLES:
+        noun += 1  # "the primary account holder"
+    return noun < len(toks) and toks[noun].low in _SELF_ROLES
+
+
+def _surname_first(toks: list[Token], k: int) -> bool:
+    """"it's d'souza my first name's neil": the surname said before the first name."""
+    return k + 3 < len(toks) and toks[k + 1].low == "my" and toks[k + 2].low == "first" \
+        and toks[k + 3].low in ("name's", "name", "names") and surname_like(toks[k], _LOOSE) \
+        and k >= 1 and toks[k - 1].low in ("it's", "its", "is", "i'm", "im")
+
+
+def _described_after(toks: list[Token], k: int) -> bool:
+    """"jordan set it up for me he's my roommate": a name opening the line, then said to be
+    the speaker's relation a few words on."""
+    if not _at_start(toks, k) or toks[k].low in _MODAL:
+        return False
+    for m in range(k + 2, min(len(toks) - 1, k + _DESCRIBED_REACH)):
+        if toks[m].low in (".", "?", "!"):
+            return False
+        if toks[m].low in ("he's", "she's") and _relation_ends(toks, m + 1) > m + 1:
+            return True
+    return False
+
+
+def _family(toks: list[Token], k: int) -> bool:
+    """"the reservation is for the hendersons", "we're visiting the joneses": a listed surname
+    in the plural after "the" is a family; plurals English uses ("the woods", "the hills",
+    "the cooks") are too common to be one."""
+    low = toks[k].low
+    if k < 1 or toks[k - 1].low != "the" or not low.isalpha() or not low.endswith("s") \
+            or zipf(low) >= _FAMILY_RARE:
+        return False
+    stems = [low[:-1]] + ([low[:-2]] if low.endswith("es") else [])
+    return any(is_last_name(stem) for stem in stems)
+
+
 def _slot(toks: list[Token], k: int) -> bool:
     """Whether the name-like word at ``k`` stands where only a person can."""
     verb = toks[k].low in _MODAL
@@ -214,7 +294,8 @@ def _slot(toks: list[Token], k: int) -> bool:
     return _apposition(toks, k, verb) or _after_relation(toks, k, verb, nxt) \
         or _relation_is(toks, k, verb, nxt) or _subject_of_role(toks, k) \
         or _spoken_with(toks, k, nxt) or _from_team(toks, k, nxt) or _vocative(toks, k, nxt) \
-        or _under(toks, k, nxt)
+        or _under(toks, k, nxt) or _added_to(toks, k, nxt) or _for_occasion(toks, k, nxt) \
+        or _described_after(toks, k)
 
 
 def _partner(toks: list[Token], k: int) -> int:
@@ -244,6 +325,9 @@ def recognize(view: View) -> list[Finding]:
         end = _introduced(toks, k)
         if end > k:
             out.append(Finding("PERSON", tok.start, toks[end - 1].end, 0.6, DETECTOR))
+            continue
+        if _self_role(toks, k) or _surname_first(toks, k) or _family(toks, k):
+            out.append(Finding("PERSON", tok.start, tok.end, 0.6, DETECTOR))
             continue
         if not _namelike(tok.low) or not _slot(toks, k):
             continue

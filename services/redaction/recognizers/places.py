@@ -590,8 +590,10 @@ def _locations(view: View) -> list[Finding]:
                     and population < _KNOWN_CITY:
                 ok = False  # "leaks from the bottom": not The Bottom, Saba
             elif not multi and not caps and i > 0 and toks[i - 1].low == "the" \
-                    and zipf(tok.low) >= _EVERYDAY:
-                ok = False  # "born in the spring", "out by the mall": a noun, not Spring TX
+                    and zipf(tok.low) >= _EVERYDAY \
+                    and not (after == "one" and not country and population >= 1_000_000):
+                ok = False  # "born in the spring", "out by the mall": a noun, not Spring TX;
+                # "the texas one" picks out a big place (a state, a city), not a thing
             elif amb:
                 ok = (strong or followed or (asked and len(toks) <= 6)) \
                     and (caps or strong or followed or (asked and len(toks) <= 3))
@@ -779,6 +781,8 @@ _PERSON_NOUNS = _KIN | frozenset({"man", "woman", "men", "women", "guy", "guys",
                                   "boy", "gentleman", "person", "people", "folks", "kid",
                                   "driver", "neighbor", "neighbour", "patient", "tenant",
                                   "landlord", "friend", "partner", "baby"})
+_THING_DETS = frozenset({"the", "a", "an", "this", "that"})
+_SHORT_REPLY = 4  # "white", "uh black i guess": a reply to a question of race or ethnicity
 _SUBJECT_REACH = 6  # "the guy who hit me was white": the subject a few words back
 
 
@@ -825,8 +829,10 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
         said_of = word in _NRP_IF_SAID_OF and i > 0 and toks[i - 1].low in _SAID_OF \
             and (toks[i - 1].low not in ("a", "an") or (i > 1 and toks[i - 2].low in _SAID_OF)) \
             and _said_of_next(toks, i)
-        if word in _RACE and _race_said_of(toks, i):
-            said_of = True
+        race = word in _RACE and (_race_said_of(toks, i) or (
+            Topic.ETHNICITY in view.context.asked and len(toks) <= _SHORT_REPLY
+            and not (i > 0 and toks[i - 1].low in _THING_DETS)))  # not "the white one"
+        said_of = said_of or race
         if word not in NRP_WORDS and word not in _NRP_PAIR_ONLY and word not in _NRP_EXTRA \
                 and not said_of:
             i += 1
@@ -840,8 +846,9 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
         if pair and word in _stop_words() and not (i > 0 and toks[i - 1].low in _SAID_OF):
             i += 1  # "i'm a us citizen", not "send us citizen forms"
             continue
-        if view.is_agent and not _lead(view, i)[2]:
-            i += 1
+        if view.is_agent and not _lead(view, i)[2] and not (race and i + 1 < len(toks)
+                                                           and toks[i + 1].low in _PERSON_NOUNS):
+            i += 1  # an agent's "a black woman" describes a person as the caller's would
             continue
         if not pair and i > 0 and toks[i - 1].low in _faker()["city_prefixes"] \
                 and tok.low in _faker()["first"]:

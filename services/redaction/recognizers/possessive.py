@@ -1,8 +1,8 @@
 """Names said as someone's: "i'm jerry's daughter", "here's doreen's address", "it's under
 priya's account". A word with "'s" before a family word or a personal record is a person's name
 when the name lists hold it as a first name or it is rare in English ("the doctor's address",
-"the bank's number", "my mom's phone" stay). Pure logic; one look at the token before each
-family or record word.
+"the bank's number", "my mom's phone", "the clinic's appointment" stay). Pure logic; one
+look at the token before each family or record word.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ _FAMILY = names._FAMILY  # relatives, as the name cues read them
 _OWNED = _FAMILY | frozenset({
     "kid", "kids", "child", "children", "baby", "boy", "girl", "address", "number", "phone",
     "email", "birthday", "account", "card", "car", "house", "place", "apartment", "name",
+    # a person's care, claims and bookings: "abena's prescription", "okafor's claim"
+    "prescription", "prescriptions", "medication", "medications", "meds", "appointment",
+    "appointments", "refill", "claim", "policy", "reservation", "booking", "records", "chart",
 })
 _RARE_NAME = 2.5  # "oohara's", "inunnguaq's"; not "company's", "customer's"
 
