@@ -210,6 +210,10 @@ async def simulate(settings: Any, provider: str, sessions: int, seed: int, tenan
     return results
 
 
+CHECK_ATTEMPTS = 3
+CHECK_PAUSE_S = 0.5
+
+
 async def _check_reachable(settings: Any) -> None:
     """Fail fast with one line: the recorder itself retries forever, which suits a gateway, not a
     command a person is waiting on."""
@@ -218,14 +222,23 @@ async def _check_reachable(settings: Any) -> None:
     async def quiet(_exc: Exception) -> None:
         return None
 
-    try:
-        # nats-py keeps retrying a refused first connect, so bound it here
-        nc = await asyncio.wait_for(connect(settings, name="voxledger-simulate-check",
-                                            allow_reconnect=False, error_cb=quiet), 5)
-    except Exception as exc:  # nats raises several unrelated types for "cannot connect"
-        raise SimulationError(f"NATS is unreachable ({type(exc).__name__}); "
-                              "is the stack up (`voxledger status`)?") from None
-    await nc.close()
+    failure = ""
+    for attempt in range(CHECK_ATTEMPTS):
+        if attempt:
+            # A connection reset while the server reloads its users (a gateway credential was
+            # issued or revoked) is not "unreachable": try again, a bounded number of times.
+            await asyncio.sleep(CHECK_PAUSE_S)
+        try:
+            # nats-py keeps retrying a refused first connect, so bound it here
+            nc = await asyncio.wait_for(connect(settings, name="voxledger-simulate-check",
+                                                allow_reconnect=False, error_cb=quiet), 5)
+        except Exception as exc:  # nats raises several unrelated types for "cannot connect"
+            failure = type(exc).__name__
+            continue
+        await nc.close()
+        return
+    raise SimulationError(f"NATS is unreachable ({failure}, {CHECK_ATTEMPTS} attempts); "
+                          "is the stack up (`voxledger status`)?")
 
 
 def random_seed() -> int:
