@@ -58,7 +58,12 @@ SETS = {"eval": Path("tests/fixtures/redaction/eval.jsonl"),
         # (dev/build_tuning6.py)
         "tuning6": Path("tests/fixtures/redaction/dev/tuning6.jsonl"),
         # a seventh, by hand: names, groups, places and personal dates in more shapes (dev/tuning7_lines.txt)
-        "tuning7": Path("tests/fixtures/redaction/dev/tuning7.jsonl")}
+        "tuning7": Path("tests/fixtures/redaction/dev/tuning7.jsonl"),
+        # an eighth, by hand: Whisper-style cased and telephony-style lines, names in many shapes
+        # (dev/tuning8_lines.txt)
+        "tuning8": Path("tests/fixtures/redaction/dev/tuning8.jsonl"),
+        # a ninth, by hand: 40 whole calls, agent and caller turns in order (dev/tuning9_lines.txt)
+        "tuning9": Path("tests/fixtures/redaction/dev/tuning9.jsonl")}
 TIMED = ("eval", "blind")  # throughput is measured on these, as before the dev set existed
 Found = list[list[tuple[int, int, str]]]
 Runner = Callable[[Sequence[Case]], Found]
