@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # follows the sealed ledger), so it is the only one by default; a deployment that adds a
     # raw-stream consumer of its own names it here too (JSON list).
     stream_purge_consumers: list[str] = Field(default=["sealer"], max_length=64)
+    # Events per sealer batch when it is behind (caught up, a batch holds what arrived during
+    # the linger). A batch's round trips, statements and audio object cost the same whatever
+    # its size, so a burst (every live call's agent answering at once) drains faster in larger
+    # batches; the fetch stays under FETCH_BYTES and the server's per-client buffer either way.
+    sealer_batch_size: int = Field(default=2000, ge=1, le=10000)
 
     key_file: Path | None = Field(default=None, description="development keyring (mode 0600)")
     session_idle_timeout_s: float = Field(default=3600.0, gt=0)

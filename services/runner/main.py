@@ -73,16 +73,18 @@ def make_follower(settings: Settings, engine: AsyncEngine, projection: Projectio
     return Follower(engine, projection, reader, keys=reader.keys)
 
 
-def consumer_options(settings: Settings) -> dict[str, Any]:
+def consumer_options(settings: Settings, sealer: bool = False) -> dict[str, Any]:
     """What every consumer takes from the settings: the key provider for its dead letters, the
     ingest bounds it checks at decode (against the system clock, as the recorder stamps them),
-    and how long dead letters are kept (by the calendar clock, shifted in retention tests)."""
+    and how long dead letters are kept (by the calendar clock, shifted in retention tests); the
+    sealer also its batch size."""
     from services.platform.keys import LocalKeyProvider
 
     return {"keys": LocalKeyProvider.from_file(settings.keyring_path),
             "limits": settings.envelope_limits(),
             "dead_letter_retention_days": settings.dead_letter_retention_days,
-            "clock": settings.clock()}
+            "clock": settings.clock(),
+            **({"batch_size": settings.sealer_batch_size} if sealer else {})}
 
 
 def job_factories() -> dict[str, Callable[[Settings], Job]]:
@@ -123,7 +125,8 @@ async def run_all(settings: Settings, only: list[str] | None = None,
     shared = SharedReads() if sum(n in projections for n in names) > 1 else None
     consumers: list[PullConsumer | Follower] = [
         PullConsumer(nc, sealer_engine if n == SEALER and sealer_engine else engine,
-                     settings.stream_name, streams[n](settings), **consumer_options(settings))
+                     settings.stream_name, streams[n](settings),
+                     **consumer_options(settings, sealer=n == SEALER))
         if n in streams
         else make_follower(settings, engine, built[n], shared) for n in names]
     stop = asyncio.Event()
