@@ -116,6 +116,8 @@ class SessionJob:
         }
 
     def _write(self, rendered: Rendered) -> None:
+        if not rendered.heard and not rendered.unheard:
+            return  # most entries release no block (see render.TAKE_MS)
         for kind, pcm in ((HEARD, rendered.heard), (UNHEARD, rendered.unheard)):
             st = self.kinds.get(kind)
             if st is not None and pcm:

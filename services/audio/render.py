@@ -115,22 +115,27 @@ class SessionRenderer:
         return self._render(self.horizon_ms)
 
     def _collect(self, audio: list[bytes]) -> None:
-        new = self.builder.chunks[self._seen:]
-        self._seen = len(self.builder.chunks)
+        chunks = self.builder.chunks
+        if self._seen == len(chunks):
+            return  # no audio counted for this entry (most entries carry one frame)
+        new = chunks[self._seen:]
+        self._seen = len(chunks)
         unused = list(audio)
         for c in new:
-            data = next((d for d in unused if len(d) == c.byte_length), None)
-            if data is None:
+            for data in unused:
+                if len(data) == c.byte_length:
+                    unused.remove(data)
+                    break
+            else:
                 # The interpreter counted audio the ledger does not hold for this entry: keep
                 # the timeline and record the hole rather than invent samples.
                 self.missing.append(Gap(c.track, c.start_ms, c.start_ms + c.duration_ms,
                                         "audio_not_in_ledger"))
                 data = b""
-            else:
-                unused.remove(data)
             queue = self._pending[c.track]
             p = _Pending(c, data)
-            if not queue or queue[-1].key <= p.key:
+            last = queue[-1].chunk if queue else None
+            if last is None or (last.start_ms, last.seq) <= (c.start_ms, c.seq):
                 queue.append(p)  # the usual case: each track's chunks come in timeline order
             else:
                 queue.insert(bisect.bisect_right(queue, p.key, key=lambda q: q.key), p)

@@ -193,7 +193,10 @@ class SegmentReader:
 
     def prefetch(self, refs: Iterable[dict[str, Any]]) -> None:
         self._ahead.clear()
-        locs = {loc.part: loc for loc in map(_locate, refs) if loc is not None}
+        # A part kept already needs no read, whether or not the reference is well formed (that
+        # is checked when it is resolved): most entries of a batch point into the same parts.
+        locs = {loc.part: loc for loc in map(_locate, (r for r in refs if not self._cached(r)))
+                if loc is not None}
         missing = [loc for part, loc in locs.items() if part not in self._cache and self._mine(loc)
                    and not self._kept(loc)]
         if len(missing) < 2:
@@ -202,6 +205,10 @@ class SegmentReader:
             for loc, plain in zip(missing, pool.map(self._try_read, missing), strict=True):
                 if plain is not None:
                     self._ahead[loc.part] = plain
+
+    def _cached(self, ref: dict[str, Any]) -> bool:
+        part = ref.get("segment")
+        return isinstance(part, str) and part in self._cache
 
     def segment(self, ref: dict[str, Any]) -> bytes:
         """The whole decompressed part an audio reference points into."""
