@@ -58,10 +58,13 @@ class _Pending:
         return (self.chunk.start_ms, self.chunk.seq)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Rendered:
     heard: bytes = b""
     unheard: bytes = b""
+
+
+NOTHING: Final = Rendered()  # what most entries release (one instance, not one per entry)
 
 
 @dataclass
@@ -94,7 +97,7 @@ class SessionRenderer:
             self.missing.append(Gap("session", self.end_ms, self.end_ms,
                                     f"implausible_timestamp:seq {event.seq}"))
             self.last_seq = max(self.last_seq, event.seq)
-            return Rendered()
+            return NOTHING
         if event.seq > self.last_seq + 1:
             self.missing.append(Gap("session", self.end_ms, event.mono_ns / 1e6,
                                     f"missing_seq:{self.last_seq + 1}-{event.seq - 1}"))
@@ -184,7 +187,7 @@ class SessionRenderer:
                     lane.flush(self.canvas)
             upto = to_index(horizon, self.rate)
             if upto - self.canvas.base < self.rate * TAKE_MS // 1000:
-                return Rendered()  # too little even before the limits below (they only lower it)
+                return NOTHING  # too little even before the limits below (they only lower it)
             limits = [h for lane in self.lanes.values()
                       if (h := lane.holds_back(self.canvas)) is not None]
             # to_index is monotonic, so each queue's first piece gives its lowest index.
@@ -196,7 +199,7 @@ class SessionRenderer:
             upto = final_index
         if upto <= self.canvas.base or (final_index is None
                                         and upto - self.canvas.base < self.rate * TAKE_MS // 1000):
-            return Rendered()
+            return NOTHING
         lanes = self.canvas.take(upto)
         return Rendered(interleave([lanes[n] for n in LAYOUT[HEARD]]),
                         interleave([lanes[n] for n in LAYOUT[UNHEARD]]))

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -249,8 +250,9 @@ AudioRef = tuple[Any, Any, dict[str, Any]]
 
 
 def decode(row: Row[Any], tenant: str, session: str,
-           dek: bytes) -> tuple[dict[str, Any], list[AudioRef]]:
-    """One ledger entry's payload, and its audio references in document order."""
+           dek: bytes | AESGCM) -> tuple[dict[str, Any], list[AudioRef]]:
+    """One ledger entry's payload, and its audio references in document order (``dek`` may be
+    the session's cipher, built once: building it per entry cost more than the decryption)."""
     payload = json.loads(open_payload(dek, row.payload_ct,
                                       payload_aad(tenant, session, row.event_id)))
     if row.type == "session.started" and row.direction == Direction.SYSTEM.value:
@@ -283,7 +285,8 @@ _PROVIDERS: Final = {p.value: p for p in Provider}
 _DIRECTIONS: Final = {d.value: d for d in Direction}
 
 
-def to_event(row: Row[Any], tenant: str, session: str, dek: bytes, segments: SegmentReader,
+def to_event(row: Row[Any], tenant: str, session: str, dek: bytes | AESGCM,
+             segments: SegmentReader,
              decoded: tuple[dict[str, Any], list[AudioRef]] | None = None
              ) -> tuple[Event, list[bytes]]:
     """One ledger entry → the envelope as received, and its audio fields in document order."""
