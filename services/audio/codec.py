@@ -55,6 +55,13 @@ def to_int16(data: bytes, fmt: AudioFormat) -> Int16s:
     return samples
 
 
+def sample_bytes(fmt: AudioFormat) -> int:
+    """Wire bytes per sample :func:`to_float` gives (a trailing part of one is dropped), so
+    pieces of whole samples convert to the same floats apart or joined."""
+    width = 2 if fmt.codec == "pcm16" else 1
+    return 2 * width if fmt.channels == 2 else width
+
+
 def to_float(data: bytes, fmt: AudioFormat) -> Floats:
     if fmt.codec == "pcm16" and fmt.channels == 1:  # the usual frame: no int16 copy
         out = np.frombuffer(data, dtype="<i2", count=len(data) // 2).astype(np.float32)

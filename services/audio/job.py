@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from services.audio.codec import is_flac
 from services.audio.recording import MIN_PART, Part, RecordingSink
 from services.audio.render import HEARD, LAYOUT, UNHEARD, Rendered, SessionRenderer
@@ -62,6 +64,7 @@ class SessionJob:
         """``states``: kind → (object key, upload id, salt, parts already stored)."""
         self.tenant, self.session, self.dek = tenant, session, dek
         self.segments, self.uploads = segments, uploads
+        self.cipher = AESGCM(dek)  # the entries' payloads are decrypted with it
         self.renderer = SessionRenderer(rate)
         self.kinds: dict[str, KindState] = {}
         for kind, (key, upload_id, salt, parts) in states.items():
@@ -88,10 +91,11 @@ class SessionJob:
         return sum(st.verified for st in self.kinds.values())
 
     def process(self, rows: Sequence[Any]) -> None:
-        decoded = [decode(row, self.tenant, self.session, self.dek) for row in rows]
+        decoded = [decode(row, self.tenant, self.session, self.cipher) for row in rows]
         self.segments.prefetch(segment_refs(decoded))
         for row, entry in zip(rows, decoded, strict=True):
-            event, audio = to_event(row, self.tenant, self.session, self.dek, self.segments, entry)
+            event, audio = to_event(row, self.tenant, self.session, self.cipher, self.segments,
+                                    entry)
             self._write(self.renderer.feed(event, audio))
 
     def finish(self) -> dict[str, dict[str, Any]]:
@@ -116,6 +120,8 @@ class SessionJob:
         }
 
     def _write(self, rendered: Rendered) -> None:
+        if not rendered.heard and not rendered.unheard:
+            return  # most entries release no block (see render.TAKE_MS)
         for kind, pcm in ((HEARD, rendered.heard), (UNHEARD, rendered.unheard)):
             st = self.kinds.get(kind)
             if st is not None and pcm:

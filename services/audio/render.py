@@ -58,10 +58,13 @@ class _Pending:
         return (self.chunk.start_ms, self.chunk.seq)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Rendered:
     heard: bytes = b""
     unheard: bytes = b""
+
+
+NOTHING: Final = Rendered()  # what most entries release (one instance, not one per entry)
 
 
 @dataclass
@@ -94,7 +97,7 @@ class SessionRenderer:
             self.missing.append(Gap("session", self.end_ms, self.end_ms,
                                     f"implausible_timestamp:seq {event.seq}"))
             self.last_seq = max(self.last_seq, event.seq)
-            return Rendered()
+            return NOTHING
         if event.seq > self.last_seq + 1:
             self.missing.append(Gap("session", self.end_ms, event.mono_ns / 1e6,
                                     f"missing_seq:{self.last_seq + 1}-{event.seq - 1}"))
@@ -115,22 +118,27 @@ class SessionRenderer:
         return self._render(self.horizon_ms)
 
     def _collect(self, audio: list[bytes]) -> None:
-        new = self.builder.chunks[self._seen:]
-        self._seen = len(self.builder.chunks)
+        chunks = self.builder.chunks
+        if self._seen == len(chunks):
+            return  # no audio counted for this entry (most entries carry one frame)
+        new = chunks[self._seen:]
+        self._seen = len(chunks)
         unused = list(audio)
         for c in new:
-            data = next((d for d in unused if len(d) == c.byte_length), None)
-            if data is None:
+            for data in unused:
+                if len(data) == c.byte_length:
+                    unused.remove(data)
+                    break
+            else:
                 # The interpreter counted audio the ledger does not hold for this entry: keep
                 # the timeline and record the hole rather than invent samples.
                 self.missing.append(Gap(c.track, c.start_ms, c.start_ms + c.duration_ms,
                                         "audio_not_in_ledger"))
                 data = b""
-            else:
-                unused.remove(data)
             queue = self._pending[c.track]
             p = _Pending(c, data)
-            if not queue or queue[-1].key <= p.key:
+            last = queue[-1].chunk if queue else None
+            if last is None or (last.start_ms, last.seq) <= (c.start_ms, c.seq):
                 queue.append(p)  # the usual case: each track's chunks come in timeline order
             else:
                 queue.insert(bisect.bisect_right(queue, p.key, key=lambda q: q.key), p)
@@ -179,7 +187,7 @@ class SessionRenderer:
                     lane.flush(self.canvas)
             upto = to_index(horizon, self.rate)
             if upto - self.canvas.base < self.rate * TAKE_MS // 1000:
-                return Rendered()  # too little even before the limits below (they only lower it)
+                return NOTHING  # too little even before the limits below (they only lower it)
             limits = [h for lane in self.lanes.values()
                       if (h := lane.holds_back(self.canvas)) is not None]
             # to_index is monotonic, so each queue's first piece gives its lowest index.
@@ -191,7 +199,7 @@ class SessionRenderer:
             upto = final_index
         if upto <= self.canvas.base or (final_index is None
                                         and upto - self.canvas.base < self.rate * TAKE_MS // 1000):
-            return Rendered()
+            return NOTHING
         lanes = self.canvas.take(upto)
         return Rendered(interleave([lanes[n] for n in LAYOUT[HEARD]]),
                         interleave([lanes[n] for n in LAYOUT[UNHEARD]]))

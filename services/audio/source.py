@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -193,7 +194,10 @@ class SegmentReader:
 
     def prefetch(self, refs: Iterable[dict[str, Any]]) -> None:
         self._ahead.clear()
-        locs = {loc.part: loc for loc in map(_locate, refs) if loc is not None}
+        # A part kept already needs no read, whether or not the reference is well formed (that
+        # is checked when it is resolved): most entries of a batch point into the same parts.
+        locs = {loc.part: loc for loc in map(_locate, (r for r in refs if not self._cached(r)))
+                if loc is not None}
         missing = [loc for part, loc in locs.items() if part not in self._cache and self._mine(loc)
                    and not self._kept(loc)]
         if len(missing) < 2:
@@ -202,6 +206,10 @@ class SegmentReader:
             for loc, plain in zip(missing, pool.map(self._try_read, missing), strict=True):
                 if plain is not None:
                     self._ahead[loc.part] = plain
+
+    def _cached(self, ref: dict[str, Any]) -> bool:
+        part = ref.get("segment")
+        return isinstance(part, str) and part in self._cache
 
     def segment(self, ref: dict[str, Any]) -> bytes:
         """The whole decompressed part an audio reference points into."""
@@ -242,8 +250,9 @@ AudioRef = tuple[Any, Any, dict[str, Any]]
 
 
 def decode(row: Row[Any], tenant: str, session: str,
-           dek: bytes) -> tuple[dict[str, Any], list[AudioRef]]:
-    """One ledger entry's payload, and its audio references in document order."""
+           dek: bytes | AESGCM) -> tuple[dict[str, Any], list[AudioRef]]:
+    """One ledger entry's payload, and its audio references in document order (``dek`` may be
+    the session's cipher, built once: building it per entry cost more than the decryption)."""
     payload = json.loads(open_payload(dek, row.payload_ct,
                                       payload_aad(tenant, session, row.event_id)))
     if row.type == "session.started" and row.direction == Direction.SYSTEM.value:
@@ -276,7 +285,8 @@ _PROVIDERS: Final = {p.value: p for p in Provider}
 _DIRECTIONS: Final = {d.value: d for d in Direction}
 
 
-def to_event(row: Row[Any], tenant: str, session: str, dek: bytes, segments: SegmentReader,
+def to_event(row: Row[Any], tenant: str, session: str, dek: bytes | AESGCM,
+             segments: SegmentReader,
              decoded: tuple[dict[str, Any], list[AudioRef]] | None = None
              ) -> tuple[Event, list[bytes]]:
     """One ledger entry → the envelope as received, and its audio fields in document order."""

@@ -111,6 +111,6 @@ def seal_payload(dek: bytes | AESGCM, plain: bytes, aad: bytes) -> bytes:
     return encrypt(dek, pack(plain), aad)
 
 
-def open_payload(dek: bytes, blob: bytes, aad: bytes) -> bytes:
+def open_payload(dek: bytes | AESGCM, blob: bytes, aad: bytes) -> bytes:
     """Decrypt (GCM refuses any changed byte), then decompress within the bound."""
     return unpack(decrypt(dek, blob, aad))

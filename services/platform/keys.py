@@ -71,8 +71,9 @@ def encrypt(key: bytes | AESGCM, plaintext: bytes, aad: bytes) -> bytes:
     return nonce + (key if isinstance(key, AESGCM) else AESGCM(key)).encrypt(nonce, plaintext, aad)
 
 
-def decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
-    return AESGCM(key).decrypt(blob[:12], blob[12:], aad)
+def decrypt(key: bytes | AESGCM, blob: bytes, aad: bytes) -> bytes:
+    """``key`` may be a cipher already built from the key, as for :func:`encrypt`."""
+    return (key if isinstance(key, AESGCM) else AESGCM(key)).decrypt(blob[:12], blob[12:], aad)
 
 
 def subject_index(pepper: bytes, normalized_identifier: str) -> str:

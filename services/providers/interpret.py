@@ -113,8 +113,9 @@ def _feed(b: Builder, envs: Iterable[Frame]) -> None:
 def feed_frame(b: Builder, env: Frame) -> FrameError | None:
     """Interpret one frame (seq order) into ``b``. Never raises: a frame that cannot be read is
     recorded in ``b.frame_errors`` (and returned) and the session carries on."""
-    b.at(env.seq, env.mono_ns, env.provider.value)
-    b.provider = env.provider.value
+    provider = env.provider.value
+    b.at(env.seq, env.mono_ns, provider)
+    b.provider = provider
     try:
         _route(b, env)
         return None

@@ -13,7 +13,15 @@ import soxr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.audio.codec import FlacStream, parse_wav_header, stored_pcm, to_int16, wav_header
+from services.audio.codec import (
+    FlacStream,
+    parse_wav_header,
+    sample_bytes,
+    stored_pcm,
+    to_float,
+    to_int16,
+    wav_header,
+)
 from services.audio.crypto import ChunkEncryptor, RecordingCryptoError, decrypt_stream
 from services.audio.mixer import Canvas, Lane, to_index
 from services.audio.recording import RecordingSink
@@ -21,6 +29,7 @@ from services.audio.source import AudioSourceError, SegmentReader
 from services.ledger.sealing import segment_aad
 from services.platform.keys import encrypt
 from services.providers.formats import PCM16K, PCM24K, ULAW8K
+from services.providers.timeline import AudioFormat
 from services.simulator.audio import ulaw_decode, ulaw_encode
 
 
@@ -154,6 +163,22 @@ def test_soxr_stream_is_independent_of_input_splits() -> None:
     parts.append(s.resample_chunk(np.zeros(0, np.float32), last=True))
     assert np.array_equal(np.concatenate(parts), soxr.resample(x, 24000, 16000, quality="HQ"))
     assert len(one) == 16_000
+
+
+@given(st.sampled_from(["pcm16", "g711_ulaw", "g711_alaw"]), st.sampled_from([1, 2]),
+       st.lists(st.binary(max_size=64), min_size=1, max_size=8))
+@settings(deadline=None, max_examples=80)
+def test_whole_samples_convert_the_same_joined_or_apart(codec: str, channels: int,
+                                                        raw: list[bytes]) -> None:
+    """A lane holds its input as wire bytes cut to whole samples and converts them joined."""
+    fmt = AudioFormat(codec, 24000, channels)  # type: ignore[arg-type]
+    unit = sample_bytes(fmt)
+    pieces = [b[:len(b) - len(b) % unit] for b in raw]
+    for whole, cut in zip(pieces, raw, strict=True):
+        assert np.array_equal(to_float(whole, fmt), to_float(cut, fmt))
+        assert len(to_float(cut, fmt)) == len(cut) // unit
+    apart = [to_float(b, fmt) for b in pieces]
+    assert np.array_equal(to_float(b"".join(pieces), fmt), np.concatenate(apart))
 
 
 pieces = st.lists(st.tuples(st.integers(0, 400), st.integers(1, 12),
