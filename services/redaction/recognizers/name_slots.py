@@ -7,6 +7,8 @@ decide.
   holly was rude", "my buddy big mike was driving";
 - the subject of "is the account holder" or "are my twin girls": "rose is the joint holder";
 - the one spoken with: "i spoke with carol on monday", "talk to joy she handles it";
+- named before "she's my guardian" at a line's start or after "to": "pay it to dolores she's
+  my guardian"; after a relation and a hesitation: "the last agent um jasmine i think";
 - at a line's start, from a team or a place: "april from your team emailed me", "hi it's grace
   from the order desk";
 - thanked by name at the line's end: "thank you so much destiny", or named after "okay": "okay
@@ -54,6 +56,8 @@ _BE = frozenset({"is", "was", "are", "were", "'s"})
 # policy", "my wife grace and i".
 _ON = frozenset({"from", "on", "off", "to", "at", "and", ",", "."})
 # Nicknames' adjectives between a relation and a name: "my buddy big mike".
+# After a relation and a name, the speaker says more of them: "my coworker winter she sent it".
+_TOLD_OF = frozenset({"she", "he", "i", "who", "she's", "he's"})
 _NICK = frozenset({"big", "little", "lil", "old", "young"})
 _SPEAK = frozenset({"spoke", "spoken", "talked", "talking", "talk", "speak", "speaking"})
 # What may follow the one spoken with: the clause ends, or goes on about when or where.
@@ -161,10 +165,14 @@ def _after_relation(toks: list[Token], k: int, verb: bool, nxt: str) -> bool:
     j = k - 1
     if j >= 0 and toks[j].low in _NICK:
         j -= 1
+    paused = j >= 0 and toks[j].low in ("um", "uh")  # "the last agent um jasmine i think"
+    j -= paused
     if j < 0 or toks[j].low not in _RELATIONS | {"law"} \
             or not any(_relation_ends(toks, o) == j + 1 for o in range(max(0, j - 4), j)):
         return False
-    return j == k - 2 or _done(nxt) or (
+    if not verb and nxt in _TOLD_OF:  # "my coworker winter she sent it"
+        return True
+    return (j == k - 2 and not paused) or _done(nxt) or (
         not verb and (nxt in _BE or nxt in _DID or nxt in _ON))
 
 
@@ -265,9 +273,10 @@ def _surname_first(toks: list[Token], k: int) -> bool:
 def _described_after(toks: list[Token], k: int) -> bool:
     """"jordan set it up for me he's my roommate": a name opening the line, then said to be
     the speaker's relation a few words on."""
-    if not _at_start(toks, k) or toks[k].low in _MODAL:
-        return False
-    for m in range(k + 2, min(len(toks) - 1, k + _DESCRIBED_REACH)):
+    if not (_at_start(toks, k) or (k >= 1 and toks[k - 1].low in ("to", "for"))) \
+            or toks[k].low in _MODAL:
+        return False  # "pay it to dolores she's my guardian"
+    for m in range(k + 1, min(len(toks) - 1, k + _DESCRIBED_REACH)):
         if toks[m].low in (".", "?", "!"):
             return False
         if toks[m].low in ("he's", "she's") and _relation_ends(toks, m + 1) > m + 1:

@@ -780,7 +780,9 @@ def _language(toks: list[Token], i: int) -> bool:
 _PERSON_NOUNS = _KIN | frozenset({"man", "woman", "men", "women", "guy", "guys", "lady", "girl",
                                   "boy", "gentleman", "person", "people", "folks", "kid",
                                   "driver", "neighbor", "neighbour", "patient", "tenant",
-                                  "landlord", "friend", "partner", "baby"})
+                                  "landlord", "friend", "partner", "baby", "doctor",
+                                  "nurse", "officer", "cop", "teacher", "therapist", "dentist",
+                                  "surgeon", "lawyer", "student", "family", "families"})
 _THING_DETS = frozenset({"the", "a", "an", "this", "that"})
 _SHORT_REPLY = 4  # "white", "uh black i guess": a reply to a question of race or ethnicity
 _SUBJECT_REACH = 6  # "the guy who hit me was white": the subject a few words back
