@@ -135,7 +135,7 @@ def _acknowledged(toks: list[Token], k: int) -> bool:
     t = toks[k]
     nxt = toks[k + 1].low if k + 1 < len(toks) else ""
     if nxt not in _TOLD or t.low in _ADJECTIVES or not _name_word(t) \
-            or t.low in stop_words() and t.low not in TRAPS:
+            or (t.low in stop_words() and t.low not in TRAPS):
         return False
     if t.low in _TRUE_MODALS and nxt in ("i", "we", "it", "that", "you", "i'm"):
         return False  # "okay will i be charged", "okay can we"
