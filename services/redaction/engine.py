@@ -260,7 +260,8 @@ class RedactionEngine:
                 found[k].extend(extra)
         elif english:
             for k, extra in enumerate(within(views, found)):
-                found[k].extend(extra)
+                # "Mei-Ling | Chen": a surname found again, with the parts said around it
+                found[k].extend([*extra, *repaired(views[k], extra)])
         return [merge(fs, policy.threshold) for fs in found]
 
     def redact(self, items: Sequence[Utterance], policy: RedactionPolicy = DEFAULT_POLICY,

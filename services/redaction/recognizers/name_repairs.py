@@ -6,7 +6,10 @@ recognizers (``engine.findings``):
   carter from chicago", "ebony | marshall-young" (a listed surname, then the clause ends);
 - a word said, a hesitation, then the name it started: "its price uh tameka price", "yeah
   will uh will pierce", "mo uh mohammed abu saleh", "Grace. Grace Yazzie." (the word is a word
-  of the found name, or the start of its first word);
+  of the found name, or the start of its first word); with no pause, the surname said before
+  the whole name: "this is king darnell king";
+- a word-like name opening a short reply, glossed: "chase like the bank", "june like the
+  month";
 - a name stammered: "miles miles brooks", "sterling sterling okafor" (a first name said twice
   and a surname);
 - a generation after a name: "ray long senior", "robert e hale the third";
@@ -51,6 +54,7 @@ _RESTART = frozenset({"uh", "um", "er", "erm", "ah", "sorry", "no", ".", ",", "i
                       "oh", "hmm", "wait"})
 _RESTART_GAP = 3
 _TRUE_MODALS = frozenset({"will", "may", "can", "might", "must"})
+_GLOSS_LINE = 8  # a short reply: "chase like the bank"
 _PLAIN_TITLES = frozenset({"mr", "mrs", "ms", "mister", "missus", "mx"})
 _GENERATIONS = frozenset({"junior", "senior", "jr", "sr"})
 _ORDINALS = frozenset({"second", "third", "fourth", "fifth", "2nd", "3rd", "4th"})
@@ -104,7 +108,7 @@ def _restart(toks: list[Token], first: int) -> int:
     j = first - 1
     while j >= 0 and first - j <= _RESTART_GAP and toks[j].low in _RESTART:
         j -= 1
-    if j < 0 or j == first - 1:
+    if j < 0:
         return -1
     w = toks[j]
     if not w.text.isalpha() or len(w.low) < 2 or (w.low in stop_words() and w.low not in TRAPS):
@@ -112,9 +116,15 @@ def _restart(toks: list[Token], first: int) -> int:
     return j
 
 
-def _said_in(w: Token, name: Sequence[Token]) -> bool:
+def _said_in(w: Token, name: Sequence[Token], paused: bool) -> bool:
+    """Whether ``w`` started the name: one of its words, or the start of its first word, after
+    a pause; right before it, only its last word ("this is king darnell king")."""
     words = [t.low for t in name if t.text.isalpha()]
-    return bool(words) and (w.low in words or (words[0].startswith(w.low) and len(w.low) >= 2))
+    if not words:
+        return False
+    if not paused:
+        return len(words) >= 2 and w.low == words[-1]
+    return w.low in words or (words[0].startswith(w.low) and len(w.low) >= 2)
 
 
 def _stammered(toks: list[Token], k: int) -> int:
@@ -144,6 +154,16 @@ def _titled(toks: list[Token], k: int) -> int:
     t = toks[k]
     if not t.text.isalpha() or t.low in _TRUE_MODALS or t.low in NRP_WORDS \
             or not (t.low in TRAPS or listed_name(t.low) or surname_like(t)):
+        return k
+    return k + 1
+
+
+def _glossed(toks: list[Token], k: int) -> int:
+    """"chase like the bank", "june like the month": a word-like name opening a short reply and
+    glossed by what else it means; index after, or ``k``."""
+    if len(toks) > _GLOSS_LINE or k + 2 >= len(toks) or toks[k + 1].low not in ("like", "as") \
+            or toks[k + 2].low not in ("the", "in") or not _first_like(toks[k].low) \
+            or toks[k].low in _TRUE_MODALS or not all(t.low in _OPENERS for t in toks[:k]):
         return k
     return k + 1
 
@@ -188,11 +208,11 @@ def repaired(view: View, findings: Sequence[Finding]) -> list[Finding]:
             # "Mei-Ling Chen": a hyphenated first name before a found surname
             out.append(Finding("PERSON", toks[first - 3].start, f.end, f.score, DETECTOR))
         j = _restart(toks, first)
-        if j >= 0 and _said_in(toks[j], toks[first:end + 1]):
+        if j >= 0 and _said_in(toks[j], toks[first:end + 1], j < first - 1):
             out.append(Finding("PERSON", toks[j].start, toks[j].end, f.score, DETECTOR))
     for k in range(len(toks)):
         end = max(_stammered(toks, k), _generation_name(toks, k), _initialled(toks, k),
-                  _titled(toks, k))
+                  _titled(toks, k), _glossed(toks, k))
         if end > k:
             out.append(Finding("PERSON", toks[k].start, toks[end - 1].end, 0.6, DETECTOR))
     return out

@@ -816,8 +816,9 @@ def _said_of_next(toks: list[Token], i: int) -> bool:
 
 
 def groups_of_things(view: View) -> list[Finding]:
-    """Group words said of things ("thai food", "a swiss franc account"), for the policy's
-    ``nrp_scope: all`` (stock Presidio's every mention); detector ``places:thing``."""
+    """Group words said of things ("thai food", "a swiss franc account"), in the agent's script
+    too ("a korean skincare set"), for the policy's ``nrp_scope: all`` (stock Presidio's every
+    mention); detector ``places:thing``."""
     return _groups(view, things=True)
 
 
@@ -848,8 +849,8 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
         if pair and word in _stop_words() and not (i > 0 and toks[i - 1].low in _SAID_OF):
             i += 1  # "i'm a us citizen", not "send us citizen forms"
             continue
-        if view.is_agent and not _lead(view, i)[2] and not (race and i + 1 < len(toks)
-                                                           and toks[i + 1].low in _PERSON_NOUNS):
+        if view.is_agent and not things and not _lead(view, i)[2] and not (
+                race and i + 1 < len(toks) and toks[i + 1].low in _PERSON_NOUNS):
             i += 1  # an agent's "a black woman" describes a person as the caller's would
             continue
         if not pair and i > 0 and toks[i - 1].low in _faker()["city_prefixes"] \
