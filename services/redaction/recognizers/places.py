@@ -188,6 +188,15 @@ _LISTED = frozenset({
     "afro-caribbean", "afro-latino", "afro-latina", "chicano", "chicana", "mestizo",
     "indigenous", "romani", "gypsy", "aborigine", "uyghur", "rohingya", "tatar",
     "chechen", "dagestani", "ossetian", "abkhaz",
+}) | frozenset({
+    # Peoples, nations and faiths the lists above missed (round 13): tribal nations, peoples
+    # of a region, a faith's branch. Not "cree", "roma", "mohawk", "hawaiian", "cornish":
+    # words or dishes as often ("a mohawk", "a hawaiian pizza", "a cornish hen"); not "karen".
+    "persian", "lakota", "dakota-sioux", "choctaw", "chickasaw", "muscogee", "yupik",
+    "amazigh", "copt", "sufi", "garifuna", "gullah", "parsi", "sindhi", "telugu", "marathi",
+    "malayali", "kannadiga", "oromo", "amhara", "tigrayan", "afrikaner", "flemish", "walloon",
+    "breton", "corsican", "sardinian", "sicilian", "bavarian", "galician", "pashtun",
+    "baloch", "hazara", "kachin", "igorot", "ilocano", "cebuano",
 })
 # every form presidio-evaluator's Faker says: "burkinese", "costrican", "sierrleonian"
 NRP_WORDS = _LISTED | NATIONALITIES
