@@ -2,7 +2,7 @@
 "a danish". Such a compound names a product, a dish or a breed and says nothing of anyone's
 origin or faith, so even under ``nrp_scope: all`` (every mention, as stock Presidio) it is
 not a group. A thing merely made in or named after a country ("thai food", "italian leather",
-"the mexican peso") is not listed here: it is a group mention. Pure logic.
+"the mexican peso", "a persian rug") is not listed here: it is a group mention. Pure logic.
 """
 
 from __future__ import annotations
@@ -42,8 +42,7 @@ LEXICALISED: dict[str, frozenset[str]] = {
     "spanish": frozenset({"omelette", "omelet", "omelettes", "tile", "tiles", "moss", "flu",
                           "rice"}),
     "siamese": frozenset({"cat", "cats", "twin", "twins"}),
-    "persian": frozenset({"cat", "cats", "kitten", "kittens", "rug", "rugs", "carpet",
-                          "carpets"}),
+    "persian": frozenset({"cat", "cats", "kitten", "kittens"}),
 }
 # "a danish" is the pastry unless said of someone ("she's a danish citizen" goes on).
 _NOUN_PASTRY = "danish"

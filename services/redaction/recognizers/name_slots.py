@@ -7,6 +7,8 @@ decide.
   holly was rude", "my buddy big mike was driving";
 - the subject of "is the account holder" or "are my twin girls": "rose is the joint holder";
 - the one spoken with: "i spoke with carol on monday", "talk to joy she handles it";
+- opening the line as the subject of what only a person does: "april had given me his
+  address", "june drove me in";
 - named before "she's my guardian" at a line's start or after "to": "pay it to dolores she's
   my guardian"; after a relation and a hesitation: "the last agent um jasmine i think";
 - at a line's start, from a team or a place: "april from your team emailed me", "hi it's grace
@@ -106,6 +108,10 @@ _NOT_SELF = frozenset({"not", "also", "still", "only", "just", "now", "actually"
                        "calling", "speaking", "here", "sure", "told", "listed", "named",
                        "upset", "mad", "angry", "sad", "afraid", "sorry", "glad", "happy"})
 _SELF_EVERYDAY = 4.5  # "precious" 4.3 may be a name there; "sorry", "afraid", "happy" are not
+# What only a person does, right after a name opening the line.
+_HUMAN_DID = frozenset({"said", "told", "called", "texted", "emailed", "drove", "ordered",
+                        "booked", "signed", "asked", "promised", "explained", "mentioned",
+                        "given", "picked", "dropped", "gave", "insisted", "agreed", "helped"})
 _DESCRIBED_REACH = 9  # "jordan set it up for me he's my roommate"
 _FAMILY_RARE = 3.3  # "the smiths" 3.2 is a family; "the cooks" 3.7, "the woods" 4.5 are words
 # Banks and shops named like people: "i spoke to chase", "talk to wells".
@@ -296,6 +302,18 @@ def _family(toks: list[Token], k: int) -> bool:
     return any(is_last_name(stem) for stem in stems)
 
 
+def _speaker_subject(toks: list[Token], k: int, nxt: str) -> bool:
+    """"april had given me his address", "june drove me in june", "autumn ordered the wreath":
+    a name-like word opening the line as the subject of what only a person does (a verb-like
+    name, "will", "mark", "bill", stays a word: "bill says i owe")."""
+    if toks[k].low in _MODAL or not _at_start(toks, k):
+        return False
+    at = k + 1
+    if nxt in ("had", "has") and k + 2 < len(toks):
+        at, nxt = k + 2, toks[k + 2].low
+    return nxt in _HUMAN_DID and not (at + 1 < len(toks) and toks[at + 1].low == "off")
+
+
 def _slot(toks: list[Token], k: int) -> bool:
     """Whether the name-like word at ``k`` stands where only a person can."""
     verb = toks[k].low in _MODAL
@@ -304,7 +322,7 @@ def _slot(toks: list[Token], k: int) -> bool:
         or _relation_is(toks, k, verb, nxt) or _subject_of_role(toks, k) \
         or _spoken_with(toks, k, nxt) or _from_team(toks, k, nxt) or _vocative(toks, k, nxt) \
         or _under(toks, k, nxt) or _added_to(toks, k, nxt) or _for_occasion(toks, k, nxt) \
-        or _described_after(toks, k)
+        or _described_after(toks, k) or _speaker_subject(toks, k, nxt)
 
 
 def _partner(toks: list[Token], k: int) -> int:
