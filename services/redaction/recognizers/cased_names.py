@@ -40,6 +40,7 @@ _RELATIONS = _ROLES | frozenset({
     "partner", "fiance", "fiancee", "girlfriend", "boyfriend", "aunt", "uncle", "niece",
     "nephew", "grandson", "granddaughter", "grandma", "grandpa", "grandmother", "grandfather",
     "stepson", "stepdaughter", "kid", "child", "spouse", "guardian", "caregiver", "doctor",
+    "accountant", "lawyer", "attorney", "secretary", "physician", "stepmom", "stepdad",
 })
 _OWNERS = frozenset({"my", "our", "his", "her", "their"})
 _UNHEARD_ONE = 2.5  # one word alone needs to be rarer: "Okonkwo", not "Stanford"
@@ -101,7 +102,7 @@ def _led(toks: list[Token], k: int) -> bool:
 
 def _related(toks: list[Token], k: int) -> bool:
     """"my assistant, Fenella,", "my wife's Ananya"."""
-    if k < 3 or not _capital(toks[k]) or toks[k].low in stop_words() \
+    if k < 2 or not _capital(toks[k]) or toks[k].low in stop_words() \
             or toks[k].low in NRP_WORDS or is_place(toks[k].low):
         return False
     low = toks[k].low
@@ -110,7 +111,7 @@ def _related(toks: list[Token], k: int) -> bool:
         return False
     prev = toks[k - 1].low
     if prev == ",":
-        return toks[k - 2].low in _RELATIONS and toks[k - 3].low in _OWNERS \
+        return k >= 3 and toks[k - 2].low in _RELATIONS and toks[k - 3].low in _OWNERS \
             and (k + 1 == len(toks) or toks[k + 1].text in _CLAUSE)
     return prev.endswith("'s") and prev[:-2] in _RELATIONS and toks[k - 2].low in _OWNERS
 
