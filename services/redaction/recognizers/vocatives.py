@@ -1,8 +1,10 @@
 """Names said to someone, and names an agent gives itself: the shapes of a whole call's turns.
 
 - thanked or greeted by name: "thank you earl a crew is on the way", "thanks bill have a great
-  day", "cheers ash", "Thank you, Echo."; after thanks a word-like first name ("bill", "earl")
-  is the person thanked unless a word of thanks follows ("thank you so much", "thanks again");
+  day", "cheers ash", "hi penny", "Thank you, Echo."; after thanks a word-like first name
+  ("bill", "earl") is the person thanked unless a word of thanks follows ("thank you so much",
+  "thanks again") or a modal asks ("hey will you hold");
+- named first in a cased sentence: "Sterling, I've locked the card.";
 - named at a sentence's end after a comma in cased text: "Is there anything else,
   Funmilayo?", "Have a wonderful trip, Soo-jin!" (a listed first name or a word rare in
   English, never a place: "in Dallas, Texas.");
@@ -54,6 +56,8 @@ _AFTER_THANKED = frozenset({
     "is", "please", "again", "very", "appreciate", "enjoy", "see", "let",
 })
 _THANKS = frozenset({"thanks", "cheers", "bye", "goodbye", "thx"})
+_GREETINGS = frozenset({"hi", "hello", "hey", "morning", "afternoon", "evening", "welcome"})
+_PRONOUNS = frozenset({"i", "we", "you", "it", "that", "they", "he", "she"})
 _ACKS = frozenset({"okay", "ok", "alright", "right", "so", "well", "perfect", "great"})
 # After an acknowledgement and a name, what the agent tells them.
 _TOLD = frozenset({"i", "i'm", "i'll", "i've", "we", "we've", "we'll", "just", "your", "you're",
@@ -91,15 +95,15 @@ def _thanked(toks: list[Token], k: int) -> bool:
     j = k - 1
     if j >= 0 and toks[j].text == ",":
         j -= 1
-    if j < 0 or not (toks[j].low in _THANKS or (
+    if j < 0 or not (toks[j].low in _THANKS or toks[j].low in _GREETINGS or (
             toks[j].low == "you" and j >= 1 and toks[j - 1].low == "thank")):
         return False
     t = toks[k]
     if t.low in _NOT_THANKED or t.low in _ADJECTIVES or not _name_word(t):
         return False
     nxt = toks[k + 1].low if k + 1 < len(toks) else ""
-    if nxt and nxt not in _AFTER_THANKED:
-        return False
+    if (nxt and nxt not in _AFTER_THANKED) or (t.low in _TRUE_MODALS and nxt in _PRONOUNS):
+        return False  # "hey will you hold on"
     if t.text[:1].isupper() and toks[j].text[:1].isupper() and toks[k - 1].text == ",":
         return t.low not in stop_words()  # "Thank you, Echo.": written as said to someone
     return _first_like(t.low) or (rare_word(t.low) and len(t.low) >= 4)
@@ -119,6 +123,19 @@ def _addressed_at_end(toks: list[Token], k: int) -> bool:
     if word in NRP_WORDS or is_place(word):
         return False
     return is_first_name(word) or (rare_word(word) and zipf(word) < _UNHEARD)
+
+
+def _addressed_first(toks: list[Token], k: int) -> bool:
+    """"Sterling, I've locked the card.", "Rosa, your refund is on its way.": a capitalised
+    first name opening a sentence, a comma, then what the person is told."""
+    t = toks[k]
+    if not (k == 0 or toks[k - 1].text in (".", "?", "!")) or k + 2 >= len(toks) \
+            or toks[k + 1].text != "," or toks[k + 2].low not in _TOLD \
+            or not t.text[:1].isupper() or t.text.isupper() or not _name_word(t) \
+            or t.low in _ADJECTIVES or t.low in _NOT_THANKED:
+        return False
+    return is_first_name(t.low) or t.low in faker_first_names() or t.low in TRAPS \
+        or t.low in WORD_NAMES
 
 
 def _acknowledged(toks: list[Token], k: int) -> bool:
@@ -172,6 +189,7 @@ def recognize(view: View) -> list[Finding]:
         if len(t.text) < 2 or not t.text[0].isalpha():
             continue
         if _thanked(toks, k) or _addressed_at_end(toks, k) or _acknowledged(toks, k) \
+                or _addressed_first(toks, k) \
                 or _self_named(view, toks, k):
             first, last = extend(toks, k, k)
             out.append(Finding("PERSON", toks[first].start, toks[last].end, 0.6, DETECTOR))
