@@ -1,10 +1,11 @@
 """Issue 19, thirteenth round, table-driven. Every case is written for these tests (never taken
-from the blind set or the tuning sets): names said to someone (thanked, named at a sentence's
-end, told something after "okay"), an assistant's own name, a found name's missing parts (a
-word-like surname, a restart after a hesitation, a stammer, a generation, initials after a
-title), names in cased transcripts, names owning a line or a form, a name opening the line as
-the subject of what only a person does, group words in the agent's script under nrp_scope
-"all", more peoples and faiths; and the ordinary speech the same words make, which must stay."""
+from the blind set or the tuning sets): names said to someone (thanked, greeted, named at a
+sentence's end, told something after "okay"), an assistant's own name, a found name's missing
+parts (a word-like surname, a restart after a hesitation, a stammer, a generation, initials after
+a title), names in cased transcripts, names owning a line or a form, a name opening the line as
+the subject of what only a person does, group words in the agent's script under nrp_scope "all",
+more peoples and faiths, places of the caller's trip an agent reads back; and the ordinary speech
+the same words make, which must stay."""
 
 from __future__ import annotations
 
@@ -168,6 +169,18 @@ def test_names_in_a_persons_slot(text: str, expected: Spans) -> None:
 ])
 def test_more_groups(text: str, expected: Spans) -> None:
     assert spans(text, places.recognize) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("i've put you on the flight departing boise arriving in spokane", [("LOCATION", "spokane")]),
+    ("the reservation from tulsa to omaha is confirmed", [("LOCATION", "tulsa"),
+                                                          ("LOCATION", "omaha")]),
+    ("we have flights to omaha daily", []),
+])
+def test_agent_reads_the_callers_trip(text: str, expected: Spans) -> None:
+    view = View.of(text, speaker="agent")
+    assert [(f.entity_type, text[f.start:f.end]) for f in places.recognize(view)
+            if f.entity_type == "LOCATION"] == expected
 
 
 def test_agent_group_words_are_marked_for_scope_all() -> None:

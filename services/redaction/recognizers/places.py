@@ -108,6 +108,10 @@ _READ_BACK = frozenset({"confirm", "confirming", "file", "correct", "record", "r
 # Said before a place the agent reads back: "just to confirm, Springfield", "I'm showing Boise".
 _READ_BACK_BEFORE = frozenset({"confirm", "confirming", "verify", "verifying", "file", "record",
                                "records", "showing", "shows", "listed", "updated", "changed"})
+# Said around a place in an agent's turn about the caller's trip: "departing o'hare arriving in
+# atlanta", "the reservation from chicago to atlanta", "rebooked on the flight to lagos".
+_TRIP = frozenset({"departing", "arriving", "departs", "arrives", "connecting", "rebooked",
+                   "itinerary", "reservation", "layover", "moved", "return", "outbound"})
 _OURS = frozenset({"our", "we", "we're", "we've", "us"})
 _PLACE_SUFFIX = frozenset({
     "falls", "springs", "heights", "city", "beach", "park", "valley", "hills", "creek", "lake",
@@ -382,7 +386,8 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     before = [t.low for t in toks[max(0, i - 10):i]]
     after = [t.low for t in toks[i + 1:i + 9]]
     ours = any(w in _OURS for w in before[-4:])
-    personal = not ours and (any(w in _YOU or w in _READ_BACK_BEFORE for w in before)
+    personal = not ours and (any(w in _YOU or w in _READ_BACK_BEFORE or w in _TRIP
+                                 for w in before)
                              or any(w in _READ_BACK for w in after))
     return strong, weak, personal
 
