@@ -153,6 +153,10 @@ def test_names_owning_a_line(text: str, expected: Spans) -> None:
     ("summer booked the room for us", [("PERSON", "summer")]),
     ("my cousin um ginger i think", [("PERSON", "ginger")]),
     ("my landlord hunter he said", [("PERSON", "hunter")]),
+    # nicknames the lists lacked
+    ("my dentist was phil and he retired", [("PERSON", "phil")]),
+    ("my niece sunny booked it", [("PERSON", "sunny")]),
+    ("it was sunny all week", []),
     ("rain called off the game", []),
     ("bill says i owe more", []),
     ("we said no", []),
