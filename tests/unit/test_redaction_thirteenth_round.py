@@ -1,6 +1,6 @@
 """Issue 19, thirteenth round, table-driven. Every case is written for these tests (never taken
 from the blind set or the tuning sets): names said to someone (thanked, greeted, named at a
-sentence's end, told something after "okay"), an assistant's own name, a found name's missing
+sentence's end, told something after "okay", asked for), an assistant's own name, a found name's missing
 parts (a word-like surname, a restart after a hesitation, a stammer, a generation, initials after
 a title), names in cased transcripts, names owning a line or a form, a name opening the line as
 the subject of what only a person does, group words in the agent's script under nrp_scope "all",
@@ -39,6 +39,10 @@ def test_detector_version() -> None:
     ("cheers wren", [("PERSON", "wren")]),
     ("good morning penny i see your order", [("PERSON", "penny")]),
     ("Rosa, your refund is on its way.", [("PERSON", "Rosa")]),
+    # asked for, or sent a message
+    ("tell dawn i said thanks", [("PERSON", "dawn")]),
+    ("hi is penny there", [("PERSON", "penny")]),
+    ("could i talk to rusty please", [("PERSON", "rusty")]),
     ("Great. Thank you, Sterling.", [("PERSON", "Sterling")]),
     # named after a comma at a sentence's end, cased
     ("Anything else I can help with, Oluwadamilare?", [("PERSON", "Oluwadamilare")]),
@@ -61,6 +65,9 @@ def test_names_said_to_someone(text: str, expected: Spans) -> None:
     "thank you kindly",
     "hey will you hold on",
     "hello there",
+    "tell them to wait",
+    "is it there",
+    "i want to talk to may i ask",
     "Well, I think so.",
     "Sure, I can do that.",
     "We ship to Portland, Oregon.",

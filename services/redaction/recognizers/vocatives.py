@@ -5,6 +5,8 @@
   ("bill", "earl") is the person thanked unless a word of thanks follows ("thank you so much",
   "thanks again") or a modal asks ("hey will you hold");
 - named first in a cased sentence: "Sterling, I've locked the card.";
+- asked for or sent a message: "tell grace i said thanks", "is june there", "can i speak to
+  will please", "ask for hunter at the front desk";
 - named at a sentence's end after a comma in cased text: "Is there anything else,
   Funmilayo?", "Have a wonderful trip, Soo-jin!" (a listed first name or a word rare in
   English, never a place: "in Dallas, Texas.");
@@ -69,6 +71,13 @@ _AFTER_SELF = frozenset({"a", "an", "your", "can", "how", "what", "i", "and", "w
                          "speaking", "here", "calling", "at", "on", ",", ".", "!", "?",
                          "who", "may", "today", "i'm", "i'll"})
 _UNHEARD = 2.5  # "Funmilayo", "Soojin"; not "Texas" or "Monday"
+# After "tell <name>", the message: "tell grace i said thanks", "tell bill to call me".
+_TOLD_BY = frozenset({"i", "we", "he", "she", "they", "that", "to", "i'm", "i'll", "we're",
+                      "my", "thanks", "thank"})
+_PRESENT = frozenset({"there", "available", "around", "home", "in", "back"})
+_ASK = frozenset({"speak", "talk", "ask", "asking", "speaking", "talking", "transfer", "asked"})
+_AFTER_ASKED = frozenset({"", "please", ",", ".", "?", "!", "at", "in", "from", "about", "when",
+                          "if", "i", "she", "he", "directly", "today", "again"})
 _TRUE_MODALS = frozenset({"will", "may", "might", "can"})
 _OBJECTS = frozenset({"it", "that", "your", "them", "me", "us", "him", "her", "the", "this"})
 _PLAIN = 4.0  # an agent's own unlisted name: rare in English, not "unacceptable"
@@ -138,6 +147,26 @@ def _addressed_first(toks: list[Token], k: int) -> bool:
         or t.low in WORD_NAMES
 
 
+def _asked_for(toks: list[Token], k: int) -> bool:
+    """"tell grace i said thanks", "is june there", "can i speak to will please", "ask for
+    hunter at the front desk": a word-like first name asked for or sent a message."""
+    t = toks[k]
+    if k < 1 or not _name_word(t) or not _first_like(t.low) or t.low in _ADJECTIVES \
+            or t.low in _NOT_THANKED:
+        return False
+    nxt = toks[k + 1].low if k + 1 < len(toks) else ""
+    if t.low in _TRUE_MODALS and nxt in _PRONOUNS:
+        return False  # "can i talk to may i ask"
+    lead = toks[k - 1].low
+    if lead == "tell":
+        return nxt in _TOLD_BY
+    if lead == "is" and (k == 1 or toks[k - 2].low in _OPENERS or toks[k - 2].text in ",.?!"):
+        after = toks[k + 2].low if k + 2 < len(toks) else ""
+        return nxt in _PRESENT and after in ("", "?", ".", "please", "today", "right", "now")
+    return lead in ("to", "with", "for") and k >= 2 and toks[k - 2].low in _ASK \
+        and nxt in _AFTER_ASKED
+
+
 def _acknowledged(toks: list[Token], k: int) -> bool:
     """"alright bill i see", "so miles just to confirm", "all right mele your results"."""
     if k < 1 or toks[k - 1].low not in _ACKS:
@@ -189,7 +218,7 @@ def recognize(view: View) -> list[Finding]:
         if len(t.text) < 2 or not t.text[0].isalpha():
             continue
         if _thanked(toks, k) or _addressed_at_end(toks, k) or _acknowledged(toks, k) \
-                or _addressed_first(toks, k) \
+                or _addressed_first(toks, k) or _asked_for(toks, k) \
                 or _self_named(view, toks, k):
             first, last = extend(toks, k, k)
             out.append(Finding("PERSON", toks[first].start, toks[last].end, 0.6, DETECTOR))
