@@ -1,11 +1,12 @@
 """Issue 19, thirteenth round, table-driven. Every case is written for these tests (never taken
 from the blind set or the tuning sets): names said to someone (thanked, greeted, named at a
-sentence's end, told something after "okay", asked for), an assistant's own name, a found name's missing
-parts (a word-like surname, a restart after a hesitation, a stammer, a generation, initials after
-a title), names in cased transcripts, names owning a line or a form, a name opening the line as
-the subject of what only a person does, group words in the agent's script under nrp_scope "all",
-more peoples and faiths, places of the caller's trip an agent reads back; and the ordinary speech
-the same words make, which must stay."""
+sentence's end, told something after "okay", asked for), an assistant's own name, a found name's
+missing parts (a word-like surname, a restart after a hesitation, a stammer, a generation,
+initials after a title), names in cased transcripts, names owning a line or a form, a name
+opening the line as the subject of what only a person does, nicknames the lists lacked, group
+words in the agent's script under nrp_scope "all", more peoples and faiths, places of the
+caller's trip an agent reads back; and the ordinary speech the same words make, which must
+stay."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def test_detector_version() -> None:
     # asked for, or sent a message
     ("tell dawn i said thanks", [("PERSON", "dawn")]),
     ("hi is penny there", [("PERSON", "penny")]),
-    ("could i talk to rusty please", [("PERSON", "rusty")]),
+    ("could i talk to hunter please", [("PERSON", "hunter")]),
     ("Great. Thank you, Sterling.", [("PERSON", "Sterling")]),
     # named after a comma at a sentence's end, cased
     ("Anything else I can help with, Oluwadamilare?", [("PERSON", "Oluwadamilare")]),
