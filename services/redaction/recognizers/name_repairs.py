@@ -188,6 +188,15 @@ def _initialled(toks: list[Token], k: int) -> int:
     return k + 3 if alone and _surname_word(s) else k
 
 
+def _may_start(toks: list[Token], k: int) -> bool:
+    """A cheap test of whether any token rule can start at ``k`` (a stammer, a generation two
+    words on, an initial, a title before, a gloss after)."""
+    nxt = toks[k + 1].low if k + 1 < len(toks) else ""
+    return nxt == toks[k].low or nxt in ("like", "as") or len(toks[k].text) == 1 \
+        or (k + 2 < len(toks) and toks[k + 2].low in ("junior", "senior")) \
+        or (k >= 1 and toks[k - 1].low.rstrip(".") in _PLAIN_TITLES)
+
+
 def repaired(view: View, findings: Sequence[Finding]) -> list[Finding]:
     """Further PERSON findings (or longer ones) for the shapes above."""
     toks = view.tokens
@@ -211,6 +220,8 @@ def repaired(view: View, findings: Sequence[Finding]) -> list[Finding]:
         if j >= 0 and _said_in(toks[j], toks[first:end + 1], j < first - 1):
             out.append(Finding("PERSON", toks[j].start, toks[j].end, f.score, DETECTOR))
     for k in range(len(toks)):
+        if not _may_start(toks, k):
+            continue
         end = max(_stammered(toks, k), _generation_name(toks, k), _initialled(toks, k),
                   _titled(toks, k), _glossed(toks, k))
         if end > k:

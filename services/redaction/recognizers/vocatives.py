@@ -211,11 +211,19 @@ def _self_named(view: View, toks: list[Token], k: int) -> bool:
         or (view.is_agent and rare_word(t.low) and zipf(t.low) < _PLAIN)
 
 
+_LEADS = _THANKS | _GREETINGS | _ACKS | frozenset({"you", ",", "is", "tell", "to", "with",
+                                                  "for"})
+
+
 def recognize(view: View) -> list[Finding]:
     toks = view.tokens
     out: list[Finding] = []
     for k, t in enumerate(toks):
         if len(t.text) < 2 or not t.text[0].isalpha():
+            continue
+        # every rule needs one of these words before the name, or a comma after it
+        if (k == 0 or toks[k - 1].low not in _LEADS) \
+                and (k + 1 >= len(toks) or toks[k + 1].text != ","):
             continue
         if _thanked(toks, k) or _addressed_at_end(toks, k) or _acknowledged(toks, k) \
                 or _addressed_first(toks, k) or _asked_for(toks, k) \
