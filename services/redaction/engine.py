@@ -261,7 +261,8 @@ class RedactionEngine:
         elif english:
             for k, extra in enumerate(within(views, found)):
                 # "Mei-Ling | Chen": a surname found again, with the parts said around it
-                found[k].extend([*extra, *repaired(views[k], extra)])
+                found[k].extend([*extra, *repaired(views[k], extra, tokens=False)]
+                                 if extra else extra)
         return [merge(fs, policy.threshold) for fs in found]
 
     def redact(self, items: Sequence[Utterance], policy: RedactionPolicy = DEFAULT_POLICY,

@@ -197,8 +197,9 @@ def _may_start(toks: list[Token], k: int) -> bool:
         or (k >= 1 and toks[k - 1].low.rstrip(".") in _PLAIN_TITLES)
 
 
-def repaired(view: View, findings: Sequence[Finding]) -> list[Finding]:
-    """Further PERSON findings (or longer ones) for the shapes above."""
+def repaired(view: View, findings: Sequence[Finding], *, tokens: bool = True) -> list[Finding]:
+    """Further PERSON findings (or longer ones) for the shapes above; ``tokens=False``: only
+    around the given findings (the rules that read tokens alone already ran)."""
     toks = view.tokens
     out: list[Finding] = []
     for f in findings:
@@ -219,7 +220,7 @@ def repaired(view: View, findings: Sequence[Finding]) -> list[Finding]:
         j = _restart(toks, first)
         if j >= 0 and _said_in(toks[j], toks[first:end + 1], j < first - 1):
             out.append(Finding("PERSON", toks[j].start, toks[j].end, f.score, DETECTOR))
-    for k in range(len(toks)):
+    for k in range(len(toks) if tokens else 0):
         if not _may_start(toks, k):
             continue
         end = max(_stammered(toks, k), _generation_name(toks, k), _initialled(toks, k),
