@@ -40,6 +40,7 @@ from services.redaction.policy import DEFAULT_POLICY, Pseudonyms, RedactionPolic
 from services.redaction.recognizers import View, recognize_all
 from services.redaction.recognizers.base import Finding
 from services.redaction.recognizers.name_links import coordinated_names
+from services.redaction.recognizers.name_repairs import repaired
 from services.redaction.recognizers.names import core_first_names, core_last_names
 from services.redaction.recognizers.place_cues import coordinated
 from services.redaction.recognizers.places import groups_of_things
@@ -249,6 +250,9 @@ class RedactionEngine:
         # "centeno and woods": a listed word said in a list with a name found
         found = [[*fs, *(f for f in coordinated_names(view, fs) if _applies(policy, f))]
                  if english else fs for view, fs in zip(views, found, strict=True)]
+        # "its price uh tameka price", "my mom carol young not me": a found name's other parts
+        found = [[*fs, *(f for f in repaired(view, fs) if _applies(policy, f))]
+                 if english else fs for view, fs in zip(views, found, strict=True)]
         found = [Grower(view).bridge(fs) if fs else fs
                  for view, fs in zip(views, found, strict=True)]
         if session and english:
@@ -256,7 +260,9 @@ class RedactionEngine:
                 found[k].extend(extra)
         elif english:
             for k, extra in enumerate(within(views, found)):
-                found[k].extend(extra)
+                # "Mei-Ling | Chen": a surname found again, with the parts said around it
+                found[k].extend([*extra, *repaired(views[k], extra, tokens=False)]
+                                 if extra else extra)
         return [merge(fs, policy.threshold) for fs in found]
 
     def redact(self, items: Sequence[Utterance], policy: RedactionPolicy = DEFAULT_POLICY,

@@ -4,8 +4,9 @@ keep. On truecased text the model finds places and names it cannot see in lower 
 takes drugs, apps and dishes for people and places ("i'm on Metformin", "paid with Venmo"): a
 place is kept when a cue, the gazetteer or a place word vouches for it, a person when a list or a
 second name word does; one unlisted rare word spaCy calls a person is kept only as a place after
-"in" or "went to" ("my hotel is in bandra"). Groups only in the caller's turns; a group word
-for a thing is marked so (``presidio:thing``) for the policy's NRP scope. Pure logic.
+"in" or "went to" ("my hotel is in bandra"). A group word for a thing, and any group word in
+the agent's script, is marked so (``presidio:thing``): the policy's NRP scope "all" redacts it,
+"people" keeps it. Pure logic.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from services.redaction.recognizers.place_cues import is_country, place_by_cue, 
 from services.redaction.recognizers.places import group_of_a_thing
 from services.redaction.spans import Grower
 from services.redaction.truecase import Truecased, truecase
-
-# Groups and places are personal in what callers say of themselves, not in the agent's script.
-_CALLER_ONLY = frozenset({"NRP"})
 
 
 def truecased_for_ner(text: str, view: View) -> Truecased:
@@ -52,12 +50,11 @@ def kept(view: View, cased: Truecased, entity: str, start: int, end: int,
     places are mostly wrong); a person that is one unlisted raised word only as a place after
     "in" or "went to" ("my hotel is in bandra"), as it is most often a drug or an app ("i'm on
     metformin"); groups only in the caller's turns, those of things marked ``:thing``."""
-    if entity in _CALLER_ONLY and view.is_agent:
-        return None
     if entity == "NRP" and lexicalised_at(view, start, end):
         return None  # "french press", "german shepherd": a thing's name, no group
-    if entity == "NRP" and group_of_a_thing(view, start, end):
-        # "Thai food", "the Mexican peso": the policy's nrp_scope decides
+    if entity == "NRP" and (group_of_a_thing(view, start, end) or view.is_agent):
+        # "Thai food", "the Mexican peso", an agent's "Americans generally don't need a visa":
+        # every group mention, redacted under the policy's nrp_scope "all" only
         return Finding(entity, start, end, score, "presidio:thing")
     if entity == "LOCATION" and not ((cased.raised_in(start, end) or view.text[start].isupper())
                                      and spoken_place(view, start, end)):

@@ -44,7 +44,13 @@ from pydantic import BaseModel, ConfigDict
 #    a first and last name opening the line; a day said of a life event is a DATE_TIME
 #    ("dates:event"); group words inside a thing's fixed name ("french press") are no group
 #    (compounds.py); more prompts ask; places before "sprouts", "fern" are a thing's name
-DETECTOR_VERSION = "voxledger-speech/14"
+# 14: twelfth round: names as ASR writes them (asr_names.py); race words an agent says of a
+#    person; names owning a prescription, added to an account, ending a list
+# 15: thirteenth round: names said to someone and an assistant's own name (vocatives.py); a
+#    found name's missing parts: a word-like surname, a restart, a stammer, a generation,
+#    initials after a title (name_repairs.py); names in cased transcripts (cased_names.py);
+#    group words in the agent's script redacted under nrp_scope "all"; more peoples and faiths
+DETECTOR_VERSION = "voxledger-speech/15"
 
 
 @dataclass(frozen=True, slots=True)

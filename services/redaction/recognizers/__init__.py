@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.redaction.recognizers import (
     address,
     asr_names,
+    cased_names,
     dates,
     email,
     ids,
@@ -19,6 +20,7 @@ from services.redaction.recognizers import (
     roles,
     spelled,
     subjects,
+    vocatives,
 )
 from services.redaction.recognizers.base import Finding, Recognizer, View
 
@@ -26,7 +28,8 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     numbers.recognize, dates.recognize, email.recognize, spelled.recognize, address.recognize,
     names.recognize, ids.recognize, network.recognize, places.recognize, place_cues.recognize,
     roles.recognize, possessive.recognize, subjects.recognize, name_links.recognize,
-    name_slots.recognize, asr_names.recognize,
+    name_slots.recognize, asr_names.recognize, vocatives.recognize,
+    cased_names.recognize,
 )
 # Recognizers that need no English: digits, codes, emails, cards, IBANs, IPs, URLs, wallets.
 # A call in another language is redacted with these alone (or held back, per the policy).

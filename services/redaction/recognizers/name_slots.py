@@ -7,6 +7,10 @@ decide.
   holly was rude", "my buddy big mike was driving";
 - the subject of "is the account holder" or "are my twin girls": "rose is the joint holder";
 - the one spoken with: "i spoke with carol on monday", "talk to joy she handles it";
+- opening the line as the subject of what only a person does: "april had given me his
+  address", "june drove me in";
+- named before "she's my guardian" at a line's start or after "to": "pay it to dolores she's
+  my guardian"; after a relation and a hesitation: "the last agent um jasmine i think";
 - at a line's start, from a team or a place: "april from your team emailed me", "hi it's grace
   from the order desk";
 - thanked by name at the line's end: "thank you so much destiny", or named after "okay": "okay
@@ -54,6 +58,8 @@ _BE = frozenset({"is", "was", "are", "were", "'s"})
 # policy", "my wife grace and i".
 _ON = frozenset({"from", "on", "off", "to", "at", "and", ",", "."})
 # Nicknames' adjectives between a relation and a name: "my buddy big mike".
+# After a relation and a name, the speaker says more of them: "my coworker winter she sent it".
+_TOLD_OF = frozenset({"she", "he", "i", "who", "she's", "he's"})
 _NICK = frozenset({"big", "little", "lil", "old", "young"})
 _SPEAK = frozenset({"spoke", "spoken", "talked", "talking", "talk", "speak", "speaking"})
 # What may follow the one spoken with: the clause ends, or goes on about when or where.
@@ -102,6 +108,10 @@ _NOT_SELF = frozenset({"not", "also", "still", "only", "just", "now", "actually"
                        "calling", "speaking", "here", "sure", "told", "listed", "named",
                        "upset", "mad", "angry", "sad", "afraid", "sorry", "glad", "happy"})
 _SELF_EVERYDAY = 4.5  # "precious" 4.3 may be a name there; "sorry", "afraid", "happy" are not
+# What only a person does, right after a name opening the line.
+_HUMAN_DID = frozenset({"said", "told", "called", "texted", "emailed", "drove", "ordered",
+                        "booked", "signed", "asked", "promised", "explained", "mentioned",
+                        "given", "picked", "dropped", "gave", "insisted", "agreed", "helped"})
 _DESCRIBED_REACH = 9  # "jordan set it up for me he's my roommate"
 _FAMILY_RARE = 3.3  # "the smiths" 3.2 is a family; "the cooks" 3.7, "the woods" 4.5 are words
 # Banks and shops named like people: "i spoke to chase", "talk to wells".
@@ -161,10 +171,14 @@ def _after_relation(toks: list[Token], k: int, verb: bool, nxt: str) -> bool:
     j = k - 1
     if j >= 0 and toks[j].low in _NICK:
         j -= 1
+    paused = j >= 0 and toks[j].low in ("um", "uh")  # "the last agent um jasmine i think"
+    j -= paused
     if j < 0 or toks[j].low not in _RELATIONS | {"law"} \
             or not any(_relation_ends(toks, o) == j + 1 for o in range(max(0, j - 4), j)):
         return False
-    return j == k - 2 or _done(nxt) or (
+    if not verb and nxt in _TOLD_OF:  # "my coworker winter she sent it"
+        return True
+    return (j == k - 2 and not paused) or _done(nxt) or (
         not verb and (nxt in _BE or nxt in _DID or nxt in _ON))
 
 
@@ -265,9 +279,10 @@ def _surname_first(toks: list[Token], k: int) -> bool:
 def _described_after(toks: list[Token], k: int) -> bool:
     """"jordan set it up for me he's my roommate": a name opening the line, then said to be
     the speaker's relation a few words on."""
-    if not _at_start(toks, k) or toks[k].low in _MODAL:
-        return False
-    for m in range(k + 2, min(len(toks) - 1, k + _DESCRIBED_REACH)):
+    if not (_at_start(toks, k) or (k >= 1 and toks[k - 1].low in ("to", "for"))) \
+            or toks[k].low in _MODAL:
+        return False  # "pay it to dolores she's my guardian"
+    for m in range(k + 1, min(len(toks) - 1, k + _DESCRIBED_REACH)):
         if toks[m].low in (".", "?", "!"):
             return False
         if toks[m].low in ("he's", "she's") and _relation_ends(toks, m + 1) > m + 1:
@@ -287,6 +302,18 @@ def _family(toks: list[Token], k: int) -> bool:
     return any(is_last_name(stem) for stem in stems)
 
 
+def _speaker_subject(toks: list[Token], k: int, nxt: str) -> bool:
+    """"april had given me his address", "june drove me in june", "autumn ordered the wreath":
+    a name-like word opening the line as the subject of what only a person does (a verb-like
+    name, "will", "mark", "bill", stays a word: "bill says i owe")."""
+    if toks[k].low in _MODAL or not _at_start(toks, k):
+        return False
+    at = k + 1
+    if nxt in ("had", "has") and k + 2 < len(toks):
+        at, nxt = k + 2, toks[k + 2].low
+    return nxt in _HUMAN_DID and not (at + 1 < len(toks) and toks[at + 1].low == "off")
+
+
 def _slot(toks: list[Token], k: int) -> bool:
     """Whether the name-like word at ``k`` stands where only a person can."""
     verb = toks[k].low in _MODAL
@@ -295,7 +322,7 @@ def _slot(toks: list[Token], k: int) -> bool:
         or _relation_is(toks, k, verb, nxt) or _subject_of_role(toks, k) \
         or _spoken_with(toks, k, nxt) or _from_team(toks, k, nxt) or _vocative(toks, k, nxt) \
         or _under(toks, k, nxt) or _added_to(toks, k, nxt) or _for_occasion(toks, k, nxt) \
-        or _described_after(toks, k)
+        or _described_after(toks, k) or _speaker_subject(toks, k, nxt)
 
 
 def _partner(toks: list[Token], k: int) -> int:

@@ -91,6 +91,8 @@ TRAPS = frozenset({
     # virtue names: ordinary nouns far more often than names
     "patience", "constance", "verity", "mercy", "honor", "honour", "felicity", "temperance",
     "serenity", "unity", "glory", "bliss", "promise", "love", "canyon",
+    # nicknames that are words (round 13)
+    "sunny", "chuck", "kit",
 })
 _PLACE_LEAD = frozenset({"in", "to", "near", "from", "at", "outside", "around", "of"})
 _RELATION = re.compile(

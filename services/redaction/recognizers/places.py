@@ -108,6 +108,10 @@ _READ_BACK = frozenset({"confirm", "confirming", "file", "correct", "record", "r
 # Said before a place the agent reads back: "just to confirm, Springfield", "I'm showing Boise".
 _READ_BACK_BEFORE = frozenset({"confirm", "confirming", "verify", "verifying", "file", "record",
                                "records", "showing", "shows", "listed", "updated", "changed"})
+# Said around a place in an agent's turn about the caller's trip: "departing o'hare arriving in
+# atlanta", "the reservation from chicago to atlanta", "rebooked on the flight to lagos".
+_TRIP = frozenset({"departing", "arriving", "departs", "arrives", "connecting", "rebooked",
+                   "itinerary", "reservation", "layover", "moved", "return", "outbound"})
 _OURS = frozenset({"our", "we", "we're", "we've", "us"})
 _PLACE_SUFFIX = frozenset({
     "falls", "springs", "heights", "city", "beach", "park", "valley", "hills", "creek", "lake",
@@ -188,6 +192,15 @@ _LISTED = frozenset({
     "afro-caribbean", "afro-latino", "afro-latina", "chicano", "chicana", "mestizo",
     "indigenous", "romani", "gypsy", "aborigine", "uyghur", "rohingya", "tatar",
     "chechen", "dagestani", "ossetian", "abkhaz",
+}) | frozenset({
+    # Peoples, nations and faiths the lists above missed (round 13): tribal nations, peoples
+    # of a region, a faith's branch. Not "cree", "roma", "mohawk", "hawaiian", "cornish":
+    # words or dishes as often ("a mohawk", "a hawaiian pizza", "a cornish hen"); not "karen".
+    "persian", "lakota", "dakota-sioux", "choctaw", "chickasaw", "muscogee", "yupik",
+    "amazigh", "copt", "sufi", "garifuna", "gullah", "parsi", "sindhi", "telugu", "marathi",
+    "malayali", "kannadiga", "oromo", "amhara", "tigrayan", "afrikaner", "flemish", "walloon",
+    "breton", "corsican", "sardinian", "sicilian", "bavarian", "galician", "pashtun",
+    "baloch", "hazara", "kachin", "igorot", "ilocano", "cebuano",
 })
 # every form presidio-evaluator's Faker says: "burkinese", "costrican", "sierrleonian"
 NRP_WORDS = _LISTED | NATIONALITIES
@@ -373,7 +386,8 @@ def _lead(view: View, i: int) -> tuple[bool, bool, bool]:
     before = [t.low for t in toks[max(0, i - 10):i]]
     after = [t.low for t in toks[i + 1:i + 9]]
     ours = any(w in _OURS for w in before[-4:])
-    personal = not ours and (any(w in _YOU or w in _READ_BACK_BEFORE for w in before)
+    personal = not ours and (any(w in _YOU or w in _READ_BACK_BEFORE or w in _TRIP
+                                 for w in before)
                              or any(w in _READ_BACK for w in after))
     return strong, weak, personal
 
@@ -780,7 +794,9 @@ def _language(toks: list[Token], i: int) -> bool:
 _PERSON_NOUNS = _KIN | frozenset({"man", "woman", "men", "women", "guy", "guys", "lady", "girl",
                                   "boy", "gentleman", "person", "people", "folks", "kid",
                                   "driver", "neighbor", "neighbour", "patient", "tenant",
-                                  "landlord", "friend", "partner", "baby"})
+                                  "landlord", "friend", "partner", "baby", "doctor",
+                                  "nurse", "officer", "cop", "teacher", "therapist", "dentist",
+                                  "surgeon", "lawyer", "student", "family", "families"})
 _THING_DETS = frozenset({"the", "a", "an", "this", "that"})
 _SHORT_REPLY = 4  # "white", "uh black i guess": a reply to a question of race or ethnicity
 _SUBJECT_REACH = 6  # "the guy who hit me was white": the subject a few words back
@@ -814,8 +830,9 @@ def _said_of_next(toks: list[Token], i: int) -> bool:
 
 
 def groups_of_things(view: View) -> list[Finding]:
-    """Group words said of things ("thai food", "a swiss franc account"), for the policy's
-    ``nrp_scope: all`` (stock Presidio's every mention); detector ``places:thing``."""
+    """Group words said of things ("thai food", "a swiss franc account"), in the agent's script
+    too ("a korean skincare set"), for the policy's ``nrp_scope: all`` (stock Presidio's every
+    mention); detector ``places:thing``."""
     return _groups(view, things=True)
 
 
@@ -846,8 +863,8 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
         if pair and word in _stop_words() and not (i > 0 and toks[i - 1].low in _SAID_OF):
             i += 1  # "i'm a us citizen", not "send us citizen forms"
             continue
-        if view.is_agent and not _lead(view, i)[2] and not (race and i + 1 < len(toks)
-                                                           and toks[i + 1].low in _PERSON_NOUNS):
+        if view.is_agent and not things and not _lead(view, i)[2] and not (
+                race and i + 1 < len(toks) and toks[i + 1].low in _PERSON_NOUNS):
             i += 1  # an agent's "a black woman" describes a person as the caller's would
             continue
         if not pair and i > 0 and toks[i - 1].low in _faker()["city_prefixes"] \
