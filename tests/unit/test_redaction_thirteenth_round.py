@@ -178,6 +178,14 @@ def test_names_in_a_persons_slot(text: str, expected: Spans) -> None:
     ("we're sufi", [("NRP", "sufi")]),
     ("i asked for a black nurse", [("NRP", "black")]),
     ("karen from billing", []),
+    # regions of origin and mixed heritage said of people (a coverage probe of NORP words)
+    ("my wife is south asian", [("NRP", "south asian")]),
+    ("we're east african so the food is different", [("NRP", "east african")]),
+    ("i'm mixed race", [("NRP", "mixed race")]),
+    ("a southeast asian doctor", [("NRP", "southeast asian")]),
+    ("head south on the highway", []),
+    ("a mixed bag of results", []),
+    ("the race is on sunday", []),
 ])
 def test_more_groups(text: str, expected: Spans) -> None:
     assert spans(text, places.recognize) == expected

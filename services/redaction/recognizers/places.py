@@ -218,7 +218,11 @@ _NRP_PAIRS = frozenset({
     ("liberal", "democrat"), ("social", "democrat"), ("christian", "democrat"),
     ("green", "party"), ("labour", "party"), ("tea", "party"), ("sinn", "fein"),
     ("west", "indian"), ("hong", "konger"), ("faroese", "islander"), ("native", "hawaiian"),
-    ("native", "alaskan"), ("us", "citizen")})
+    ("native", "alaskan"), ("us", "citizen"),
+    # regions of origin said of people ("my family is south asian"), and mixed heritage
+    ("south", "asian"), ("east", "asian"), ("southeast", "asian"), ("central", "asian"),
+    ("west", "african"), ("east", "african"), ("north", "african"), ("mixed", "race"),
+    ("mixed", "heritage")})
 # Group words that are not adjectives of a country or faith above.
 _NRP_EXTRA = frozenset({"jew", "lds", "sikhs", "mormon", "hasidic", "sephardic", "ashkenazi"})
 LISTED_GROUP_WORDS = _LISTED | _NRP_EXTRA  # written here, not generated
@@ -253,7 +257,7 @@ _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "so
                             "latter", "green", "orthodox", "first", "pacific", "lankan", "rican",
                             "zealander", "north", "cape", "sierra", "middle", "central",
                             "latin", "seventh", "solomon", "papua", "east", "social", "labour",
-                            "tea", "sinn", "west", "hong", "us", "citizen"})
+                            "tea", "sinn", "west", "hong", "us", "citizen", "southeast", "mixed"})
 _PAIR_SECOND = frozenset(second for _, second in _NRP_PAIRS)
 
 
