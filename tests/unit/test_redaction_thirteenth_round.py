@@ -186,9 +186,27 @@ def test_names_in_a_persons_slot(text: str, expected: Spans) -> None:
     ("head south on the highway", []),
     ("a mixed bag of results", []),
     ("the race is on sunday", []),
+    ("we are proud western samoans", [("NRP", "western samoans")]),
+    ("i'm a new-yorker born and raised", [("NRP", "new-yorker")]),
 ])
 def test_more_groups(text: str, expected: Spans) -> None:
     assert spans(text, places.recognize) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a word that is a group only when said of someone, before what a nation has: presidio-
+    # evaluator's own templates say it so ("the {{nationality}} government")
+    ("on march 3 the georgian government began the process", [("NRP", "georgian")]),
+    ("english muffins for breakfast", []),
+    ("it serves great vatican food", [("NRP", "vatican")]),
+    ("the english film festival", [("NRP", "english")]),
+    ("do you speak english", []),
+    ("an independent contractor", []),
+])
+def test_said_of_words_before_a_nations_things(text: str, expected: Spans) -> None:
+    view = View.of(text)
+    assert [(f.entity_type, text[f.start:f.end]) for f in places.groups_of_things(view)] \
+        == expected
 
 
 @pytest.mark.parametrize(("text", "expected"), [

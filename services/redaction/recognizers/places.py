@@ -222,7 +222,7 @@ _NRP_PAIRS = frozenset({
     # regions of origin said of people ("my family is south asian"), and mixed heritage
     ("south", "asian"), ("east", "asian"), ("southeast", "asian"), ("central", "asian"),
     ("west", "african"), ("east", "african"), ("north", "african"), ("mixed", "race"),
-    ("mixed", "heritage")})
+    ("mixed", "heritage"), ("western", "samoan"), ("new", "yorker")})
 # Group words that are not adjectives of a country or faith above.
 _NRP_EXTRA = frozenset({"jew", "lds", "sikhs", "mormon", "hasidic", "sephardic", "ashkenazi"})
 LISTED_GROUP_WORDS = _LISTED | _NRP_EXTRA  # written here, not generated
@@ -257,7 +257,8 @@ _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "so
                             "latter", "green", "orthodox", "first", "pacific", "lankan", "rican",
                             "zealander", "north", "cape", "sierra", "middle", "central",
                             "latin", "seventh", "solomon", "papua", "east", "social", "labour",
-                            "tea", "sinn", "west", "hong", "us", "citizen", "southeast", "mixed"})
+                            "tea", "sinn", "west", "hong", "us", "citizen", "southeast", "mixed",
+                            "western"})
 _PAIR_SECOND = frozenset(second for _, second in _NRP_PAIRS)
 
 
@@ -820,6 +821,13 @@ def _race_said_of(toks: list[Token], i: int) -> bool:
 
 
 _CITIZEN = frozenset({"citizen", "citizens", "national", "nationals"})
+# What a nation has: after a word that is a group only when said of someone ("english",
+# "vatican", "georgian"), these make it the nation's, a thing's group word ("the georgian
+# government", "english food"), which nrp_scope "all" redacts as stock Presidio does.
+_NATIONAL_THINGS = frozenset({"government", "governments", "embassy", "consulate", "army",
+                              "navy", "border", "food", "cuisine", "film", "films", "movie",
+                              "cinema", "restaurant", "parliament", "ministry", "president",
+                              "prime", "multinational", "national", "flag", "passport"})
 
 
 def _said_of_next(toks: list[Token], i: int) -> bool:
@@ -854,6 +862,12 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
             Topic.ETHNICITY in view.context.asked and len(toks) <= _SHORT_REPLY
             and not (i > 0 and toks[i - 1].low in _THING_DETS)))  # not "the white one"
         said_of = said_of or race
+        if things and word in _NRP_IF_SAID_OF and not said_of and i + 1 < len(toks) \
+                and toks[i + 1].low in _NATIONAL_THINGS and word == tok.low:
+            # "the english government", "vatican food": the nation's, said of a thing
+            out.append(Finding("NRP", tok.start, tok.end, 0.7, THING_DETECTOR))
+            i += 1
+            continue
         if word not in NRP_WORDS and word not in _NRP_PAIR_ONLY and word not in _NRP_EXTRA \
                 and not said_of:
             i += 1
