@@ -4,8 +4,9 @@
     .venv/bin/python bench/audio_job_cpu.py hashes /tmp/audio-job.pkl [--batch 20]
     .venv/bin/python bench/audio_job_cpu.py run /tmp/audio-job.pkl --entries 2500 [--batch 20]
 
-``dump`` (needs the stack) copies a sealed tenant (``bench/projection_cpu.py seal``) to a file:
-each session's key and ledger rows, and the raw-audio batch objects. ``hashes`` then feeds every
+``dump`` (needs the stack) copies a sealed tenant (``bench/projection_cpu.py seal``) to a file
+(0600: it holds each session's data key) with each session's ledger rows, and the raw-audio
+batch objects. ``hashes`` then feeds every
 session through :class:`~services.audio.job.SessionJob` (``--batch`` entries per ``process``,
 fixed salts, uploads kept in memory) and prints the PCM, object, part and Rendered-block hashes:
 they must not change when the recorder is optimised. ``run`` feeds the first ``--entries`` of
@@ -37,6 +38,7 @@ from services.audio.recording import Part
 from services.audio.render import HEARD, UNHEARD, Rendered
 from services.audio.source import BatchObjects, SegmentReader
 from services.audio.store import object_key
+from services.platform.secretfile import write_secret
 
 COLS = ("seq", "position", "event_id", "mono_ns", "provider", "direction", "type", "payload_ct")
 
@@ -69,8 +71,9 @@ async def dump(tenant: str, out: str) -> None:
         await engine.dispose()
     objects = {k: s3.get_object(Bucket=settings.bucket_ledger, Key=k)["Body"].read()
                for k in keys_}
-    Path(out).write_bytes(pickle.dumps({"tenant": tenant, "sessions": sessions,
-                                        "objects": objects}))
+    # It holds the sessions' unwrapped data keys: born 0600, like every secret file.
+    write_secret(Path(out), pickle.dumps({"tenant": tenant, "sessions": sessions,
+                                          "objects": objects}))
     print(f"{len(sessions)} sessions, {sum(len(r) for _, r in sessions.values())} entries, "
           f"{len(objects)} batch objects -> {out}")
 
