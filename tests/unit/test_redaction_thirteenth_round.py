@@ -188,6 +188,15 @@ def test_names_in_a_persons_slot(text: str, expected: Spans) -> None:
     ("the race is on sunday", []),
     ("we are proud western samoans", [("NRP", "western samoans")]),
     ("i'm a new-yorker born and raised", [("NRP", "new-yorker")]),
+    # parties named by an everyday adjective
+    ("the democratic party office next door", [("NRP", "democratic party")]),
+    ("the conservative party", [("NRP", "conservative party")]),
+    ("the reform party", [("NRP", "reform party")]),
+    ("a democratic process", []),
+    ("a conservative estimate", []),
+    ("a liberal amount of salt", []),
+    ("we need reform", []),
+    ("a party of four", []),
 ])
 def test_more_groups(text: str, expected: Spans) -> None:
     assert spans(text, places.recognize) == expected

@@ -222,7 +222,11 @@ _NRP_PAIRS = frozenset({
     # regions of origin said of people ("my family is south asian"), and mixed heritage
     ("south", "asian"), ("east", "asian"), ("southeast", "asian"), ("central", "asian"),
     ("west", "african"), ("east", "african"), ("north", "african"), ("mixed", "race"),
-    ("mixed", "heritage"), ("western", "samoan"), ("new", "yorker")})
+    ("mixed", "heritage"), ("western", "samoan"), ("new", "yorker"),
+    # parties named by an everyday adjective ("the democratic party office next door")
+    ("democratic", "party"), ("conservative", "party"), ("liberal", "party"),
+    ("progressive", "party"), ("reform", "party"), ("socialist", "party"),
+    ("communist", "party"), ("libertarian", "party"), ("republican", "party")})
 # Group words that are not adjectives of a country or faith above.
 _NRP_EXTRA = frozenset({"jew", "lds", "sikhs", "mormon", "hasidic", "sephardic", "ashkenazi"})
 LISTED_GROUP_WORDS = _LISTED | _NRP_EXTRA  # written here, not generated
@@ -258,7 +262,9 @@ _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "so
                             "zealander", "north", "cape", "sierra", "middle", "central",
                             "latin", "seventh", "solomon", "papua", "east", "social", "labour",
                             "tea", "sinn", "west", "hong", "us", "citizen", "southeast", "mixed",
-                            "western"})
+                            "western", "democratic", "reform",
+                            # said-of words that also open a party's name
+                            "conservative", "liberal", "progressive"})
 _PAIR_SECOND = frozenset(second for _, second in _NRP_PAIRS)
 
 
