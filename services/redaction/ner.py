@@ -49,7 +49,7 @@ def kept(view: View, cased: Truecased, entity: str, start: int, end: int,
     truecased text, in a span holding a word truecasing raised (on ASR text the model's own
     places are mostly wrong); a person that is one unlisted raised word only as a place after
     "in" or "went to" ("my hotel is in bandra"), as it is most often a drug or an app ("i'm on
-    metformin"); groups only in the caller's turns, those of things marked ``:thing``."""
+    metformin"); a group of a thing, and any group in the agent's script, marked ``:thing``."""
     if entity == "NRP" and lexicalised_at(view, start, end):
         return None  # "french press", "german shepherd": a thing's name, no group
     if entity == "NRP" and (group_of_a_thing(view, start, end) or view.is_agent):

@@ -49,7 +49,10 @@ from pydantic import BaseModel, ConfigDict
 # 15: thirteenth round: names said to someone and an assistant's own name (vocatives.py); a
 #    found name's missing parts: a word-like surname, a restart, a stammer, a generation,
 #    initials after a title (name_repairs.py); names in cased transcripts (cased_names.py);
-#    group words in the agent's script redacted under nrp_scope "all"; more peoples and faiths
+#    group words in the agent's script redacted under nrp_scope "all"; more peoples and faiths;
+#    regions of origin and parties named by an adjective as group pairs ("south asian", "the
+#    democratic party"); a said-of-someone word before a nation's things ("the georgian
+#    government")
 DETECTOR_VERSION = "voxledger-speech/15"
 
 
