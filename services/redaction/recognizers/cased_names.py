@@ -20,8 +20,7 @@ from __future__ import annotations
 from services.redaction.recognizers.base import Finding, View
 from services.redaction.recognizers.lexicon import rare_word, stop_words, zipf
 from services.redaction.recognizers.names import (
-    TRAPS,
-    faker_first_names,
+    first_name_like,
     first_names,
     last_names,
     listed_name,
@@ -55,8 +54,7 @@ def _capital(t: Token) -> bool:
 def _first(t: Token) -> bool:
     low = t.low
     return _capital(t) and low not in NRP_WORDS and (
-        low in first_names() or low in faker_first_names() or low in TRAPS
-        or low in WORD_NAMES or (rare_word(low) and zipf(low) < _UNHEARD)) \
+        first_name_like(low) or low in WORD_NAMES or (rare_word(low) and zipf(low) < _UNHEARD)) \
         and not (is_place(low) and low not in first_names())
 
 
@@ -96,7 +94,7 @@ def _led(toks: list[Token], k: int) -> bool:
     if not _capital(t) or low in NRP_WORDS or is_place(low) or low in stop_words():
         return False
     # a rare unlisted word only after "under": "I work for Retroficiency" names a firm
-    return low in first_names() or low in faker_first_names() or low in TRAPS \
+    return first_name_like(low) \
         or (toks[k - 1].low == "under" and rare_word(low) and zipf(low) < _UNHEARD_ONE)
 
 
@@ -106,7 +104,7 @@ def _related(toks: list[Token], k: int) -> bool:
             or toks[k].low in NRP_WORDS or is_place(toks[k].low):
         return False
     low = toks[k].low
-    if not (low in first_names() or low in faker_first_names() or low in TRAPS
+    if not (first_name_like(low)
             or (rare_word(low) and zipf(low) < _UNHEARD_ONE)):
         return False
     prev = toks[k - 1].low

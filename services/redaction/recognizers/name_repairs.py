@@ -30,7 +30,7 @@ from services.redaction.recognizers.lexicon import stop_words
 from services.redaction.recognizers.names import (
     _TITLES,
     TRAPS,
-    faker_first_names,
+    first_name_like,
     first_names,
     is_last_name,
     last_names,
@@ -63,8 +63,7 @@ _OPENERS = frozenset({"hi", "hello", "yeah", "yes", "um", "uh", "oh", "so", "it'
 
 
 def _first_like(low: str) -> bool:
-    return low in first_names() or low in faker_first_names() or low in TRAPS \
-        or low in WORD_NAMES
+    return first_name_like(low) or low in WORD_NAMES
 
 
 def _surname_word(t: Token) -> bool:

@@ -210,6 +210,12 @@ def is_first_name(word: str) -> bool:
     return word in first_names() and word not in _stop_words()
 
 
+def first_name_like(word: str) -> bool:
+    """A first name of the lists or of Faker's, or a word-like name (``TRAPS``): what the
+    recognizers that read a slot or a shape take for a possible first name."""
+    return word in first_names() or word in faker_first_names() or word in TRAPS
+
+
 def is_last_name(word: str) -> bool:
     return word in last_names() and word not in _stop_words()
 
