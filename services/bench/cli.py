@@ -55,6 +55,9 @@ def register(app: typer.Typer) -> None:
             help="state directory of the private stack (never the shared .voxledger)")
         ] = Path(".voxledger-bench"),
         keep: Annotated[bool, typer.Option("--keep", help="leave the private stack up")] = False,
+        lockstep: Annotated[bool, typer.Option(
+            "--lockstep", help="start each step's sessions within one second and take lags over "
+            "the whole step (the earlier bench)")] = False,
     ) -> None:
         """Measure ingest (step N up), baseline, verify, storage and redaction; print a table and
         one JSON line. Numbers are reported, never asserted."""
@@ -67,7 +70,7 @@ def register(app: typer.Typer) -> None:
         if home.resolve() == default_home():
             typer.echo("error: --home must not be the shared stack's home", err=True)
             raise typer.Exit(2)
-        cfg = BenchConfig.make(home.resolve(), quick)
+        cfg = BenchConfig.make(home.resolve(), quick, lockstep)
         report = asyncio.run(run_bench(cfg, lambda line: typer.echo(line, err=True), keep))
         _table(report)
         print(json.dumps(report["summary"]), flush=True)

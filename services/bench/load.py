@@ -5,10 +5,14 @@ them through the SDK.
 Real-time mode paces every frame on the wall clock with one timer for all sessions: it wakes at
 most every ``TICK_S`` (10 ms, half a frame) and records every frame due by then, so the generator's
 own wake-ups stay few (sleeping until each due frame woke it every 5 ms with 8 sessions); session
-starts are spread over the first second. Fast mode publishes everything at once on a virtual
-clock (the backlog for throughput runs). Runs as its own process (``python -m
-services.bench.load``) so its CPU is measured apart from the pipeline's; it writes every
-published event id to ``--ids`` and prints one JSON line.
+starts are spread evenly over ``--arrivals`` seconds and each session ends (``session.ended``)
+``--duration`` seconds after its own start. The bench's sessions follow four scripts whose turns
+fall at nearly the same times (every call opens with a 6 s greeting generated at 4x real time):
+started within one second, N calls receive their agent's audio in the same second, which no
+gateway's independent calls do; spread over 10 s, the calls' phases cover a whole exchange.
+Fast mode publishes everything at once on a virtual clock (the backlog for throughput runs).
+Runs as its own process (``python -m services.bench.load``) so its CPU is measured apart from
+the pipeline's; it writes every published event id to ``--ids`` and prints one JSON line.
 """
 
 from __future__ import annotations
@@ -103,6 +107,21 @@ def calls(plan: SessionPlan) -> list[Call]:
             else (Direction(f.direction), f.payload, f.provider, None) for f in plan.frames]
 
 
+def schedule(plans: list[SessionPlan], sessions: int, duration_s: float, arrivals_s: float
+             ) -> list[tuple[float, int, int]]:
+    """One timeline for all sessions: (due seconds, session index, frame index) in due order.
+
+    Session ``i`` plays ``plans[i % len(plans)]`` from ``i * arrivals_s / sessions``; its last
+    item, frame index = its plan's frame count, is its end, ``duration_s`` after its start.
+    """
+    offsets = [i * arrivals_s / max(1, sessions) for i in range(sessions)]
+    return sorted([(offsets[i] + f.at_ms / 1000, i, j)
+                   for i in range(sessions)
+                   for j, f in enumerate(plans[i % len(plans)].frames)]
+                  + [(offsets[i] + duration_s, i, len(plans[i % len(plans)].frames))
+                     for i in range(sessions)])
+
+
 class _Clock:
     def __init__(self) -> None:
         self.now_ns = 0
@@ -112,7 +131,8 @@ class _Clock:
 
 
 async def run_load(settings: Any, tenant: str, sessions: int, duration_s: float, *,
-                   realtime: bool = True, progress: bool = False) -> dict[str, Any]:
+                   realtime: bool = True, progress: bool = False, arrivals_s: float = 1.0
+                   ) -> dict[str, Any]:
     plans = await asyncio.gather(*(asyncio.to_thread(plan_session, f"bench:{i}", duration_s)
                                    for i in range(min(SCRIPTS, sessions))))
     profile = PROFILES["openai"]
@@ -121,8 +141,6 @@ async def run_load(settings: Any, tenant: str, sessions: int, duration_s: float,
     max_backlog = 0
     t_start = time.monotonic()
     try:
-        # One timeline for all sessions: (due_s, session index, frame index).
-        offsets = [i / max(1, sessions) for i in range(sessions)] if realtime else [0.0] * sessions
         clocks = [_Clock() for _ in range(sessions)] if not realtime else [None] * sessions
         recs: list[RecordingSession] = []
         for i in range(sessions):
@@ -130,12 +148,11 @@ async def run_load(settings: Any, tenant: str, sessions: int, duration_s: float,
             recs.append(recorder.session(f"bench-{i:04d}", Provider.OPENAI_REALTIME,
                                          started=started_for(profile, plan.script),
                                          clock=clocks[i]))
-        timeline = sorted((offsets[i] + f.at_ms / 1000, i, j)
-                          for i in range(sessions)
-                          for j, f in enumerate(plans[i % len(plans)].frames))
+        timeline = schedule(plans, sessions, duration_s, arrivals_s if realtime else 0.0)
         plan_calls = [calls(plan) for plan in plans]
         opened: set[int] = set()
         t0 = time.monotonic()
+        started_at = time.time()
         k, last_report = 0, t0
         while k < len(timeline):
             now = time.monotonic() - t0
@@ -153,8 +170,16 @@ async def run_load(settings: Any, tenant: str, sessions: int, duration_s: float,
                     started = rec.started.model_dump(mode="json")
                     ids.append((await rec.system("session.started", started)).event_id)
                 clock = clocks[i]
+                frames = plans[i % len(plans)].frames
+                if j == len(frames):
+                    if clock is not None:
+                        clock.now_ns = int(duration_s * 1e9)
+                    ended = SessionEnded(reason="completed", last_seq=rec.next_seq)
+                    ids.append((await rec.system("session.ended",
+                                                 ended.model_dump(mode="json"))).event_id)
+                    continue
                 if clock is not None:
-                    clock.now_ns = int(plans[i % len(plans)].frames[j].at_ms * 1_000_000)
+                    clock.now_ns = int(frames[j].at_ms * 1_000_000)
                 direction, payload, provider, type_ = plan_calls[i % len(plans)][j]
                 ids.append(rec.record(direction, payload, provider=provider, type_=type_).event_id)
             k = end
@@ -169,12 +194,6 @@ async def run_load(settings: Any, tenant: str, sessions: int, duration_s: float,
                 print(json.dumps({"progress": round(time.monotonic() - t0, 1),
                                   "published": recorder.stats.published, "backlog": backlog}),
                       file=sys.stderr, flush=True)
-        for i, rec in enumerate(recs):
-            clock = clocks[i]
-            if clock is not None:
-                clock.now_ns = int(duration_s * 1e9)
-            ended = SessionEnded(reason="completed", last_seq=rec.next_seq)
-            ids.append((await rec.system("session.ended", ended.model_dump(mode="json"))).event_id)
         await recorder.flush(timeout=300)
     finally:
         await recorder.close()
@@ -182,6 +201,7 @@ async def run_load(settings: Any, tenant: str, sessions: int, duration_s: float,
     stats = recorder.stats
     return {
         "tenant": tenant, "sessions": sessions, "duration_s": duration_s,
+        "arrivals_s": arrivals_s if realtime else 0.0, "started_at": started_at,
         "events": stats.published, "recorded": stats.queued, "elapsed_s": round(elapsed, 2),
         "dropped": stats.dropped, "spilled": stats.spilled, "rejected": stats.rejected,
         "max_backlog": max_backlog,
@@ -201,12 +221,15 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, required=True)
     ap.add_argument("--duration", type=float, required=True)
     ap.add_argument("--fast", action="store_true")
+    ap.add_argument("--arrivals", type=float, default=1.0,
+                    help="seconds over which the real-time sessions start (default 1)")
     ap.add_argument("--ids", type=Path, required=True)
     args = ap.parse_args()
     from services.platform.settings import load_settings
 
     result = asyncio.run(run_load(load_settings(), args.tenant, args.sessions, args.duration,
-                                  realtime=not args.fast, progress=True))
+                                  realtime=not args.fast, progress=True,
+                                  arrivals_s=args.arrivals))
     args.ids.write_text("\n".join(result.pop("_ids")) + "\n")
     print(json.dumps(result), flush=True)
 

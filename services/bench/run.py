@@ -199,6 +199,7 @@ async def run_bench(cfg: BenchConfig, say: Say, keep: bool = False) -> dict[str,
     best = max(ok, key=lambda s: s.sessions) if ok else None
     summary: dict[str, Any] = {
         "sessions_sustained": best.sessions if best else 0,
+        "arrivals_s": bench.cfg.arrivals_s,  # each step's session starts spread over this
         "events_per_s": round(tp["events_per_s"]),
         "lag_p99_ms": _r(best.lag_p99_ms if best else steps[0].lag_p99_ms),
         "audio_lag_p99_ms": _r(best.audio_lag_p99_ms if best else steps[0].audio_lag_p99_ms),

@@ -5,14 +5,19 @@ Definitions (printed with the table):
 
 - warm-up: 2 real-time sessions for 6 s before the first step, not reported (a fresh process's
   first sessions pay for imports, caches and connections; loss is still counted);
-- ingest step N: N real-time sessions for D seconds with every consumer live (``voxledger run``);
-  publish→sealed lag per entry is ``sealed_at - recorded_at`` (``sealed_at`` is the sealing
-  transaction's start, ``recorded_at`` the tap's wall clock); audio lag per entry is the time from
-  ``recorded_at`` until the audio recorder's persisted ``last_seq`` covered it (sampled every
-  0.25 s, so it over-states by up to that). N is sustained when p99 lag < 1 s, p99 audio lag
-  < 2 s, nothing is lost and the step drains: within the drain timeout after the load ends
-  everything is sealed, every recording complete and every consumer (transcripts and redaction
-  too, which may trail a burst at lower CPU priority) has nothing pending.
+- ingest step N: N real-time sessions of D seconds each with every consumer live (``voxledger
+  run``), their starts spread evenly over A seconds (10; ``--lockstep``: 1, the earlier bench),
+  so N calls are live together from A to D and their conversations are at different points (the
+  bench plays four near-identical scripts: started within a second, N calls got their agent's
+  audio in the same second). Lags are taken over the entries recorded while all N are live (all
+  entries with ``--lockstep``); the ramps carry less load. Publish→sealed lag per entry is
+  ``sealed_at - recorded_at`` (``sealed_at`` is the sealing transaction's start, ``recorded_at``
+  the tap's wall clock); audio lag per entry is the time from ``recorded_at`` until the audio
+  recorder's persisted ``last_seq`` covered it (sampled every 0.25 s, so it over-states by up to
+  that). ``events/s`` is the offered rate while all N are live. N is sustained when p99 lag < 1 s,
+  p99 audio lag < 2 s, nothing is lost and the step drains: within the drain timeout after the
+  load ends everything is sealed, every recording complete and every consumer (transcripts and
+  redaction too, which may trail a burst at lower CPU priority) has nothing pending.
   ``sessions_sustained`` is the largest such N.
 - throughput: a backlog of the same sessions published with the consumers stopped, then drained
   by the naive consumer (one INSERT + COMMIT per event) and by the whole pipeline (every
@@ -70,16 +75,18 @@ class BenchConfig:
     backlog_duration_s: float
     drain_timeout_s: float
     bisect: bool
+    arrivals_s: float = 1.0  # session starts spread over this; > 1: lags while all N are live
 
     @classmethod
-    def make(cls, home: Path, quick: bool) -> BenchConfig:
+    def make(cls, home: Path, quick: bool, lockstep: bool = False) -> BenchConfig:
+        arrivals = 1.0 if lockstep else (4.0 if quick else 10.0)
         if quick:
-            return cls(home, (4, 10), 10, 4, 15, 45, False)
+            return cls(home, (4, 10), 10, 4, 15, 45, False, arrivals)
         # Steps up until one is not sustained, then one step between the last two. The steps
         # are finer around issue 13's goal (40 sessions), so the result near it is measured,
         # not left to one bisection.
         return cls(home, (6, 12, 18, 24, 30, 36, 40, 45, 50, 75, 100, 150), 25, 10, 30, 90,
-                   True)
+                   True, arrivals)
 
 
 @dataclass
@@ -98,6 +105,7 @@ class StepResult:
     drain_s: float = float("nan")  # load end → sealed, recordings complete, every consumer idle
     record_p99_ms: float = float("nan")  # the SDK's record() in the load generator
     record_max_ms: float = float("nan")
+    window_s: float = float("nan")  # seconds of the step the lags are taken over (all N live)
     cpu: dict[str, float] = field(default_factory=dict)  # percent of one core
     cpu_ms_per_event: dict[str, float] = field(default_factory=dict)  # per component
     rss_mb: dict[str, float] = field(default_factory=dict)
@@ -150,11 +158,12 @@ class Bench:
             stop(self.run_proc)
             self.run_proc = None
 
-    async def load(self, tenant: str, sessions: int, duration: float, fast: bool = False
-                   ) -> tuple[asyncio.subprocess.Process, Path]:
+    async def load(self, tenant: str, sessions: int, duration: float, fast: bool = False,
+                   arrivals: float = 1.0) -> tuple[asyncio.subprocess.Process, Path]:
         ids = self.logs / f"{tenant}.ids"
         args = ["-m", "services.bench.load", "--tenant", tenant, "--sessions", str(sessions),
-                "--duration", str(duration), "--ids", str(ids)] + (["--fast"] if fast else [])
+                "--duration", str(duration), "--ids", str(ids), "--arrivals", str(arrivals)
+                ] + (["--fast"] if fast else [])
         with (self.logs / "load.log").open("ab") as err:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, *args, env=self.stack.env(), cwd=REPO,
@@ -198,7 +207,10 @@ class Bench:
         res = StepResult(n, tenant)
         assert self.run_proc is not None
         watch = ProcWatch({**self.server_pids, "run": self.run_proc.pid})
-        proc, ids_path = await self.load(tenant, n, duration_s or cfg.duration_s)
+        duration = duration_s or cfg.duration_s
+        # The warm-up (its own duration) starts its sessions within a second.
+        arrivals = cfg.arrivals_s if duration_s is None else 1.0
+        proc, ids_path = await self.load(tenant, n, duration, arrivals=arrivals)
         watch.pids["load"] = proc.pid
         watch.start()
         meters = read_reports(self.meters)
@@ -263,6 +275,15 @@ class Bench:
                 "SELECT session_id, extract(epoch FROM completed_at) FROM audio_recordings "
                 "WHERE tenant_id = :t AND kind = 'heard' AND completed_at IS NOT NULL"),
                 {"t": tenant})}
+        # While all N calls are live (the whole step when they start within a second).
+        lo, hi = float("-inf"), float("inf")
+        if 1.0 < arrivals < duration and "started_at" in result:
+            lo = float(result["started_at"]) + arrivals
+            hi = float(result["started_at"]) + duration
+        res.window_s = hi - lo if hi < float("inf") else duration
+        rows = [r for r in rows if lo <= float(r[2]) < hi]
+        if hi < float("inf"):  # the offered rate while all N are live
+            res.events_per_s = len(rows) / (hi - lo)
         lags = [float(r[3]) for r in rows]
         entries: dict[str, list[tuple[int, float]]] = {}
         for r in rows:

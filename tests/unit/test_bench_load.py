@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.bench.load import plan_session
+from services.bench.load import plan_session, schedule
 from services.simulator.frames import Frame, FrameList, system_frames
 from services.simulator.providers.openai import OpenAILeg
 from services.simulator.script import build_script
@@ -26,3 +26,26 @@ def test_a_plan_is_the_whole_scripts_frames_up_to_its_duration(seed: str) -> Non
         plan = plan_session(seed, duration_s)
         assert plan.frames == [f for f in frames if f.at_ms < duration_s * 1000]
         assert plan.script == build_script(seed)  # session.started describes the whole call
+
+
+def test_sessions_start_spread_over_the_arrivals_and_each_ends_its_duration_after_its_start(
+        ) -> None:
+    plans = [plan_session("bench:0", 3), plan_session("bench:1", 3)]
+    timeline = schedule(plans, 5, 3.0, 10.0)
+    assert timeline == sorted(timeline)
+    for i in range(5):
+        mine = [(due, j) for due, s, j in timeline if s == i]
+        frames = plans[i % 2].frames
+        assert [j for _, j in mine] == list(range(len(frames) + 1))  # every frame, then the end
+        start = 2.0 * i  # 10 s over 5 sessions
+        assert mine[0][0] == start + frames[0].at_ms / 1000
+        assert mine[-1][0] == start + 3.0  # the end, after every frame
+        assert all(due < start + 3.0 for due, _ in mine[:-1])
+
+
+def test_sessions_started_together_without_arrivals() -> None:
+    plans = [plan_session("bench:0", 1)]
+    timeline = schedule(plans, 3, 1.0, 0.0)
+    ends = [due for due, s, j in timeline if j == len(plans[0].frames)]
+    assert ends == [1.0, 1.0, 1.0] and timeline[-3:] == [(1.0, 0, j := len(plans[0].frames)),
+                                                         (1.0, 1, j), (1.0, 2, j)]
