@@ -53,7 +53,17 @@ from pydantic import BaseModel, ConfigDict
 #    regions of origin and parties named by an adjective as group pairs ("south asian", "the
 #    democratic party"); a said-of-someone word before a nation's things ("the georgian
 #    government")
-DETECTOR_VERSION = "voxledger-speech/15"
+# 16: fourteenth round: group nouns said as people by what is around them ("the poles next
+#    door", "a lot of swedes live here", "my son married a turk", "as a kiwi i"), plurals of
+#    political words ("the tories", "conservatives"), past a hesitation or a degree word ("she's
+#    half english", "we are both black"); a copula says an everyday said-of word of someone only
+#    with a person before it ("my wife is english", not "the light is green"); a country's name
+#    as its people's adjective ("a new zealand passport", "the brazil government"); accents
+#    folded and twice-decoded letters repaired ("québécois", "monã©gasque"); hyphened prefixes
+#    ("afro-caribbean", "scotch-irish"); more peoples, faiths' branches and parties ("southern
+#    baptist", "reform jewish", "the snp", "plaid cymru", "labour voter"); "polish the car" and
+#    "the indian ocean" are no group
+DETECTOR_VERSION = "voxledger-speech/16"
 
 
 @dataclass(frozen=True, slots=True)

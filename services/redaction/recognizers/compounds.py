@@ -38,7 +38,10 @@ LEXICALISED: dict[str, frozenset[str]] = {
     "belgian": frozenset({"waffle", "waffles", "malinois", "endive"}),
     "brazilian": frozenset({"wax", "blowout"}),
     "cuban": frozenset({"sandwich", "sandwiches", "link", "heel", "heels"}),
-    "indian": frozenset({"motorcycle", "motorcycles", "summer", "ink"}),
+    "indian": frozenset({"motorcycle", "motorcycles", "summer", "ink", "ocean"}),
+    "independent": frozenset({"living", "contractor", "contractors", "study", "review",
+                              "school", "bookstore", "pharmacy", "adjuster", "agent", "agency",
+                              "inspection", "film"}),
     "spanish": frozenset({"omelette", "omelet", "omelettes", "tile", "tiles", "moss", "flu",
                           "rice"}),
     "siamese": frozenset({"cat", "cats", "twin", "twins"}),
@@ -47,6 +50,10 @@ LEXICALISED: dict[str, frozenset[str]] = {
 # "a danish" is the pastry unless said of someone ("she's a danish citizen" goes on).
 _NOUN_PASTRY = "danish"
 _BE = frozenset({"i'm", "im", "is", "was", "he's", "she's", "am", "are", "were", "being"})
+# "polish the car", "polish it up": the verb, before what is polished
+_VERB_POLISH = "polish"
+_POLISHED = frozenset({"the", "my", "your", "our", "his", "her", "their", "it", "them", "this",
+                       "that", "these", "those", "up", "off", "out"})
 
 
 def lexicalised(toks: list[Token], i: int) -> bool:
@@ -55,6 +62,8 @@ def lexicalised(toks: list[Token], i: int) -> bool:
     low = toks[i].low
     nxt = toks[i + 1].low if i + 1 < len(toks) else ""
     if nxt in LEXICALISED.get(low, ()):
+        return True
+    if low == _VERB_POLISH and nxt in _POLISHED:
         return True
     return low == _NOUN_PASTRY and i > 0 and toks[i - 1].low in ("a", "an") \
         and not (i > 1 and toks[i - 2].low in _BE) \

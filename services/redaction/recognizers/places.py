@@ -201,6 +201,15 @@ _LISTED = frozenset({
     "malayali", "kannadiga", "oromo", "amhara", "tigrayan", "afrikaner", "flemish", "walloon",
     "breton", "corsican", "sardinian", "sicilian", "bavarian", "galician", "pashtun",
     "baloch", "hazara", "kachin", "igorot", "ilocano", "cebuano",
+}) | frozenset({
+    # Round 14: peoples, a faith and parties the lists above missed, presidio-evaluator's name
+    # sets ("greenlander") and its religions ("bahaism"); accented ones are read folded
+    # ("québécois", "métis"). Not "mohawk", "roma", "caribbean": a haircut, a tomato, a sea
+    # as often (groups only when said of someone, below).
+    "greenlander", "scandinavian", "luxembourgish", "quebecois", "quebecer", "acadian",
+    "iroquois", "seminole", "zuni", "assyrian", "bedouin", "tutsi", "hutu", "mizrahi", "inuk",
+    "metis", "boer", "bahaism", "anarchist", "marxist", "zionist", "nationalist", "unionist",
+    "loyalist", "gop", "snp", "ndp", "ukip",
 })
 # every form presidio-evaluator's Faker says: "burkinese", "costrican", "sierrleonian"
 NRP_WORDS = _LISTED | NATIONALITIES
@@ -226,7 +235,18 @@ _NRP_PAIRS = frozenset({
     # parties named by an everyday adjective ("the democratic party office next door")
     ("democratic", "party"), ("conservative", "party"), ("liberal", "party"),
     ("progressive", "party"), ("reform", "party"), ("socialist", "party"),
-    ("communist", "party"), ("libertarian", "party"), ("republican", "party")})
+    ("communist", "party"), ("libertarian", "party"), ("republican", "party"),
+    # round 14: branches of a faith, parties by their names, a supporter of one, peoples
+    # named with a prefix ("afro-caribbean", "scotch-irish")
+    ("southern", "baptist"), ("eastern", "orthodox"), ("reform", "jewish"), ("reform", "jew"),
+    ("messianic", "jew"), ("messianic", "jewish"), ("democratic", "socialist"), ("lib", "dem"),
+    ("plaid", "cymru"), ("bloc", "quebecois"), ("reform", "uk"), ("trump", "supporter"),
+    ("alaska", "native"), ("afro", "caribbean"),
+    ("afro", "latino"), ("afro", "latina"), ("afro", "american"), ("anglo", "indian"),
+    ("scotch", "irish"), ("scots", "irish"),
+    *((party, who) for party in ("labour", "tory", "green", "reform", "conservative", "liberal",
+                                 "progressive", "independent", "maga")
+      for who in ("voter", "supporter", "member"))})
 # Group words that are not adjectives of a country or faith above.
 _NRP_EXTRA = frozenset({"jew", "lds", "sikhs", "mormon", "hasidic", "sephardic", "ashkenazi"})
 LISTED_GROUP_WORDS = _LISTED | _NRP_EXTRA  # written here, not generated
@@ -236,7 +256,9 @@ _NRP_IF_SAID_OF = frozenset({"english", "independent", "conservative", "liberal"
                              "tory", "brit", "aussie", "kiwi", "orthodox", "green",
                              # demonyms that are everyday words too ("a pole", "a swede")
                              "pole", "dane", "finn", "scot", "turk", "swede", "georgian",
-                             "labour", "whig", "maga", "leftist", "centrist", "moderate"})
+                             "labour", "whig", "maga", "leftist", "centrist", "moderate",
+                             # round 14: a haircut, a tomato, a sea, "them" as often
+                             "mohawk", "roma", "caribbean", "dem"})
 SAID_OF_WORDS = _NRP_IF_SAID_OF  # as written here, before the generated ones below
 # presidio-evaluator's demonyms that are everyday words too ("the vatican")
 _NRP_IF_SAID_OF |= COMMON_NATIONALITIES
@@ -254,7 +276,10 @@ _NRP_TAIL = frozenset({"orthodox", "saint", "saints", "witness", "witnesses", "a
                        "supporter", "supporters", "voter", "voters", "member",
                        "americans",
                        "christian", "christians", "muslim", "muslims", "jew", "jews", "jewish",
-                       "catholic", "catholics", "scientist", "scientists"})
+                       "catholic", "catholics", "scientist", "scientists",
+                       "members"})
+# After a pair only, words that end its name: "first nations people" (not "jewish people")
+_PAIR_TAIL = frozenset({"people", "person", "peoples"})
 # These alone are not groups; they only start pairs.
 _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "south", "new",
                             "roman", "born", "again",
@@ -262,7 +287,9 @@ _NRP_PAIR_ONLY = frozenset({"puerto", "native", "jehovah's", "sri", "costa", "so
                             "zealander", "north", "cape", "sierra", "middle", "central",
                             "latin", "seventh", "solomon", "papua", "east", "social", "labour",
                             "tea", "sinn", "west", "hong", "us", "citizen", "southeast", "mixed",
-                            "western", "democratic", "reform",
+                            "western", "democratic", "reform", "southern", "eastern",
+                            "messianic", "lib", "plaid", "bloc", "trump", "alaska", "afro",
+                            "anglo", "scotch", "tory", "maga", "independent",
                             # said-of words that also open a party's name
                             "conservative", "liberal", "progressive"})
 _PAIR_SECOND = frozenset(second for _, second in _NRP_PAIRS)
@@ -684,9 +711,15 @@ def _locations(view: View) -> list[Finding]:
 
 
 def _group_word(low: str) -> str:
-    """The group word itself, plural or not: "catholics" → "catholic", "jews" → "jew"."""
+    """The group word itself, plural or not: "catholics" → "catholic", "jews" → "jew",
+    "tories" → "tory"; accents folded ("québécois" → "quebecois")."""
+    if not low.isascii():
+        low = _fold(low)
     if low in NRP_WORDS or low in _NRP_PAIR_ONLY or low in _NRP_EXTRA:
         return low
+    if low.endswith("ies") and (low[:-3] + "y" in NRP_WORDS or low[:-3] + "y" in _NRP_IF_SAID_OF
+                                or low[:-3] + "y" in _NRP_PAIR_ONLY):
+        return low[:-3] + "y"  # "tories", "gypsies"
     if low.endswith("s") and (low[:-1] in NRP_WORDS or low[:-1] in _NRP_EXTRA
                               or low[:-1] in _NRP_IF_SAID_OF or low[:-1] in _NRP_PAIR_ONLY
                               or low[:-1] in _PAIR_SECOND):  # "middle-easterns"
@@ -807,7 +840,12 @@ _PERSON_NOUNS = _KIN | frozenset({"man", "woman", "men", "women", "guy", "guys",
                                   "driver", "neighbor", "neighbour", "patient", "tenant",
                                   "landlord", "friend", "partner", "baby", "doctor",
                                   "nurse", "officer", "cop", "teacher", "therapist", "dentist",
-                                  "surgeon", "lawyer", "student", "family", "families"})
+                                  "surgeon", "lawyer", "student", "family", "families",
+                                  "neighbors", "neighbours", "someone", "somebody", "anyone",
+                                  "anybody", "friends", "tenants", "patients", "nurses",
+                                  "doctors", "laws", "clients", "customers", "colleagues",
+                                  "coworkers", "roommates", "relatives", "cousins",
+                                  "grandparents", "employees", "students", "guests"})
 _THING_DETS = frozenset({"the", "a", "an", "this", "that"})
 _SHORT_REPLY = 4  # "white", "uh black i guess": a reply to a question of race or ethnicity
 _SUBJECT_REACH = 6  # "the guy who hit me was white": the subject a few words back
@@ -818,12 +856,16 @@ def _race_said_of(toks: list[Token], i: int) -> bool:
     me was white", "a black woman"; not "the screen is black", "a white car"."""
     if i + 1 < len(toks) and toks[i + 1].low in _PERSON_NOUNS:
         return True  # before the person it describes
-    if i == 0:
+    j = _skip_back(toks, i)  # "we're both black", "she's half white"
+    if j < 0:
         return False
-    if toks[i - 1].low in _I_AM:  # before a pause: "i'm black and", not "i'm white water rafting"
-        return i + 1 == len(toks) or toks[i + 1].low in _stop_words()
-    return toks[i - 1].low in ("is", "was", "are", "were") and any(
-        toks[k].low in _PERSON_NOUNS for k in range(max(0, i - _SUBJECT_REACH), i - 1))
+    pause = i + 1 == len(toks) or toks[i + 1].low in _stop_words()
+    if toks[j].low in _I_AM:  # before a pause: "i'm black and", not "i'm white water rafting"
+        return pause
+    if j > 0 and (toks[j - 1].low, toks[j].low) in _WE_ARE:  # "we are both black"
+        return pause
+    return toks[j].low in ("is", "was", "are", "were") and any(
+        toks[k].low in _PERSON_NOUNS for k in range(max(0, j - _SUBJECT_REACH), j))
 
 
 _CITIZEN = frozenset({"citizen", "citizens", "national", "nationals"})
@@ -833,7 +875,8 @@ _CITIZEN = frozenset({"citizen", "citizens", "national", "nationals"})
 _NATIONAL_THINGS = frozenset({"government", "governments", "embassy", "consulate", "army",
                               "navy", "border", "food", "cuisine", "film", "films", "movie",
                               "cinema", "restaurant", "parliament", "ministry", "president",
-                              "prime", "multinational", "national", "flag", "passport"})
+                              "prime", "multinational", "national", "flag", "passport",
+                              "place"})
 
 
 def _said_of_next(toks: list[Token], i: int) -> bool:
@@ -845,6 +888,153 @@ def _said_of_next(toks: list[Token], i: int) -> bool:
     nxt = toks[i + 1]
     return not nxt.text.isalpha() or nxt.low in _stop_words() or nxt.low in _NRP_TAIL \
         or _group_word(nxt.low) in NRP_WORDS or nxt.low in _CITIZEN
+
+
+# Between "i'm"/"we are" and a group word: a hesitation or how much of it ("she's half
+# english", "we are both black", "i'm uh kiwi").
+_BETWEEN = frozenset({"uh", "um", "er", "erm", "uhm", "hmm", "half", "both", "all", "part",
+                      "partly", "mostly", "fully", "also", "originally", "actually",
+                      "ethnically", "culturally"})
+_COPULA = frozenset({"is", "was", "are", "were"})
+_WE_ARE = frozenset({("we", "are"), ("i", "am"), ("he", "is"), ("she", "is"), ("we", "were"),
+                     ("he", "was"), ("she", "was"), ("i", "was")})
+# Before "a"/"an" and a group noun, words that say it of someone: "my son married a pole".
+_BEFORE_A = frozenset({"married", "marry", "marrying", "dating", "date", "dated", "being"})
+# "as a pole, i can't": "as a" says it of someone when the speaker goes on about themselves
+_AS_SELF = frozenset({"i", "i'm", "i've", "i'd", "we", ",", "myself", "my"})
+
+
+def _skip_back(toks: list[Token], i: int) -> int:
+    """The index of the word before token ``i`` past at most two hesitations or degree words."""
+    j = i - 1
+    while j >= 0 and i - j <= 2 and toks[j].low in _BETWEEN:
+        j -= 1
+    return j
+
+
+def _said_of_before(toks: list[Token], i: int) -> bool:
+    """Said of someone by the words before: "i'm english", "she's half english", "we are both
+    english", "a registered independent", "my son married a pole"."""
+    j = _skip_back(toks, i)
+    if j < 0:
+        return False
+    low = toks[j].low
+    if low in ("a", "an"):
+        return j > 0 and (toks[j - 1].low in _SAID_OF or toks[j - 1].low in _BEFORE_A or (
+            toks[j - 1].low == "as" and i + 1 < len(toks) and toks[i + 1].low in _AS_SELF))
+    if j > 0 and (toks[j - 1].low, low) in _WE_ARE:
+        return True
+    if low in _COPULA:  # "my wife is english", not "the light is green", "the pain is moderate"
+        return any(toks[k].low in _PERSON_NOUNS for k in range(max(0, j - _SUBJECT_REACH), j))
+    return low in _SAID_OF
+
+
+# A group of people by what they do there, after a group noun: "the poles next door", "a lot
+# of swedes live here", "the english upstairs complained", "a turk living with us".
+_PEOPLE_AFTER = frozenset({"upstairs", "downstairs", "live", "lived", "living", "lives",
+                           "who", "moved", "complained", "across", "staying", "say", "said",
+                           "told", "celebrate", "celebrated", "think", "thought"})
+_PEOPLE_BEFORE = frozenset({"the", "those", "these", "many", "most", "some", "all", "of", "few",
+                            "other", "a", "an", "two", "three", "several", "lots", "fellow"})
+_DWELLING = frozenset({"building", "street", "neighborhood", "neighbourhood", "area", "town",
+                       "village", "block", "estate", "road", "city", "office", "team", "class",
+                       "family", "church", "community"})
+# Plurals of words that are a group only when said of someone that are always a group of
+# people: "the conservatives", "a lot of brits", "tories".
+_ALWAYS_PLURAL = frozenset({"conservative", "liberal", "progressive", "independent", "tory",
+                            "leftist", "centrist", "brit", "finn", "aussie", "dem"})
+
+
+def _people_around(toks: list[Token], i: int) -> bool:
+    """A group noun said as people by what is around it: "the poles next door", "many danes
+    in my building", "a turk living with us"."""
+    if i == 0 or toks[i - 1].low not in _PEOPLE_BEFORE or i + 1 >= len(toks):
+        return False
+    if lexicalised(toks, i):
+        return False  # "an independent living facility"
+    nxt = toks[i + 1].low
+    if nxt in _PEOPLE_AFTER or (nxt == "next" and i + 2 < len(toks) and toks[i + 2].low == "door"):
+        return True
+    return nxt == "in" and i + 3 < len(toks) and toks[i + 2].low in ("my", "our", "the", "this") \
+        and toks[i + 3].low in _DWELLING
+
+
+def _mojibake(toks: list[Token], i: int) -> tuple[str, int] | None:
+    """A word whose accented letter was decoded twice, as presidio-evaluator's data has it
+    ("monã©gasque" for "monégasque"): the repaired, folded word and its last token. Only
+    tokens that touch are joined, at most four."""
+    if "ã" not in toks[i].low:
+        return None
+    last = i
+    while last + 1 < len(toks) and last - i < 3 and toks[last + 1].start == toks[last].end \
+            and not toks[last + 1].text.isspace():
+        last += 1
+    raw = "".join(t.text for t in toks[i:last + 1]).replace("ã", "Ã")
+    try:
+        fixed = raw.encode("cp1252").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    return _fold(fixed).lower(), last
+
+
+@cache
+def _country_first() -> frozenset[str]:
+    """The first words of the gazetteer's country names."""
+    return frozenset(words[0] for words, (_, country) in _by_words().items() if country)
+
+
+_PASSPORT = frozenset({"passport", "passports", "citizenship", "citizen", "citizens", "national",
+                       "nationals", "nationality"})
+_COUNTRY_AHEAD = 4  # a country's name is at most this many words before the noun
+# After a country's name, nouns that make it its people's adjective ("a new zealand family"),
+# or its nation's ("the brazil government"); not "border", "side": where one goes.
+_COUNTRY_PEOPLE = _PASSPORT | frozenset({
+    "family", "families", "people", "heritage", "descent", "background", "origin", "roots",
+    "ancestry", "immigrant", "immigrants", "wife", "husband", "mother", "father", "guy", "man",
+    "woman", "girl", "boy", "lady", "friend", "friends", "community"})
+# Country names that are everyday words or names as often ("turkey dinner", "china plates")
+_WORD_COUNTRIES = frozenset({"turkey", "chad", "jordan", "georgia", "china", "guinea", "chile"})
+_COUNTRY_THINGS = frozenset({"government", "embassy", "consulate", "army", "navy", "food",
+                             "cuisine", "restaurant", "parliament", "ministry", "multinational",
+                             "film", "films", "movie", "cinema", "place"})
+
+
+def _country_as_group(view: View, i: int, things: bool) -> tuple[int, bool] | None:
+    """A country's name said as its people's adjective: "a new zealand passport", "the brazil
+    government" (presidio-evaluator's name sets say "brazil"); "i'm new zealand". The last
+    token of the name, and whether it is said of a thing."""
+    toks = view.tokens
+    if not any(toks[k].low in _COUNTRY_PEOPLE or toks[k].low in _COUNTRY_THINGS
+               for k in range(i + 1, min(len(toks), i + 1 + _COUNTRY_AHEAD))) \
+            and not (toks[i].low == "new" and i + 1 < len(toks) and toks[i + 1].low == "zealand"):
+        return None
+    hit = _match(view, i)
+    if hit is None or not hit[2] or toks[i].low in _stop_words() or toks[i].low in _WORD_COUNTRIES \
+            or (hit[0] == i + 1 and len(toks[i].low) <= 3):
+        return None  # "us", "uk": a word or letters as often
+    end = hit[0]
+    nxt = toks[end].low if end < len(toks) else ""
+    if nxt in _COUNTRY_PEOPLE:
+        return end - 1, False
+    if nxt in _COUNTRY_THINGS:
+        return (end - 1, True) if things else None
+    # "new zealand" is also its people's adjective: "i'm new zealand", "my wife is new zealand"
+    if toks[i].low == "new" and end == i + 2 and _said_of_before(toks, i) \
+            and (not nxt or nxt in _stop_words() or not toks[end].text.isalpha()):
+        return end - 1, False
+    return None
+
+
+def _start_of(toks: list[Token], i: int) -> int:
+    """Where a group found at token ``i`` starts: over a hyphened prefix ("afro-latino",
+    "scotch-irish", "anglo-indian") and a party's "new" ("the new democratic party"); not over
+    a faith's qualifier ("a devout catholic": the faith is the group)."""
+    if i >= 2 and toks[i - 1].text == "-" and toks[i - 2].text.isalpha() \
+            and toks[i - 2].end == toks[i - 1].start and toks[i - 1].end == toks[i].start:
+        i -= 2
+    if i >= 1 and toks[i - 1].low == "new" and toks[i].low in ("democratic", "democrat", "democrats"):
+        i -= 1  # "the new democratic party", "a new democrat"
+    return i
 
 
 def groups_of_things(view: View) -> list[Finding]:
@@ -860,10 +1050,22 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
     i = 0
     while i < len(toks):
         tok = toks[i]
+        country = _country_as_group(view, i, things) if tok.low in _country_first() else None
+        if country is not None:
+            last, of_thing = country
+            if not view.is_agent or things or _lead(view, i)[2]:
+                out.append(Finding("NRP", tok.start, toks[last].end, 0.7,
+                                   THING_DETECTOR if of_thing else DETECTOR))
+            i = last + 1
+            continue
         word = _group_word(tok.low)
-        said_of = word in _NRP_IF_SAID_OF and i > 0 and toks[i - 1].low in _SAID_OF \
-            and (toks[i - 1].low not in ("a", "an") or (i > 1 and toks[i - 2].low in _SAID_OF)) \
-            and _said_of_next(toks, i)
+        span_end = i  # the last token of the word itself (a repaired word spans several)
+        fixed = _mojibake(toks, i)
+        if fixed is not None and _group_word(fixed[0]) in NRP_WORDS:
+            word, span_end = _group_word(fixed[0]), fixed[1]
+        said_of = word in _NRP_IF_SAID_OF and (
+            (_said_of_before(toks, i) and _said_of_next(toks, i)) or _people_around(toks, i)
+            or (word != tok.low and word in _ALWAYS_PLURAL and not lexicalised(toks, i)))
         race = word in _RACE and (_race_said_of(toks, i) or (
             Topic.ETHNICITY in view.context.asked and len(toks) <= _SHORT_REPLY
             and not (i > 0 and toks[i - 1].low in _THING_DETS)))  # not "the white one"
@@ -879,12 +1081,13 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
             i += 1
             continue
         # "latter-day saints", "african-american": the pair's second word after a hyphen
-        k = i + 2 if i + 2 < len(toks) and toks[i + 1].text == "-" else i + 1
+        k = span_end + 2 if span_end + 2 < len(toks) and toks[span_end + 1].text == "-" \
+            else span_end + 1
         pair = k < len(toks) and (word, _group_word(toks[k].low)) in _NRP_PAIRS
         if word in _NRP_PAIR_ONLY and not pair and not said_of:  # "always voted labour"
             i += 1
             continue
-        if pair and word in _stop_words() and not (i > 0 and toks[i - 1].low in _SAID_OF):
+        if pair and word == "us" and not (i > 0 and toks[i - 1].low in _SAID_OF):
             i += 1  # "i'm a us citizen", not "send us citizen forms"
             continue
         if view.is_agent and not things and not _lead(view, i)[2] and not (
@@ -895,9 +1098,11 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
                 and tok.low in _faker()["first"]:
             i += 1  # "east christian": one of Faker's towns, read as a place
             continue
-        last = k if pair else i
+        last = k if pair else span_end
         while last + 1 < len(toks) and toks[last + 1].low in _NRP_TAIL:
             last += 1  # "latter day saints", "jehovah's witnesses"
+        if pair and last + 1 < len(toks) and toks[last + 1].low in _PAIR_TAIL:
+            last += 1  # "first nations people"
         if last == i and not said_of and lexicalised(toks, i):
             i += 1  # "the french press", "a german shepherd", "a danish": a thing's name
             continue
@@ -910,9 +1115,10 @@ def _groups(view: View, things: bool = False) -> list[Finding]:
             continue
         if not things:
             # "i'm a dane", "she's a finn": a group noun said of someone, not the name "Dane"
-            noun = said_of and i > 0 and toks[i - 1].low in ("a", "an")
-            out.append(Finding("NRP", tok.start, toks[last].end, 0.85 if noun else 0.7,
-                               DETECTOR))
+            noun = said_of and _skip_back(toks, i) >= 0 and toks[_skip_back(toks, i)].low in (
+                "a", "an")
+            out.append(Finding("NRP", toks[_start_of(toks, i)].start, toks[last].end,
+                               0.85 if noun else 0.7, DETECTOR))
         i = last + 1
     return out
 
