@@ -13,8 +13,10 @@ For every entry it times: uncovered → read by a poll's query (waiting for a po
 ``SessionJob.process`` call started (queued behind other sessions' steps and its own session's
 earlier rows), the call itself (the entry waits for its whole batch), and the call's end → the
 progress row (or completion) covering it was committed. It prints p50/p99/max of each share and
-of the sum, for all entries and for the entries whose total lag is in the top 1%. The bench's own
-sampling (every 0.25 s) and the sealer's lag come on top of this.
+of the sum, for all entries and for the entries whose total lag is in the top 1%; then per second
+of the run the p99 and the mean of each share, the wall of openings and completions, and the
+rounds longer than 0.5 s. The bench's own sampling (every 0.25 s) and the sealer's lag come on
+top of this. Runs on the shared 2-core box vary by up to 2x: compare several runs.
 """
 
 from __future__ import annotations
