@@ -257,6 +257,11 @@ class AudioRecorder(ProjectionDefaults):
                 break
             rows = None
         if closing:
+            if fed:
+                # Every entry is fed: say so now (progress only, as in poll), not after the
+                # flush, the last parts and both completions, S3 round trips the session's last
+                # entries used to wait for (bench/audio_lag_parts.py: its "to progress" share).
+                await self._save_progress(engine, [(tenant, session)])
             self._still_held(job)
             await asyncio.to_thread(job.finish_render)
             # The two recordings' last parts and completions are S3 round trips: at once. Once

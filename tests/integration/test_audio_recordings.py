@@ -187,3 +187,29 @@ async def test_crash_mid_session_resumes_to_the_same_pcm(settings: Settings, ten
         assert rebuilt["heard"].pcm_sha256 == row.pcm_sha256
     finally:
         await sealer.close()
+
+
+async def test_ended_session_reports_progress_before_its_completion(settings: Settings,
+                                                                    tenant: str) -> None:
+    # An ended session's progress (last_seq, what the bench's audio lag reads) is stored once its
+    # entries are fed, before the flush and the completions (S3 round trips): a completion that
+    # fails leaves the recording open but its progress already says every entry was fed.
+    sealer, sim = await _sealed(settings, tenant, "openai")
+    try:
+        rec = _recorder(settings, tenant)
+
+        def refuse(key: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+            raise RuntimeError("completion refused")
+
+        rec.uploads.complete = refuse  # type: ignore[method-assign]
+        try:
+            await rec.poll(sealer.engine)
+        finally:
+            await rec.close()
+        assert not rec.completed
+        async with sealer.engine.connect() as conn:
+            rows = await store.load(conn, tenant, sim.session_id)
+        assert {r.status for r in rows.values()} == {"recording"}
+        assert {r.last_seq for r in rows.values()} == {sim.events - 1}
+    finally:
+        await sealer.close()
