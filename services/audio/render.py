@@ -186,13 +186,21 @@ class SessionRenderer:
                         and not self._pending[_track(lane.name)]):
                     lane.flush(self.canvas)
             upto = to_index(horizon, self.rate)
-            if upto - self.canvas.base < self.rate * TAKE_MS // 1000:
+            block = self.rate * TAKE_MS // 1000
+            if upto - self.canvas.base < block:
                 return NOTHING  # too little even before the limits below (they only lower it)
+            # to_index is monotonic, so each queue's first piece gives its lowest index.
+            queued = [to_index(q[0].chunk.start_ms, self.rate)
+                      for q in self._pending.values() if q]
+            # Each lane's limit is at most its reach: when the reaches already keep a block
+            # back, nothing is released and no lane resamples its held input yet (the same
+            # samples come out later; most entries stop here, see Lane.reach).
+            reach = [r for lane in self.lanes.values() if (r := lane.reach()) is not None]
+            if min([upto, *queued, *reach]) - self.canvas.base < block:
+                return NOTHING
             limits = [h for lane in self.lanes.values()
                       if (h := lane.holds_back(self.canvas)) is not None]
-            # to_index is monotonic, so each queue's first piece gives its lowest index.
-            limits += [to_index(q[0].chunk.start_ms, self.rate) for q in self._pending.values() if q]
-            upto = min([upto, *limits])
+            upto = min([upto, *limits, *queued])
         else:
             for lane in self.lanes.values():
                 lane.flush(self.canvas)
