@@ -296,7 +296,11 @@ def _json(raw: bytes) -> Any:
     an object, UTF-8), which cost as much as parsing a small one. Anything else goes the way
     ``json.loads`` goes."""
     if raw[:1] == b"{" and raw[1:2] != b"\x00":  # what json.detect_encoding reads as UTF-8
-        return _DECODER.decode(raw.decode("utf-8", "surrogatepass"))
+        text = raw.decode("utf-8", "surrogatepass")
+        # No whitespace leads (it starts with "{"); none trails canonical JSON either, so the
+        # two whitespace scans of JSONDecoder.decode are left to a text that has some.
+        obj, end = _DECODER.raw_decode(text)
+        return obj if end == len(text) else _DECODER.decode(text)
     return json.loads(raw)
 
 
