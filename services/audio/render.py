@@ -93,20 +93,20 @@ class SessionRenderer:
     # -- interpretation ---------------------------------------------------------------------
     def feed(self, event: Event, audio: list[bytes]) -> Rendered:
         """One envelope (seq order) and its audio fields in document order."""
-        if event.mono_ns / 1e6 > self.end_ms + self.max_jump_ms:
+        now = event.mono_ns / 1e6
+        if now > self.end_ms + self.max_jump_ms:
             self.missing.append(Gap("session", self.end_ms, self.end_ms,
                                     f"implausible_timestamp:seq {event.seq}"))
             self.last_seq = max(self.last_seq, event.seq)
             return NOTHING
         if event.seq > self.last_seq + 1:
-            self.missing.append(Gap("session", self.end_ms, event.mono_ns / 1e6,
+            self.missing.append(Gap("session", self.end_ms, now,
                                     f"missing_seq:{self.last_seq + 1}-{event.seq - 1}"))
         self.last_seq = max(self.last_seq, event.seq)
         # The same rules and reasons as the transcripts: a bad frame is a FrameError there and
         # here alike (law 9), and the recording carries on.
         self._interpreter.feed(event)
         self._collect(audio)
-        now = event.mono_ns / 1e6
         self.end_ms = max(self.end_ms, now)
         if event.type == "recording.paused" and self._paused_at is None:
             self._paused_at = now
