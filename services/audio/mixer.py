@@ -119,6 +119,8 @@ class Lane:
     group: str | None = None  # pieces of one group (an agent turn) are expected back to back
     gaps: list[Gap] = field(default_factory=list)
     held: list[bytes] = field(default_factory=list)  # the run's input not yet resampled
+    run_start: int = 0  # output index where the run began
+    run_in: int = 0  # input samples the run was fed (resampled or held)
 
     def feed(self, canvas: Canvas, start_ms: float, fmt: AudioFormat, data: bytes,
              group: str | None = None, expect_contiguous: bool = False) -> None:
@@ -133,7 +135,8 @@ class Lane:
                 self.gaps.append(Gap(self.name, self.end_ms, start_ms, "no_audio"))
             self.flush(canvas)
             self.fmt, self.open = fmt, True
-            self.cursor = to_index(start_ms, self.rate)
+            self.cursor = self.run_start = to_index(start_ms, self.rate)
+            self.run_in = 0
             if fmt.sample_rate != self.rate:
                 self.stream = soxr.ResampleStream(fmt.sample_rate, self.rate, 1, dtype="float32",
                                                   quality="HQ")
@@ -141,6 +144,7 @@ class Lane:
             self._emit(canvas, to_float(data, fmt))
         else:
             self.held.append(data if len(data) % unit == 0 else data[:count * unit])
+            self.run_in += count
         self.end_ms = max(self.end_ms, start_ms) + count * 1000.0 / fmt.sample_rate
         self.group = group
 
@@ -159,6 +163,17 @@ class Lane:
             self._resample(canvas)
             self._emit(canvas, self.stream.resample_chunk(np.zeros(0, np.float32), last=True))
         self.stream, self.open = None, False
+
+    def reach(self) -> int | None:
+        """At least what :meth:`holds_back` would return, without resampling (None: no run).
+        A resampler never gives more output than its input covers (``ceil(n * rate / in)``, one
+        more allowed), so when this already keeps a block back the held input may wait: it
+        gives the same samples later, in one call instead of one per frame."""
+        if not self.open:
+            return None
+        if self.stream is None or self.fmt is None:
+            return self.cursor
+        return self.run_start + -(-self.run_in * self.rate // self.fmt.sample_rate) + 1
 
     def holds_back(self, canvas: Canvas) -> int | None:
         """Output index from which an open run may still write (a resampler holds samples back,

@@ -93,20 +93,20 @@ class SessionRenderer:
     # -- interpretation ---------------------------------------------------------------------
     def feed(self, event: Event, audio: list[bytes]) -> Rendered:
         """One envelope (seq order) and its audio fields in document order."""
-        if event.mono_ns / 1e6 > self.end_ms + self.max_jump_ms:
+        now = event.mono_ns / 1e6
+        if now > self.end_ms + self.max_jump_ms:
             self.missing.append(Gap("session", self.end_ms, self.end_ms,
                                     f"implausible_timestamp:seq {event.seq}"))
             self.last_seq = max(self.last_seq, event.seq)
             return NOTHING
         if event.seq > self.last_seq + 1:
-            self.missing.append(Gap("session", self.end_ms, event.mono_ns / 1e6,
+            self.missing.append(Gap("session", self.end_ms, now,
                                     f"missing_seq:{self.last_seq + 1}-{event.seq - 1}"))
         self.last_seq = max(self.last_seq, event.seq)
         # The same rules and reasons as the transcripts: a bad frame is a FrameError there and
         # here alike (law 9), and the recording carries on.
         self._interpreter.feed(event)
         self._collect(audio)
-        now = event.mono_ns / 1e6
         self.end_ms = max(self.end_ms, now)
         if event.type == "recording.paused" and self._paused_at is None:
             self._paused_at = now
@@ -186,13 +186,21 @@ class SessionRenderer:
                         and not self._pending[_track(lane.name)]):
                     lane.flush(self.canvas)
             upto = to_index(horizon, self.rate)
-            if upto - self.canvas.base < self.rate * TAKE_MS // 1000:
+            block = self.rate * TAKE_MS // 1000
+            if upto - self.canvas.base < block:
                 return NOTHING  # too little even before the limits below (they only lower it)
+            # to_index is monotonic, so each queue's first piece gives its lowest index.
+            queued = [to_index(q[0].chunk.start_ms, self.rate)
+                      for q in self._pending.values() if q]
+            # Each lane's limit is at most its reach: when the reaches already keep a block
+            # back, nothing is released and no lane resamples its held input yet (the same
+            # samples come out later; most entries stop here, see Lane.reach).
+            reach = [r for lane in self.lanes.values() if (r := lane.reach()) is not None]
+            if min([upto, *queued, *reach]) - self.canvas.base < block:
+                return NOTHING
             limits = [h for lane in self.lanes.values()
                       if (h := lane.holds_back(self.canvas)) is not None]
-            # to_index is monotonic, so each queue's first piece gives its lowest index.
-            limits += [to_index(q[0].chunk.start_ms, self.rate) for q in self._pending.values() if q]
-            upto = min([upto, *limits])
+            upto = min([upto, *limits, *queued])
         else:
             for lane in self.lanes.values():
                 lane.flush(self.canvas)

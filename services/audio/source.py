@@ -196,8 +196,14 @@ class SegmentReader:
         self._ahead.clear()
         # A part kept already needs no read, whether or not the reference is well formed (that
         # is checked when it is resolved): most entries of a batch point into the same parts.
-        locs = {loc.part: loc for loc in map(_locate, (r for r in refs if not self._cached(r)))
-                if loc is not None}
+        cache, locs = self._cache, {}
+        for ref in refs:
+            part = ref.get("segment")
+            if isinstance(part, str) and part in cache:
+                continue
+            loc = _locate(ref)
+            if loc is not None:
+                locs[loc.part] = loc
         missing = [loc for part, loc in locs.items() if part not in self._cache and self._mine(loc)
                    and not self._kept(loc)]
         if len(missing) < 2:
@@ -207,12 +213,14 @@ class SegmentReader:
                 if plain is not None:
                     self._ahead[loc.part] = plain
 
-    def _cached(self, ref: dict[str, Any]) -> bool:
-        part = ref.get("segment")
-        return isinstance(part, str) and part in self._cache
-
     def segment(self, ref: dict[str, Any]) -> bytes:
         """The whole decompressed part an audio reference points into."""
+        part = ref.get("segment")
+        if type(part) is str and part in self._cache and _plain_locator(ref):
+            # A kept part (most entries): the reference is well formed without building its
+            # Locator, which this would give (its part id is the string itself).
+            self._cache.move_to_end(part)
+            return self._cache[part]
         loc = _locate(ref)
         if loc is None:
             raise AudioSourceError("malformed audio reference")
@@ -238,6 +246,12 @@ class SegmentReader:
         return data
 
 
+def _plain_locator(ref: dict[str, Any]) -> bool:
+    """:meth:`Locator.of` accepts the reference for certain: a segment sealed before batch
+    objects, or a byte range of plain integers (anything else takes the full check)."""
+    return "at" not in ref or (type(ref["at"]) is int and type(ref.get("size")) is int)
+
+
 def _locate(ref: dict[str, Any]) -> Locator | None:
     try:
         return Locator.of(ref)
@@ -253,8 +267,7 @@ def decode(row: Row[Any], tenant: str, session: str,
            dek: bytes | AESGCM) -> tuple[dict[str, Any], list[AudioRef]]:
     """One ledger entry's payload, and its audio references in document order (``dek`` may be
     the session's cipher, built once: building it per entry cost more than the decryption)."""
-    payload = json.loads(open_payload(dek, row.payload_ct,
-                                      payload_aad(tenant, session, row.event_id)))
+    payload = _json(open_payload(dek, row.payload_ct, payload_aad(tenant, session, row.event_id)))
     if row.type == "session.started" and row.direction == Direction.SYSTEM.value:
         # The sealer keeps subject identifiers as {"$subject": index} references, which the
         # session.started schema refuses; audio needs the formats, never the subject.
@@ -273,6 +286,22 @@ def decode(row: Row[Any], tenant: str, session: str,
         if isinstance(node, dict) and isinstance(node.get("$audio"), dict):
             refs.append((parent, path[-1], node["$audio"]))
     return payload, refs
+
+
+_DECODER: Final = json.JSONDecoder()  # what json.loads uses without arguments
+
+
+def _json(raw: bytes) -> Any:
+    """``json.loads(raw)``, without guessing the encoding of a sealed payload (canonical JSON:
+    an object, UTF-8), which cost as much as parsing a small one. Anything else goes the way
+    ``json.loads`` goes."""
+    if raw[:1] == b"{" and raw[1:2] != b"\x00":  # what json.detect_encoding reads as UTF-8
+        text = raw.decode("utf-8", "surrogatepass")
+        # No whitespace leads (it starts with "{"); none trails canonical JSON either, so the
+        # two whitespace scans of JSONDecoder.decode are left to a text that has some.
+        obj, end = _DECODER.raw_decode(text)
+        return obj if end == len(text) else _DECODER.decode(text)
+    return json.loads(raw)
 
 
 def segment_refs(decoded: Iterable[tuple[dict[str, Any], list[AudioRef]]]

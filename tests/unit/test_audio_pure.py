@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import json
 import os
 
 import numpy as np
@@ -25,7 +26,7 @@ from services.audio.codec import (
 from services.audio.crypto import ChunkEncryptor, RecordingCryptoError, decrypt_stream
 from services.audio.mixer import Canvas, Lane, to_index
 from services.audio.recording import RecordingSink
-from services.audio.source import AudioSourceError, SegmentReader
+from services.audio.source import AudioSourceError, BatchObjects, SegmentReader
 from services.ledger.sealing import segment_aad
 from services.platform.keys import encrypt
 from services.providers.formats import PCM16K, PCM24K, ULAW8K
@@ -246,6 +247,29 @@ def test_lane_output_does_not_depend_on_when_it_is_resampled(
     assert lazy[1].cursor == eager[1].cursor
 
 
+@given(pieces, st.lists(st.booleans(), min_size=25, max_size=25))
+@settings(deadline=None, max_examples=40)
+def test_lane_reach_is_never_below_what_holds_back_gives(
+        spec: list[tuple[int, int, object]], asks: list[bool]) -> None:
+    """The renderer skips resampling while a lane's reach keeps a block back: the reach must
+    bound the cursor that resampling would give, however the input was split."""
+    rate = 16000
+    rng = np.random.default_rng(11)
+    canvas, lane = Canvas(["x"]), Lane("x", rate)
+    t = 0.0
+    for (gap, tens, fmt), ask in zip(spec, asks, strict=False):
+        t += gap if gap > 100 else 0
+        n = int(fmt.sample_rate * tens * 10 / 1000)  # type: ignore[attr-defined]
+        lane.feed(canvas, t, fmt, rng.integers(0, 256, 2 * n).astype(np.uint8).tobytes(),  # type: ignore[arg-type]
+                  expect_contiguous=True)
+        t += tens * 10
+        if ask:
+            reach = lane.reach()
+            assert reach is not None and reach >= lane.holds_back(canvas)  # type: ignore[operator]
+    lane.flush(canvas)
+    assert lane.reach() is None
+
+
 def test_canvas_mutes_a_paused_span() -> None:
     canvas = Canvas(["a"])
     canvas.add("a", 0, np.ones(1000, np.float32))
@@ -286,3 +310,39 @@ def test_segment_prefetch_reads_once_and_leaves_failures_to_the_entry() -> None:
         reader.segment(refs[2])
     with pytest.raises(AudioSourceError):
         reader.segment({"segment": "raw/other/s/0"})
+
+
+def test_a_kept_part_still_refuses_a_malformed_reference() -> None:
+    """A reference into a part already kept skips building its Locator only when that would
+    succeed: the same references fail, with the same error, as before."""
+    dek = os.urandom(32)
+    obj = "raw/t/_batch/000000000001.seg"
+    part = f"{obj}#s/client"
+    body = b"x" * 40
+    blob = encrypt(dek, body, segment_aad("t", "s", part))
+    client = _Segments({obj: blob}, set())
+    reader = SegmentReader(client, "b", "t", "s", dek, objects=BatchObjects(client, "b"))
+    good = {"segment": part, "at": 0, "size": len(blob), "offset": 0, "length": 4}
+    assert reader.segment(good) == body  # kept from here on
+    assert reader.segment({**good, "at": 0.0, "size": float(len(blob))}) == body  # int() takes
+    for bad in ({"at": None}, {"at": "x"}, {"size": [1]}, {"size": float("nan")}):
+        with pytest.raises(AudioSourceError, match="malformed"):
+            reader.segment({**good, **bad})
+    no_size = {k: v for k, v in good.items() if k != "size"}
+    with pytest.raises(AudioSourceError, match="malformed"):
+        reader.segment(no_size)
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"type":"x","n":[1,2.5,null],"s":"\\u00e9\xc3\xa9"}', b'{"a":1} ', b"{", b"{}x", b"[1]",
+    '{"a":"\u00e9"}'.encode("utf-16-le"), b"\xef\xbb\xbf{}", b'{"a":"\xed\xa0\x80"}', b"1"])
+def test_payload_json_is_what_json_loads_gives(raw: bytes) -> None:
+    from services.audio.source import _json
+
+    try:
+        expected: object = json.loads(raw)
+    except ValueError as exc:
+        with pytest.raises(type(exc)):
+            _json(raw)
+        return
+    assert _json(raw) == expected
