@@ -6,19 +6,19 @@ Definitions (printed with the table):
 - warm-up: 2 real-time sessions for 6 s before the first step, not reported (a fresh process's
   first sessions pay for imports, caches and connections; loss is still counted);
 - ingest step N: N real-time sessions of D seconds each with every consumer live (``voxledger
-  run``), their starts spread evenly over A seconds (10; ``--lockstep``: 1, the earlier bench),
-  so N calls are live together from A to D and their conversations are at different points (the
-  bench plays four near-identical scripts: started within a second, N calls got their agent's
-  audio in the same second). Lags are taken over the entries recorded while all N are live (all
-  entries with ``--lockstep``); the ramps carry less load. Publish→sealed lag per entry is
-  ``sealed_at - recorded_at`` (``sealed_at`` is the sealing transaction's start, ``recorded_at``
-  the tap's wall clock); audio lag per entry is the time from ``recorded_at`` until the audio
-  recorder's persisted ``last_seq`` covered it (sampled every 0.25 s, so it over-states by up to
-  that). ``events/s`` is the offered rate while all N are live. N is sustained when p99 lag < 1 s,
-  p99 audio lag < 2 s, nothing is lost and the step drains: within the drain timeout after the
-  load ends everything is sealed, every recording complete and every consumer (transcripts and
-  redaction too, which may trail a burst at lower CPU priority) has nothing pending.
-  ``sessions_sustained`` is the largest such N.
+  run``), their starts spread evenly over A seconds (10, 4 with ``--quick``; ``--lockstep``: 1,
+  the earlier bench), so N calls are live together from A to D and their conversations are at
+  different points (the bench plays four near-identical scripts: started within a second, N calls
+  got their agent's audio in the same second). Lags are taken over the entries recorded while all
+  N are live (all entries with ``--lockstep``); the ramps carry less load. Publish→sealed lag per
+  entry is ``sealed_at - recorded_at`` (``sealed_at`` is the sealing transaction's start,
+  ``recorded_at`` the tap's wall clock); audio lag per entry is the time from ``recorded_at``
+  until the audio recorder's persisted ``last_seq`` covered it (sampled every 0.25 s, so it
+  over-states by up to that). ``events/s`` is the offered rate while all N are live. N is
+  sustained when p99 lag < 1 s, p99 audio lag < 2 s, nothing is lost and the step drains: within
+  the drain timeout after the load ends everything is sealed, every recording complete and every
+  consumer (transcripts and redaction too, which may trail a burst at lower CPU priority) has
+  nothing pending. ``sessions_sustained`` is the largest such N.
 - throughput: a backlog of the same sessions published with the consumers stopped, then drained
   by the naive consumer (one INSERT + COMMIT per event) and by the whole pipeline (every
   consumer caught up and every recording complete): ``events_per_s`` / ``baseline_events_per_s``
