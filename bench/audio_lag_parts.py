@@ -4,7 +4,8 @@
 
 Replays a tenant sealed by ``bench/projection_cpu.py seal`` (e.g. ``--sessions 40 --duration
 25``: the sessions start together, so the bench's four scripts' agent turns arrive at once, a
-harsher burst than the bench's sessions staggered over one second) to the audio recorder at the
+harsher burst than `make bench` makes: its sessions start over 10 s, or over one second with
+``voxledger bench --lockstep``) to the audio recorder at the
 call's own pace: every ``--commit`` seconds (the sealer's linger) the entries whose call time has
 come are uncovered at once, as a sealer batch commits them. The recorder polls as its follower
 does (a poll starts at most every ``linger`` seconds after the previous one started).
@@ -225,10 +226,14 @@ async def run(tenant: str, commit_s: float, linger: float, slow: float) -> None:
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--tenant", required=True)
-    ap.add_argument("--commit", type=float, default=0.1)
-    ap.add_argument("--linger", type=float, default=0.2)
+    ap = argparse.ArgumentParser(description="where each entry's audio lag goes (see the "
+                                 "module docstring); needs VOXLEDGER_HOME's stack")
+    ap.add_argument("--tenant", required=True,
+                    help="a tenant sealed by bench/projection_cpu.py seal")
+    ap.add_argument("--commit", type=float, default=0.1,
+                    help="seconds between uncoverings, as the sealer's batches commit (0.1)")
+    ap.add_argument("--linger", type=float, default=0.2,
+                    help="least seconds from one poll's start to the next (0.2)")
     ap.add_argument("--slow", type=float, default=1.0, help="stretch call time by this")
     a = ap.parse_args()
     asyncio.run(run(a.tenant, a.commit, a.linger, a.slow))
