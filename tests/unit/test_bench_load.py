@@ -46,6 +46,7 @@ def test_sessions_start_spread_over_the_arrivals_and_each_ends_its_duration_afte
 def test_sessions_started_together_without_arrivals() -> None:
     plans = [plan_session("bench:0", 1)]
     timeline = schedule(plans, 3, 1.0, 0.0)
-    ends = [due for due, s, j in timeline if j == len(plans[0].frames)]
-    assert ends == [1.0, 1.0, 1.0] and timeline[-3:] == [(1.0, 0, j := len(plans[0].frames)),
-                                                         (1.0, 1, j), (1.0, 2, j)]
+    end = len(plans[0].frames)  # a session's last item, its end
+    ends = [due for due, s, j in timeline if j == end]
+    assert ends == [1.0, 1.0, 1.0]
+    assert timeline[-3:] == [(1.0, 0, end), (1.0, 1, end), (1.0, 2, end)]
