@@ -983,8 +983,7 @@ def _country_first() -> frozenset[str]:
     return frozenset(words[0] for words, (_, country) in _by_words().items() if country)
 
 
-_PASSPORT = frozenset({"passport", "passports", "citizenship", "citizen", "citizens", "national",
-                       "nationals", "nationality"})
+_PASSPORT = _CITIZEN | frozenset({"passport", "passports", "citizenship", "nationality"})
 _COUNTRY_AHEAD = 4  # a country's name is at most this many words before the noun
 # After a country's name, nouns that make it its people's adjective ("a new zealand family"),
 # or its nation's ("the brazil government"); not "border", "side": where one goes.
@@ -994,9 +993,10 @@ _COUNTRY_PEOPLE = _PASSPORT | frozenset({
     "woman", "girl", "boy", "lady", "friend", "friends", "community"})
 # Country names that are everyday words or names as often ("turkey dinner", "china plates")
 _WORD_COUNTRIES = frozenset({"turkey", "chad", "jordan", "georgia", "china", "guinea", "chile"})
-_COUNTRY_THINGS = frozenset({"government", "embassy", "consulate", "army", "navy", "food",
-                             "cuisine", "restaurant", "parliament", "ministry", "multinational",
-                             "film", "films", "movie", "cinema", "place"})
+# What a nation has, as after a demonym (_NATIONAL_THINGS), less where one goes ("the brazil
+# border") and the words this rule was not given.
+_COUNTRY_THINGS = _NATIONAL_THINGS - {"border", "flag", "governments", "national", "passport",
+                                      "president", "prime"}
 
 
 def _country_as_group(view: View, i: int, things: bool) -> tuple[int, bool] | None:
