@@ -27,7 +27,8 @@ async def _ingest(bench: Bench, engine: AsyncEngine) -> list[StepResult]:
     bench.say("warm-up: 2 real-time sessions for 6s (not reported)")
     await bench.step(engine, 2, duration_s=6, label="warm")
     for n in cfg.steps:
-        bench.say(f"ingest: {n} real-time sessions for {cfg.duration_s:.0f}s")
+        bench.say(f"ingest: {n} real-time sessions of {cfg.duration_s:.0f}s, starting over "
+                  f"{cfg.arrivals_s:.0f}s")
         res = await bench.step(engine, n)
         results.append(res)
         bench.say(_step_line(res))
